@@ -1,0 +1,4 @@
+//! Digital ID enrollment: a citizen proves who they are once (citizen ID,
+//! laser code checked against the card registry, phone by SMS OTP) and gets
+//! an account that signs in everywhere through `pratu-oidc`.
+#![forbid(unsafe_code)]

@@ -1,0 +1,4 @@
+//! The `pratu` binary.
+#![forbid(unsafe_code)]
+
+fn main() {}

@@ -1,0 +1,39 @@
+//! The ephemeral store: short-lived values that every node must see —
+//! authorization codes, OTP challenges, rate-limit counters, SSO sessions,
+//! revoked token ids. In process (bounded, expiring) for one node; Redis for
+//! several.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+
+pub mod memory;
+pub mod redis;
+
+/// Keys are plain strings chosen by the callers (e.g. `code:<digest>`); the
+/// Redis adapter prefixes them per deployment.
+#[async_trait]
+pub trait EphemeralStore: Send + Sync + std::fmt::Debug {
+    /// Stores `value` under `key` for `ttl`, replacing any previous value.
+    async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<()>;
+    /// Stores only if `key` is absent; returns whether it stored.
+    async fn put_if_absent(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool>;
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// Atomically reads and removes: of two concurrent takes, exactly one gets
+    /// the value (single-use codes).
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// Returns whether the key existed.
+    async fn delete(&self, key: &str) -> Result<bool>;
+    /// Adds one to a fixed-window counter and returns the new count. The
+    /// window starts with the first increment and lasts `window`.
+    async fn incr(&self, key: &str, window: Duration) -> Result<u64>;
+    /// Adds `member` to the set at `key`, (re)setting the set's TTL.
+    async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<()>;
+    async fn set_members(&self, key: &str) -> Result<Vec<String>>;
+    /// Cheap round trip for `/readyz`.
+    async fn ping(&self) -> Result<()>;
+    /// `"memory"` or `"redis"`.
+    fn backend(&self) -> &'static str;
+}

@@ -1,0 +1,1 @@
+//! In-process ephemeral store (to be written).

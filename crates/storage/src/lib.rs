@@ -1,0 +1,35 @@
+//! Pratu's storage: the records the system keeps and the ports through which
+//! the feature crates reach them.
+//!
+//! `pratu-registration` and `pratu-oidc` never import each other; what they
+//! share — the user account, the SSO session, the ephemeral store, the clock,
+//! password hashing, the SMS port — lives here as records and traits.
+//!
+//! # Layout
+//! - [`records`]: plain data, backend-neutral.
+//! - [`repo`]: one trait per aggregate; [`Store`] bundles them.
+//! - [`sqlite`] / [`postgres`]: the two relational backends (runtime-checked
+//!   `sqlx` queries, migrations per backend under `migrations/`).
+//! - [`ephemeral`]: short-lived values (codes, OTPs, counters, sessions) in
+//!   memory or Redis.
+//! - [`pii`]: envelope encryption and blind indexes for personal data.
+//!
+//! # Adding a repository
+//! Add the record to [`records`], a trait to [`repo`], implement it in both
+//! backends with a migration each, add it as a supertrait of [`Store`], and
+//! add its tests to the shared suite in `testing` so both backends run them.
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod ephemeral;
+pub mod error;
+pub mod otp;
+pub mod password;
+pub mod pii;
+pub mod ports;
+pub mod records;
+pub mod repo;
+
+pub use clock::{Clock, MockClock, SystemClock};
+pub use error::StorageError;
+pub use repo::Store;

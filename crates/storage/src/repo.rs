@@ -1,0 +1,161 @@
+//! Repository traits, one per aggregate. Backends implement all of them and
+//! [`Store`] bundles them so services hold a single `Arc<dyn Store>`.
+//!
+//! Lookups return `Ok(None)` when nothing matches; writes that stamp time take
+//! the time as a parameter (from the caller's [`crate::Clock`]).
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::records::{
+    AuditEvent, AuditFilter, Client, ClientStatus, Consent, Enrollment, RefreshToken, Rotation,
+    SigningKey, User, UserStatus,
+};
+
+#[async_trait]
+pub trait UserRepo: Send + Sync {
+    /// Inserts a user. `AlreadyExists { what: "username" }` or
+    /// `AlreadyExists { what: "citizen_id" }` when taken.
+    async fn create_user(&self, user: &User) -> Result<()>;
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<User>>;
+    /// `username` is the canonical (lower-case) form.
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>>;
+    /// Looks up by the citizen ID's blind index.
+    async fn user_by_citizen_index(&self, index: &[u8]) -> Result<Option<User>>;
+    async fn set_user_status(&self, id: Uuid, status: UserStatus, at: OffsetDateTime)
+    -> Result<()>;
+    async fn set_user_password(&self, id: Uuid, password_hash: &str, at: OffsetDateTime)
+    -> Result<()>;
+    /// Users whose username starts with `prefix`, ordered by username.
+    async fn search_users(&self, prefix: &str, limit: u32, offset: u32) -> Result<Vec<User>>;
+}
+
+#[async_trait]
+pub trait EnrollmentRepo: Send + Sync {
+    async fn create_enrollment(&self, enrollment: &Enrollment) -> Result<()>;
+    async fn enrollment_by_id(&self, id: Uuid) -> Result<Option<Enrollment>>;
+    /// Stores `enrollment` if the stored version is still `enrollment.version
+    /// - 1` (the caller increments it); `Conflict` otherwise.
+    async fn update_enrollment(&self, enrollment: &Enrollment) -> Result<()>;
+    /// In one transaction: inserts `user` and marks the enrollment completed
+    /// (step `Completed`, `user_id` set, version bumped) if its stored version
+    /// is `expected_version`. `Conflict` if the version moved (someone else
+    /// completed it), `AlreadyExists` if the user's username or citizen ID is
+    /// taken — in which case nothing is written.
+    async fn complete_enrollment(
+        &self,
+        enrollment_id: Uuid,
+        expected_version: i64,
+        user: &User,
+        at: OffsetDateTime,
+    ) -> Result<()>;
+    /// Deletes unfinished enrollments whose `expires_at` is before `now`
+    /// (PDPA: unfinished enrollments are not kept). Returns how many.
+    async fn delete_expired_enrollments(&self, now: OffsetDateTime) -> Result<u64>;
+}
+
+#[async_trait]
+pub trait ClientRepo: Send + Sync {
+    /// `AlreadyExists { what: "client_id" }` when taken.
+    async fn create_client(&self, client: &Client) -> Result<()>;
+    async fn client_by_id(&self, client_id: &str) -> Result<Option<Client>>;
+    /// Ordered by `client_id`, paged.
+    async fn list_clients(&self, limit: u32, offset: u32) -> Result<Vec<Client>>;
+    /// Replaces every field but `client_id` and `created_at`. `NotFound` if
+    /// absent.
+    async fn update_client(&self, client: &Client) -> Result<()>;
+    async fn set_client_secret(
+        &self,
+        client_id: &str,
+        secret_hash: Option<&[u8]>,
+        at: OffsetDateTime,
+    ) -> Result<()>;
+    async fn set_client_status(
+        &self,
+        client_id: &str,
+        status: ClientStatus,
+        at: OffsetDateTime,
+    ) -> Result<()>;
+    /// Deletes the client with its consents and refresh tokens. Returns
+    /// whether it existed.
+    async fn delete_client(&self, client_id: &str) -> Result<bool>;
+}
+
+#[async_trait]
+pub trait ConsentRepo: Send + Sync {
+    /// Inserts or replaces the consent of `(user_id, client_id)`.
+    async fn put_consent(&self, consent: &Consent) -> Result<()>;
+    async fn consent(&self, user_id: Uuid, client_id: &str) -> Result<Option<Consent>>;
+    async fn revoke_consent(&self, user_id: Uuid, client_id: &str) -> Result<bool>;
+}
+
+#[async_trait]
+pub trait RefreshTokenRepo: Send + Sync {
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()>;
+    async fn refresh_token(&self, token_hash: &[u8]) -> Result<Option<RefreshToken>>;
+    /// Atomically: if `old_hash` is current (unused, unrevoked, unexpired at
+    /// `now`), mark it used and insert `new`; if it was already used or its
+    /// family revoked, revoke the whole family and report `Reused`.
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &[u8],
+        new: &RefreshToken,
+        now: OffsetDateTime,
+    ) -> Result<Rotation>;
+    /// Revokes every token of a family. Returns how many were live.
+    async fn revoke_refresh_family(&self, family_id: Uuid, at: OffsetDateTime) -> Result<u64>;
+    /// Revokes every token issued under an SSO session (logout).
+    async fn revoke_refresh_by_session(&self, session_id: &str, at: OffsetDateTime) -> Result<u64>;
+    /// Revokes every token of a user (disable, force logout).
+    async fn revoke_refresh_by_user(&self, user_id: Uuid, at: OffsetDateTime) -> Result<u64>;
+    /// Deletes tokens that expired before `now`.
+    async fn delete_expired_refresh_tokens(&self, now: OffsetDateTime) -> Result<u64>;
+}
+
+#[async_trait]
+pub trait SigningKeyRepo: Send + Sync {
+    async fn insert_signing_key(&self, key: &SigningKey) -> Result<()>;
+    /// Every key not yet expired at `now`, oldest first.
+    async fn signing_keys(&self, now: OffsetDateTime) -> Result<Vec<SigningKey>>;
+    /// Sets `retires_at` / `expires_at` of a key.
+    async fn retire_signing_key(
+        &self,
+        kid: &str,
+        retires_at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<()>;
+}
+
+#[async_trait]
+pub trait AuditRepo: Send + Sync {
+    async fn append_audit(&self, event: &AuditEvent) -> Result<()>;
+    /// Newest first, at most `filter.limit` (capped by the backend at 1000).
+    async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>>;
+    /// Retention: deletes events older than `cutoff`.
+    async fn delete_audit_before(&self, cutoff: OffsetDateTime) -> Result<u64>;
+}
+
+/// Everything the relational store offers, behind one object.
+#[async_trait]
+pub trait Store:
+    UserRepo
+    + EnrollmentRepo
+    + ClientRepo
+    + ConsentRepo
+    + RefreshTokenRepo
+    + SigningKeyRepo
+    + AuditRepo
+    + std::fmt::Debug
+    + Send
+    + Sync
+{
+    /// Cheap round trip for `/readyz`.
+    async fn ping(&self) -> Result<()>;
+    /// Applies pending migrations. On PostgreSQL this holds an advisory lock
+    /// so several nodes starting at once migrate exactly once.
+    async fn migrate(&self) -> Result<()>;
+    /// `"sqlite"` or `"postgres"`, for logs and metrics.
+    fn backend(&self) -> &'static str;
+}
