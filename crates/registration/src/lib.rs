@@ -2,3 +2,5 @@
 //! laser code checked against the card registry, phone by SMS OTP) and gets
 //! an account that signs in everywhere through `pratu-oidc`.
 #![forbid(unsafe_code)]
+
+pub mod domain;
