@@ -1,0 +1,296 @@
+//! Key material: generating keys as PKCS#8, turning them into signers once,
+//! and public JWKs into verifiers.
+//!
+//! Signers are parsed once and kept: `jsonwebtoken::EncodingKey` re-parses
+//! the PKCS#8 document on every signature (and for RSA rebuilds the private
+//! key each time), which is the bulk of the cost on the token hot path.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use p256::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
+use rand::rngs::OsRng;
+use rsa::traits::PublicKeyParts as _;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use super::SigningAlg;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyMaterialError {
+    #[error("key generation failed")]
+    Generate,
+    #[error("stored {alg} private key cannot be parsed")]
+    BadPrivateKey { alg: &'static str },
+    #[error("public JWK is malformed or of an unsupported type")]
+    BadJwk,
+}
+
+/// A freshly generated key: the private part as PKCS#8 DER (wiped on drop)
+/// and its public JWK with `kid` (the RFC 7638 thumbprint), `alg`, `use`.
+pub struct GeneratedKey {
+    pub alg: SigningAlg,
+    pub kid: String,
+    pub pkcs8_der: Zeroizing<Vec<u8>>,
+    pub public_jwk: Value,
+}
+
+impl std::fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeneratedKey")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .field("pkcs8_der", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Generates a key. RSA-2048 takes a noticeable fraction of a second: call
+/// it from a blocking task.
+pub fn generate(alg: SigningAlg) -> Result<GeneratedKey, KeyMaterialError> {
+    let (der, jwk) = match alg {
+        SigningAlg::Es256 => {
+            let sk = p256::ecdsa::SigningKey::random(&mut OsRng);
+            let der = sk.to_pkcs8_der().map_err(|_| KeyMaterialError::Generate)?;
+            let point = sk.verifying_key().to_encoded_point(false);
+            let (Some(x), Some(y)) = (point.x(), point.y()) else {
+                return Err(KeyMaterialError::Generate);
+            };
+            (
+                der.as_bytes().to_vec(),
+                json!({"kty": "EC", "crv": "P-256", "x": B64.encode(x), "y": B64.encode(y)}),
+            )
+        }
+        SigningAlg::EdDsa => {
+            let sk = ed25519_dalek::SigningKey::generate(&mut OsRng);
+            let der = ed25519_dalek::pkcs8::EncodePrivateKey::to_pkcs8_der(&sk)
+                .map_err(|_| KeyMaterialError::Generate)?;
+            (
+                der.as_bytes().to_vec(),
+                json!({"kty": "OKP", "crv": "Ed25519", "x": B64.encode(sk.verifying_key().as_bytes())}),
+            )
+        }
+        SigningAlg::Rs256 => {
+            let sk = rsa::RsaPrivateKey::new(&mut OsRng, 2048)
+                .map_err(|_| KeyMaterialError::Generate)?;
+            let der = rsa::pkcs8::EncodePrivateKey::to_pkcs8_der(&sk)
+                .map_err(|_| KeyMaterialError::Generate)?;
+            (
+                der.as_bytes().to_vec(),
+                json!({"kty": "RSA", "n": B64.encode(sk.n().to_bytes_be()), "e": B64.encode(sk.e().to_bytes_be())}),
+            )
+        }
+    };
+    let kid = thumbprint(&jwk).ok_or(KeyMaterialError::Generate)?;
+    let mut public_jwk = jwk;
+    if let Value::Object(m) = &mut public_jwk {
+        m.insert("kid".into(), Value::String(kid.clone()));
+        m.insert("alg".into(), Value::String(alg.as_str().into()));
+        m.insert("use".into(), Value::String("sig".into()));
+    }
+    Ok(GeneratedKey {
+        alg,
+        kid,
+        pkcs8_der: Zeroizing::new(der),
+        public_jwk,
+    })
+}
+
+/// RFC 7638 JWK thumbprint (SHA-256, base64url): the required members in
+/// lexicographic order, no whitespace.
+pub fn thumbprint(jwk: &Value) -> Option<String> {
+    let s = |k: &str| jwk.get(k).and_then(Value::as_str);
+    let canonical = match s("kty")? {
+        "EC" => format!(
+            r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+            s("crv")?,
+            s("x")?,
+            s("y")?
+        ),
+        "OKP" => format!(r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#, s("crv")?, s("x")?),
+        "RSA" => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, s("e")?, s("n")?),
+        _ => return None,
+    };
+    Some(B64.encode(Sha256::digest(canonical.as_bytes())))
+}
+
+/// A private key parsed once, ready to sign.
+pub enum KeySigner {
+    Es256(p256::ecdsa::SigningKey),
+    Rs256(Box<rsa::pkcs1v15::SigningKey<Sha256>>),
+    EdDsa(ed25519_dalek::SigningKey),
+}
+
+impl std::fmt::Debug for KeySigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeySigner({}, [redacted])", self.alg())
+    }
+}
+
+impl KeySigner {
+    pub fn from_pkcs8(alg: SigningAlg, der: &[u8]) -> Result<Self, KeyMaterialError> {
+        let bad = || KeyMaterialError::BadPrivateKey { alg: alg.as_str() };
+        Ok(match alg {
+            SigningAlg::Es256 => Self::Es256(p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(|_| bad())?),
+            SigningAlg::EdDsa => Self::EdDsa(
+                <ed25519_dalek::SigningKey as ed25519_dalek::pkcs8::DecodePrivateKey>::from_pkcs8_der(der)
+                    .map_err(|_| bad())?,
+            ),
+            SigningAlg::Rs256 => {
+                let sk = <rsa::RsaPrivateKey as rsa::pkcs8::DecodePrivateKey>::from_pkcs8_der(der).map_err(|_| bad())?;
+                Self::Rs256(Box::new(rsa::pkcs1v15::SigningKey::<Sha256>::new(sk)))
+            }
+        })
+    }
+
+    pub fn alg(&self) -> SigningAlg {
+        match self {
+            Self::Es256(_) => SigningAlg::Es256,
+            Self::Rs256(_) => SigningAlg::Rs256,
+            Self::EdDsa(_) => SigningAlg::EdDsa,
+        }
+    }
+
+    /// The JWS signature over `message` (raw `r‖s` for ES256).
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        match self {
+            Self::Es256(k) => {
+                let sig: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(k, message);
+                sig.to_bytes().to_vec()
+            }
+            Self::Rs256(k) => {
+                // Randomised (blinded) signing: the RSA private operation is
+                // otherwise not constant-time.
+                let sig = rsa::signature::RandomizedSigner::sign_with_rng(
+                    k.as_ref(),
+                    &mut OsRng,
+                    message,
+                );
+                rsa::signature::SignatureEncoding::to_vec(&sig)
+            }
+            Self::EdDsa(k) => ed25519_dalek::Signer::sign(k, message).to_bytes().to_vec(),
+        }
+    }
+}
+
+/// A public key parsed from a JWK, ready to verify JWS signatures.
+#[derive(Debug, Clone)]
+pub enum KeyVerifier {
+    Es256(p256::ecdsa::VerifyingKey),
+    Rs256(rsa::pkcs1v15::VerifyingKey<Sha256>),
+    EdDsa(ed25519_dalek::VerifyingKey),
+}
+
+impl KeyVerifier {
+    /// Parses a public JWK for `alg` (the JWK's own `alg`, when present,
+    /// must agree).
+    pub fn from_jwk(alg: SigningAlg, jwk: &Value) -> Result<Self, KeyMaterialError> {
+        let s = |k: &str| jwk.get(k).and_then(Value::as_str);
+        let b = |k: &str| {
+            s(k).and_then(|v| B64.decode(v).ok())
+                .ok_or(KeyMaterialError::BadJwk)
+        };
+        if s("alg").is_some_and(|a| a != alg.as_str()) {
+            return Err(KeyMaterialError::BadJwk);
+        }
+        Ok(match (alg, s("kty")) {
+            (SigningAlg::Es256, Some("EC")) if s("crv") == Some("P-256") => {
+                let (x, y) = (b("x")?, b("y")?);
+                if x.len() != 32 || y.len() != 32 {
+                    return Err(KeyMaterialError::BadJwk);
+                }
+                let mut sec1 = Vec::with_capacity(65);
+                sec1.push(0x04);
+                sec1.extend_from_slice(&x);
+                sec1.extend_from_slice(&y);
+                Self::Es256(
+                    p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
+                        .map_err(|_| KeyMaterialError::BadJwk)?,
+                )
+            }
+            (SigningAlg::EdDsa, Some("OKP")) if s("crv") == Some("Ed25519") => {
+                let x: [u8; 32] = b("x")?.try_into().map_err(|_| KeyMaterialError::BadJwk)?;
+                Self::EdDsa(
+                    ed25519_dalek::VerifyingKey::from_bytes(&x)
+                        .map_err(|_| KeyMaterialError::BadJwk)?,
+                )
+            }
+            (SigningAlg::Rs256, Some("RSA")) => {
+                let n = rsa::BigUint::from_bytes_be(&b("n")?);
+                let e = rsa::BigUint::from_bytes_be(&b("e")?);
+                let pk = rsa::RsaPublicKey::new(n, e).map_err(|_| KeyMaterialError::BadJwk)?;
+                if pk.size() < 256 {
+                    // Under 2048 bits is too weak to accept.
+                    return Err(KeyMaterialError::BadJwk);
+                }
+                Self::Rs256(rsa::pkcs1v15::VerifyingKey::new(pk))
+            }
+            _ => return Err(KeyMaterialError::BadJwk),
+        })
+    }
+
+    pub fn alg(&self) -> SigningAlg {
+        match self {
+            Self::Es256(_) => SigningAlg::Es256,
+            Self::Rs256(_) => SigningAlg::Rs256,
+            Self::EdDsa(_) => SigningAlg::EdDsa,
+        }
+    }
+
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match self {
+            Self::Es256(k) => p256::ecdsa::Signature::from_slice(signature).is_ok_and(|sig| {
+                p256::ecdsa::signature::Verifier::verify(k, message, &sig).is_ok()
+            }),
+            Self::Rs256(k) => rsa::pkcs1v15::Signature::try_from(signature)
+                .is_ok_and(|sig| rsa::signature::Verifier::verify(k, message, &sig).is_ok()),
+            Self::EdDsa(k) => ed25519_dalek::Signature::from_slice(signature)
+                .is_ok_and(|sig| k.verify_strict(message, &sig).is_ok()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_generated_key_signs_what_its_public_jwk_verifies() {
+        for alg in SigningAlg::ALL {
+            let k = generate(alg).unwrap();
+            assert_eq!(k.public_jwk["kid"], k.kid.as_str());
+            assert_eq!(k.public_jwk["alg"], alg.as_str());
+            assert!(k.public_jwk.get("d").is_none() && k.public_jwk.get("p").is_none());
+            let signer = KeySigner::from_pkcs8(alg, &k.pkcs8_der).unwrap();
+            let verifier = KeyVerifier::from_jwk(alg, &k.public_jwk).unwrap();
+            let sig = signer.sign(b"hello");
+            assert!(verifier.verify(b"hello", &sig));
+            assert!(!verifier.verify(b"hellp", &sig));
+        }
+    }
+
+    #[test]
+    fn a_jwk_is_refused_for_another_algorithm() {
+        let k = generate(SigningAlg::Es256).unwrap();
+        assert!(KeyVerifier::from_jwk(SigningAlg::EdDsa, &k.public_jwk).is_err());
+        let mut jwk = k.public_jwk.clone();
+        jwk.as_object_mut().unwrap().remove("alg");
+        assert!(KeyVerifier::from_jwk(SigningAlg::Rs256, &jwk).is_err());
+        assert!(KeyVerifier::from_jwk(SigningAlg::Es256, &jwk).is_ok());
+    }
+
+    #[test]
+    fn thumbprint_matches_rfc_7638_example() {
+        let jwk = serde_json::json!({
+            "kty": "RSA",
+            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+            "e": "AQAB",
+            "alg": "RS256",
+            "kid": "2011-04-29"
+        });
+        assert_eq!(
+            thumbprint(&jwk).unwrap(),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+    }
+}
