@@ -23,13 +23,20 @@
 pub mod clock;
 pub mod ephemeral;
 pub mod error;
+mod open;
 pub mod otp;
 pub mod password;
 pub mod pii;
 pub mod ports;
 pub mod records;
 pub mod repo;
+mod sql;
+pub mod sqlite;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use clock::{Clock, MockClock, SystemClock};
 pub use error::StorageError;
+pub use open::{PoolOptions, open, redact_url};
 pub use repo::Store;
+pub use sqlite::SqliteStore;

@@ -69,7 +69,11 @@ impl PasswordHasher {
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
-        let _permit = self.permits.acquire().await.map_err(|_| PasswordError::Join)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::Join)?;
         let params = self.params.clone();
         let password = zeroize::Zeroizing::new(password.to_owned());
         let span = tracing::Span::current();
@@ -80,8 +84,16 @@ impl PasswordHasher {
 
     /// Verifies in constant time; `None` as the stored hash (unknown user)
     /// still spends one verification so timing does not tell the cases apart.
-    pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<bool, PasswordError> {
-        let _permit = self.permits.acquire().await.map_err(|_| PasswordError::Join)?;
+    pub async fn verify(
+        &self,
+        password: &str,
+        stored: Option<&str>,
+    ) -> Result<bool, PasswordError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::Join)?;
         let known = stored.is_some();
         let phc = stored.map_or_else(|| self.dummy_hash.to_string(), str::to_owned);
         let password = zeroize::Zeroizing::new(password.to_owned());
@@ -156,7 +168,11 @@ mod tests {
     #[tokio::test]
     async fn an_unknown_user_never_verifies() {
         let h = cheap();
-        assert!(!h.verify("pratu-dummy-password-for-timing", None).await.unwrap());
+        assert!(
+            !h.verify("pratu-dummy-password-for-timing", None)
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]

@@ -106,14 +106,27 @@ impl PiiCipher {
         // Encryption with a valid key and nonce cannot fail for inputs this
         // size; an error here would be a bug in the AEAD crate.
         let wrapped = kek
-            .encrypt(&Nonce::from(nonce_w), Payload { msg: dek.as_ref(), aad: kid })
+            .encrypt(
+                &Nonce::from(nonce_w),
+                Payload {
+                    msg: dek.as_ref(),
+                    aad: kid,
+                },
+            )
             .unwrap_or_default();
         let data_cipher = Aes256Gcm::new(dek.as_ref().into());
         let ciphertext = data_cipher
-            .encrypt(&Nonce::from(nonce_v), Payload { msg: plaintext, aad })
+            .encrypt(
+                &Nonce::from(nonce_v),
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
             .unwrap_or_default();
 
-        let mut out = Vec::with_capacity(2 + kid.len() + 2 * NONCE_LEN + wrapped.len() + ciphertext.len());
+        let mut out =
+            Vec::with_capacity(2 + kid.len() + 2 * NONCE_LEN + wrapped.len() + ciphertext.len());
         out.push(VERSION);
         out.push(u8::try_from(kid.len()).unwrap_or(u8::MAX));
         out.extend_from_slice(&kid[..kid.len().min(255)]);
@@ -145,15 +158,27 @@ impl PiiCipher {
             .ok_or_else(|| PiiError::UnknownKey(String::from_utf8_lossy(kid).into_owned()))?;
         let kek = Aes256Gcm::new(key.bytes.as_ref().into());
         let dek = Zeroizing::new(
-            kek.decrypt(&nonce(nonce_w)?, Payload { msg: wrapped, aad: kid })
-                .map_err(|_| PiiError::Unauthentic)?,
+            kek.decrypt(
+                &nonce(nonce_w)?,
+                Payload {
+                    msg: wrapped,
+                    aad: kid,
+                },
+            )
+            .map_err(|_| PiiError::Unauthentic)?,
         );
         if dek.len() != DEK_LEN {
             return Err(PiiError::Malformed);
         }
         let data_cipher = Aes256Gcm::new(dek.as_slice().into());
         data_cipher
-            .decrypt(&nonce(nonce_v)?, Payload { msg: ciphertext, aad })
+            .decrypt(
+                &nonce(nonce_v)?,
+                Payload {
+                    msg: ciphertext,
+                    aad,
+                },
+            )
             .map(Zeroizing::new)
             .map_err(|_| PiiError::Unauthentic)
     }
@@ -202,7 +227,10 @@ mod tests {
         let c = cipher();
         let sealed = c.seal(b"1234567890121", b"user.citizen_id");
         assert!(!sealed.windows(13).any(|w| w == b"1234567890121"));
-        assert_eq!(&*c.open(&sealed, b"user.citizen_id").unwrap(), b"1234567890121");
+        assert_eq!(
+            &*c.open(&sealed, b"user.citizen_id").unwrap(),
+            b"1234567890121"
+        );
     }
 
     #[test]
@@ -215,10 +243,16 @@ mod tests {
     fn wrong_aad_or_tampering_is_refused() {
         let c = cipher();
         let mut sealed = c.seal(b"1234567890121", b"user.citizen_id");
-        assert!(matches!(c.open(&sealed, b"other"), Err(PiiError::Unauthentic)));
+        assert!(matches!(
+            c.open(&sealed, b"other"),
+            Err(PiiError::Unauthentic)
+        ));
         let last = sealed.len() - 1;
         sealed[last] ^= 1;
-        assert!(matches!(c.open(&sealed, b"user.citizen_id"), Err(PiiError::Unauthentic)));
+        assert!(matches!(
+            c.open(&sealed, b"user.citizen_id"),
+            Err(PiiError::Unauthentic)
+        ));
         assert!(matches!(c.open(&[1, 0], b""), Err(PiiError::Malformed)));
     }
 
@@ -229,17 +263,26 @@ mod tests {
         let rotated = PiiCipher::new(SecretKey::generate("new"), vec![old]);
         assert_eq!(&*rotated.open(&sealed, b"f").unwrap(), b"v");
         let unknown = PiiCipher::new(SecretKey::generate("other"), vec![]);
-        assert!(matches!(unknown.open(&sealed, b"f"), Err(PiiError::UnknownKey(_))));
+        assert!(matches!(
+            unknown.open(&sealed, b"f"),
+            Err(PiiError::UnknownKey(_))
+        ));
     }
 
     #[test]
     fn blind_index_is_stable_keyed_and_domain_separated() {
         let key = SecretKey::generate("i");
         let idx = BlindIndex::new(key.clone());
-        assert_eq!(idx.compute("citizen_id", b"1"), idx.compute("citizen_id", b"1"));
+        assert_eq!(
+            idx.compute("citizen_id", b"1"),
+            idx.compute("citizen_id", b"1")
+        );
         assert_ne!(idx.compute("citizen_id", b"1"), idx.compute("phone", b"1"));
         let other = BlindIndex::new(SecretKey::generate("j"));
-        assert_ne!(idx.compute("citizen_id", b"1"), other.compute("citizen_id", b"1"));
+        assert_ne!(
+            idx.compute("citizen_id", b"1"),
+            other.compute("citizen_id", b"1")
+        );
         assert_eq!(idx.compute("citizen_id", b"1").len(), 32);
     }
 }

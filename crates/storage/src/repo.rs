@@ -26,8 +26,12 @@ pub trait UserRepo: Send + Sync {
     async fn user_by_citizen_index(&self, index: &[u8]) -> Result<Option<User>>;
     async fn set_user_status(&self, id: Uuid, status: UserStatus, at: OffsetDateTime)
     -> Result<()>;
-    async fn set_user_password(&self, id: Uuid, password_hash: &str, at: OffsetDateTime)
-    -> Result<()>;
+    async fn set_user_password(
+        &self,
+        id: Uuid,
+        password_hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<()>;
     /// Users whose username starts with `prefix`, ordered by username.
     async fn search_users(&self, prefix: &str, limit: u32, offset: u32) -> Result<Vec<User>>;
 }
