@@ -68,3 +68,53 @@ macro_rules! repository_tests {
 }
 
 repository_tests!(sqlite, Some(sqlite));
+
+fn memory() -> Fut<testing::EphemeralUnderTest> {
+    Box::pin(async { testing::memory_store() })
+}
+
+/// One test per (backend, ephemeral-store case group).
+macro_rules! ephemeral_tests {
+    ($backend:ident, $make:expr) => {
+        mod $backend {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn ephemeral_values() {
+                if let Some(make) = $make {
+                    testing::ephemeral::values(&make).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn ephemeral_take() {
+                if let Some(make) = $make {
+                    testing::ephemeral::take(&make).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn ephemeral_expiry() {
+                if let Some(make) = $make {
+                    testing::ephemeral::expiry(&make).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn ephemeral_counters() {
+                if let Some(make) = $make {
+                    testing::ephemeral::counters(&make).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn ephemeral_sets() {
+                if let Some(make) = $make {
+                    testing::ephemeral::sets(&make).await;
+                }
+            }
+        }
+    };
+}
+
+ephemeral_tests!(memory, Some(memory));

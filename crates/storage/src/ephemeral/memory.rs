@@ -1,1 +1,433 @@
-//! In-process ephemeral store (to be written).
+//! The in-process ephemeral store, for a single node.
+//!
+//! Values live in a fixed number of shards, each a `HashMap` behind its own
+//! mutex, so concurrent requests rarely wait on one another; no lock is held
+//! across an `.await` and no operation holds two locks. Expiry is judged by
+//! the [`Clock`] (tests move a `MockClock` instead of sleeping): an expired
+//! entry is invisible at once and removed when next touched, or when room is
+//! needed.
+//!
+//! # Capacity
+//! The store is bounded by `max_entries` (a set counts as one entry). When a
+//! new key arrives and the store is full, the shard it lands in first drops
+//! its expired entries; if that frees nothing, the entry of that shard closest
+//! to expiry is evicted (like Redis's `volatile-ttl`, sampled per shard). The
+//! choice: refusing writes when full would stop every sign-in on the node,
+//! while the entry nearest its end loses the least. Eviction is logged. Stores
+//! of up to 1024 entries use one shard and hold the bound exactly; larger ones
+//! may exceed it by at most the shard count.
+//!
+//! Values are kept as Redis keeps them, so both backends behave alike:
+//! counters are decimal byte strings (`get` after `incr` reads `b"3"`), and
+//! using a set as a value (or the reverse) is a `WrongType` error.
+
+use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use super::EphemeralStore;
+use crate::clock::Clock;
+use crate::error::{Result, StorageError};
+
+/// Entries per shard before another shard is added (up to [`MAX_SHARDS`]).
+const ENTRIES_PER_SHARD: usize = 1024;
+const MAX_SHARDS: usize = 64;
+
+/// The bounded, sharded, clock-driven ephemeral store.
+pub struct MemoryStore {
+    clock: Arc<dyn Clock>,
+    shards: Box<[Mutex<Shard>]>,
+    hasher: RandomState,
+    len: AtomicUsize,
+    max_entries: usize,
+}
+
+type Shard = HashMap<String, Entry>;
+
+struct Entry {
+    value: Value,
+    expires_at: OffsetDateTime,
+}
+
+enum Value {
+    Bytes(Vec<u8>),
+    Set(HashSet<String>),
+}
+
+/// A key was used as the other kind of value (bytes vs. set).
+#[derive(Debug, thiserror::Error)]
+#[error("ephemeral key holds another kind of value")]
+pub struct WrongType;
+
+impl std::fmt::Debug for MemoryStore {
+    // Values are codes and sessions: never print them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("len", &self.len.load(Ordering::Relaxed))
+            .field("max_entries", &self.max_entries)
+            .field("shards", &self.shards.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MemoryStore {
+    /// A store holding at most `max_entries` keys (at least one), judging
+    /// expiry by `clock`.
+    pub fn new(clock: Arc<dyn Clock>, max_entries: usize) -> Self {
+        let max_entries = max_entries.max(1);
+        let shard_count = max_entries.div_ceil(ENTRIES_PER_SHARD).clamp(1, MAX_SHARDS);
+        Self {
+            clock,
+            shards: (0..shard_count).map(|_| Mutex::default()).collect(),
+            hasher: RandomState::new(),
+            len: AtomicUsize::new(0),
+            max_entries,
+        }
+    }
+
+    /// Keys held, counting expired ones not yet removed.
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Removes every expired entry now; returns how many. Optional: expired
+    /// entries are invisible anyway and removed lazily, but a periodic sweep
+    /// returns their memory sooner.
+    pub fn sweep(&self) -> usize {
+        let now = self.clock.now();
+        let mut removed = 0;
+        for shard in &*self.shards {
+            removed += self.drop_expired(&mut lock(shard), now);
+        }
+        removed
+    }
+
+    fn shard(&self, key: &str) -> MutexGuard<'_, Shard> {
+        let len = self.shards.len();
+        // The modulo keeps the value below `len`, which is a `usize`.
+        let index = (self.hasher.hash_one(key) % len as u64) as usize;
+        // `index < len`, so the slice is never empty here.
+        lock(&self.shards[index])
+    }
+
+    fn drop_expired(&self, shard: &mut Shard, now: OffsetDateTime) -> usize {
+        let before = shard.len();
+        shard.retain(|_, e| e.expires_at > now);
+        let removed = before - shard.len();
+        self.len.fetch_sub(removed, Ordering::Relaxed);
+        removed
+    }
+
+    /// Makes room for one more key in `shard` (see the module docs).
+    fn make_room(&self, shard: &mut Shard, now: OffsetDateTime) {
+        if self.len() < self.max_entries {
+            return;
+        }
+        if self.drop_expired(shard, now) > 0 {
+            return;
+        }
+        let victim = shard
+            .iter()
+            .min_by_key(|(_, e)| e.expires_at)
+            .map(|(k, _)| k.clone());
+        if let Some(victim) = victim {
+            shard.remove(&victim);
+            self.len.fetch_sub(1, Ordering::Relaxed);
+            tracing::warn!(
+                max_entries = self.max_entries,
+                "ephemeral store full: evicted the live entry closest to expiry"
+            );
+        }
+    }
+
+    /// Inserts or replaces `key`, keeping the count.
+    fn insert(&self, shard: &mut Shard, key: &str, entry: Entry, now: OffsetDateTime) {
+        if let Some(existing) = shard.get_mut(key) {
+            *existing = entry;
+            return;
+        }
+        self.make_room(shard, now);
+        shard.insert(key.to_owned(), entry);
+        self.len.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The live entry at `key`; an expired one is removed on the way.
+    fn live<'s>(
+        &self,
+        shard: &'s mut Shard,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> Option<&'s mut Entry> {
+        let expired = shard.get(key)?.expires_at <= now;
+        if expired {
+            shard.remove(key);
+            self.len.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        shard.get_mut(key)
+    }
+}
+
+fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+    // A panic while holding the lock cannot leave a map half-updated in a
+    // way that matters here; carry on.
+    shard.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `now + ttl`, saturating at the end of time.
+fn deadline(now: OffsetDateTime, ttl: Duration) -> OffsetDateTime {
+    time::Duration::try_from(ttl)
+        .ok()
+        .and_then(|ttl| now.checked_add(ttl))
+        .unwrap_or_else(|| PrimitiveDateTime::MAX.assume_utc())
+}
+
+fn wrong_type() -> StorageError {
+    StorageError::unhandled(WrongType)
+}
+
+#[async_trait]
+impl EphemeralStore for MemoryStore {
+    async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<()> {
+        let now = self.clock.now();
+        let entry = Entry {
+            value: Value::Bytes(value.to_vec()),
+            expires_at: deadline(now, ttl),
+        };
+        self.insert(&mut self.shard(key), key, entry, now);
+        Ok(())
+    }
+
+    async fn put_if_absent(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool> {
+        let now = self.clock.now();
+        let mut shard = self.shard(key);
+        if self.live(&mut shard, key, now).is_some() {
+            return Ok(false);
+        }
+        let entry = Entry {
+            value: Value::Bytes(value.to_vec()),
+            expires_at: deadline(now, ttl),
+        };
+        self.insert(&mut shard, key, entry, now);
+        Ok(true)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let now = self.clock.now();
+        match self.live(&mut self.shard(key), key, now) {
+            None => Ok(None),
+            Some(Entry {
+                value: Value::Bytes(b),
+                ..
+            }) => Ok(Some(b.clone())),
+            Some(_) => Err(wrong_type()),
+        }
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let now = self.clock.now();
+        let mut shard = self.shard(key);
+        match self.live(&mut shard, key, now) {
+            None => return Ok(None),
+            Some(Entry {
+                value: Value::Set(_),
+                ..
+            }) => return Err(wrong_type()),
+            Some(_) => {}
+        }
+        // Read and removed under one lock: of two racing takes, one wins.
+        match shard.remove(key) {
+            Some(Entry {
+                value: Value::Bytes(b),
+                ..
+            }) => {
+                self.len.fetch_sub(1, Ordering::Relaxed);
+                Ok(Some(b))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool> {
+        let now = self.clock.now();
+        let mut shard = self.shard(key);
+        let existed = self.live(&mut shard, key, now).is_some();
+        if existed {
+            shard.remove(key);
+            self.len.fetch_sub(1, Ordering::Relaxed);
+        }
+        Ok(existed)
+    }
+
+    async fn incr(&self, key: &str, window: Duration) -> Result<u64> {
+        let now = self.clock.now();
+        let mut shard = self.shard(key);
+        if let Some(entry) = self.live(&mut shard, key, now) {
+            let Value::Bytes(bytes) = &mut entry.value else {
+                return Err(wrong_type());
+            };
+            let count = std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|s| s.parse::<u64>().ok())
+                .ok_or_else(wrong_type)?
+                .saturating_add(1);
+            *bytes = count.to_string().into_bytes();
+            return Ok(count);
+        }
+        let entry = Entry {
+            value: Value::Bytes(b"1".to_vec()),
+            expires_at: deadline(now, window),
+        };
+        self.insert(&mut shard, key, entry, now);
+        Ok(1)
+    }
+
+    async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<()> {
+        let now = self.clock.now();
+        let expires_at = deadline(now, ttl);
+        let mut shard = self.shard(key);
+        if let Some(entry) = self.live(&mut shard, key, now) {
+            let Value::Set(members) = &mut entry.value else {
+                return Err(wrong_type());
+            };
+            members.insert(member.to_owned());
+            entry.expires_at = expires_at;
+            return Ok(());
+        }
+        let entry = Entry {
+            value: Value::Set(HashSet::from([member.to_owned()])),
+            expires_at,
+        };
+        self.insert(&mut shard, key, entry, now);
+        Ok(())
+    }
+
+    async fn set_members(&self, key: &str) -> Result<Vec<String>> {
+        let now = self.clock.now();
+        match self.live(&mut self.shard(key), key, now) {
+            None => Ok(Vec::new()),
+            Some(Entry {
+                value: Value::Set(members),
+                ..
+            }) => Ok(members.iter().cloned().collect()),
+            Some(_) => Err(wrong_type()),
+        }
+    }
+
+    async fn ping(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::MockClock;
+
+    fn store(max_entries: usize) -> (MemoryStore, MockClock) {
+        let clock = MockClock::default();
+        (
+            MemoryStore::new(Arc::new(clock.clone()), max_entries),
+            clock,
+        )
+    }
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    #[tokio::test]
+    async fn a_full_store_drops_expired_entries_before_live_ones() {
+        let (s, clock) = store(3);
+        s.put("short", b"1", Duration::from_secs(10)).await.unwrap();
+        s.put("a", b"2", MINUTE).await.unwrap();
+        s.put("b", b"3", MINUTE).await.unwrap();
+        clock.advance(time::Duration::seconds(11));
+
+        s.put("c", b"4", MINUTE).await.unwrap();
+
+        assert_eq!(s.len(), 3);
+        for key in ["a", "b", "c"] {
+            assert!(s.get(key).await.unwrap().is_some(), "{key} kept");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_store_evicts_the_entry_closest_to_expiry() {
+        let (s, _clock) = store(3);
+        s.put("long", b"1", MINUTE * 10).await.unwrap();
+        s.put("soonest", b"2", MINUTE).await.unwrap();
+        s.put("middle", b"3", MINUTE * 5).await.unwrap();
+
+        s.put("new", b"4", MINUTE * 2).await.unwrap();
+
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.get("soonest").await.unwrap(), None);
+        for key in ["long", "middle", "new"] {
+            assert!(s.get(key).await.unwrap().is_some(), "{key} kept");
+        }
+    }
+
+    #[tokio::test]
+    async fn replacing_a_key_in_a_full_store_evicts_nothing() {
+        let (s, _clock) = store(2);
+        s.put("a", b"1", MINUTE).await.unwrap();
+        s.put("b", b"2", MINUTE).await.unwrap();
+        s.put("a", b"3", MINUTE).await.unwrap();
+        assert_eq!(s.get("a").await.unwrap(), Some(b"3".to_vec()));
+        assert_eq!(s.get("b").await.unwrap(), Some(b"2".to_vec()));
+    }
+
+    #[tokio::test]
+    async fn a_large_store_stays_near_its_bound() {
+        let (s, _clock) = store(2100);
+        assert_eq!(s.shards.len(), 3);
+        for i in 0..4000 {
+            s.put(&format!("k{i}"), b"v", MINUTE).await.unwrap();
+        }
+        assert!(s.len() <= 2100 + s.shards.len(), "len {}", s.len());
+    }
+
+    #[tokio::test]
+    async fn sweep_removes_only_expired_entries() {
+        let (s, clock) = store(100);
+        s.put("short", b"1", Duration::from_secs(1)).await.unwrap();
+        s.set_add("set", "m", Duration::from_secs(1)).await.unwrap();
+        s.put("long", b"2", MINUTE).await.unwrap();
+        clock.advance(time::Duration::seconds(2));
+        assert_eq!(s.sweep(), 2);
+        assert_eq!(s.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn counters_read_as_decimal_text_like_redis() {
+        let (s, _clock) = store(10);
+        s.incr("n", MINUTE).await.unwrap();
+        s.incr("n", MINUTE).await.unwrap();
+        assert_eq!(s.get("n").await.unwrap(), Some(b"2".to_vec()));
+        s.put("text", b"abc", MINUTE).await.unwrap();
+        assert!(s.incr("text", MINUTE).await.is_err());
+        assert!(s.set_add("text", "m", MINUTE).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn debug_output_shows_no_values() {
+        let (s, _clock) = store(10);
+        s.put("otp:1", b"123456", MINUTE).await.unwrap();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("123456"), "{printed}");
+        assert!(!printed.contains("otp:1"), "{printed}");
+    }
+}

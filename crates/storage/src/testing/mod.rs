@@ -8,8 +8,11 @@
 //!
 //! Other crates use the constructors for a ready store in their own tests:
 //!
-//! ```ignore
+//! ```no_run
+//! # async fn demo() {
 //! let (store, _guard) = pratu_storage::testing::sqlite_store().await;
+//! # let _ = store;
+//! # }
 //! ```
 //!
 //! Keep the guard alive as long as the store: dropping it removes the
@@ -44,12 +47,16 @@ pub mod clients;
 pub mod consents;
 pub mod enrollments;
 mod env;
+pub mod ephemeral;
 pub mod fixtures;
 pub mod keys;
 pub mod refresh;
 pub mod users;
 
 pub use env::{backend_url, sqlite_store};
+pub use ephemeral::{
+    EphemeralUnderTest, MakeEphemeral, TimeTravel, memory_store, run_ephemeral_suite,
+};
 
 /// A boxed future, the return type of the `make` closures the suites take.
 pub type Fut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
