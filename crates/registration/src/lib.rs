@@ -3,4 +3,7 @@
 //! an account that signs in everywhere through `pratu-oidc`.
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod domain;
+pub mod proofing;
+pub mod sms;

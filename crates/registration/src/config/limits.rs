@@ -1,0 +1,127 @@
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::ConfigError;
+
+/// At most `max` events per `window_seconds` (a fixed window that starts
+/// with the first event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitRule {
+    pub max: u32,
+    pub window_seconds: u64,
+}
+
+impl LimitRule {
+    pub const fn new(max: u32, window_seconds: u64) -> Self {
+        Self {
+            max,
+            window_seconds,
+        }
+    }
+
+    pub fn window(&self) -> Duration {
+        Duration::from_secs(self.window_seconds)
+    }
+
+    fn validate(&self, key: &str) -> Result<(), ConfigError> {
+        if self.max == 0 {
+            return Err(ConfigError::new(
+                format!("limits.{key}.max"),
+                "must be at least 1",
+            ));
+        }
+        if self.window_seconds == 0 {
+            return Err(ConfigError::new(
+                format!("limits.{key}.window_seconds"),
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Top-level key `limits`: abuse limits of the enrollment (DESIGN.md). Limits
+/// per enrollment, citizen ID and phone are tight; per-IP limits are generous
+/// because many citizens share an address behind mobile carrier NAT.
+/// `*_failures` limits count refusals only and then lock for the window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Enrollments started per IP address.
+    pub enrollments_per_ip: LimitRule,
+    /// Citizen-ID submissions per IP (slows probing which IDs are enrolled).
+    pub citizen_id_per_ip: LimitRule,
+    /// Failed proofing checks (wrong laser code, names, date) per enrollment.
+    pub proofing_failures_per_enrollment: LimitRule,
+    /// Failed proofing checks per citizen ID, across enrollments.
+    pub proofing_failures_per_citizen: LimitRule,
+    /// Proofing checks per IP address.
+    pub proofing_per_ip: LimitRule,
+    /// SMS codes sent per phone number, across enrollments.
+    pub otp_sends_per_phone: LimitRule,
+    /// SMS codes sent per IP address.
+    pub otp_sends_per_ip: LimitRule,
+    /// Code checks per IP address.
+    pub otp_checks_per_ip: LimitRule,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        const HOUR: u64 = 3600;
+        const DAY: u64 = 24 * HOUR;
+        Self {
+            enrollments_per_ip: LimitRule::new(300, HOUR),
+            citizen_id_per_ip: LimitRule::new(300, HOUR),
+            proofing_failures_per_enrollment: LimitRule::new(5, HOUR),
+            proofing_failures_per_citizen: LimitRule::new(10, DAY),
+            proofing_per_ip: LimitRule::new(300, HOUR),
+            otp_sends_per_phone: LimitRule::new(10, DAY),
+            otp_sends_per_ip: LimitRule::new(300, HOUR),
+            otp_checks_per_ip: LimitRule::new(1000, HOUR),
+        }
+    }
+}
+
+impl LimitsConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.enrollments_per_ip.validate("enrollments_per_ip")?;
+        self.citizen_id_per_ip.validate("citizen_id_per_ip")?;
+        self.proofing_failures_per_enrollment
+            .validate("proofing_failures_per_enrollment")?;
+        self.proofing_failures_per_citizen
+            .validate("proofing_failures_per_citizen")?;
+        self.proofing_per_ip.validate("proofing_per_ip")?;
+        self.otp_sends_per_phone.validate("otp_sends_per_phone")?;
+        self.otp_sends_per_ip.validate("otp_sends_per_ip")?;
+        self.otp_checks_per_ip.validate("otp_checks_per_ip")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_a_zero_limit_names_its_key() {
+        assert_eq!(LimitsConfig::default().validate(), Ok(()));
+        let c = LimitsConfig {
+            otp_sends_per_phone: LimitRule::new(0, 60),
+            ..Default::default()
+        };
+        assert_eq!(
+            c.validate().unwrap_err().key,
+            "limits.otp_sends_per_phone.max"
+        );
+    }
+
+    #[test]
+    fn a_partial_section_keeps_the_other_defaults() {
+        let c: LimitsConfig =
+            serde_json::from_str(r#"{"proofing_per_ip": {"max": 7, "window_seconds": 60}}"#)
+                .unwrap();
+        assert_eq!(c.proofing_per_ip, LimitRule::new(7, 60));
+        assert_eq!(c.otp_sends_per_ip, LimitsConfig::default().otp_sends_per_ip);
+    }
+}
