@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Result, StorageError};
+use crate::postgres::PgStore;
 use crate::repo::Store;
 use crate::sqlite::SqliteStore;
 
@@ -34,9 +35,7 @@ pub async fn open(url: &str, opts: &PoolOptions) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url, opts).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Err(StorageError::unhandled(UnsupportedUrl {
-            scheme: "postgres (backend not built yet)".to_owned(),
-        }))
+        Ok(Arc::new(PgStore::connect(url, opts).await?))
     } else {
         Err(StorageError::unhandled(UnsupportedUrl {
             scheme: url.split_once(':').map_or("", |(s, _)| s).to_owned(),

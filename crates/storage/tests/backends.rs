@@ -3,10 +3,23 @@
 //! / `PRATU_TEST_REDIS_URL` are set. Test names say the backend
 //! (`sqlite_users`, `postgres_users`, …).
 
-use pratu_storage::testing::{self, Fut, Made};
+use pratu_storage::testing::{self, Fut, Made, Must};
 
 fn sqlite() -> Fut<Made> {
     Box::pin(testing::sqlite_store())
+}
+
+/// `Some(make)` when PostgreSQL is configured (checked once per test).
+async fn postgres() -> Option<impl Fn() -> Fut<Made>> {
+    // Probe: skips (or panics in CI) before the suite starts.
+    testing::postgres_store_from_env().await?;
+    Some(|| -> Fut<Made> {
+        Box::pin(async {
+            testing::postgres_store_from_env()
+                .await
+                .must("PostgreSQL was reachable a moment ago")
+        })
+    })
 }
 
 /// One test per (backend, repository suite).
@@ -16,50 +29,57 @@ macro_rules! repository_tests {
             use super::*;
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn store() {
+                if let Some(make) = $make.await {
+                    testing::store::run(&make).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn users() {
-                if let Some(make) = $make {
+                if let Some(make) = $make.await {
                     testing::users::run(&make).await;
                 }
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn enrollments() {
-                if let Some(make) = $make {
+                if let Some(make) = $make.await {
                     testing::enrollments::run(&make).await;
                 }
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn clients() {
-                if let Some(make) = $make {
+                if let Some(make) = $make.await {
                     testing::clients::run(&make).await;
                 }
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn consents() {
-                if let Some(make) = $make {
+                if let Some(make) = $make.await {
                     testing::consents::run(&make).await;
                 }
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn refresh_tokens() {
-                if let Some(make) = $make {
+                if let Some(make) = $make.await {
                     testing::refresh::run(&make).await;
                 }
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn signing_keys() {
-                if let Some(make) = $make {
+                if let Some(make) = $make.await {
                     testing::keys::run(&make).await;
                 }
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn audit() {
-                if let Some(make) = $make {
+                if let Some(make) = $make.await {
                     testing::audit::run(&make).await;
                 }
             }
@@ -67,7 +87,15 @@ macro_rules! repository_tests {
     };
 }
 
-repository_tests!(sqlite, Some(sqlite));
+repository_tests!(sqlite, async { Some(sqlite) });
+repository_tests!(postgres, postgres());
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_migrations_apply_once() {
+    if let Some((options, _guard)) = testing::postgres_schema_from_env().await {
+        testing::postgres::concurrent_migrations_apply_once(options, 6).await;
+    }
+}
 
 fn memory() -> Fut<testing::EphemeralUnderTest> {
     Box::pin(async { testing::memory_store() })
@@ -81,35 +109,35 @@ macro_rules! ephemeral_tests {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn ephemeral_values() {
-                if let Some(make) = $make {
+                if let Some(make) = $make.await {
                     testing::ephemeral::values(&make).await;
                 }
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn ephemeral_take() {
-                if let Some(make) = $make {
+                if let Some(make) = $make.await {
                     testing::ephemeral::take(&make).await;
                 }
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn ephemeral_expiry() {
-                if let Some(make) = $make {
+                if let Some(make) = $make.await {
                     testing::ephemeral::expiry(&make).await;
                 }
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn ephemeral_counters() {
-                if let Some(make) = $make {
+                if let Some(make) = $make.await {
                     testing::ephemeral::counters(&make).await;
                 }
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn ephemeral_sets() {
-                if let Some(make) = $make {
+                if let Some(make) = $make.await {
                     testing::ephemeral::sets(&make).await;
                 }
             }
@@ -117,4 +145,16 @@ macro_rules! ephemeral_tests {
     };
 }
 
-ephemeral_tests!(memory, Some(memory));
+ephemeral_tests!(memory, async { Some(memory) });
+
+#[tokio::test]
+async fn postgres_urls_open_the_postgres_backend() {
+    let Some(url) = testing::backend_url("PRATU_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let store = pratu_storage::open(&url, &pratu_storage::PoolOptions::default())
+        .await
+        .expect("open");
+    assert_eq!(store.backend(), "postgres");
+    store.ping().await.expect("ping");
+}

@@ -146,3 +146,60 @@ impl Store for SqliteStore {
         "sqlite"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::UserRepo;
+
+    #[tokio::test]
+    async fn open_creates_the_file_and_its_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/data/pratu.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+
+        let store = crate::open(&url, &PoolOptions::default()).await.unwrap();
+        store.migrate().await.unwrap();
+        store.ping().await.unwrap();
+
+        assert_eq!(store.backend(), "sqlite");
+        assert!(path.exists());
+    }
+
+    #[tokio::test]
+    async fn the_file_is_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_path(&dir.path().join("p.db"), &PoolOptions::default())
+            .await
+            .unwrap();
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&store.reader)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn reads_cannot_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_path(&dir.path().join("p.db"), &PoolOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let write = sqlx::query("DELETE FROM users")
+            .execute(&store.reader)
+            .await;
+        assert!(write.is_err(), "the reader pool is read-only");
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_database_works_through_one_pool() {
+        let store = SqliteStore::open("sqlite::memory:", &PoolOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let user = crate::testing::fixtures::user("memory");
+        store.create_user(&user).await.unwrap();
+        assert_eq!(store.user_by_id(user.id).await.unwrap(), Some(user));
+    }
+}

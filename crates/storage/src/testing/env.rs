@@ -1,9 +1,14 @@
 //! Fresh stores for tests, and the rule for optional backends.
 
+use std::str::FromStr;
 use std::sync::Arc;
+
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
 
 use super::{Made, Must, TestGuard};
 use crate::PoolOptions;
+use crate::postgres::PgStore;
 use crate::repo::Store;
 use crate::sqlite::SqliteStore;
 
@@ -43,4 +48,88 @@ pub async fn sqlite_store() -> Made {
     store.migrate().await.must("migrate SQLite");
     let store: Arc<dyn Store> = Arc::new(store);
     (store, TestGuard::new(dir))
+}
+
+/// Panics because a backend named in the environment cannot be used: a set
+/// variable means the backend is expected, so this is not a skip.
+#[track_caller]
+fn unusable(var: &str, e: &dyn std::fmt::Debug) -> ! {
+    panic!("{var} is set but the backend is unusable: {e:?}")
+}
+
+/// A name no other test run uses, for schemas and key prefixes.
+pub(crate) fn unique_name(prefix: &str) -> String {
+    format!("{prefix}{:016x}", rand::random::<u64>())
+}
+
+const POSTGRES_VAR: &str = "PRATU_TEST_POSTGRES_URL";
+
+/// A fresh, empty schema in the database at `PRATU_TEST_POSTGRES_URL`:
+/// connect options whose `search_path` is that schema (so tables and sqlx's
+/// `_sqlx_migrations` land there), and a guard that drops it. `None` (skip)
+/// when the variable is unset outside CI.
+///
+/// # Panics
+/// When the variable is set but the server cannot be reached, or unset in CI.
+pub async fn postgres_schema_from_env() -> Option<(PgConnectOptions, TestGuard)> {
+    let url = backend_url(POSTGRES_VAR)?;
+    let base = PgConnectOptions::from_str(&url).unwrap_or_else(|e| unusable(POSTGRES_VAR, &e));
+    let schema = unique_name("pratu_test_");
+    let mut conn = base
+        .connect()
+        .await
+        .unwrap_or_else(|e| unusable(POSTGRES_VAR, &e));
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| unusable(POSTGRES_VAR, &e));
+    let _closed = conn.close().await;
+    let options = base.clone().options([("search_path", schema.as_str())]);
+    Some((options, TestGuard::new(SchemaGuard { base, schema })))
+}
+
+/// A fresh, migrated PostgreSQL store in its own schema (see
+/// [`postgres_schema_from_env`]), dropped with the guard.
+pub async fn postgres_store_from_env() -> Option<Made> {
+    let (options, guard) = postgres_schema_from_env().await?;
+    let opts = PoolOptions {
+        max_connections: 5,
+        ..PoolOptions::default()
+    };
+    let store = PgStore::connect_with(options, &opts)
+        .await
+        .unwrap_or_else(|e| unusable(POSTGRES_VAR, &e));
+    store.migrate().await.must("migrate PostgreSQL");
+    let store: Arc<dyn Store> = Arc::new(store);
+    Some((store, guard))
+}
+
+/// Drops its schema (best effort) when dropped.
+struct SchemaGuard {
+    base: PgConnectOptions,
+    schema: String,
+}
+
+impl Drop for SchemaGuard {
+    fn drop(&mut self) {
+        let base = self.base.clone();
+        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema);
+        // Drop runs outside async context: use a runtime of our own on a
+        // thread of our own, so no caller's runtime is blocked re-entrantly.
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                if let Ok(mut conn) = base.connect().await {
+                    let _dropped = sqlx::query(&sql).execute(&mut conn).await;
+                    let _closed = conn.close().await;
+                }
+            });
+        });
+        let _joined = cleanup.join();
+    }
 }

@@ -50,10 +50,12 @@ mod env;
 pub mod ephemeral;
 pub mod fixtures;
 pub mod keys;
+pub mod postgres;
 pub mod refresh;
+pub mod store;
 pub mod users;
 
-pub use env::{backend_url, sqlite_store};
+pub use env::{backend_url, postgres_schema_from_env, postgres_store_from_env, sqlite_store};
 pub use ephemeral::{
     EphemeralUnderTest, MakeEphemeral, TimeTravel, memory_store, run_ephemeral_suite,
 };
@@ -95,6 +97,7 @@ impl std::fmt::Debug for TestGuard {
 
 /// Runs every repository suite, each case on a fresh store from `make`.
 pub async fn run_repository_suite(make: impl MakeStore) {
+    store::run(&make).await;
     users::run(&make).await;
     enrollments::run(&make).await;
     clients::run(&make).await;

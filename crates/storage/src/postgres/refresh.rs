@@ -1,0 +1,177 @@
+//! Refresh-token families on PostgreSQL. Rotation is the hot path of the token
+//! endpoint: one write transaction, normally two statements.
+
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::PgStore;
+use super::row::{Reader, json};
+use crate::error::Result;
+use crate::records::{RefreshToken, Rotation};
+use crate::repo::RefreshTokenRepo;
+use crate::sql::classify;
+
+const COLUMNS: &str = "token_hash, family_id, client_id, user_id, scopes, session_id, grant_info, \
+    issued_at, expires_at, used_at, revoked_at";
+
+fn token_from_row(row: &PgRow) -> Result<RefreshToken> {
+    let r = Reader::new(row, "refresh_tokens");
+    Ok(RefreshToken {
+        token_hash: r.get("token_hash")?,
+        family_id: r.get("family_id")?,
+        client_id: r.get("client_id")?,
+        user_id: r.get("user_id")?,
+        scopes: r.get("scopes")?,
+        session_id: r.get("session_id")?,
+        grant: r.json("grant_info")?,
+        issued_at: r.get("issued_at")?,
+        expires_at: r.get("expires_at")?,
+        used_at: r.get("used_at")?,
+        revoked_at: r.get("revoked_at")?,
+    })
+}
+
+async fn insert<'c, E>(conn: E, t: &RefreshToken) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Postgres>,
+{
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, \
+         session_id, grant_info, issued_at, expires_at, used_at, revoked_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(t.token_hash.as_slice())
+    .bind(t.family_id)
+    .bind(&t.client_id)
+    .bind(t.user_id)
+    .bind(&t.scopes)
+    .bind(&t.session_id)
+    .bind(json(&t.grant)?)
+    .bind(t.issued_at)
+    .bind(t.expires_at)
+    .bind(t.used_at)
+    .bind(t.revoked_at)
+    .execute(conn)
+    .await
+    .map_err(classify)?;
+    Ok(())
+}
+
+#[async_trait]
+impl RefreshTokenRepo for PgStore {
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()> {
+        insert(&self.pool, token).await
+    }
+
+    async fn refresh_token(&self, token_hash: &[u8]) -> Result<Option<RefreshToken>> {
+        let sql = format!("SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = $1");
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    /// A token that was used or revoked reports `Reused` (and revokes its
+    /// family) even when it has also expired: a replay is a replay. Only an
+    /// unused, unrevoked, expired token is `Unknown`.
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &[u8],
+        new: &RefreshToken,
+        now: OffsetDateTime,
+    ) -> Result<Rotation> {
+        let mut tx = self.begin().await?;
+        let sql = format!(
+            "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL \
+             AND revoked_at IS NULL AND expires_at > $1 RETURNING {COLUMNS}"
+        );
+        let current = sqlx::query(&sql)
+            .bind(now)
+            .bind(old_hash)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(classify)?;
+        if let Some(row) = current {
+            let old = token_from_row(&row)?;
+            insert(&mut *tx, new).await?;
+            tx.commit().await.map_err(classify)?;
+            return Ok(Rotation::Rotated { old });
+        }
+        let seen = sqlx::query(
+            "SELECT family_id, used_at IS NOT NULL OR revoked_at IS NOT NULL AS spent \
+             FROM refresh_tokens WHERE token_hash = $1",
+        )
+        .bind(old_hash)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(classify)?;
+        let Some(row) = seen else {
+            return Ok(Rotation::Unknown);
+        };
+        let r = Reader::new(&row, "refresh_tokens");
+        if !r.get("spent")? {
+            return Ok(Rotation::Unknown);
+        }
+        let family_id = r.get("family_id")?;
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(family_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        tx.commit().await.map_err(classify)?;
+        Ok(Rotation::Reused { family_id })
+    }
+
+    /// Counts the tokens this call revoked (those not revoked before).
+    async fn revoke_refresh_family(&self, family_id: Uuid, at: OffsetDateTime) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(family_id)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn revoke_refresh_by_session(&self, session_id: &str, at: OffsetDateTime) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(session_id)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn revoke_refresh_by_user(&self, user_id: Uuid, at: OffsetDateTime) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn delete_expired_refresh_tokens(&self, now: OffsetDateTime) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(done.rows_affected())
+    }
+}

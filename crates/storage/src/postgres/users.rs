@@ -1,0 +1,186 @@
+//! Users on PostgreSQL.
+
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::PgStore;
+use super::row::{Reader, json, opt_json};
+use crate::error::{Result, StorageError};
+use crate::records::{SealedCitizenId, User, UserStatus};
+use crate::repo::UserRepo;
+use crate::sql::{classify, names};
+
+/// `SELECT <every column> FROM users` followed by the given clause.
+macro_rules! select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, username, password_hash, status, roles, name, birth_date, phone, ",
+            "phone_verified, citizen_id_sealed, citizen_index, proofing, locale, created_at, ",
+            "updated_at FROM users ",
+            $rest
+        )
+    };
+}
+
+pub(super) fn user_from_row(row: &PgRow) -> Result<User> {
+    let r = Reader::new(row, "users");
+    let sealed: Option<Vec<u8>> = r.get("citizen_id_sealed")?;
+    let index: Option<Vec<u8>> = r.get("citizen_index")?;
+    let citizen_id = match (sealed, index) {
+        (Some(ciphertext), Some(index)) => Some(SealedCitizenId { ciphertext, index }),
+        (None, None) => None,
+        _ => {
+            return Err(StorageError::InconsistentRow {
+                table: "users",
+                column: "citizen_index",
+            });
+        }
+    };
+    Ok(User {
+        id: r.get("id")?,
+        username: r.get("username")?,
+        password_hash: r.get("password_hash")?,
+        status: r.parsed("status", names::parse_user_status)?,
+        roles: r.get("roles")?,
+        name: r.json("name")?,
+        birth_date: r.opt_json("birth_date")?,
+        phone: r.get("phone")?,
+        phone_verified: r.get("phone_verified")?,
+        citizen_id,
+        proofing: r.opt_json("proofing")?,
+        locale: r.get("locale")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+    })
+}
+
+/// Inserts `user` on `conn` (a pool or an open transaction).
+pub(super) async fn insert_user<'c, E>(conn: E, user: &User) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Postgres>,
+{
+    sqlx::query(
+        "INSERT INTO users (id, username, password_hash, status, roles, name, birth_date, phone, \
+         phone_verified, citizen_id_sealed, citizen_index, proofing, locale, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(user.id)
+    .bind(&user.username)
+    .bind(&user.password_hash)
+    .bind(user.status.as_str())
+    .bind(&user.roles)
+    .bind(json(&user.name)?)
+    .bind(opt_json(user.birth_date.as_ref())?)
+    .bind(&user.phone)
+    .bind(user.phone_verified)
+    .bind(user.citizen_id.as_ref().map(|c| c.ciphertext.as_slice()))
+    .bind(user.citizen_id.as_ref().map(|c| c.index.as_slice()))
+    .bind(opt_json(user.proofing.as_ref())?)
+    .bind(&user.locale)
+    .bind(user.created_at)
+    .bind(user.updated_at)
+    .execute(conn)
+    .await
+    .map_err(classify)?;
+    Ok(())
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+impl PgStore {
+    async fn one_user(&self, query: PgQuery<'_>) -> Result<Option<User>> {
+        let row = query.fetch_optional(&self.pool).await.map_err(classify)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Runs `UPDATE users SET <column> = $1, updated_at = $2 WHERE id = $3`.
+    async fn update_user(
+        &self,
+        sql: &'static str,
+        id: Uuid,
+        value: &str,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        let done = sqlx::query(sql)
+            .bind(value)
+            .bind(at)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound { what: "user" });
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UserRepo for PgStore {
+    async fn create_user(&self, user: &User) -> Result<()> {
+        insert_user(&self.pool, user).await
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<User>> {
+        self.one_user(sqlx::query(select!("WHERE id = $1")).bind(id))
+            .await
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        self.one_user(sqlx::query(select!("WHERE username = $1")).bind(username))
+            .await
+    }
+
+    async fn user_by_citizen_index(&self, index: &[u8]) -> Result<Option<User>> {
+        self.one_user(sqlx::query(select!("WHERE citizen_index = $1")).bind(index))
+            .await
+    }
+
+    async fn set_user_status(
+        &self,
+        id: Uuid,
+        status: UserStatus,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        self.update_user(
+            "UPDATE users SET status = $1, updated_at = $2 WHERE id = $3",
+            id,
+            status.as_str(),
+            at,
+        )
+        .await
+    }
+
+    async fn set_user_password(
+        &self,
+        id: Uuid,
+        password_hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        self.update_user(
+            "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3",
+            id,
+            password_hash,
+            at,
+        )
+        .await
+    }
+
+    async fn search_users(&self, prefix: &str, limit: u32, offset: u32) -> Result<Vec<User>> {
+        // `username` has the "C" collation: a byte-order range on the unique
+        // index, the same as on SQLite.
+        let rows = sqlx::query(select!(
+            "WHERE username >= $1 AND username < $2 ORDER BY username LIMIT $3 OFFSET $4"
+        ))
+        .bind(prefix)
+        .bind(format!("{prefix}\u{10FFFF}"))
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        rows.iter().map(user_from_row).collect()
+    }
+}
