@@ -1,6 +1,82 @@
 //! The OAuth 2.0 / OpenID Connect provider through which agency applications
 //! sign citizens and staff in with one account and one SSO session.
+//!
+//! # For the server
+//! - Build [`OidcState`] once with [`OidcState::init`] from [`OidcDeps`]
+//!   (after migrations; it creates signing keys on first start), start
+//!   [`OidcState::spawn_background`], and mount [`router`] with a state
+//!   from which `OidcState` can be taken (`FromRef`).
+//! - The CLI uses [`clients::ClientService`] (`pratu client …`) and
+//!   [`keys::KeyManager`] (`pratu keys list|rotate`), which work without a
+//!   running server.
+//! - Configuration sections live in [`config`].
+//!
+//! # Layout
+//! One module per endpoint or concern: [`discovery`] (metadata, JWKS),
+//! `authorize` (authorization endpoint, login, consent, continue step),
+//! `stepup` (SMS OTP for `urn:pratu:acr:aal2`), `token` (grants, client
+//! authentication, minting), `userinfo`, `introspect` (introspection and
+//! revocation), `logout` (RP-initiated and back-channel), `session` (the
+//! SSO session in the ephemeral store), [`claims`] and [`scopes`] (what is
+//! released), `subject` (public and pairwise `sub`), [`keys`] and
+//! [`clients`].
 #![forbid(unsafe_code)]
 
+pub mod acr;
+mod audit;
+mod authorize;
+pub mod claims;
+pub mod clients;
 pub mod config;
+pub mod discovery;
+mod introspect;
 pub mod keys;
+mod logout;
+mod ratelimit;
+pub mod scopes;
+mod session;
+mod state;
+mod stepup;
+mod subject;
+mod token;
+mod userinfo;
+pub mod web;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::{get, post};
+
+pub use state::{ClientIp, InitError, Issuer, OidcDeps, OidcState};
+
+/// Every endpoint of the provider, at the paths discovery advertises.
+pub fn router<S>() -> Router<S>
+where
+    OidcState: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    use discovery as d;
+    Router::new()
+        .route(d::DISCOVERY_PATH, get(d::discovery))
+        .route(d::JWKS_PATH, get(d::jwks))
+        .route(d::JWKS_ALIAS_PATH, get(d::jwks))
+        .route(
+            d::AUTHORIZE_PATH,
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
+        .route(authorize::CONTINUE_PATH, get(authorize::continue_get))
+        .route(authorize::LOGIN_PATH, post(authorize::login_post))
+        .route(stepup::OTP_PATH, post(stepup::otp_post))
+        .route(authorize::CONSENT_PATH, post(authorize::consent_post))
+        .route(d::TOKEN_PATH, post(token::token))
+        .route(
+            d::USERINFO_PATH,
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route(d::INTROSPECT_PATH, post(introspect::introspect))
+        .route(d::REVOKE_PATH, post(introspect::revoke))
+        .route(
+            d::END_SESSION_PATH,
+            get(logout::end_session).post(logout::end_session),
+        )
+        .route(logout::CONFIRM_PATH, post(logout::confirm))
+}

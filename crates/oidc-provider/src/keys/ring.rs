@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::SigningAlg;
-use super::jws::{self, JwsError, UnverifiedJws};
+use super::jws::{self, JwsError, JwsHeader, UnverifiedJws};
 use super::material::{KeyMaterialError, KeySigner, KeyVerifier};
 
 /// The AEAD associated data binding a sealed private key to its `kid`, so a
@@ -129,13 +129,13 @@ impl KeyRing {
     }
 
     /// Verifies a JWS we signed (any published key, by `kid`) and returns
-    /// its algorithm and payload.
-    pub fn verify(&self, token: &str) -> Result<(SigningAlg, Vec<u8>), JwsError> {
+    /// its header and payload.
+    pub fn verify(&self, token: &str) -> Result<(JwsHeader, Vec<u8>), JwsError> {
         let jws = UnverifiedJws::parse(token)?;
         let kid = jws.header.kid.as_deref().ok_or(JwsError::UnknownKey)?;
         let key = self.key(kid).ok_or(JwsError::UnknownKey)?;
-        let alg = jws.alg;
-        Ok((alg, jws.verify(&key.verifier)?))
+        let header = jws.header.clone();
+        Ok((header, jws.verify(&key.verifier)?))
     }
 
     pub fn keys(&self) -> &[Arc<LoadedKey>] {

@@ -1,0 +1,105 @@
+//! `POST /consent`: the user's answer on the consent page. Consent is
+//! remembered per user and client (the union of scopes granted so far).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use pratu_storage::records::Consent;
+
+use super::flow::CONTINUE_PATH;
+use super::respond::{PageError, error_page, redirect};
+use crate::state::OidcState;
+use crate::web::csrf;
+use crate::web::i18n::Locale;
+use crate::web::params::Params;
+
+pub(crate) async fn consent_post(
+    State(state): State<OidcState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(p) = Params::from_form(&headers, &body) else {
+        return error_page(
+            PageError::BadRequest("form expected".into()),
+            Locale::default(),
+        );
+    };
+    let id = p.get("req").unwrap_or_default();
+    let req = match state.load_pending(id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return error_page(PageError::Expired, Locale::default()),
+        Err(_) => return error_page(PageError::Server, Locale::default()),
+    };
+    let browser = state.0.issuer.cookies.get(&headers, csrf::COOKIE);
+    if !csrf::verify(&state.0.server_key, browser, id, p.get("csrf")) {
+        return error_page(
+            PageError::BadRequest("the form is stale; please try again".into()),
+            req.locale,
+        );
+    }
+    let client = match state.0.clients.active(&req.client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return error_page(PageError::UnknownClient, req.locale),
+        Err(_) => return error_page(PageError::Server, req.locale),
+    };
+    let current = match state.current_session(&headers).await {
+        Ok(Some(c)) => c,
+        // Signed out meanwhile: the continue step asks to sign in again.
+        Ok(None) => {
+            return Redirect::to(&format!("{}{CONTINUE_PATH}?req={id}", state.0.issuer.url))
+                .into_response();
+        }
+        Err(_) => return error_page(PageError::Server, req.locale),
+    };
+    let user = current.session.user_id;
+    if p.get("decision") != Some("allow") {
+        let _ = state.0.ephemeral.delete(&format!("authz:{id}")).await;
+        state.audit(
+            format!("user:{user}"),
+            "consent.denied",
+            Some(format!("client:{}", req.client_id)),
+            "failure",
+            serde_json::json!({}),
+        );
+        return redirect(
+            &state,
+            &req.target(),
+            vec![
+                ("error", "access_denied".to_owned()),
+                (
+                    "error_description",
+                    "the user denied the request".to_owned(),
+                ),
+            ],
+        );
+    }
+    let mut scopes = match state.0.store.consent(user, &req.client_id).await {
+        Ok(c) => c.map(|c| c.scopes).unwrap_or_default(),
+        Err(_) => return error_page(PageError::Server, req.locale),
+    };
+    for s in req.consent_scopes() {
+        if !scopes.contains(&s) {
+            scopes.push(s);
+        }
+    }
+    let consent = Consent {
+        user_id: user,
+        client_id: req.client_id.clone(),
+        scopes: scopes.clone(),
+        granted_at: state.0.clock.now(),
+    };
+    if state.0.store.put_consent(&consent).await.is_err() {
+        return error_page(PageError::Server, req.locale);
+    }
+    state.audit(
+        format!("user:{user}"),
+        "consent.granted",
+        Some(format!("client:{}", req.client_id)),
+        "success",
+        serde_json::json!({"scopes": scopes}),
+    );
+    state
+        .advance(&headers, req, client, Some(id.to_owned()), true)
+        .await
+}

@@ -1,0 +1,410 @@
+//! What happens to a checked authorization request: sign in, step up,
+//! consent, or a code — decided again at every step from the stored
+//! request and the SSO session, so a reload or a back button never skips a
+//! step.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use pratu_storage::StorageError;
+use pratu_storage::records::Client;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::request::AuthRequest;
+use super::respond::{AuthorizeError, PageError, redirect};
+use crate::acr;
+use crate::claims::ClaimsRequest;
+use crate::clients::random_token;
+use crate::session::{Current, SsoSession};
+use crate::state::OidcState;
+use crate::stepup::StepUp;
+use crate::web::csrf;
+use crate::web::i18n::{Locale, claim_label};
+use crate::web::pages::{self, ConsentPage, LoginPage};
+
+/// How long a user may take to sign in and consent.
+const PENDING_TTL: Duration = Duration::from_secs(30 * 60);
+
+pub(crate) const CONTINUE_PATH: &str = "/authorize/continue";
+pub(crate) const LOGIN_PATH: &str = "/login";
+pub(crate) const CONSENT_PATH: &str = "/consent";
+/// Where the enrollment wizard lives (pratu-registration).
+const REGISTER_PATH: &str = "/register";
+
+fn pending_key(id: &str) -> String {
+    format!("authz:{id}")
+}
+
+/// A single-use authorization code's grant (in the ephemeral store under
+/// the code's digest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub user_id: Uuid,
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub claims: ClaimsRequest,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub sid: String,
+    pub auth_time: i64,
+    pub acr: String,
+    pub amr: Vec<String>,
+}
+
+pub(crate) fn code_key(code: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    format!(
+        "code:{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(code.as_bytes()))
+    )
+}
+
+impl OidcState {
+    pub(crate) async fn save_pending(
+        &self,
+        id: &str,
+        req: &AuthRequest,
+    ) -> Result<(), StorageError> {
+        let bytes = serde_json::to_vec(req).map_err(StorageError::unhandled)?;
+        self.0
+            .ephemeral
+            .put(&pending_key(id), &bytes, PENDING_TTL)
+            .await
+    }
+
+    pub(crate) async fn load_pending(&self, id: &str) -> Result<Option<AuthRequest>, StorageError> {
+        if id.is_empty() || id.len() > 64 {
+            return Ok(None);
+        }
+        Ok(self
+            .0
+            .ephemeral
+            .get(&pending_key(id))
+            .await?
+            .and_then(|b| serde_json::from_slice(&b).ok()))
+    }
+
+    /// The browser's CSRF cookie value, and a `Set-Cookie` when it had none.
+    pub(crate) fn csrf_browser(&self, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+        match self.0.issuer.cookies.get(headers, csrf::COOKIE) {
+            Some(v) if v.len() <= 64 => (v.to_owned(), None),
+            _ => {
+                let v = random_token(16);
+                let cookie = self.0.issuer.cookies.set(csrf::COOKIE, &v, None);
+                (v, cookie)
+            }
+        }
+    }
+
+    /// Whether the session (if any) must sign in again for `req`.
+    fn needs_login(
+        &self,
+        req: &AuthRequest,
+        session: Option<&SsoSession>,
+        resumed: bool,
+        now: i64,
+    ) -> bool {
+        let Some(s) = session else {
+            return true;
+        };
+        if req.login_after.is_some_and(|t| s.auth_time < t) {
+            return true;
+        }
+        if req.max_age.is_some_and(|m| now - s.auth_time > m) {
+            return true;
+        }
+        // An id_token_hint naming someone else: sign in (once; if the user
+        // then signs in as another account, that is their choice).
+        !resumed && req.hint_user.is_some_and(|u| u != s.user_id)
+    }
+
+    /// Whether the request asks for step-up that this session lacks (and
+    /// step-up is offered at all).
+    pub(crate) fn needs_step_up(&self, req: &AuthRequest, session: &SsoSession) -> bool {
+        let wants = acr::wants_aal2(
+            req.acr_values
+                .iter()
+                .chain(req.claims.acr.iter())
+                .map(String::as_str),
+        );
+        wants && self.step_up_enabled() && !acr::satisfies(&session.acr, acr::AAL2)
+    }
+
+    async fn needs_consent(
+        &self,
+        req: &AuthRequest,
+        client: &Client,
+        user: Uuid,
+        consented_now: bool,
+    ) -> Result<bool, StorageError> {
+        if client.first_party || consented_now {
+            return Ok(false);
+        }
+        if req.prompt_consent {
+            return Ok(true);
+        }
+        let Some(stored) = self.0.store.consent(user, &client.client_id).await? else {
+            return Ok(true);
+        };
+        Ok(!req
+            .consent_scopes()
+            .iter()
+            .all(|s| stored.scopes.contains(s)))
+    }
+
+    /// Takes the request one step further. `pending` is the id it is stored
+    /// under once the user has been shown a page.
+    pub(crate) async fn advance(
+        &self,
+        headers: &HeaderMap,
+        req: AuthRequest,
+        client: Arc<Client>,
+        pending: Option<String>,
+        consented_now: bool,
+    ) -> Response {
+        match self
+            .try_advance(headers, req, client, pending, consented_now)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => e.respond(self),
+        }
+    }
+
+    async fn try_advance(
+        &self,
+        headers: &HeaderMap,
+        req: AuthRequest,
+        client: Arc<Client>,
+        pending: Option<String>,
+        consented_now: bool,
+    ) -> Result<Response, AuthorizeError> {
+        let server = |e: StorageError| {
+            tracing::error!(error = %e, "authorization step failed");
+            AuthorizeError::Page(PageError::Server, req.locale)
+        };
+        let redirect_err = |error: &'static str, d: &str| AuthorizeError::Redirect {
+            target: req.target(),
+            error,
+            description: d.to_owned(),
+        };
+        let now = self.0.clock.now().unix_timestamp();
+        let current = self.current_session(headers).await.map_err(server)?;
+        let session = current.as_ref().map(|c| &c.session);
+
+        if self.needs_login(&req, session, pending.is_some(), now) {
+            if req.prompt_none {
+                return Err(redirect_err("login_required", "the user is not signed in"));
+            }
+            let id = self.ensure_pending(&req, pending).await.map_err(server)?;
+            return Ok(self.login_page(headers, &req, &client, &id, None, None, StatusCode::OK));
+        }
+        let Some(current) = current else {
+            return Err(AuthorizeError::Page(PageError::Server, req.locale));
+        };
+        if self.needs_step_up(&req, &current.session) {
+            if req.prompt_none {
+                if req.claims.acr_essential {
+                    return Err(redirect_err(
+                        "interaction_required",
+                        "step-up authentication is required",
+                    ));
+                }
+            } else {
+                let id = self
+                    .ensure_pending(&req, pending.clone())
+                    .await
+                    .map_err(server)?;
+                match self.step_up_start(headers, &req, &id, &current, None).await {
+                    StepUp::Page(page) => return Ok(page),
+                    // Only an essential acr request makes this fatal;
+                    // acr_values are voluntary (OIDC Core §3.1.2.1).
+                    StepUp::Unavailable if req.claims.acr_essential => {
+                        return Err(redirect_err(
+                            "access_denied",
+                            "step-up authentication is not possible for this account",
+                        ));
+                    }
+                    StepUp::Unavailable => {}
+                }
+                let pending = Some(id);
+                return self
+                    .finish_after_step_up(headers, req, client, pending, consented_now, current)
+                    .await;
+            }
+        }
+        self.finish_after_step_up(headers, req, client, pending, consented_now, current)
+            .await
+    }
+
+    async fn finish_after_step_up(
+        &self,
+        headers: &HeaderMap,
+        req: AuthRequest,
+        client: Arc<Client>,
+        pending: Option<String>,
+        consented_now: bool,
+        current: Current,
+    ) -> Result<Response, AuthorizeError> {
+        let server = |e: StorageError| {
+            tracing::error!(error = %e, "authorization step failed");
+            AuthorizeError::Page(PageError::Server, req.locale)
+        };
+        let redirect_err = |error: &'static str, d: &str| AuthorizeError::Redirect {
+            target: req.target(),
+            error,
+            description: d.to_owned(),
+        };
+        if self
+            .needs_consent(&req, &client, current.session.user_id, consented_now)
+            .await
+            .map_err(server)?
+        {
+            if req.prompt_none {
+                return Err(redirect_err(
+                    "consent_required",
+                    "the user has not consented",
+                ));
+            }
+            let id = self.ensure_pending(&req, pending).await.map_err(server)?;
+            return Ok(self.consent_page(headers, &req, &client, &id));
+        }
+        let res = self.issue_code(&req, &current).await.map_err(server)?;
+        if let Some(id) = pending {
+            // Answered: a replay of the continue URL finds nothing.
+            let _ = self.0.ephemeral.delete(&pending_key(&id)).await;
+        }
+        Ok(res)
+    }
+
+    async fn ensure_pending(
+        &self,
+        req: &AuthRequest,
+        pending: Option<String>,
+    ) -> Result<String, StorageError> {
+        match pending {
+            Some(id) => Ok(id),
+            None => {
+                let id = random_token(16);
+                self.save_pending(&id, req).await?;
+                Ok(id)
+            }
+        }
+    }
+
+    pub(crate) fn lang_url(&self, id: &str, locale: Locale) -> Option<String> {
+        let other = match locale {
+            Locale::Th => "en",
+            Locale::En => "th",
+        };
+        Some(format!(
+            "{}{CONTINUE_PATH}?req={id}&lang={other}",
+            self.0.issuer.url
+        ))
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one page, its request and its message"
+    )]
+    pub(crate) fn login_page(
+        &self,
+        headers: &HeaderMap,
+        req: &AuthRequest,
+        client: &Client,
+        id: &str,
+        username: Option<&str>,
+        error: Option<&str>,
+        status: StatusCode,
+    ) -> Response {
+        let (browser, cookie) = self.csrf_browser(headers);
+        let token = csrf::token(&self.0.server_key, &browser, id);
+        let action = format!("{}{LOGIN_PATH}", self.0.issuer.url);
+        let register = format!("{}{REGISTER_PATH}", self.0.issuer.url);
+        let page = LoginPage {
+            t: req.locale.texts(),
+            lang_url: self.lang_url(id, req.locale),
+            action: &action,
+            req: id,
+            csrf: &token,
+            client_name: &client.client_name,
+            username: username.or(req.login_hint.as_deref()).unwrap_or(""),
+            error,
+            register_url: &register,
+        };
+        pages::render(status, &page, cookie.as_slice())
+    }
+
+    fn consent_page(
+        &self,
+        headers: &HeaderMap,
+        req: &AuthRequest,
+        client: &Client,
+        id: &str,
+    ) -> Response {
+        let (browser, cookie) = self.csrf_browser(headers);
+        let token = csrf::token(&self.0.server_key, &browser, id);
+        let action = format!("{}{CONSENT_PATH}", self.0.issuer.url);
+        let mut items: Vec<&'static str> = Vec::new();
+        let mut add = |name: &str| {
+            let label = claim_label(req.locale, name);
+            if !items.contains(&label) {
+                items.push(label);
+            }
+        };
+        add("sub");
+        for s in &req.scopes {
+            for c in crate::scopes::claims_of(s) {
+                add(c);
+            }
+        }
+        for c in req.claims.all_names() {
+            add(c);
+        }
+        let page = ConsentPage {
+            t: req.locale.texts(),
+            lang_url: self.lang_url(id, req.locale),
+            action: &action,
+            req: id,
+            csrf: &token,
+            client_name: &client.client_name,
+            items,
+        };
+        pages::render(StatusCode::OK, &page, cookie.as_slice())
+    }
+
+    /// Issues a code for `req` under the session and sends it to the client.
+    async fn issue_code(
+        &self,
+        req: &AuthRequest,
+        current: &Current,
+    ) -> Result<Response, StorageError> {
+        let s = &current.session;
+        let grant = CodeGrant {
+            client_id: req.client_id.clone(),
+            redirect_uri: req.redirect_uri.clone(),
+            user_id: s.user_id,
+            scopes: req.scopes.clone(),
+            claims: req.claims.clone(),
+            nonce: req.nonce.clone(),
+            code_challenge: req.code_challenge.clone(),
+            sid: s.sid.clone(),
+            auth_time: s.auth_time,
+            acr: s.acr.clone(),
+            amr: s.amr.clone(),
+        };
+        let code = random_token(32);
+        let bytes = serde_json::to_vec(&grant).map_err(StorageError::unhandled)?;
+        let ttl = Duration::from_secs(self.0.config.tokens.code_lifetime_seconds);
+        self.0.ephemeral.put(&code_key(&code), &bytes, ttl).await?;
+        self.session_add_client(&s.sid, &req.client_id).await?;
+        Ok(redirect(self, &req.target(), vec![("code", code)]))
+    }
+}

@@ -1,0 +1,170 @@
+//! `POST /login`: the password sign-in form.
+//!
+//! An unknown username and a wrong password get the same page, the same
+//! status and (through a dummy Argon2 verification) the same time. Failed
+//! attempts count per typed username and per address with growing
+//! back-off.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use pratu_storage::records::UserStatus;
+
+use super::flow::CONTINUE_PATH;
+use super::respond::{PageError, error_page};
+use crate::acr;
+use crate::ratelimit::Attempt;
+use crate::session;
+use crate::state::{ClientIp, OidcState};
+use crate::web::csrf;
+use crate::web::i18n::Locale;
+use crate::web::params::Params;
+
+const MAX_USERNAME: usize = 64;
+const MAX_PASSWORD: usize = 256;
+
+pub(crate) fn client_ip(ext: &Extensions) -> Option<IpAddr> {
+    ext.get::<ClientIp>()
+        .map(|c| c.0)
+        .or_else(|| ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+}
+
+pub(crate) async fn login_post(
+    State(state): State<OidcState>,
+    headers: HeaderMap,
+    ext: Extensions,
+    body: Bytes,
+) -> Response {
+    let Some(p) = Params::from_form(&headers, &body) else {
+        return error_page(
+            PageError::BadRequest("form expected".into()),
+            Locale::default(),
+        );
+    };
+    let id = p.get("req").unwrap_or_default();
+    let req = match state.load_pending(id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return error_page(PageError::Expired, Locale::default()),
+        Err(_) => return error_page(PageError::Server, Locale::default()),
+    };
+    let client = match state.0.clients.active(&req.client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return error_page(PageError::UnknownClient, req.locale),
+        Err(_) => return error_page(PageError::Server, req.locale),
+    };
+    let browser = state.0.issuer.cookies.get(&headers, csrf::COOKIE);
+    if !csrf::verify(&state.0.server_key, browser, id, p.get("csrf")) {
+        return error_page(
+            PageError::BadRequest("the form is stale; please try again".into()),
+            req.locale,
+        );
+    }
+    let t = req.locale.texts();
+    let typed = p.get("username").unwrap_or_default().trim();
+    let password = p.get("password").unwrap_or_default();
+    let username = typed.to_lowercase();
+    let again = |error: &str, status| {
+        state.login_page(
+            &headers,
+            &req,
+            &client,
+            id,
+            Some(typed),
+            Some(error),
+            status,
+        )
+    };
+    if username.is_empty()
+        || username.len() > MAX_USERNAME
+        || password.is_empty()
+        || password.len() > MAX_PASSWORD
+    {
+        return again(t.bad_credentials, StatusCode::OK);
+    }
+
+    let attempt = Attempt::new(&username, client_ip(&ext));
+    match state.login_locked(&attempt).await {
+        Ok(false) => {}
+        Ok(true) => return again(t.locked_out, StatusCode::TOO_MANY_REQUESTS),
+        Err(_) => return error_page(PageError::Server, req.locale),
+    }
+    let user = match state.0.store.user_by_username(&username).await {
+        Ok(u) => u,
+        Err(_) => return error_page(PageError::Server, req.locale),
+    };
+    let verified = match state
+        .0
+        .passwords
+        .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+        .await
+    {
+        Ok(v) => v,
+        Err(_) => return error_page(PageError::Server, req.locale),
+    };
+    let user = match user {
+        Some(u) if verified && u.status == UserStatus::Active => u,
+        other => {
+            if state.login_failed(&attempt).await.is_err() {
+                return error_page(PageError::Server, req.locale);
+            }
+            let actor = other.map_or_else(|| "anonymous".to_owned(), |u| format!("user:{}", u.id));
+            state.audit(
+                actor,
+                "login.failed",
+                Some(format!("client:{}", req.client_id)),
+                "failure",
+                serde_json::json!({}),
+            );
+            return again(t.bad_credentials, StatusCode::OK);
+        }
+    };
+    let _ = state.login_succeeded(&attempt).await;
+    if state.0.passwords.needs_rehash(&user.password_hash) {
+        let (store, hasher, clock, pw, uid) = (
+            std::sync::Arc::clone(&state.0.store),
+            state.0.passwords.clone(),
+            std::sync::Arc::clone(&state.0.clock),
+            zeroize::Zeroizing::new(password.to_owned()),
+            user.id,
+        );
+        tokio::spawn(async move {
+            if let Ok(h) = hasher.hash(&pw).await {
+                let _ = store.set_user_password(uid, &h, clock.now()).await;
+            }
+        });
+    }
+
+    // A new sign-in replaces whatever session this browser had.
+    if let Ok(Some(old)) = state.current_session(&headers).await {
+        let _ = state.end_session(&old).await;
+    }
+    let (handle, _session) = match state
+        .start_session(user.id, acr::AAL1, vec![acr::AMR_PASSWORD.to_owned()])
+        .await
+    {
+        Ok(s) => s,
+        Err(_) => return error_page(PageError::Server, req.locale),
+    };
+    state.audit(
+        format!("user:{}", user.id),
+        "login.succeeded",
+        Some(format!("client:{}", req.client_id)),
+        "success",
+        serde_json::json!({"acr": acr::AAL1}),
+    );
+
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&format!("{}{CONTINUE_PATH}?req={id}", state.0.issuer.url))
+    {
+        h.insert(LOCATION, v);
+    }
+    if let Some(c) = state.0.issuer.cookies.set(session::COOKIE, &handle, None) {
+        h.append(SET_COOKIE, c);
+    }
+    res
+}

@@ -1,0 +1,92 @@
+//! The authorization endpoint (GET and POST, OIDC Core §3.1.2.1), the
+//! continue step the login, step-up and consent forms return to, and the
+//! login and consent form handlers.
+
+mod consent;
+mod flow;
+mod login;
+pub(crate) mod request;
+pub(crate) mod respond;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+pub(crate) use consent::consent_post;
+pub(crate) use flow::{CONSENT_PATH, CONTINUE_PATH, CodeGrant, LOGIN_PATH, code_key};
+pub(crate) use login::login_post;
+use respond::{PageError, error_page};
+
+use crate::state::OidcState;
+use crate::web::i18n::Locale;
+use crate::web::params::Params;
+
+/// `GET /authorize`.
+pub(crate) async fn authorize_get(
+    State(state): State<OidcState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = Params::parse(q.unwrap_or_default().as_bytes());
+    authorize(&state, &headers, &params).await
+}
+
+/// `POST /authorize` (form-encoded, as OIDC Core §3.1.2.1 requires).
+pub(crate) async fn authorize_post(
+    State(state): State<OidcState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match Params::from_form(&headers, &body) {
+        Some(params) => authorize(&state, &headers, &params).await,
+        None => error_page(
+            PageError::BadRequest("the body must be application/x-www-form-urlencoded".into()),
+            Locale::default(),
+        ),
+    }
+}
+
+async fn authorize(state: &OidcState, headers: &HeaderMap, params: &Params) -> Response {
+    match request::validate(state, params).await {
+        Ok((req, client)) => state.advance(headers, req, client, None, false).await,
+        Err(e) => e.respond(state),
+    }
+}
+
+/// `GET /authorize/continue?req=…[&lang=th|en]`: where the forms send the
+/// browser back; decides the next step again.
+pub(crate) async fn continue_get(
+    State(state): State<OidcState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = Params::parse(q.unwrap_or_default().as_bytes());
+    let id = params.get("req").unwrap_or_default();
+    let mut req = match state.load_pending(id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return error_page(
+                PageError::Expired,
+                Locale::from_ui_locales(params.get("lang")),
+            );
+        }
+        Err(_) => return error_page(PageError::Server, Locale::default()),
+    };
+    if let Some(locale) = params.get("lang").and_then(Locale::parse) {
+        if locale != req.locale {
+            req.locale = locale;
+            if state.save_pending(id, &req).await.is_err() {
+                return error_page(PageError::Server, locale);
+            }
+        }
+    }
+    let client = match state.0.clients.active(&req.client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return error_page(PageError::UnknownClient, req.locale),
+        Err(_) => return error_page(PageError::Server, req.locale),
+    };
+    state
+        .advance(&headers, req, client, Some(id.to_owned()), false)
+        .await
+}

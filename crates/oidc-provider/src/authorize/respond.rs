@@ -1,0 +1,152 @@
+//! Answers of the authorization endpoint: the code or an error sent back to
+//! the client (query or form_post, always with `iss` per RFC 9207), or an
+//! error page when the client cannot be trusted with a redirect.
+
+use axum::http::header::{CACHE_CONTROL, LOCATION};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::clients::random_token;
+use crate::state::OidcState;
+use crate::web::i18n::Locale;
+use crate::web::pages::{self, ErrorPage, FormPostPage};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ResponseMode {
+    Query,
+    FormPost,
+}
+
+/// Where (and how) to send the answer.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RedirectTarget {
+    pub redirect_uri: String,
+    pub response_mode: ResponseMode,
+    pub state: Option<String>,
+    pub locale: Locale,
+}
+
+/// Errors shown on a page: no trustworthy redirect URI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PageError {
+    UnknownClient,
+    BadRedirectUri,
+    BadRequest(String),
+    /// The pending request is gone (expired or already answered).
+    Expired,
+    Server,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum AuthorizeError {
+    Page(PageError, Locale),
+    Redirect {
+        target: RedirectTarget,
+        error: &'static str,
+        description: String,
+    },
+}
+
+impl AuthorizeError {
+    pub fn respond(self, state: &OidcState) -> Response {
+        match self {
+            Self::Page(e, locale) => error_page(e, locale),
+            Self::Redirect {
+                target,
+                error,
+                description,
+            } => {
+                tracing::info!(error, description = %description, "authorization request refused");
+                redirect(
+                    state,
+                    &target,
+                    vec![
+                        ("error", error.to_owned()),
+                        ("error_description", description),
+                    ],
+                )
+            }
+        }
+    }
+}
+
+pub(crate) fn error_page(e: PageError, locale: Locale) -> Response {
+    let t = locale.texts();
+    let (status, message, code) = match &e {
+        PageError::UnknownClient => (
+            StatusCode::BAD_REQUEST,
+            t.unknown_client.to_owned(),
+            Some("invalid_client".to_owned()),
+        ),
+        PageError::BadRedirectUri => (
+            StatusCode::BAD_REQUEST,
+            t.bad_redirect_uri.to_owned(),
+            Some("invalid_request".to_owned()),
+        ),
+        PageError::BadRequest(d) => (
+            StatusCode::BAD_REQUEST,
+            t.bad_request.to_owned(),
+            Some(format!("invalid_request: {d}")),
+        ),
+        PageError::Expired => (StatusCode::BAD_REQUEST, t.session_expired.to_owned(), None),
+        PageError::Server => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            t.server_error.to_owned(),
+            None,
+        ),
+    };
+    pages::render(
+        status,
+        &ErrorPage {
+            t,
+            lang_url: None,
+            message: &message,
+            code: code.as_deref(),
+        },
+        &[],
+    )
+}
+
+/// Sends `params` (plus `state` and `iss`) to the client.
+pub(crate) fn redirect(
+    state: &OidcState,
+    target: &RedirectTarget,
+    mut params: Vec<(&'static str, String)>,
+) -> Response {
+    if let Some(s) = &target.state {
+        params.push(("state", s.clone()));
+    }
+    params.push(("iss", state.0.issuer.url.clone()));
+    match target.response_mode {
+        ResponseMode::Query => {
+            let Ok(mut url) = url::Url::parse(&target.redirect_uri) else {
+                return error_page(PageError::BadRedirectUri, target.locale);
+            };
+            {
+                let mut q = url.query_pairs_mut();
+                for (k, v) in &params {
+                    q.append_pair(k, v);
+                }
+            }
+            let mut res = StatusCode::SEE_OTHER.into_response();
+            if let Ok(v) = HeaderValue::from_str(url.as_str()) {
+                res.headers_mut().insert(LOCATION, v);
+            }
+            res.headers_mut()
+                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        ResponseMode::FormPost => {
+            let nonce = random_token(16);
+            let page = FormPostPage {
+                t: target.locale.texts(),
+                action: &target.redirect_uri,
+                fields: params.iter().map(|(k, v)| (*k, v.as_str())).collect(),
+                nonce: &nonce,
+            };
+            pages::render_with_csp(StatusCode::OK, &page, &[], &pages::form_post_csp(&nonce))
+        }
+    }
+}

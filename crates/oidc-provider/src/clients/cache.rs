@@ -1,0 +1,67 @@
+//! A short-lived, bounded per-node cache of client records: every token,
+//! authorize and introspection request needs its client, and the record
+//! rarely changes. Changes made through this node's [`super::ClientService`]
+//! invalidate the entry at once; other nodes (and the CLI, a separate
+//! process) are seen within the TTL (`clients.cache_ttl_seconds`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use pratu_storage::Clock;
+use pratu_storage::records::Client;
+use time::{Duration, OffsetDateTime};
+
+/// More entries than this and the cache starts over (a flood of made-up
+/// client ids must not grow memory).
+const MAX_ENTRIES: usize = 4096;
+
+#[derive(Debug)]
+pub(crate) struct ClientCache {
+    ttl: Duration,
+    clock: Arc<dyn Clock>,
+    /// `None` caches "no such client" too, so unknown ids do not reach the
+    /// database on every request.
+    entries: RwLock<HashMap<String, (OffsetDateTime, Option<Arc<Client>>)>>,
+}
+
+impl ClientCache {
+    pub(crate) fn new(ttl_seconds: u64, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            ttl: Duration::seconds(i64::try_from(ttl_seconds).unwrap_or(5)),
+            clock,
+            entries: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// `Some(entry)` when a fresh entry exists (the entry itself may be
+    /// "no such client").
+    pub(crate) fn get(&self, client_id: &str) -> Option<Option<Arc<Client>>> {
+        if self.ttl <= Duration::ZERO {
+            return None;
+        }
+        let now = self.clock.now();
+        let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        map.get(client_id)
+            .filter(|(at, _)| now - *at < self.ttl && *at <= now)
+            .map(|(_, c)| c.clone())
+    }
+
+    pub(crate) fn put(&self, client_id: &str, client: Option<Arc<Client>>) {
+        if self.ttl <= Duration::ZERO {
+            return;
+        }
+        let now = self.clock.now();
+        let mut map = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(client_id.to_owned(), (now, client));
+    }
+
+    pub(crate) fn invalidate(&self, client_id: &str) {
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(client_id);
+    }
+}

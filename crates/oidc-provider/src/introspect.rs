@@ -1,0 +1,221 @@
+//! Token introspection (RFC 7662) for resource servers, and revocation
+//! (RFC 7009). Both authenticate the calling client. A revoked access
+//! token is inactive at once on every node: its `jti` is in the shared
+//! ephemeral store until the token would have expired.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, PRAGMA};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use pratu_storage::records::Client;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::clients::AUTH_NONE;
+use crate::discovery::{INTROSPECT_PATH, REVOKE_PATH};
+use crate::state::OidcState;
+use crate::subject::SubjectKind;
+use crate::token::client_auth::authenticate;
+use crate::token::mint::{ACCESS_TOKEN_TYP, AccessClaims};
+use crate::web::oauth_error::{Challenge, OAuthError, internal};
+use crate::web::params::Params;
+
+fn no_store(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut()
+        .insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    res
+}
+
+fn form(headers: &HeaderMap, body: &[u8]) -> Result<Params, OAuthError> {
+    let p = Params::from_form(headers, body).ok_or_else(|| {
+        OAuthError::invalid_request("the body must be application/x-www-form-urlencoded")
+    })?;
+    if let Some(name) = p.first_duplicate() {
+        return Err(OAuthError::invalid_request(format!("{name} is repeated")));
+    }
+    Ok(p)
+}
+
+/// `POST /introspect`.
+pub(crate) async fn introspect(
+    State(state): State<OidcState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match introspect_inner(&state, &headers, &body).await {
+        Ok(v) => no_store(axum::Json(v).into_response()),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn introspect_inner(
+    state: &OidcState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, OAuthError> {
+    let p = form(headers, body)?;
+    let caller = authenticate(
+        state,
+        headers,
+        &p,
+        &state.0.issuer.endpoint(INTROSPECT_PATH),
+    )
+    .await?;
+    if caller.token_endpoint_auth_method == AUTH_NONE {
+        return Err(OAuthError::invalid_client(
+            "public clients may not introspect",
+            Challenge::None,
+        ));
+    }
+    let token = p
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    let inactive = json!({"active": false});
+    if p.get("token_type_hint") != Some("refresh_token") {
+        if let Ok(at) = state.verify_access_token(token).await {
+            // Tokens of a client that was disabled or deleted are dead.
+            if state
+                .0
+                .clients
+                .active(&at.client_id)
+                .await
+                .map_err(|e| internal(&e))?
+                .is_none()
+            {
+                return Ok(inactive);
+            }
+            let mut v = json!({
+                "active": true,
+                "scope": at.scope,
+                "client_id": at.client_id,
+                "token_type": "Bearer",
+                "exp": at.exp,
+                "iat": at.iat,
+                "sub": at.sub,
+                "aud": at.aud,
+                "iss": at.iss,
+                "jti": at.jti,
+            });
+            if let (Some(m), Some(t)) = (v.as_object_mut(), at.auth_time) {
+                m.insert("auth_time".into(), json!(t));
+            }
+            if let (Some(m), Some(a)) = (v.as_object_mut(), at.acr) {
+                m.insert("acr".into(), json!(a));
+            }
+            return Ok(v);
+        }
+    }
+    if token.len() <= 128 {
+        let hash = Sha256::digest(token.as_bytes()).to_vec();
+        if let Some(rt) = state
+            .0
+            .store
+            .refresh_token(&hash)
+            .await
+            .map_err(|e| internal(&e))?
+        {
+            let now = state.0.clock.now();
+            // A refresh token is a secret of its client: only that client
+            // learns anything about it.
+            if rt.client_id == caller.client_id
+                && rt.used_at.is_none()
+                && rt.revoked_at.is_none()
+                && rt.expires_at > now
+            {
+                let sub = rt
+                    .user_id
+                    .map(|u| SubjectKind::of(&caller).subject(&state.0.server_key, u));
+                return Ok(json!({
+                    "active": true,
+                    "scope": rt.scopes.join(" "),
+                    "client_id": rt.client_id,
+                    "token_type": "refresh_token",
+                    "exp": rt.expires_at.unix_timestamp(),
+                    "iat": rt.issued_at.unix_timestamp(),
+                    "sub": sub,
+                    "iss": state.0.issuer.url,
+                }));
+            }
+        }
+    }
+    Ok(inactive)
+}
+
+/// `POST /revoke`: always 200 for a token that is unknown, expired or
+/// another client's (RFC 7009 §2.2).
+pub(crate) async fn revoke(
+    State(state): State<OidcState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match revoke_inner(&state, &headers, &body).await {
+        Ok(()) => no_store(StatusCode::OK.into_response()),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn revoke_inner(
+    state: &OidcState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), OAuthError> {
+    let p = form(headers, body)?;
+    let client = authenticate(state, headers, &p, &state.0.issuer.endpoint(REVOKE_PATH)).await?;
+    let token = p
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    if let Some(at) = own_access_token(state, &client, token) {
+        state
+            .revoke_access_token(&at.jti, at.exp)
+            .await
+            .map_err(|e| internal(&e))?;
+        state.audit(
+            format!("client:{}", client.client_id),
+            "token.revoked",
+            None,
+            "success",
+            json!({"type": "access_token"}),
+        );
+        return Ok(());
+    }
+    if token.len() <= 128 {
+        let hash = Sha256::digest(token.as_bytes()).to_vec();
+        if let Some(rt) = state
+            .0
+            .store
+            .refresh_token(&hash)
+            .await
+            .map_err(|e| internal(&e))?
+        {
+            if rt.client_id == client.client_id {
+                state
+                    .0
+                    .store
+                    .revoke_refresh_family(rt.family_id, state.0.clock.now())
+                    .await
+                    .map_err(|e| internal(&e))?;
+                state.audit(
+                    format!("client:{}", client.client_id),
+                    "token.revoked",
+                    None,
+                    "success",
+                    json!({"type": "refresh_token"}),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An access token we signed for `client` (expired or not).
+fn own_access_token(state: &OidcState, client: &Client, token: &str) -> Option<AccessClaims> {
+    let (header, payload) = state.0.keys.ring().verify(token).ok()?;
+    if header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
+        return None;
+    }
+    let at: AccessClaims = serde_json::from_slice(&payload).ok()?;
+    (at.client_id == client.client_id).then_some(at)
+}

@@ -1,0 +1,270 @@
+//! RP-Initiated Logout 1.0 (`end_session_endpoint`) and the session end
+//! that follows: the SSO session is deleted from the shared store (so it
+//! ends on every node), the refresh tokens issued under it are revoked, and
+//! every client of the session with a back-channel URI is told.
+//!
+//! With a valid `id_token_hint` for the current session the logout happens
+//! at once; otherwise the user confirms on a page (a cross-site link must
+//! not sign anyone out). The redirect after logout goes only to a
+//! `post_logout_redirect_uri` registered for the client (DGA's
+//! `post_logout_redirect_url` spelling is accepted too).
+
+mod backchannel;
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::authorize::request::hint_subject;
+use crate::authorize::respond::{PageError, error_page};
+use crate::clients::random_token;
+use crate::session::{self, Current};
+use crate::state::OidcState;
+use crate::web::csrf;
+use crate::web::i18n::Locale;
+use crate::web::pages::{self, LoggedOutPage, LogoutPage};
+use crate::web::params::Params;
+
+pub(crate) const CONFIRM_PATH: &str = "/logout/confirm";
+const PENDING_TTL: Duration = Duration::from_secs(600);
+
+/// Where to go after a confirmed logout.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AfterLogout {
+    redirect: Option<String>,
+    state: Option<String>,
+    locale: Locale,
+}
+
+/// `GET|POST /logout`.
+pub(crate) async fn end_session(
+    State(state): State<OidcState>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let p = if method == Method::POST {
+        match Params::from_form(&headers, &body) {
+            Some(p) => p,
+            None => {
+                return error_page(
+                    PageError::BadRequest("form expected".into()),
+                    Locale::default(),
+                );
+            }
+        }
+    } else {
+        Params::parse(q.unwrap_or_default().as_bytes())
+    };
+    let locale = Locale::from_ui_locales(p.get("ui_locales"));
+    if let Some(name) = p.first_duplicate() {
+        return error_page(PageError::BadRequest(format!("{name} is repeated")), locale);
+    }
+
+    // The client: from the hint's audience or client_id.
+    let hint = p.get("id_token_hint");
+    let hint_aud = hint.and_then(|h| hint_audience(&state, h));
+    if hint.is_some() && hint_aud.is_none() {
+        return error_page(
+            PageError::BadRequest("id_token_hint is not an ID token issued here".into()),
+            locale,
+        );
+    }
+    let client_id = match (hint_aud.as_deref(), p.get("client_id")) {
+        (Some(a), Some(c)) if a != c => {
+            return error_page(
+                PageError::BadRequest("client_id does not match id_token_hint".into()),
+                locale,
+            );
+        }
+        (Some(a), _) => Some(a.to_owned()),
+        (None, c) => c.map(str::to_owned),
+    };
+    let client = match &client_id {
+        Some(id) => match state.0.clients.active(id).await {
+            Ok(Some(c)) => Some(c),
+            Ok(None) => return error_page(PageError::UnknownClient, locale),
+            Err(_) => return error_page(PageError::Server, locale),
+        },
+        None => None,
+    };
+    let requested = p
+        .get("post_logout_redirect_uri")
+        .or_else(|| p.get("post_logout_redirect_url"));
+    let redirect = match (requested, &client) {
+        (None, _) => None,
+        (Some(uri), Some(c)) if c.post_logout_redirect_uris.iter().any(|r| r == uri) => {
+            Some(uri.to_owned())
+        }
+        (Some(_), _) => return error_page(PageError::BadRedirectUri, locale),
+    };
+    let after = AfterLogout {
+        redirect,
+        state: p.get("state").map(str::to_owned),
+        locale,
+    };
+
+    let current = match state.current_session(&headers).await {
+        Ok(c) => c,
+        Err(_) => return error_page(PageError::Server, locale),
+    };
+    let Some(current) = current else {
+        return finish(&after, None);
+    };
+    let hint_matches = match (hint, &client) {
+        (Some(h), Some(c)) => hint_subject(&state, c, h) == Some(current.session.user_id),
+        _ => false,
+    };
+    if hint_matches {
+        return state.log_out(&current, &after).await;
+    }
+    // No proof the client speaks for this session: ask the user.
+    let id = random_token(16);
+    let Ok(bytes) = serde_json::to_vec(&after) else {
+        return error_page(PageError::Server, locale);
+    };
+    if state
+        .0
+        .ephemeral
+        .put(&format!("logout:{id}"), &bytes, PENDING_TTL)
+        .await
+        .is_err()
+    {
+        return error_page(PageError::Server, locale);
+    }
+    let (browser, cookie) = state.csrf_browser(&headers);
+    let token = csrf::token(&state.0.server_key, &browser, &format!("logout:{id}"));
+    let action = format!("{}{CONFIRM_PATH}", state.0.issuer.url);
+    pages::render(
+        StatusCode::OK,
+        &LogoutPage {
+            t: locale.texts(),
+            lang_url: None,
+            action: &action,
+            csrf: &token,
+            logout: &id,
+        },
+        cookie.as_slice(),
+    )
+}
+
+/// `POST /logout/confirm`.
+pub(crate) async fn confirm(
+    State(state): State<OidcState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(p) = Params::from_form(&headers, &body) else {
+        return error_page(
+            PageError::BadRequest("form expected".into()),
+            Locale::default(),
+        );
+    };
+    let id = p.get("logout").unwrap_or_default();
+    let browser = state.0.issuer.cookies.get(&headers, csrf::COOKIE);
+    if id.len() > 64
+        || !csrf::verify(
+            &state.0.server_key,
+            browser,
+            &format!("logout:{id}"),
+            p.get("csrf"),
+        )
+    {
+        return error_page(
+            PageError::BadRequest("the form is stale; please try again".into()),
+            Locale::default(),
+        );
+    }
+    let after: AfterLogout = match state.0.ephemeral.take(&format!("logout:{id}")).await {
+        Ok(Some(b)) => match serde_json::from_slice(&b) {
+            Ok(a) => a,
+            Err(_) => return error_page(PageError::Server, Locale::default()),
+        },
+        Ok(None) => return error_page(PageError::Expired, Locale::default()),
+        Err(_) => return error_page(PageError::Server, Locale::default()),
+    };
+    match state.current_session(&headers).await {
+        Ok(Some(current)) => state.log_out(&current, &after).await,
+        Ok(None) => finish(&after, None),
+        Err(_) => error_page(PageError::Server, after.locale),
+    }
+}
+
+/// The client an ID token we issued was for (expiry ignored).
+fn hint_audience(state: &OidcState, hint: &str) -> Option<String> {
+    let (_, payload) = state.0.keys.ring().verify(hint).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&payload).ok()?;
+    if claims.get("iss")?.as_str()? != state.0.issuer.url {
+        return None;
+    }
+    match claims.get("aud")? {
+        serde_json::Value::String(a) => Some(a.clone()),
+        serde_json::Value::Array(v) => v.first()?.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+impl OidcState {
+    async fn log_out(&self, current: &Current, after: &AfterLogout) -> Response {
+        let clients = match self.end_session(current).await {
+            Ok(c) => c,
+            Err(_) => return error_page(PageError::Server, after.locale),
+        };
+        let s = &current.session;
+        if let Err(e) = self
+            .0
+            .store
+            .revoke_refresh_by_session(&s.sid, self.0.clock.now())
+            .await
+        {
+            tracing::error!(error = %e, "revoking the session's refresh tokens failed");
+        }
+        self.notify_backchannel(clients, s.user_id, s.sid.clone());
+        self.audit(
+            format!("user:{}", s.user_id),
+            "logout",
+            None,
+            "success",
+            serde_json::json!({}),
+        );
+        finish(after, self.0.issuer.cookies.clear(session::COOKIE))
+    }
+}
+
+fn finish(after: &AfterLogout, clear: Option<HeaderValue>) -> Response {
+    let cookies: Vec<HeaderValue> = clear.into_iter().collect();
+    match &after.redirect {
+        Some(uri) => {
+            let Ok(mut url) = url::Url::parse(uri) else {
+                return error_page(PageError::BadRedirectUri, after.locale);
+            };
+            if let Some(s) = &after.state {
+                url.query_pairs_mut().append_pair("state", s);
+            }
+            let mut res = StatusCode::SEE_OTHER.into_response();
+            let h = res.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(url.as_str()) {
+                h.insert(LOCATION, v);
+            }
+            h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            for c in cookies {
+                h.append(SET_COOKIE, c);
+            }
+            res
+        }
+        None => pages::render(
+            StatusCode::OK,
+            &LoggedOutPage {
+                t: after.locale.texts(),
+                lang_url: None,
+            },
+            &cookies,
+        ),
+    }
+}

@@ -1,0 +1,167 @@
+//! The SSO session: one per browser, held in the ephemeral store so every
+//! node sees it and logout ends it everywhere.
+//!
+//! The cookie carries a random handle; the store keys the record by the
+//! handle's SHA-256, so reading the store does not yield usable cookies.
+//! The record's `sid` (the ID token's `sid`, sent to relying parties) is a
+//! separate random value for the same reason.
+
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use pratu_storage::StorageError;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::clients::random_token;
+use crate::state::OidcState;
+
+pub(crate) const COOKIE: &str = "pratu_session";
+
+/// A signed-in browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SsoSession {
+    pub sid: String,
+    pub user_id: Uuid,
+    /// Unix seconds of the sign-in event.
+    pub auth_time: i64,
+    pub acr: String,
+    pub amr: Vec<String>,
+    pub created_at: i64,
+    pub last_seen: i64,
+}
+
+/// A session found through the request's cookie.
+#[derive(Debug, Clone)]
+pub(crate) struct Current {
+    pub key: String,
+    pub session: SsoSession,
+}
+
+fn key_of(handle: &str) -> String {
+    format!("sso:{}", B64.encode(Sha256::digest(handle.as_bytes())))
+}
+
+fn clients_key(sid: &str) -> String {
+    format!("sso_rp:{sid}")
+}
+
+/// Touch the record at most this often (every touch is a store write).
+const TOUCH_AFTER_SECONDS: i64 = 60;
+
+impl OidcState {
+    fn session_ttl(&self, s: &SsoSession, now: i64) -> Option<Duration> {
+        let cfg = &self.0.config.session;
+        let ends = (s.created_at + secs(cfg.lifetime_seconds))
+            .min(s.last_seen + secs(cfg.idle_timeout_seconds));
+        (ends > now).then(|| Duration::from_secs(u64::try_from(ends - now).unwrap_or(0)))
+    }
+
+    /// The live session of this browser, if any (refreshing its idle
+    /// timer).
+    pub(crate) async fn current_session(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<Current>, StorageError> {
+        let Some(handle) = self.0.issuer.cookies.get(headers, COOKIE) else {
+            return Ok(None);
+        };
+        if handle.len() > 64 {
+            return Ok(None);
+        }
+        let key = key_of(handle);
+        let Some(raw) = self.0.ephemeral.get(&key).await? else {
+            return Ok(None);
+        };
+        let Ok(mut session) = serde_json::from_slice::<SsoSession>(&raw) else {
+            return Ok(None);
+        };
+        let now = self.0.clock.now().unix_timestamp();
+        if self.session_ttl(&session, now).is_none() {
+            self.0.ephemeral.delete(&key).await?;
+            return Ok(None);
+        }
+        if now - session.last_seen >= TOUCH_AFTER_SECONDS {
+            session.last_seen = now;
+            self.store_session(&key, &session, now).await?;
+        }
+        Ok(Some(Current { key, session }))
+    }
+
+    async fn store_session(&self, key: &str, s: &SsoSession, now: i64) -> Result<(), StorageError> {
+        if let Some(ttl) = self.session_ttl(s, now) {
+            let bytes = serde_json::to_vec(s).map_err(StorageError::unhandled)?;
+            self.0.ephemeral.put(key, &bytes, ttl).await?;
+        }
+        Ok(())
+    }
+
+    /// Starts a session after a successful sign-in. Returns the cookie
+    /// handle and the record.
+    pub(crate) async fn start_session(
+        &self,
+        user_id: Uuid,
+        acr: &str,
+        amr: Vec<String>,
+    ) -> Result<(String, SsoSession), StorageError> {
+        let now = self.0.clock.now().unix_timestamp();
+        let handle = random_token(32);
+        let session = SsoSession {
+            sid: random_token(16),
+            user_id,
+            auth_time: now,
+            acr: acr.to_owned(),
+            amr,
+            created_at: now,
+            last_seen: now,
+        };
+        self.store_session(&key_of(&handle), &session, now).await?;
+        Ok((handle, session))
+    }
+
+    /// Raises a session's assurance after step-up (a new sign-in event).
+    pub(crate) async fn upgrade_session(
+        &self,
+        current: &Current,
+        acr: &str,
+        amr: Vec<String>,
+    ) -> Result<SsoSession, StorageError> {
+        let now = self.0.clock.now().unix_timestamp();
+        let mut s = current.session.clone();
+        s.acr = acr.to_owned();
+        s.amr = amr;
+        s.auth_time = now;
+        s.last_seen = now;
+        self.store_session(&current.key, &s, now).await?;
+        Ok(s)
+    }
+
+    /// Records that `client_id` received tokens in this session (for logout).
+    pub(crate) async fn session_add_client(
+        &self,
+        sid: &str,
+        client_id: &str,
+    ) -> Result<(), StorageError> {
+        let ttl = Duration::from_secs(self.0.config.session.lifetime_seconds);
+        self.0
+            .ephemeral
+            .set_add(&clients_key(sid), client_id, ttl)
+            .await
+    }
+
+    /// Ends a session on every node; returns the clients it had issued to.
+    pub(crate) async fn end_session(&self, current: &Current) -> Result<Vec<String>, StorageError> {
+        self.0.ephemeral.delete(&current.key).await?;
+        let ck = clients_key(&current.session.sid);
+        let clients = self.0.ephemeral.set_members(&ck).await?;
+        self.0.ephemeral.delete(&ck).await?;
+        Ok(clients)
+    }
+}
+
+fn secs(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX / 4)
+}

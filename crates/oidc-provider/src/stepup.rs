@@ -1,0 +1,304 @@
+//! Step-up sign-in (`urn:pratu:acr:aal2`): after the password, a one-time
+//! code by SMS to the account's verified phone, when the client asks for it
+//! through `acr_values` or an `acr` claims request.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use pratu_storage::otp::{OtpError, OtpOutcome, OtpPolicy, OtpService};
+use pratu_storage::ports::SmsMessage;
+
+use crate::acr;
+use crate::authorize::CONTINUE_PATH;
+use crate::authorize::request::AuthRequest;
+use crate::authorize::respond::{PageError, error_page};
+use crate::session::Current;
+use crate::state::OidcState;
+use crate::web::csrf;
+use crate::web::pages::{self, OtpPage};
+use crate::web::params::Params;
+
+pub(crate) const OTP_PATH: &str = "/login/otp";
+
+pub(crate) enum StepUp {
+    Page(Response),
+    /// The account has no verified phone to send a code to.
+    Unavailable,
+}
+
+/// `08x-xxx-5678` from `+66812345678`.
+fn mask_phone(e164: &str) -> String {
+    let local = e164
+        .strip_prefix("+66")
+        .map_or_else(|| e164.to_owned(), |rest| format!("0{rest}"));
+    let n = local.chars().count();
+    if n < 7 {
+        return "xxx".to_owned();
+    }
+    let head: String = local.chars().take(2).collect();
+    let tail: String = local.chars().skip(n - 4).collect();
+    format!("{head}x-xxx-{tail}")
+}
+
+fn subject(sid: &str) -> String {
+    format!("stepup:{sid}")
+}
+
+impl OidcState {
+    fn otp(&self) -> OtpService {
+        let a = &self.0.config.assurance;
+        OtpService::new(
+            std::sync::Arc::clone(&self.0.ephemeral),
+            std::sync::Arc::clone(&self.0.clock),
+            OtpPolicy {
+                ttl: std::time::Duration::from_secs(a.otp_ttl_seconds),
+                max_attempts: a.otp_max_attempts,
+                ..OtpPolicy::default()
+            },
+        )
+    }
+
+    /// Shows the code page, sending a code unless one is live (a reload
+    /// must not send another SMS).
+    pub(crate) async fn step_up_start(
+        &self,
+        headers: &HeaderMap,
+        req: &AuthRequest,
+        id: &str,
+        current: &Current,
+        error: Option<&str>,
+    ) -> StepUp {
+        let user = match self.0.store.user_by_id(current.session.user_id).await {
+            Ok(Some(u)) => u,
+            Ok(None) => return StepUp::Unavailable,
+            Err(e) => {
+                tracing::error!(error = %e, "user lookup failed");
+                return StepUp::Page(error_page(PageError::Server, req.locale));
+            }
+        };
+        let Some(phone) = user.phone.filter(|_| user.phone_verified) else {
+            return StepUp::Unavailable;
+        };
+        let otp = self.otp();
+        let subject = subject(&current.session.sid);
+        let now = self.0.clock.now();
+        let reference = match otp.pending(&subject).await {
+            Ok(Some(p)) if p.expires_at > now && error.is_none() => p.reference,
+            Ok(_) => match self.send_code(&otp, &subject, &phone).await {
+                Ok(r) => r,
+                Err(page) => {
+                    return StepUp::Page(
+                        page.unwrap_or_else(|| error_page(PageError::Server, req.locale)),
+                    );
+                }
+            },
+            Err(e) => {
+                tracing::error!(error = %e, "otp lookup failed");
+                return StepUp::Page(error_page(PageError::Server, req.locale));
+            }
+        };
+        StepUp::Page(self.otp_page(headers, req, id, &mask_phone(&phone), &reference, error))
+    }
+
+    async fn send_code(
+        &self,
+        otp: &OtpService,
+        subject: &str,
+        phone: &str,
+    ) -> Result<String, Option<Response>> {
+        let Some(sms) = &self.0.sms else {
+            return Err(None);
+        };
+        let issued = match otp.issue(subject, phone).await {
+            Ok(i) => i,
+            Err(OtpError::Cooldown { .. } | OtpError::TooManySends) => {
+                // Keep the live challenge; the page shows its reference.
+                return match otp.pending(subject).await {
+                    Ok(Some(p)) => Ok(p.reference),
+                    _ => Err(None),
+                };
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "otp issue failed");
+                return Err(None);
+            }
+        };
+        let message = SmsMessage {
+            to: phone.to_owned(),
+            text: issued.sms_text(),
+        };
+        if let Err(e) = sms.send(&message).await {
+            tracing::warn!(error = %e, "step-up SMS could not be sent");
+            let _ = otp.cancel(subject).await;
+            return Err(None);
+        }
+        Ok(issued.reference().to_owned())
+    }
+
+    fn otp_page(
+        &self,
+        headers: &HeaderMap,
+        req: &AuthRequest,
+        id: &str,
+        phone: &str,
+        reference: &str,
+        error: Option<&str>,
+    ) -> Response {
+        let (browser, cookie) = self.csrf_browser(headers);
+        let token = csrf::token(&self.0.server_key, &browser, id);
+        let action = format!("{}{OTP_PATH}", self.0.issuer.url);
+        let page = OtpPage {
+            t: req.locale.texts(),
+            lang_url: self.lang_url(id, req.locale),
+            action: &action,
+            req: id,
+            csrf: &token,
+            phone,
+            reference,
+            error,
+        };
+        let status = if error.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        pages::render(status, &page, cookie.as_slice())
+    }
+}
+
+/// `POST /login/otp`: check the code (or send a new one).
+pub(crate) async fn otp_post(
+    State(state): State<OidcState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let Some(p) = Params::from_form(&headers, &body) else {
+        return error_page(
+            PageError::BadRequest("form expected".into()),
+            Default::default(),
+        );
+    };
+    let id = p.get("req").unwrap_or_default();
+    let req = match state.load_pending(id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return error_page(PageError::Expired, Default::default()),
+        Err(_) => return error_page(PageError::Server, Default::default()),
+    };
+    let browser = state.0.issuer.cookies.get(&headers, csrf::COOKIE);
+    if !csrf::verify(&state.0.server_key, browser, id, p.get("csrf")) {
+        return error_page(
+            PageError::BadRequest("the form is stale; please try again".into()),
+            req.locale,
+        );
+    }
+    let continue_url = format!("{}{CONTINUE_PATH}?req={id}", state.0.issuer.url);
+    let current = match state.current_session(&headers).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return Redirect::to(&continue_url).into_response(),
+        Err(_) => return error_page(PageError::Server, req.locale),
+    };
+    let t = req.locale.texts();
+    let otp = state.otp();
+    let subject = subject(&current.session.sid);
+    if p.contains("resend") {
+        let _ = otp.cancel(&subject).await;
+        return match state
+            .step_up_start(&headers, &req, id, &current, None)
+            .await
+        {
+            StepUp::Page(r) => r,
+            StepUp::Unavailable => {
+                error_page(PageError::BadRequest(t.otp_unavailable.into()), req.locale)
+            }
+        };
+    }
+    let Ok(user) = state.0.store.user_by_id(current.session.user_id).await else {
+        return error_page(PageError::Server, req.locale);
+    };
+    let phone = user
+        .and_then(|u| u.phone.filter(|_| u.phone_verified))
+        .unwrap_or_default();
+    let code = p.get("code").unwrap_or_default();
+    let outcome = if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        otp.verify(&subject, &phone, code).await
+    } else {
+        Ok(OtpOutcome::Invalid { attempts_left: 1 })
+    };
+    match outcome {
+        Ok(OtpOutcome::Verified) => {
+            let amr = vec![
+                acr::AMR_PASSWORD.to_owned(),
+                acr::AMR_OTP.to_owned(),
+                acr::AMR_SMS.to_owned(),
+            ];
+            if state
+                .upgrade_session(&current, acr::AAL2, amr)
+                .await
+                .is_err()
+            {
+                return error_page(PageError::Server, req.locale);
+            }
+            state.audit(
+                format!("user:{}", current.session.user_id),
+                "login.step_up",
+                Some(format!("client:{}", req.client_id)),
+                "success",
+                serde_json::json!({}),
+            );
+            Redirect::to(&continue_url).into_response()
+        }
+        Ok(OtpOutcome::Invalid { .. }) => {
+            state.audit(
+                format!("user:{}", current.session.user_id),
+                "login.step_up",
+                Some(format!("client:{}", req.client_id)),
+                "failure",
+                serde_json::json!({}),
+            );
+            let reference = otp
+                .pending(&subject)
+                .await
+                .ok()
+                .flatten()
+                .map(|p| p.reference)
+                .unwrap_or_default();
+            state.otp_page(
+                &headers,
+                &req,
+                id,
+                &mask_phone(&phone),
+                &reference,
+                Some(t.otp_invalid),
+            )
+        }
+        Ok(_) => {
+            let reference = otp
+                .pending(&subject)
+                .await
+                .ok()
+                .flatten()
+                .map(|p| p.reference)
+                .unwrap_or_default();
+            state.otp_page(
+                &headers,
+                &req,
+                id,
+                &mask_phone(&phone),
+                &reference,
+                Some(t.otp_expired),
+            )
+        }
+        Err(_) => error_page(PageError::Server, req.locale),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_masked_as_thai_local_numbers() {
+        assert_eq!(mask_phone("+66812345678"), "08x-xxx-5678");
+        assert_eq!(mask_phone("+66"), "xxx");
+    }
+}

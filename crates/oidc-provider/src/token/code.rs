@@ -1,0 +1,254 @@
+//! The authorization code grant: single use, bound to its client and
+//! redirect URI, PKCE-checked. A second use of a code fails and revokes what
+//! the first issued (RFC 6749 §4.1.2): the redemption leaves a short-lived
+//! marker naming the refresh family and access token it produced.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use pratu_storage::records::{Client, RefreshToken, UserStatus};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq as _;
+use uuid::Uuid;
+
+use super::TokenResponse;
+use super::mint::SignIn;
+use crate::authorize::{CodeGrant, code_key};
+use crate::clients::{GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, allows_grant, random_token};
+use crate::state::OidcState;
+use crate::subject::SubjectKind;
+use crate::web::oauth_error::{ErrorCode, OAuthError, internal};
+use crate::web::params::Params;
+
+/// What a redeemed code produced, kept to undo it on replay.
+#[derive(Debug, Serialize, Deserialize)]
+struct Redeemed {
+    family_id: Option<Uuid>,
+    jti: String,
+    exp: i64,
+}
+
+fn redeemed_key(code: &str) -> String {
+    format!("redeemed:{}", code_key(code))
+}
+
+pub(crate) async fn exchange(
+    state: &OidcState,
+    client: &Client,
+    p: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    if !allows_grant(client, GRANT_AUTHORIZATION_CODE) {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use authorization codes",
+        ));
+    }
+    let code = p
+        .get("code")
+        .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
+    let redirect_uri = p
+        .get("redirect_uri")
+        .ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing"))?;
+    if code.len() > 128 {
+        return Err(OAuthError::invalid_grant(
+            "the code is invalid, expired or already used",
+        ));
+    }
+    let Some(raw) = state
+        .0
+        .ephemeral
+        .take(&code_key(code))
+        .await
+        .map_err(|e| internal(&e))?
+    else {
+        replayed(state, code).await;
+        return Err(OAuthError::invalid_grant(
+            "the code is invalid, expired or already used",
+        ));
+    };
+    let grant: CodeGrant = serde_json::from_slice(&raw).map_err(|e| internal(&e))?;
+    if grant.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant(
+            "the code was issued to another client",
+        ));
+    }
+    if grant.redirect_uri != redirect_uri {
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    check_pkce(grant.code_challenge.as_deref(), p.get("code_verifier"))?;
+
+    let user = state
+        .0
+        .store
+        .user_by_id(grant.user_id)
+        .await
+        .map_err(|e| internal(&e))?
+        .filter(|u| u.status == UserStatus::Active)
+        .ok_or_else(|| OAuthError::invalid_grant("the account is no longer active"))?;
+
+    let now = state.0.clock.now().unix_timestamp();
+    let jti = random_token(16);
+    let issue_refresh = allows_grant(client, GRANT_REFRESH_TOKEN);
+    let family_id = issue_refresh.then(Uuid::now_v7);
+    let access_exp =
+        now + i64::try_from(state.0.config.tokens.access_token_lifetime_seconds).unwrap_or(600);
+    // Leave the marker before anything is handed out.
+    let marker = serde_json::to_vec(&Redeemed {
+        family_id,
+        jti: jti.clone(),
+        exp: access_exp,
+    })
+    .map_err(|e| internal(&e))?;
+    let marker_ttl = Duration::from_secs(state.0.config.tokens.access_token_lifetime_seconds + 60);
+    state
+        .0
+        .ephemeral
+        .put(&redeemed_key(code), &marker, marker_ttl)
+        .await
+        .map_err(|e| internal(&e))?;
+
+    let sub = SubjectKind::of(client).subject(&state.0.server_key, user.id);
+    let sign_in = SignIn {
+        auth_time: grant.auth_time,
+        acr: grant.acr.clone(),
+        amr: grant.amr.clone(),
+        sid: Some(grant.sid.clone()),
+        claims: grant.claims.clone(),
+    };
+    let minted = state.mint_access_token(client, &sub, &grant.scopes, Some(&sign_in), jti)?;
+    let refresh_token = match family_id {
+        Some(family_id) => {
+            let token = random_token(32);
+            let issued_at = state.0.clock.now();
+            let record = RefreshToken {
+                token_hash: Sha256::digest(token.as_bytes()).to_vec(),
+                family_id,
+                client_id: client.client_id.clone(),
+                user_id: Some(user.id),
+                scopes: grant.scopes.clone(),
+                session_id: Some(grant.sid.clone()),
+                grant: serde_json::to_value(&sign_in).map_err(|e| internal(&e))?,
+                issued_at,
+                expires_at: issued_at + refresh_lifetime(state),
+                used_at: None,
+                revoked_at: None,
+            };
+            state
+                .0
+                .store
+                .insert_refresh_token(&record)
+                .await
+                .map_err(|e| internal(&e))?;
+            Some(token)
+        }
+        None => None,
+    };
+    let id_token = if grant.scopes.iter().any(|s| s == "openid") {
+        Some(state.mint_id_token(
+            client,
+            &sub,
+            &user,
+            &sign_in,
+            grant.nonce.as_deref(),
+            Some(&minted.token),
+            &grant.scopes,
+        )?)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token: minted.token,
+        token_type: "Bearer",
+        expires_in: state.0.config.tokens.access_token_lifetime_seconds,
+        refresh_token,
+        id_token,
+        scope: grant.scopes.join(" "),
+    })
+}
+
+pub(super) fn refresh_lifetime(state: &OidcState) -> time::Duration {
+    time::Duration::seconds(
+        i64::try_from(state.0.config.tokens.refresh_token_lifetime_seconds).unwrap_or(86_400),
+    )
+}
+
+/// RFC 7636 §4.6, S256 only. A verifier without a challenge is refused too
+/// (a PKCE downgrade).
+fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAuthError> {
+    match (challenge, verifier) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier sent but no code_challenge was",
+        )),
+        (Some(_), None) => Err(OAuthError::invalid_grant("code_verifier is missing")),
+        (Some(c), Some(v)) => {
+            let well_formed = (43..=128).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+            let computed = B64.encode(Sha256::digest(v.as_bytes()));
+            if well_formed && bool::from(computed.as_bytes().ct_eq(c.as_bytes())) {
+                Ok(())
+            } else {
+                Err(OAuthError::invalid_grant(
+                    "code_verifier does not match the code_challenge",
+                ))
+            }
+        }
+    }
+}
+
+/// A code presented again: revoke what its first redemption issued.
+async fn replayed(state: &OidcState, code: &str) {
+    let Ok(Some(raw)) = state.0.ephemeral.take(&redeemed_key(code)).await else {
+        return;
+    };
+    let Ok(r) = serde_json::from_slice::<Redeemed>(&raw) else {
+        return;
+    };
+    tracing::warn!(
+        event.kind = "security",
+        "authorization code replayed; revoking its tokens"
+    );
+    let _ = state.revoke_access_token(&r.jti, r.exp).await;
+    if let Some(family) = r.family_id {
+        let _ = state
+            .0
+            .store
+            .revoke_refresh_family(family, state.0.clock.now())
+            .await;
+    }
+    state.audit(
+        "anonymous".to_owned(),
+        "token.code_replayed",
+        None,
+        "failure",
+        serde_json::json!({}),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_accepts_the_rfc_7636_example_and_refuses_others() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(check_pkce(Some(challenge), Some(verifier)).is_ok());
+        assert!(
+            check_pkce(
+                Some(challenge),
+                Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx")
+            )
+            .is_err()
+        );
+        assert!(check_pkce(Some(challenge), None).is_err());
+        assert!(check_pkce(None, Some(verifier)).is_err());
+        assert!(check_pkce(Some(challenge), Some("short")).is_err());
+        assert!(check_pkce(None, None).is_ok());
+    }
+}

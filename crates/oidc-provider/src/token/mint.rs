@@ -1,0 +1,229 @@
+//! Minting tokens: JWT access tokens (RFC 9068) signed with the ES256 key,
+//! ID tokens signed with the client's algorithm. Minting writes nothing:
+//! an access token exists only as its signature, and revocation records
+//! just the revoked `jti` until it would have expired.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use pratu_storage::records::{Client, User};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::claims::{ClaimsRequest, Source};
+use crate::keys::SigningAlg;
+use crate::state::OidcState;
+use crate::web::oauth_error::{OAuthError, internal};
+
+pub(crate) const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
+/// The claims of a Pratu access token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub client_id: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub scope: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// Claims requested individually for userinfo (`claims` parameter).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "pratu_userinfo"
+    )]
+    pub userinfo_claims: Option<Vec<String>>,
+    /// `verified_claims` requested for userinfo: the claim names inside.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "pratu_verified"
+    )]
+    pub verified_claims: Option<Vec<String>>,
+}
+
+/// The sign-in facts a user-bound token carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SignIn {
+    pub auth_time: i64,
+    pub acr: String,
+    pub amr: Vec<String>,
+    pub sid: Option<String>,
+    #[serde(default)]
+    pub claims: ClaimsRequest,
+}
+
+pub(crate) struct Minted {
+    pub token: String,
+}
+
+impl OidcState {
+    pub(crate) fn mint_access_token(
+        &self,
+        client: &Client,
+        sub: &str,
+        scopes: &[String],
+        sign_in: Option<&SignIn>,
+        jti: String,
+    ) -> Result<Minted, OAuthError> {
+        let now = self.0.clock.now().unix_timestamp();
+        let lifetime =
+            i64::try_from(self.0.config.tokens.access_token_lifetime_seconds).unwrap_or(600);
+        let claims = AccessClaims {
+            iss: self.0.issuer.url.clone(),
+            sub: sub.to_owned(),
+            aud: self.0.issuer.url.clone(),
+            client_id: client.client_id.clone(),
+            exp: now + lifetime,
+            iat: now,
+            jti,
+            scope: scopes.join(" "),
+            auth_time: sign_in.map(|s| s.auth_time),
+            acr: sign_in.map(|s| s.acr.clone()),
+            userinfo_claims: sign_in
+                .map(|s| s.claims.userinfo.clone())
+                .filter(|c| !c.is_empty()),
+            verified_claims: sign_in.and_then(|s| s.claims.verified_userinfo.clone()),
+        };
+        let ring = self.0.keys.ring();
+        let key = ring
+            .signer(SigningAlg::Es256, self.0.clock.now())
+            .ok_or_else(|| {
+                tracing::error!("no active ES256 signing key");
+                OAuthError::server_error()
+            })?;
+        let token = key
+            .sign(Some(ACCESS_TOKEN_TYP), &claims)
+            .map_err(|e| internal(&e))?;
+        Ok(Minted { token })
+    }
+
+    /// The algorithm of `client`'s ID tokens.
+    pub(crate) fn id_token_alg(&self, client: &Client) -> SigningAlg {
+        client
+            .id_token_signed_response_alg
+            .as_deref()
+            .and_then(SigningAlg::parse)
+            .unwrap_or(self.0.default_alg)
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "an ID token draws on all of these"
+    )]
+    pub(crate) fn mint_id_token(
+        &self,
+        client: &Client,
+        sub: &str,
+        user: &User,
+        sign_in: &SignIn,
+        nonce: Option<&str>,
+        access_token: Option<&str>,
+        scopes: &[String],
+    ) -> Result<String, OAuthError> {
+        let now = self.0.clock.now().unix_timestamp();
+        let lifetime = i64::try_from(self.0.config.tokens.id_token_lifetime_seconds).unwrap_or(600);
+        let alg = self.id_token_alg(client);
+        let mut c = Map::new();
+        c.insert("iss".into(), json!(self.0.issuer.url));
+        c.insert("sub".into(), json!(sub));
+        c.insert("aud".into(), json!(client.client_id));
+        c.insert("exp".into(), json!(now + lifetime));
+        c.insert("iat".into(), json!(now));
+        c.insert("auth_time".into(), json!(sign_in.auth_time));
+        if let Some(n) = nonce {
+            c.insert("nonce".into(), json!(n));
+        }
+        c.insert("acr".into(), json!(sign_in.acr));
+        c.insert("amr".into(), json!(sign_in.amr));
+        c.insert("azp".into(), json!(client.client_id));
+        if let Some(sid) = &sign_in.sid {
+            c.insert("sid".into(), json!(sid));
+        }
+        if let Some(at) = access_token {
+            c.insert(
+                "at_hash".into(),
+                json!(B64.encode(alg.half_hash(at.as_bytes()))),
+            );
+        }
+        let source = Source {
+            user,
+            citizen_ids: &self.0.citizen_ids,
+            allow_citizen_id: client.allow_citizen_id,
+        };
+        // Claims asked for in the ID token through `claims` (the scope
+        // claims go to userinfo, since an access token is always issued:
+        // OIDC Core §5.4).
+        source.release(sign_in.claims.id_token.iter().map(String::as_str), &mut c);
+        if let Some(names) = &sign_in.claims.verified_id_token {
+            if scopes.iter().any(|s| s == "ial") || client.scopes.iter().any(|s| s == "ial") {
+                if let Some(v) = source.verified_claims(names) {
+                    c.insert("verified_claims".into(), v);
+                }
+            }
+        }
+        let ring = self.0.keys.ring();
+        let key = ring.signer(alg, self.0.clock.now()).ok_or_else(|| {
+            tracing::error!(alg = %alg, "no active signing key");
+            OAuthError::server_error()
+        })?;
+        key.sign(Some("JWT"), &Value::Object(c))
+            .map_err(|e| internal(&e))
+    }
+
+    /// Checks an access token we issued: signature, type, issuer, expiry,
+    /// revocation.
+    pub(crate) async fn verify_access_token(
+        &self,
+        token: &str,
+    ) -> Result<AccessClaims, &'static str> {
+        let (header, payload) = self
+            .0
+            .keys
+            .ring()
+            .verify(token)
+            .map_err(|_| "the access token is not valid")?;
+        if header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
+            return Err("the token is not an access token");
+        }
+        let claims: AccessClaims =
+            serde_json::from_slice(&payload).map_err(|_| "the access token is not valid")?;
+        if claims.iss != self.0.issuer.url {
+            return Err("the access token is not valid");
+        }
+        if claims.exp <= self.0.clock.now().unix_timestamp() {
+            return Err("the access token has expired");
+        }
+        match self.0.ephemeral.get(&revoked_key(&claims.jti)).await {
+            Ok(None) => Ok(claims),
+            Ok(Some(_)) => Err("the access token was revoked"),
+            Err(e) => {
+                tracing::error!(error = %e, "revocation lookup failed");
+                Err("the access token cannot be checked now")
+            }
+        }
+    }
+
+    /// Marks an access token revoked on every node until it would expire.
+    pub(crate) async fn revoke_access_token(
+        &self,
+        jti: &str,
+        exp: i64,
+    ) -> Result<(), pratu_storage::StorageError> {
+        let left = exp - self.0.clock.now().unix_timestamp();
+        if left <= 0 {
+            return Ok(());
+        }
+        let ttl = std::time::Duration::from_secs(u64::try_from(left).unwrap_or(0) + 5);
+        self.0.ephemeral.put(&revoked_key(jti), b"1", ttl).await
+    }
+}
+
+fn revoked_key(jti: &str) -> String {
+    format!("revoked_at:{jti}")
+}

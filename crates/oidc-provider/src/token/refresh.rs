@@ -1,0 +1,147 @@
+//! The refresh token grant with rotation: every use returns a new refresh
+//! token and retires the old one; presenting a retired one is a replay that
+//! revokes the whole family (OAuth 2.0 Security BCP §4.14).
+
+use pratu_storage::records::{Client, RefreshToken, Rotation, UserStatus};
+use sha2::{Digest, Sha256};
+
+use super::TokenResponse;
+use super::code::refresh_lifetime;
+use super::mint::SignIn;
+use crate::clients::{GRANT_REFRESH_TOKEN, allows_grant, random_token};
+use crate::state::OidcState;
+use crate::subject::SubjectKind;
+use crate::web::oauth_error::{ErrorCode, OAuthError, internal};
+use crate::web::params::Params;
+
+pub(crate) async fn exchange(
+    state: &OidcState,
+    client: &Client,
+    p: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    if !allows_grant(client, GRANT_REFRESH_TOKEN) {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use refresh tokens",
+        ));
+    }
+    let presented = p
+        .get("refresh_token")
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+    let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
+    if presented.len() > 128 {
+        return Err(invalid());
+    }
+    let hash = Sha256::digest(presented.as_bytes()).to_vec();
+    let old = state
+        .0
+        .store
+        .refresh_token(&hash)
+        .await
+        .map_err(|e| internal(&e))?
+        .ok_or_else(invalid)?;
+    if old.client_id != client.client_id {
+        return Err(invalid());
+    }
+    let scopes = match p.get("scope") {
+        None => old.scopes.clone(),
+        Some(s) => {
+            let asked: Vec<String> = s
+                .split(' ')
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if asked.iter().any(|a| !old.scopes.contains(a)) {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    "scope exceeds the original grant",
+                ));
+            }
+            asked
+        }
+    };
+    let sign_in: SignIn = serde_json::from_value(old.grant.clone()).map_err(|e| internal(&e))?;
+
+    let now = state.0.clock.now();
+    let token = random_token(32);
+    let new = RefreshToken {
+        token_hash: Sha256::digest(token.as_bytes()).to_vec(),
+        family_id: old.family_id,
+        client_id: old.client_id.clone(),
+        user_id: old.user_id,
+        // The refresh token keeps the original scope (RFC 6749 §6).
+        scopes: old.scopes.clone(),
+        session_id: old.session_id.clone(),
+        grant: old.grant.clone(),
+        issued_at: now,
+        expires_at: now + refresh_lifetime(state),
+        used_at: None,
+        revoked_at: None,
+    };
+    match state
+        .0
+        .store
+        .rotate_refresh_token(&hash, &new, now)
+        .await
+        .map_err(|e| internal(&e))?
+    {
+        Rotation::Rotated { .. } => {}
+        Rotation::Reused { family_id } => {
+            tracing::warn!(event.kind = "security", family = %family_id, "refresh token reused; family revoked");
+            let actor = old
+                .user_id
+                .map_or_else(|| "anonymous".to_owned(), |u| format!("user:{u}"));
+            state.audit(
+                actor,
+                "token.refresh_reused",
+                Some(format!("client:{}", client.client_id)),
+                "failure",
+                serde_json::json!({"family_id": family_id}),
+            );
+            return Err(invalid());
+        }
+        Rotation::Unknown => return Err(invalid()),
+    }
+
+    let user = match old.user_id {
+        Some(uid) => state
+            .0
+            .store
+            .user_by_id(uid)
+            .await
+            .map_err(|e| internal(&e))?,
+        None => None,
+    };
+    let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
+        let _ = state
+            .0
+            .store
+            .revoke_refresh_family(old.family_id, now)
+            .await;
+        return Err(OAuthError::invalid_grant("the account is no longer active"));
+    };
+    let sub = SubjectKind::of(client).subject(&state.0.server_key, user.id);
+    let minted =
+        state.mint_access_token(client, &sub, &scopes, Some(&sign_in), random_token(16))?;
+    let id_token = if old.scopes.iter().any(|s| s == "openid") {
+        Some(state.mint_id_token(
+            client,
+            &sub,
+            &user,
+            &sign_in,
+            None,
+            Some(&minted.token),
+            &scopes,
+        )?)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token: minted.token,
+        token_type: "Bearer",
+        expires_in: state.0.config.tokens.access_token_lifetime_seconds,
+        refresh_token: Some(token),
+        id_token,
+        scope: scopes.join(" "),
+    })
+}

@@ -1,0 +1,9 @@
+//! HTTP plumbing shared by the endpoints: parameters, cookies, CSRF,
+//! OAuth error responses, pages and their texts.
+
+pub mod cookies;
+pub(crate) mod csrf;
+pub mod i18n;
+pub(crate) mod oauth_error;
+pub(crate) mod pages;
+pub mod params;

@@ -1,0 +1,231 @@
+//! The provider's HTML pages: one askama view per page (templates in
+//! `templates/`), rendered with security headers that keep them out of
+//! frames and caches.
+
+use askama::Template;
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, SET_COOKIE, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::i18n::Texts;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub(crate) struct LoginPage<'a> {
+    pub t: &'static Texts,
+    pub lang_url: Option<String>,
+    pub action: &'a str,
+    pub req: &'a str,
+    pub csrf: &'a str,
+    pub client_name: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+    pub register_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub(crate) struct ConsentPage<'a> {
+    pub t: &'static Texts,
+    pub lang_url: Option<String>,
+    pub action: &'a str,
+    pub req: &'a str,
+    pub csrf: &'a str,
+    pub client_name: &'a str,
+    pub items: Vec<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub(crate) struct ErrorPage<'a> {
+    pub t: &'static Texts,
+    pub lang_url: Option<String>,
+    pub message: &'a str,
+    pub code: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "form_post.html")]
+pub(crate) struct FormPostPage<'a> {
+    pub t: &'static Texts,
+    pub action: &'a str,
+    pub fields: Vec<(&'a str, &'a str)>,
+    pub nonce: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub(crate) struct LogoutPage<'a> {
+    pub t: &'static Texts,
+    pub lang_url: Option<String>,
+    pub action: &'a str,
+    pub csrf: &'a str,
+    pub logout: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+pub(crate) struct LoggedOutPage {
+    pub t: &'static Texts,
+    pub lang_url: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "otp.html")]
+pub(crate) struct OtpPage<'a> {
+    pub t: &'static Texts,
+    pub lang_url: Option<String>,
+    pub action: &'a str,
+    pub req: &'a str,
+    pub csrf: &'a str,
+    pub phone: &'a str,
+    pub reference: &'a str,
+    pub error: Option<&'a str>,
+}
+
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+
+/// Renders `page` as an HTML response with `status`, setting `cookies`.
+pub(crate) fn render(
+    status: StatusCode,
+    page: &impl Template,
+    cookies: &[HeaderValue],
+) -> Response {
+    render_with_csp(status, page, cookies, CSP)
+}
+
+pub(crate) fn render_with_csp(
+    status: StatusCode,
+    page: &impl Template,
+    cookies: &[HeaderValue],
+    csp: &str,
+) -> Response {
+    let body = match page.render() {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        }
+    };
+    let mut res = (status, body).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        HeaderName::from_static("referrer-policy"),
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        HeaderName::from_static("x-content-type-options"),
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(v) = HeaderValue::from_str(csp) {
+        h.insert(CONTENT_SECURITY_POLICY, v);
+    }
+    for c in cookies {
+        h.append(SET_COOKIE, c.clone());
+    }
+    res
+}
+
+/// The CSP of the form_post page: its one script, by nonce.
+pub(crate) fn form_post_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'; frame-ancestors 'none'; base-uri 'none'"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::i18n::Locale;
+
+    /// Every page renders in both languages, and the login page carries
+    /// the password-manager hints.
+    #[test]
+    fn every_page_renders_in_thai_and_english() {
+        for locale in [Locale::Th, Locale::En] {
+            let t = locale.texts();
+            let login = LoginPage {
+                t,
+                lang_url: Some("/x?lang=en".into()),
+                action: "/login",
+                req: "r",
+                csrf: "c",
+                client_name: "<Agency>",
+                username: "",
+                error: Some(t.bad_credentials),
+                register_url: "/register",
+            }
+            .render()
+            .unwrap();
+            assert!(login.contains(r#"autocomplete="username""#));
+            assert!(login.contains(r#"autocomplete="current-password""#));
+            assert!(login.contains("&lt;Agency&gt;"));
+            assert!(login.contains(t.sign_in));
+            assert!(login.contains(r#"href="/register""#));
+
+            let consent = ConsentPage {
+                t,
+                lang_url: None,
+                action: "/consent",
+                req: "r",
+                csrf: "c",
+                client_name: "A",
+                items: vec![crate::web::i18n::claim_label(locale, "birthdate")],
+            }
+            .render()
+            .unwrap();
+            assert!(consent.contains(t.allow) && consent.contains(t.deny));
+
+            let otp = OtpPage {
+                t,
+                lang_url: None,
+                action: "/login/otp",
+                req: "r",
+                csrf: "c",
+                phone: "08x-xxx-5678",
+                reference: "KXQF",
+                error: None,
+            }
+            .render()
+            .unwrap();
+            assert!(otp.contains(r#"autocomplete="one-time-code""#));
+
+            let error = ErrorPage {
+                t,
+                lang_url: None,
+                message: t.unknown_client,
+                code: Some("invalid_client"),
+            }
+            .render()
+            .unwrap();
+            assert!(error.contains(t.unknown_client));
+            let form = FormPostPage {
+                t,
+                action: "https://rp/cb",
+                fields: vec![("code", "a\"b")],
+                nonce: "n",
+            }
+            .render()
+            .unwrap();
+            assert!(form.contains(r#"value="a&#34;b""#) || form.contains("a&quot;b"));
+            LogoutPage {
+                t,
+                lang_url: None,
+                action: "/logout/confirm",
+                csrf: "c",
+                logout: "l",
+            }
+            .render()
+            .unwrap();
+            LoggedOutPage { t, lang_url: None }.render().unwrap();
+        }
+    }
+}
