@@ -145,7 +145,20 @@ macro_rules! ephemeral_tests {
     };
 }
 
+/// `Some(make)` when Redis is configured (checked once per test).
+async fn redis() -> Option<impl Fn() -> Fut<testing::EphemeralUnderTest>> {
+    testing::redis_from_env().await?;
+    Some(|| -> Fut<testing::EphemeralUnderTest> {
+        Box::pin(async {
+            testing::redis_from_env()
+                .await
+                .must("Redis was reachable a moment ago")
+        })
+    })
+}
+
 ephemeral_tests!(memory, async { Some(memory) });
+ephemeral_tests!(redis, redis());
 
 #[tokio::test]
 async fn postgres_urls_open_the_postgres_backend() {
@@ -157,4 +170,29 @@ async fn postgres_urls_open_the_postgres_backend() {
         .expect("open");
     assert_eq!(store.backend(), "postgres");
     store.ping().await.expect("ping");
+}
+
+#[tokio::test]
+async fn redis_keys_carry_the_prefix() {
+    use pratu_storage::ephemeral::EphemeralStore;
+    use pratu_storage::ephemeral::redis::RedisStore;
+
+    let Some(url) = testing::backend_url("PRATU_TEST_REDIS_URL") else {
+        return;
+    };
+    let prefix = format!("pratu-test-prefix-{:016x}:", rand::random::<u64>());
+    let store = RedisStore::connect(&url, &prefix).await.expect("connect");
+    assert_eq!(store.prefix(), prefix);
+    store
+        .put("code:abc", b"v", std::time::Duration::from_secs(60))
+        .await
+        .expect("put");
+
+    let client = ::redis::Client::open(url.as_str()).expect("client");
+    let mut conn = client.get_connection().expect("connection");
+    let raw: Option<Vec<u8>> = ::redis::cmd("GETDEL")
+        .arg(format!("{prefix}code:abc"))
+        .query(&mut conn)
+        .expect("GETDEL");
+    assert_eq!(raw, Some(b"v".to_vec()));
 }

@@ -2,12 +2,14 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
-use super::{Made, Must, TestGuard};
+use super::{EphemeralUnderTest, Made, Must, TestGuard, TimeTravel};
 use crate::PoolOptions;
+use crate::ephemeral::redis::RedisStore;
 use crate::postgres::PgStore;
 use crate::repo::Store;
 use crate::sqlite::SqliteStore;
@@ -131,5 +133,51 @@ impl Drop for SchemaGuard {
             });
         });
         let _joined = cleanup.join();
+    }
+}
+
+const REDIS_VAR: &str = "PRATU_TEST_REDIS_URL";
+
+/// A Redis store at `PRATU_TEST_REDIS_URL` whose keys carry a random prefix
+/// of their own (`pratu-test-<hex>:`), deleted when the guard drops. `None`
+/// (skip) when the variable is unset outside CI.
+///
+/// # Panics
+/// When the variable is set but Redis cannot be reached, or unset in CI.
+pub async fn redis_from_env() -> Option<EphemeralUnderTest> {
+    let url = backend_url(REDIS_VAR)?;
+    let prefix = format!("{}:", unique_name("pratu-test-"));
+    let store = RedisStore::connect(&url, &prefix)
+        .await
+        .unwrap_or_else(|e| unusable(REDIS_VAR, &e));
+    Some(EphemeralUnderTest {
+        store: Arc::new(store),
+        time: TimeTravel::Real,
+        guard: TestGuard::new(PrefixGuard { url, prefix }),
+    })
+}
+
+/// Deletes every key under its prefix (best effort) when dropped.
+struct PrefixGuard {
+    url: String,
+    prefix: String,
+}
+
+impl Drop for PrefixGuard {
+    fn drop(&mut self) {
+        use redis::Commands;
+        let Ok(client) = redis::Client::open(self.url.as_str()) else {
+            return;
+        };
+        let Ok(mut conn) = client.get_connection_with_timeout(Duration::from_secs(1)) else {
+            return;
+        };
+        let keys: Vec<String> = match conn.scan_match::<_, String>(format!("{}*", self.prefix)) {
+            Ok(iter) => iter.collect(),
+            Err(_) => return,
+        };
+        if !keys.is_empty() {
+            let _deleted: redis::RedisResult<u64> = conn.del(keys);
+        }
     }
 }

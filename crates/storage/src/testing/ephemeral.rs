@@ -150,6 +150,8 @@ pub async fn counters(make: &impl MakeEphemeral) {
     assert_eq!(s.incr("n", TTL).await.must("incr"), 1);
     assert_eq!(s.incr("n", TTL).await.must("incr"), 2);
     assert_eq!(s.incr("other", TTL).await.must("incr"), 1);
+    // A counter reads back as decimal text on every backend.
+    assert_eq!(s.get("other").await.must("get"), Some(b"1".to_vec()));
     t.time.pass(HALF).await;
     assert_eq!(s.incr("n", TTL).await.must("incr"), 3);
     t.time.pass(HALF).await;

@@ -55,7 +55,9 @@ pub mod refresh;
 pub mod store;
 pub mod users;
 
-pub use env::{backend_url, postgres_schema_from_env, postgres_store_from_env, sqlite_store};
+pub use env::{
+    backend_url, postgres_schema_from_env, postgres_store_from_env, redis_from_env, sqlite_store,
+};
 pub use ephemeral::{
     EphemeralUnderTest, MakeEphemeral, TimeTravel, memory_store, run_ephemeral_suite,
 };
