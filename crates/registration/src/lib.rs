@@ -6,4 +6,5 @@
 pub mod config;
 pub mod domain;
 pub mod proofing;
+pub mod service;
 pub mod sms;

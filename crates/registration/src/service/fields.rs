@@ -1,0 +1,124 @@
+//! Domain parse errors as field errors with stable codes. Messages come from
+//! the errors' `Display`, which never includes the input.
+
+use super::FieldError;
+use crate::domain::{
+    BirthDateError, CitizenIdError, EnglishNameError, LaserCodeError, OtpCodeError,
+    PasswordPolicyError, ThaiMobileError, ThaiNameError, TitleError, UsernameError,
+};
+
+pub(crate) trait FieldCode: std::fmt::Display {
+    fn field_code(&self) -> &'static str;
+
+    fn on(&self, field: &'static str) -> FieldError {
+        FieldError::new(field, self.field_code(), self.to_string())
+    }
+}
+
+impl FieldCode for CitizenIdError {
+    fn field_code(&self) -> &'static str {
+        match self {
+            Self::Empty => "required",
+            Self::InvalidCharacter => "invalid_character",
+            Self::WrongLength { .. } => "wrong_length",
+            Self::BadChecksum => "checksum",
+            Self::FirstDigitNotAllowed => "not_accepted",
+        }
+    }
+}
+
+impl FieldCode for ThaiNameError {
+    fn field_code(&self) -> &'static str {
+        match self {
+            Self::Empty => "required",
+            Self::TooLong => "too_long",
+            Self::NotThai => "not_thai",
+        }
+    }
+}
+
+impl FieldCode for EnglishNameError {
+    fn field_code(&self) -> &'static str {
+        match self {
+            Self::Empty => "required",
+            Self::TooLong => "too_long",
+            Self::InvalidCharacter => "not_latin",
+        }
+    }
+}
+
+impl FieldCode for TitleError {
+    fn field_code(&self) -> &'static str {
+        match self {
+            Self::Empty => "required",
+            Self::TooLong => "too_long",
+            Self::NotThai => "not_thai",
+        }
+    }
+}
+
+impl FieldCode for BirthDateError {
+    fn field_code(&self) -> &'static str {
+        match self {
+            Self::Empty => "required",
+            Self::Malformed => "invalid",
+            Self::YearRequired => "year_required",
+            Self::DayWithoutMonth => "day_without_month",
+            Self::InvalidMonth => "invalid_month",
+            Self::InvalidDay => "invalid_day",
+            Self::InFuture => "in_future",
+            Self::TooOld => "too_old",
+        }
+    }
+}
+
+impl FieldCode for LaserCodeError {
+    fn field_code(&self) -> &'static str {
+        match self {
+            Self::Empty => "required",
+            Self::WrongLength { .. } => "wrong_length",
+            Self::LettersExpected => "letters_expected",
+            Self::DigitsExpected => "digits_expected",
+        }
+    }
+}
+
+impl FieldCode for UsernameError {
+    fn field_code(&self) -> &'static str {
+        match self {
+            Self::TooShort { .. } => "too_short",
+            Self::TooLong { .. } => "too_long",
+            Self::InvalidCharacter => "invalid_character",
+        }
+    }
+}
+
+impl FieldCode for PasswordPolicyError {
+    fn field_code(&self) -> &'static str {
+        match self {
+            Self::TooShort { .. } => "too_short",
+            Self::TooLong { .. } => "too_long",
+            Self::InvalidCharacter => "invalid_character",
+            Self::NeedsLetter => "needs_letter",
+            Self::NeedsDigit => "needs_digit",
+        }
+    }
+}
+
+impl FieldCode for ThaiMobileError {
+    fn field_code(&self) -> &'static str {
+        match self {
+            Self::Empty => "required",
+            Self::Invalid => "invalid",
+        }
+    }
+}
+
+impl FieldCode for OtpCodeError {
+    fn field_code(&self) -> &'static str {
+        match self {
+            Self::Empty => "required",
+            Self::Malformed => "invalid",
+        }
+    }
+}
