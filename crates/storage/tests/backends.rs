@@ -196,3 +196,17 @@ async fn redis_keys_carry_the_prefix() {
         .expect("GETDEL");
     assert_eq!(raw, Some(b"v".to_vec()));
 }
+
+#[tokio::test]
+async fn postgres_debug_output_hides_the_password() {
+    let Some(url) = testing::backend_url("PRATU_TEST_POSTGRES_URL") else {
+        return;
+    };
+    // Trust authentication ignores the password, so any will do.
+    let with_password = url.replacen("://postgres@", "://postgres:hunter2@", 1);
+    let store = pratu_storage::PgStore::connect(&with_password, &Default::default())
+        .await
+        .expect("connect");
+    let printed = format!("{store:?}");
+    assert!(!printed.contains("hunter2"), "{printed}");
+}

@@ -66,6 +66,7 @@ fn found(rows_affected: u64) -> Result<()> {
 
 #[async_trait]
 impl ClientRepo for PgStore {
+    #[tracing::instrument(name = "db.clients.create_client", skip_all, fields(db.system = "postgresql"))]
     async fn create_client(&self, c: &Client) -> Result<()> {
         sqlx::query(
             "INSERT INTO clients (client_id, secret_hash, client_name, redirect_uris, \
@@ -104,6 +105,7 @@ impl ClientRepo for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(name = "db.clients.client_by_id", skip_all, fields(db.system = "postgresql"))]
     async fn client_by_id(&self, client_id: &str) -> Result<Option<Client>> {
         let row = sqlx::query(select!("WHERE client_id = $1"))
             .bind(client_id)
@@ -113,6 +115,7 @@ impl ClientRepo for PgStore {
         row.as_ref().map(client_from_row).transpose()
     }
 
+    #[tracing::instrument(name = "db.clients.list_clients", skip_all, fields(db.system = "postgresql"))]
     async fn list_clients(&self, limit: u32, offset: u32) -> Result<Vec<Client>> {
         let rows = sqlx::query(select!("ORDER BY client_id LIMIT $1 OFFSET $2"))
             .bind(i64::from(limit))
@@ -123,6 +126,7 @@ impl ClientRepo for PgStore {
         rows.iter().map(client_from_row).collect()
     }
 
+    #[tracing::instrument(name = "db.clients.update_client", skip_all, fields(db.system = "postgresql"))]
     async fn update_client(&self, c: &Client) -> Result<()> {
         let done = sqlx::query(
             "UPDATE clients SET secret_hash = $2, client_name = $3, redirect_uris = $4, \
@@ -160,6 +164,7 @@ impl ClientRepo for PgStore {
         found(done.rows_affected())
     }
 
+    #[tracing::instrument(name = "db.clients.set_client_secret", skip_all, fields(db.system = "postgresql"))]
     async fn set_client_secret(
         &self,
         client_id: &str,
@@ -178,6 +183,7 @@ impl ClientRepo for PgStore {
         found(done.rows_affected())
     }
 
+    #[tracing::instrument(name = "db.clients.set_client_status", skip_all, fields(db.system = "postgresql"))]
     async fn set_client_status(
         &self,
         client_id: &str,
@@ -195,6 +201,7 @@ impl ClientRepo for PgStore {
         found(done.rows_affected())
     }
 
+    #[tracing::instrument(name = "db.clients.delete_client", skip_all, fields(db.system = "postgresql"))]
     async fn delete_client(&self, client_id: &str) -> Result<bool> {
         // Consents and refresh tokens go with it (ON DELETE CASCADE).
         let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")

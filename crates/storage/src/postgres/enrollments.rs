@@ -46,6 +46,7 @@ const CONFLICT: StorageError = StorageError::Conflict { what: "enrollment" };
 
 #[async_trait]
 impl EnrollmentRepo for PgStore {
+    #[tracing::instrument(name = "db.enrollments.create_enrollment", skip_all, fields(db.system = "postgresql"))]
     async fn create_enrollment(&self, e: &Enrollment) -> Result<()> {
         sqlx::query(
             "INSERT INTO enrollments (id, step, version, citizen_id_sealed, citizen_index, data, \
@@ -68,6 +69,7 @@ impl EnrollmentRepo for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(name = "db.enrollments.enrollment_by_id", skip_all, fields(db.system = "postgresql"))]
     async fn enrollment_by_id(&self, id: Uuid) -> Result<Option<Enrollment>> {
         let row = sqlx::query(
             "SELECT id, step, version, citizen_id_sealed, citizen_index, data, user_id, \
@@ -80,6 +82,7 @@ impl EnrollmentRepo for PgStore {
         row.as_ref().map(enrollment_from_row).transpose()
     }
 
+    #[tracing::instrument(name = "db.enrollments.update_enrollment", skip_all, fields(db.system = "postgresql"))]
     async fn update_enrollment(&self, e: &Enrollment) -> Result<()> {
         let done = sqlx::query(
             "UPDATE enrollments SET step = $1, version = $2, citizen_id_sealed = $3, \
@@ -109,6 +112,7 @@ impl EnrollmentRepo for PgStore {
         })
     }
 
+    #[tracing::instrument(name = "db.enrollments.complete_enrollment", skip_all, fields(db.system = "postgresql"))]
     async fn complete_enrollment(
         &self,
         enrollment_id: Uuid,
@@ -147,6 +151,7 @@ impl EnrollmentRepo for PgStore {
         tx.commit().await.map_err(classify)
     }
 
+    #[tracing::instrument(name = "db.enrollments.delete_expired_enrollments", skip_all, fields(db.system = "postgresql"))]
     async fn delete_expired_enrollments(&self, now: OffsetDateTime) -> Result<u64> {
         let done =
             sqlx::query("DELETE FROM enrollments WHERE expires_at < $1 AND step <> 'completed'")
@@ -159,6 +164,7 @@ impl EnrollmentRepo for PgStore {
 }
 
 impl PgStore {
+    #[tracing::instrument(name = "db.enrollments.enrollment_exists", skip_all, fields(db.system = "postgresql"))]
     async fn enrollment_exists(&self, id: Uuid) -> Result<bool> {
         let row = sqlx::query("SELECT 1 FROM enrollments WHERE id = $1")
             .bind(id)

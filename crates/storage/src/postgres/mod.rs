@@ -31,11 +31,22 @@ pub(crate) mod row;
 mod users;
 
 /// The PostgreSQL [`Store`]. Cheap to clone (a pool handle).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
     /// For the dedicated migration connection.
     options: PgConnectOptions,
+}
+
+impl std::fmt::Debug for PgStore {
+    // The connect options hold the password: show only where we connect.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("host", &self.options.get_host())
+            .field("database", &self.options.get_database())
+            .field("pool_size", &self.pool.size())
+            .finish_non_exhaustive()
+    }
 }
 
 impl PgStore {

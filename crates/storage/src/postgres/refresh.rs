@@ -61,10 +61,12 @@ where
 
 #[async_trait]
 impl RefreshTokenRepo for PgStore {
+    #[tracing::instrument(name = "db.refresh.insert_refresh_token", skip_all, fields(db.system = "postgresql"))]
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()> {
         insert(&self.pool, token).await
     }
 
+    #[tracing::instrument(name = "db.refresh.refresh_token", skip_all, fields(db.system = "postgresql"))]
     async fn refresh_token(&self, token_hash: &[u8]) -> Result<Option<RefreshToken>> {
         let sql = format!("SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = $1");
         let row = sqlx::query(&sql)
@@ -78,6 +80,7 @@ impl RefreshTokenRepo for PgStore {
     /// A token that was used or revoked reports `Reused` (and revokes its
     /// family) even when it has also expired: a replay is a replay. Only an
     /// unused, unrevoked, expired token is `Unknown`.
+    #[tracing::instrument(name = "db.refresh.rotate_refresh_token", skip_all, fields(db.system = "postgresql"))]
     async fn rotate_refresh_token(
         &self,
         old_hash: &[u8],
@@ -130,6 +133,7 @@ impl RefreshTokenRepo for PgStore {
     }
 
     /// Counts the tokens this call revoked (those not revoked before).
+    #[tracing::instrument(name = "db.refresh.revoke_refresh_family", skip_all, fields(db.system = "postgresql"))]
     async fn revoke_refresh_family(&self, family_id: Uuid, at: OffsetDateTime) -> Result<u64> {
         let done = sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
@@ -142,6 +146,7 @@ impl RefreshTokenRepo for PgStore {
         Ok(done.rows_affected())
     }
 
+    #[tracing::instrument(name = "db.refresh.revoke_refresh_by_session", skip_all, fields(db.system = "postgresql"))]
     async fn revoke_refresh_by_session(&self, session_id: &str, at: OffsetDateTime) -> Result<u64> {
         let done = sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL",
@@ -154,6 +159,7 @@ impl RefreshTokenRepo for PgStore {
         Ok(done.rows_affected())
     }
 
+    #[tracing::instrument(name = "db.refresh.revoke_refresh_by_user", skip_all, fields(db.system = "postgresql"))]
     async fn revoke_refresh_by_user(&self, user_id: Uuid, at: OffsetDateTime) -> Result<u64> {
         let done = sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
@@ -166,6 +172,7 @@ impl RefreshTokenRepo for PgStore {
         Ok(done.rows_affected())
     }
 
+    #[tracing::instrument(name = "db.refresh.delete_expired_refresh_tokens", skip_all, fields(db.system = "postgresql"))]
     async fn delete_expired_refresh_tokens(&self, now: OffsetDateTime) -> Result<u64> {
         let done = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
             .bind(now)

@@ -119,25 +119,30 @@ impl PgStore {
 
 #[async_trait]
 impl UserRepo for PgStore {
+    #[tracing::instrument(name = "db.users.create_user", skip_all, fields(db.system = "postgresql"))]
     async fn create_user(&self, user: &User) -> Result<()> {
         insert_user(&self.pool, user).await
     }
 
+    #[tracing::instrument(name = "db.users.user_by_id", skip_all, fields(db.system = "postgresql"))]
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>> {
         self.one_user(sqlx::query(select!("WHERE id = $1")).bind(id))
             .await
     }
 
+    #[tracing::instrument(name = "db.users.user_by_username", skip_all, fields(db.system = "postgresql"))]
     async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
         self.one_user(sqlx::query(select!("WHERE username = $1")).bind(username))
             .await
     }
 
+    #[tracing::instrument(name = "db.users.user_by_citizen_index", skip_all, fields(db.system = "postgresql"))]
     async fn user_by_citizen_index(&self, index: &[u8]) -> Result<Option<User>> {
         self.one_user(sqlx::query(select!("WHERE citizen_index = $1")).bind(index))
             .await
     }
 
+    #[tracing::instrument(name = "db.users.set_user_status", skip_all, fields(db.system = "postgresql"))]
     async fn set_user_status(
         &self,
         id: Uuid,
@@ -153,6 +158,7 @@ impl UserRepo for PgStore {
         .await
     }
 
+    #[tracing::instrument(name = "db.users.set_user_password", skip_all, fields(db.system = "postgresql"))]
     async fn set_user_password(
         &self,
         id: Uuid,
@@ -168,6 +174,7 @@ impl UserRepo for PgStore {
         .await
     }
 
+    #[tracing::instrument(name = "db.users.search_users", skip_all, fields(db.system = "postgresql"))]
     async fn search_users(&self, prefix: &str, limit: u32, offset: u32) -> Result<Vec<User>> {
         // `username` has the "C" collation: a byte-order range on the unique
         // index, the same as on SQLite.

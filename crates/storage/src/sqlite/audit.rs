@@ -27,6 +27,7 @@ fn event_from_row(row: &SqliteRow) -> Result<AuditEvent> {
 
 #[async_trait]
 impl AuditRepo for SqliteStore {
+    #[tracing::instrument(name = "db.audit.append_audit", skip_all, fields(db.system = "sqlite"))]
     async fn append_audit(&self, e: &AuditEvent) -> Result<()> {
         sqlx::query(
             "INSERT INTO audit_events (id, at, actor, action, target, request_id, outcome, details) \
@@ -49,6 +50,7 @@ impl AuditRepo for SqliteStore {
     /// `from` is inclusive, `to` exclusive. Events are ordered by `(at, id)`
     /// descending; `before` continues after that event (an unknown `before`
     /// yields an empty page). `limit` 0 means the cap (1000).
+    #[tracing::instrument(name = "db.audit.list_audit", skip_all, fields(db.system = "sqlite"))]
     async fn list_audit(&self, f: &AuditFilter) -> Result<Vec<AuditEvent>> {
         // Each optional filter is `(?n IS NULL OR column = ?n)`: one cached
         // statement serves every combination.
@@ -73,6 +75,7 @@ impl AuditRepo for SqliteStore {
         rows.iter().map(event_from_row).collect()
     }
 
+    #[tracing::instrument(name = "db.audit.delete_audit_before", skip_all, fields(db.system = "sqlite"))]
     async fn delete_audit_before(&self, cutoff: OffsetDateTime) -> Result<u64> {
         let done = sqlx::query("DELETE FROM audit_events WHERE at < ?1")
             .bind(micros(cutoff))

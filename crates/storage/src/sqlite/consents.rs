@@ -23,6 +23,7 @@ fn consent_from_row(row: &SqliteRow) -> Result<Consent> {
 
 #[async_trait]
 impl ConsentRepo for SqliteStore {
+    #[tracing::instrument(name = "db.consents.put_consent", skip_all, fields(db.system = "sqlite"))]
     async fn put_consent(&self, c: &Consent) -> Result<()> {
         sqlx::query(
             "INSERT INTO consents (user_id, client_id, scopes, granted_at) VALUES (?1, ?2, ?3, ?4) \
@@ -39,6 +40,7 @@ impl ConsentRepo for SqliteStore {
         Ok(())
     }
 
+    #[tracing::instrument(name = "db.consents.consent", skip_all, fields(db.system = "sqlite"))]
     async fn consent(&self, user_id: Uuid, client_id: &str) -> Result<Option<Consent>> {
         let row = sqlx::query(
             "SELECT user_id, client_id, scopes, granted_at FROM consents \
@@ -52,6 +54,7 @@ impl ConsentRepo for SqliteStore {
         row.as_ref().map(consent_from_row).transpose()
     }
 
+    #[tracing::instrument(name = "db.consents.revoke_consent", skip_all, fields(db.system = "sqlite"))]
     async fn revoke_consent(&self, user_id: Uuid, client_id: &str) -> Result<bool> {
         let done = sqlx::query("DELETE FROM consents WHERE user_id = ?1 AND client_id = ?2")
             .bind(user_id.to_string())

@@ -27,6 +27,7 @@ fn key_from_row(row: &SqliteRow) -> Result<SigningKey> {
 
 #[async_trait]
 impl SigningKeyRepo for SqliteStore {
+    #[tracing::instrument(name = "db.keys.insert_signing_key", skip_all, fields(db.system = "sqlite"))]
     async fn insert_signing_key(&self, k: &SigningKey) -> Result<()> {
         sqlx::query(
             "INSERT INTO signing_keys (kid, alg, private_sealed, public_jwk, created_at, \
@@ -46,6 +47,7 @@ impl SigningKeyRepo for SqliteStore {
         Ok(())
     }
 
+    #[tracing::instrument(name = "db.keys.signing_keys", skip_all, fields(db.system = "sqlite"))]
     async fn signing_keys(&self, now: OffsetDateTime) -> Result<Vec<SigningKey>> {
         let rows = sqlx::query(
             "SELECT kid, alg, private_sealed, public_jwk, created_at, activates_at, retires_at, \
@@ -59,6 +61,7 @@ impl SigningKeyRepo for SqliteStore {
         rows.iter().map(key_from_row).collect()
     }
 
+    #[tracing::instrument(name = "db.keys.retire_signing_key", skip_all, fields(db.system = "sqlite"))]
     async fn retire_signing_key(
         &self,
         kid: &str,

@@ -80,6 +80,8 @@ impl SqliteStore {
         let writer = writer_pool(base.clone(), opts).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.max(1))
+            // A local file does not drop connections: skip the ping.
+            .test_before_acquire(false)
             .acquire_timeout(opts.acquire_timeout)
             .connect_with(
                 base.read_only(true)
@@ -109,6 +111,7 @@ impl SqliteStore {
 async fn writer_pool(base: SqliteConnectOptions, opts: &PoolOptions) -> Result<SqlitePool> {
     SqlitePoolOptions::new()
         .max_connections(1)
+        .test_before_acquire(false)
         .acquire_timeout(opts.acquire_timeout)
         .connect_with(
             base.create_if_missing(true)

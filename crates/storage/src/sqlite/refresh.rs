@@ -79,10 +79,12 @@ impl SqliteStore {
 
 #[async_trait]
 impl RefreshTokenRepo for SqliteStore {
+    #[tracing::instrument(name = "db.refresh.insert_refresh_token", skip_all, fields(db.system = "sqlite"))]
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()> {
         insert(&self.writer, token).await
     }
 
+    #[tracing::instrument(name = "db.refresh.refresh_token", skip_all, fields(db.system = "sqlite"))]
     async fn refresh_token(&self, token_hash: &[u8]) -> Result<Option<RefreshToken>> {
         let sql = format!("SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = ?1");
         let row = sqlx::query(&sql)
@@ -96,6 +98,7 @@ impl RefreshTokenRepo for SqliteStore {
     /// A token that was used or revoked reports `Reused` (and revokes its
     /// family) even when it has also expired: a replay is a replay. Only an
     /// unused, unrevoked, expired token is `Unknown`.
+    #[tracing::instrument(name = "db.refresh.rotate_refresh_token", skip_all, fields(db.system = "sqlite"))]
     async fn rotate_refresh_token(
         &self,
         old_hash: &[u8],
@@ -149,6 +152,7 @@ impl RefreshTokenRepo for SqliteStore {
     }
 
     /// Counts the tokens this call revoked (those not revoked before).
+    #[tracing::instrument(name = "db.refresh.revoke_refresh_family", skip_all, fields(db.system = "sqlite"))]
     async fn revoke_refresh_family(&self, family_id: Uuid, at: OffsetDateTime) -> Result<u64> {
         self.revoke_where(
             "UPDATE refresh_tokens SET revoked_at = ?1 WHERE family_id = ?2 AND revoked_at IS NULL",
@@ -158,6 +162,7 @@ impl RefreshTokenRepo for SqliteStore {
         .await
     }
 
+    #[tracing::instrument(name = "db.refresh.revoke_refresh_by_session", skip_all, fields(db.system = "sqlite"))]
     async fn revoke_refresh_by_session(&self, session_id: &str, at: OffsetDateTime) -> Result<u64> {
         self.revoke_where(
             "UPDATE refresh_tokens SET revoked_at = ?1 WHERE session_id = ?2 AND revoked_at IS NULL",
@@ -167,6 +172,7 @@ impl RefreshTokenRepo for SqliteStore {
         .await
     }
 
+    #[tracing::instrument(name = "db.refresh.revoke_refresh_by_user", skip_all, fields(db.system = "sqlite"))]
     async fn revoke_refresh_by_user(&self, user_id: Uuid, at: OffsetDateTime) -> Result<u64> {
         self.revoke_where(
             "UPDATE refresh_tokens SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
@@ -176,6 +182,7 @@ impl RefreshTokenRepo for SqliteStore {
         .await
     }
 
+    #[tracing::instrument(name = "db.refresh.delete_expired_refresh_tokens", skip_all, fields(db.system = "sqlite"))]
     async fn delete_expired_refresh_tokens(&self, now: OffsetDateTime) -> Result<u64> {
         let done = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < ?1")
             .bind(micros(now))

@@ -122,25 +122,30 @@ type SqlQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArg
 
 #[async_trait]
 impl UserRepo for SqliteStore {
+    #[tracing::instrument(name = "db.users.create_user", skip_all, fields(db.system = "sqlite"))]
     async fn create_user(&self, user: &User) -> Result<()> {
         insert_user(&self.writer, user).await
     }
 
+    #[tracing::instrument(name = "db.users.user_by_id", skip_all, fields(db.system = "sqlite"))]
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>> {
         self.one_user(sqlx::query(select!("WHERE id = ?1")).bind(id.to_string()))
             .await
     }
 
+    #[tracing::instrument(name = "db.users.user_by_username", skip_all, fields(db.system = "sqlite"))]
     async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
         self.one_user(sqlx::query(select!("WHERE username = ?1")).bind(username))
             .await
     }
 
+    #[tracing::instrument(name = "db.users.user_by_citizen_index", skip_all, fields(db.system = "sqlite"))]
     async fn user_by_citizen_index(&self, index: &[u8]) -> Result<Option<User>> {
         self.one_user(sqlx::query(select!("WHERE citizen_index = ?1")).bind(index))
             .await
     }
 
+    #[tracing::instrument(name = "db.users.set_user_status", skip_all, fields(db.system = "sqlite"))]
     async fn set_user_status(
         &self,
         id: Uuid,
@@ -156,6 +161,7 @@ impl UserRepo for SqliteStore {
         .await
     }
 
+    #[tracing::instrument(name = "db.users.set_user_password", skip_all, fields(db.system = "sqlite"))]
     async fn set_user_password(
         &self,
         id: Uuid,
@@ -171,6 +177,7 @@ impl UserRepo for SqliteStore {
         .await
     }
 
+    #[tracing::instrument(name = "db.users.search_users", skip_all, fields(db.system = "sqlite"))]
     async fn search_users(&self, prefix: &str, limit: u32, offset: u32) -> Result<Vec<User>> {
         // A range on the unique index (binary collation): every string that
         // starts with `prefix` sorts between `prefix` and `prefix` followed by
