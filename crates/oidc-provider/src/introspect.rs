@@ -74,39 +74,39 @@ async fn introspect_inner(
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
     let inactive = json!({"active": false});
-    if p.get("token_type_hint") != Some("refresh_token") {
-        if let Ok(at) = state.verify_access_token(token).await {
-            // Tokens of a client that was disabled or deleted are dead.
-            if state
-                .0
-                .clients
-                .active(&at.client_id)
-                .await
-                .map_err(|e| internal(&e))?
-                .is_none()
-            {
-                return Ok(inactive);
-            }
-            let mut v = json!({
-                "active": true,
-                "scope": at.scope,
-                "client_id": at.client_id,
-                "token_type": "Bearer",
-                "exp": at.exp,
-                "iat": at.iat,
-                "sub": at.sub,
-                "aud": at.aud,
-                "iss": at.iss,
-                "jti": at.jti,
-            });
-            if let (Some(m), Some(t)) = (v.as_object_mut(), at.auth_time) {
-                m.insert("auth_time".into(), json!(t));
-            }
-            if let (Some(m), Some(a)) = (v.as_object_mut(), at.acr) {
-                m.insert("acr".into(), json!(a));
-            }
-            return Ok(v);
+    if p.get("token_type_hint") != Some("refresh_token")
+        && let Ok(at) = state.verify_access_token(token).await
+    {
+        // Tokens of a client that was disabled or deleted are dead.
+        if state
+            .0
+            .clients
+            .active(&at.client_id)
+            .await
+            .map_err(|e| internal(&e))?
+            .is_none()
+        {
+            return Ok(inactive);
         }
+        let mut v = json!({
+            "active": true,
+            "scope": at.scope,
+            "client_id": at.client_id,
+            "token_type": "Bearer",
+            "exp": at.exp,
+            "iat": at.iat,
+            "sub": at.sub,
+            "aud": at.aud,
+            "iss": at.iss,
+            "jti": at.jti,
+        });
+        if let (Some(m), Some(t)) = (v.as_object_mut(), at.auth_time) {
+            m.insert("auth_time".into(), json!(t));
+        }
+        if let (Some(m), Some(a)) = (v.as_object_mut(), at.acr) {
+            m.insert("acr".into(), json!(a));
+        }
+        return Ok(v);
     }
     if token.len() <= 128 {
         let hash = Sha256::digest(token.as_bytes()).to_vec();
@@ -189,22 +189,21 @@ async fn revoke_inner(
             .refresh_token(&hash)
             .await
             .map_err(|e| internal(&e))?
+            && rt.client_id == client.client_id
         {
-            if rt.client_id == client.client_id {
-                state
-                    .0
-                    .store
-                    .revoke_refresh_family(rt.family_id, state.0.clock.now())
-                    .await
-                    .map_err(|e| internal(&e))?;
-                state.audit(
-                    format!("client:{}", client.client_id),
-                    "token.revoked",
-                    None,
-                    "success",
-                    json!({"type": "refresh_token"}),
-                );
-            }
+            state
+                .0
+                .store
+                .revoke_refresh_family(rt.family_id, state.0.clock.now())
+                .await
+                .map_err(|e| internal(&e))?;
+            state.audit(
+                format!("client:{}", client.client_id),
+                "token.revoked",
+                None,
+                "success",
+                json!({"type": "refresh_token"}),
+            );
         }
     }
     Ok(())

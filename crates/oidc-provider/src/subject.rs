@@ -30,13 +30,13 @@ pub(crate) enum SubjectKind {
 
 impl SubjectKind {
     pub fn of(client: &Client) -> Self {
-        if client.subject_type == "pairwise" {
-            if let Some(sector) = sector_of(
+        if client.subject_type == "pairwise"
+            && let Some(sector) = sector_of(
                 client.sector_identifier_uri.as_deref(),
                 &client.redirect_uris,
-            ) {
-                return Self::Pairwise { sector };
-            }
+            )
+        {
+            return Self::Pairwise { sector };
         }
         Self::Public
     }

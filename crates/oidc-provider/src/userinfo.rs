@@ -141,10 +141,10 @@ async fn handle(
     if let Some(names) = &at.userinfo_claims {
         source.release(names.iter().map(String::as_str), &mut out);
     }
-    if let Some(names) = &at.verified_claims {
-        if let Some(v) = source.verified_claims(names) {
-            out.insert("verified_claims".into(), v);
-        }
+    if let Some(names) = &at.verified_claims
+        && let Some(v) = source.verified_claims(names)
+    {
+        out.insert("verified_claims".into(), v);
     }
     Ok(out)
 }

@@ -114,7 +114,9 @@ impl OidcState {
         let Some(s) = session else {
             return true;
         };
-        if req.login_after.is_some_and(|t| s.auth_time < t) {
+        // prompt=login: the first pass always asks; once resumed, a sign-in
+        // made since the request satisfies it (same-second included).
+        if req.login_after.is_some_and(|t| !resumed || s.auth_time < t) {
             return true;
         }
         if req.max_age.is_some_and(|m| now - s.auth_time > m) {

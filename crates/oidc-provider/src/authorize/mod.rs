@@ -73,12 +73,12 @@ pub(crate) async fn continue_get(
         }
         Err(_) => return error_page(PageError::Server, Locale::default()),
     };
-    if let Some(locale) = params.get("lang").and_then(Locale::parse) {
-        if locale != req.locale {
-            req.locale = locale;
-            if state.save_pending(id, &req).await.is_err() {
-                return error_page(PageError::Server, locale);
-            }
+    if let Some(locale) = params.get("lang").and_then(Locale::parse)
+        && locale != req.locale
+    {
+        req.locale = locale;
+        if state.save_pending(id, &req).await.is_err() {
+            return error_page(PageError::Server, locale);
         }
     }
     let client = match state.0.clients.active(&req.client_id).await {

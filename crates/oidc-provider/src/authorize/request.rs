@@ -65,10 +65,10 @@ impl AuthRequest {
     pub fn consent_scopes(&self) -> Vec<String> {
         let mut v = self.scopes.clone();
         for name in self.claims.all_names() {
-            if let Some(s) = scopes::scope_of_claim(name) {
-                if !v.iter().any(|x| x == s) {
-                    v.push(s.to_owned());
-                }
+            if let Some(s) = scopes::scope_of_claim(name)
+                && !v.iter().any(|x| x == s)
+            {
+                v.push(s.to_owned());
             }
         }
         v
@@ -163,10 +163,11 @@ pub(crate) async fn validate(
             ));
         }
     }
-    if let Some(mode) = p.get("response_mode") {
-        if mode != "query" && mode != "form_post" {
-            return Err(invalid("response_mode must be query or form_post"));
-        }
+    if let Some(mode) = p.get("response_mode")
+        && mode != "query"
+        && mode != "form_post"
+    {
+        return Err(invalid("response_mode must be query or form_post"));
     }
     if !allows_grant(&client, GRANT_AUTHORIZATION_CODE) {
         return Err(fail(

@@ -15,13 +15,16 @@ use time::{Duration, OffsetDateTime};
 /// client ids must not grow memory).
 const MAX_ENTRIES: usize = 4096;
 
+/// When an entry was fetched, and what (`None`: no such client).
+type Entry = (OffsetDateTime, Option<Arc<Client>>);
+
 #[derive(Debug)]
 pub(crate) struct ClientCache {
     ttl: Duration,
     clock: Arc<dyn Clock>,
     /// `None` caches "no such client" too, so unknown ids do not reach the
     /// database on every request.
-    entries: RwLock<HashMap<String, (OffsetDateTime, Option<Arc<Client>>)>>,
+    entries: RwLock<HashMap<String, Entry>>,
 }
 
 impl ClientCache {

@@ -429,13 +429,13 @@ fn apply_metadata(client: &mut Client, meta: NewClient) -> Result<(), ClientErro
     }
     requested_scopes.dedup();
 
-    if let Some(alg) = &meta.id_token_signed_response_alg {
-        if SigningAlg::parse(alg).is_none() {
-            return Err(invalid(
-                "id_token_signed_response_alg",
-                "ES256, RS256 or EdDSA",
-            ));
-        }
+    if let Some(alg) = &meta.id_token_signed_response_alg
+        && SigningAlg::parse(alg).is_none()
+    {
+        return Err(invalid(
+            "id_token_signed_response_alg",
+            "ES256, RS256 or EdDSA",
+        ));
     }
     let subject_type = meta
         .subject_type
@@ -453,10 +453,10 @@ fn apply_metadata(client: &mut Client, meta: NewClient) -> Result<(), ClientErro
         }
         _ => return Err(invalid("subject_type", "public or pairwise")),
     }
-    if let Some(uri) = &meta.sector_identifier_uri {
-        if !uri.starts_with("https://") || url::Url::parse(uri).is_err() {
-            return Err(invalid("sector_identifier_uri", "must be an https URL"));
-        }
+    if let Some(uri) = &meta.sector_identifier_uri
+        && (!uri.starts_with("https://") || url::Url::parse(uri).is_err())
+    {
+        return Err(invalid("sector_identifier_uri", "must be an https URL"));
     }
 
     client.client_name = name.to_owned();

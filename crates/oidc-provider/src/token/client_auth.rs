@@ -57,12 +57,12 @@ pub(crate) async fn authenticate(
             assertion_issuer(assertion).ok_or_else(|| fail("client assertion is malformed"))?
         }
     };
-    if let Some(param) = p.get("client_id") {
-        if param != client_id {
-            return Err(OAuthError::invalid_request(
-                "client_id does not match the authenticated client",
-            ));
-        }
+    if let Some(param) = p.get("client_id")
+        && param != client_id
+    {
+        return Err(OAuthError::invalid_request(
+            "client_id does not match the authenticated client",
+        ));
     }
     let client = state
         .0

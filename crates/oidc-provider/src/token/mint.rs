@@ -160,12 +160,11 @@ impl OidcState {
         // claims go to userinfo, since an access token is always issued:
         // OIDC Core §5.4).
         source.release(sign_in.claims.id_token.iter().map(String::as_str), &mut c);
-        if let Some(names) = &sign_in.claims.verified_id_token {
-            if scopes.iter().any(|s| s == "ial") || client.scopes.iter().any(|s| s == "ial") {
-                if let Some(v) = source.verified_claims(names) {
-                    c.insert("verified_claims".into(), v);
-                }
-            }
+        if let Some(names) = &sign_in.claims.verified_id_token
+            && (scopes.iter().any(|s| s == "ial") || client.scopes.iter().any(|s| s == "ial"))
+            && let Some(v) = source.verified_claims(names)
+        {
+            c.insert("verified_claims".into(), v);
         }
         let ring = self.0.keys.ring();
         let key = ring.signer(alg, self.0.clock.now()).ok_or_else(|| {

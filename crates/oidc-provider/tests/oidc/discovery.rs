@@ -1,0 +1,73 @@
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn discovery_lists_what_works_and_points_at_this_issuer() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .http
+        .get(app.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    let d: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(d["issuer"], app.issuer);
+    assert_eq!(d["authorization_endpoint"], app.url("/authorize"));
+    assert_eq!(d["jwks_uri"], app.url("/jwks"));
+    assert_eq!(d["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(
+        d["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(d["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(d["request_parameter_supported"], false);
+    let algs = d["id_token_signing_alg_values_supported"]
+        .as_array()
+        .unwrap();
+    for a in ["ES256", "RS256", "EdDSA"] {
+        assert!(algs.iter().any(|v| v == a), "{a}");
+    }
+    let scopes = d["scopes_supported"].as_array().unwrap();
+    for s in [
+        "openid",
+        "profile",
+        "pid",
+        "citizen_id",
+        "given_name_en",
+        "ial_level",
+    ] {
+        assert!(scopes.iter().any(|v| v == s), "{s}");
+    }
+    let acr = d["acr_values_supported"].as_array().unwrap();
+    assert!(acr.iter().any(|v| v == "urn:pratu:acr:aal2"));
+}
+
+#[tokio::test]
+async fn jwks_publishes_one_key_per_algorithm_and_honours_etags() {
+    let app = TestApp::spawn().await;
+    let res = app.http.get(app.url("/jwks")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=")
+    );
+    let jwks: serde_json::Value = res.json().await.unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 3);
+    for k in keys {
+        assert!(k.get("d").is_none(), "no private members");
+        assert_eq!(k["use"], "sig");
+    }
+    let again = app
+        .http
+        .get(app.url("/.well-known/jwks.json"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+}

@@ -1,0 +1,15 @@
+//! In-process tests of the provider: the real router on a local port with
+//! SQLite and the in-memory ephemeral store.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers outside #[test] functions fail loudly on purpose"
+)]
+
+mod helpers;
+
+mod authorize;
+mod code_flow;
+mod discovery;
+mod logout;
+mod tokens;
