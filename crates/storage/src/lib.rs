@@ -13,6 +13,15 @@
 //! - [`ephemeral`]: short-lived values (codes, OTPs, counters, sessions) in
 //!   memory or Redis.
 //! - [`pii`]: envelope encryption and blind indexes for personal data.
+//! - `testing` (feature `testing`): the shared backend suites and ready-made
+//!   test stores.
+//!
+//! # Opening a store
+//! The backend is chosen once, from the database URL, by [`open`]
+//! (`sqlite:…` or `postgres://…`); callers then run [`Store::migrate`].
+//! The ephemeral store is [`ephemeral::memory::MemoryStore::new`] for one
+//! node or [`ephemeral::redis::RedisStore::connect`] for several. Log URLs
+//! through [`redact_url`].
 //!
 //! # Adding a repository
 //! Add the record to [`records`], a trait to [`repo`], implement it in both

@@ -13,8 +13,13 @@ use crate::records::{RefreshToken, Rotation};
 use crate::repo::RefreshTokenRepo;
 use crate::sql::classify;
 
-const COLUMNS: &str = "token_hash, family_id, client_id, user_id, scopes, session_id, grant_info, \
-    issued_at, expires_at, used_at, revoked_at";
+/// Every column of `refresh_tokens`, as a literal for `concat!`.
+macro_rules! columns {
+    () => {
+        "token_hash, family_id, client_id, user_id, scopes, session_id, grant_info, issued_at, \
+         expires_at, used_at, revoked_at"
+    };
+}
 
 fn token_from_row(row: &PgRow) -> Result<RefreshToken> {
     let r = Reader::new(row, "refresh_tokens");
@@ -68,8 +73,12 @@ impl RefreshTokenRepo for PgStore {
 
     #[tracing::instrument(name = "db.refresh.refresh_token", skip_all, fields(db.system = "postgresql"))]
     async fn refresh_token(&self, token_hash: &[u8]) -> Result<Option<RefreshToken>> {
-        let sql = format!("SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = $1");
-        let row = sqlx::query(&sql)
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM refresh_tokens WHERE token_hash = $1"
+        );
+        let row = sqlx::query(sql)
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await
@@ -88,11 +97,12 @@ impl RefreshTokenRepo for PgStore {
         now: OffsetDateTime,
     ) -> Result<Rotation> {
         let mut tx = self.begin().await?;
-        let sql = format!(
+        let sql = concat!(
             "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL \
-             AND revoked_at IS NULL AND expires_at > $1 RETURNING {COLUMNS}"
+             AND revoked_at IS NULL AND expires_at > $1 RETURNING ",
+            columns!()
         );
-        let current = sqlx::query(&sql)
+        let current = sqlx::query(sql)
             .bind(now)
             .bind(old_hash)
             .fetch_optional(&mut *tx)

@@ -10,7 +10,7 @@
 //!
 //! Queries are checked at run time (`sqlx::query` + `bind`); the shared suite
 //! in `testing` is their safety net. Encodings are described in
-//! `migrations/sqlite/0001_initial.sql` and implemented in [`row`].
+//! `migrations/sqlite/0001_initial.sql` and implemented in `row.rs`.
 
 use std::path::Path;
 use std::str::FromStr;
