@@ -139,9 +139,10 @@ mod tests {
                 "claims":{"given_name":null,"birthdate":null}}}}"#,
         )
         .unwrap();
+        // JSON object members come sorted.
         assert_eq!(
             r.verified_userinfo,
-            Some(vec!["given_name".to_owned(), "birthdate".to_owned()])
+            Some(vec!["birthdate".to_owned(), "given_name".to_owned()])
         );
         assert!(r.all_names().any(|n| n == "verified_claims"));
     }
