@@ -1,4 +1,76 @@
-//! The `pratu` binary.
+//! The `pratu` binary: configuration, command line, wiring, telemetry.
 #![forbid(unsafe_code)]
 
-fn main() {}
+mod app;
+mod cli;
+mod commands;
+mod config;
+mod http;
+mod maintenance;
+mod telemetry;
+mod wiring;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pratu: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config.log, cli.log_json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pratu: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => commands::serve::run(config).await,
+            Command::Migrate => commands::migrate::run(&config).await,
+            Command::CheckConfig => {
+                print_config(&config);
+                Ok(())
+            }
+            Command::User(cli::UserCommand::Create(args)) => {
+                let (u, p) = (config.enrollment.username, config.enrollment.password);
+                commands::user::create(&config, args, &u, &p).await
+            }
+            Command::Client(_) | Command::Keys(_) => Err(commands::CommandError::Failed(
+                "this command is not available in this build yet".into(),
+            )),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("pratu: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[expect(
+    clippy::print_stdout,
+    reason = "check-config prints the effective configuration"
+)]
+fn print_config(config: &Config) {
+    let mut shown = config.clone();
+    shown.database_url = shown.database_url.as_deref().map(pratu_storage::redact_url);
+    shown.redis_url = shown.redis_url.as_deref().map(pratu_storage::redact_url);
+    println!("{shown:#?}");
+}

@@ -1,0 +1,57 @@
+//! The application state (the one place that knows every feature crate) and
+//! the router that assembles their routes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::get;
+use metrics_exporter_prometheus::PrometheusHandle;
+use pratu_registration::RegistrationState;
+use pratu_storage::Clock;
+use pratu_storage::Store;
+use pratu_storage::ephemeral::EphemeralStore;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::config::Config;
+use crate::http;
+
+/// Everything a request may need. Feature crates see only their own slice
+/// through `FromRef`.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub ephemeral: Arc<dyn EphemeralStore>,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: PrometheusHandle,
+    pub registration: RegistrationState,
+}
+
+impl FromRef<AppState> for RegistrationState {
+    fn from_ref(state: &AppState) -> Self {
+        state.registration.clone()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let config = state.config.clone();
+    let https = !config.insecure_loopback();
+    let routes = Router::new()
+        .route("/healthz", get(http::health::healthz))
+        .route("/readyz", get(http::health::readyz))
+        .route("/metrics", get(http::metrics::render))
+        .merge(pratu_registration::router())
+        .layer(axum::middleware::from_fn(http::metrics::track))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(config.http.request_timeout_seconds),
+        ))
+        .layer(RequestBodyLimitLayer::new(config.http.max_body_bytes))
+        .layer(CatchPanicLayer::new())
+        .with_state(state);
+    http::layers::apply(routes, https)
+}

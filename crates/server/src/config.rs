@@ -1,0 +1,493 @@
+//! Configuration: built-in defaults, then `config/pratu.toml` (or the file
+//! named by `PRATU_CONFIG`), then `PRATU_*` environment variables (`__`
+//! between levels). A bad value stops start-up with a message naming the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use pratu_registration::config as reg;
+use serde::{Deserialize, Serialize};
+
+pub mod secrets;
+
+/// The whole configuration. Every key is documented in `config/pratu.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (logged at start).
+    pub listen: String,
+    /// Public base URL; the OIDC `iss`. Unset: `http://<bound address>`,
+    /// which is right only for local development (loopback).
+    pub issuer: Option<String>,
+    pub data_dir: PathBuf,
+    /// Unset: a SQLite file in `data_dir`.
+    pub database_url: Option<String>,
+    /// Unset: the in-process ephemeral store (one node only).
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
+    pub database: DatabaseConfig,
+    pub ephemeral: EphemeralConfig,
+    pub http: HttpConfig,
+    pub log: LogConfig,
+    pub secrets: secrets::SecretsConfig,
+    pub password: pratu_storage::password::Argon2Params,
+    pub retention: crate::maintenance::RetentionConfig,
+    // Enrollment (pratu-registration).
+    pub proofing: reg::ProofingConfig,
+    pub sms: reg::SmsConfig,
+    pub otp: reg::OtpConfig,
+    pub enrollment: reg::EnrollmentConfig,
+    pub limits: Limits,
+}
+
+/// Key `limits`: the enrollment limits at its top level (as DESIGN.md lists
+/// them) and sign-in limits under `limits.login`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    #[serde(flatten)]
+    pub enrollment: reg::LimitsConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            issuer: None,
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            redis_url: None,
+            redis_prefix: "pratu:".into(),
+            database: DatabaseConfig::default(),
+            ephemeral: EphemeralConfig::default(),
+            http: HttpConfig::default(),
+            log: LogConfig::default(),
+            secrets: secrets::SecretsConfig::default(),
+            password: pratu_storage::password::Argon2Params::default(),
+            retention: crate::maintenance::RetentionConfig::default(),
+            proofing: reg::ProofingConfig::default(),
+            sms: reg::SmsConfig::default(),
+            otp: reg::OtpConfig::default(),
+            enrollment: reg::EnrollmentConfig::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Pool size (PostgreSQL; readers on SQLite).
+    pub max_connections: u32,
+    pub acquire_timeout_seconds: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout_seconds: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EphemeralConfig {
+    /// Upper bound on entries held by the in-process store.
+    pub max_entries: usize,
+}
+
+impl Default for EphemeralConfig {
+    fn default() -> Self {
+        Self {
+            max_entries: 200_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// A request running longer than this is answered 408.
+    pub request_timeout_seconds: u64,
+    /// On SIGTERM/SIGINT, requests in flight get this long to finish.
+    pub shutdown_grace_seconds: u64,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            request_timeout_seconds: 30,
+            shutdown_grace_seconds: 20,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// `tracing` filter directives; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            filter: "info".into(),
+        }
+    }
+}
+
+/// A configuration that cannot be used; the message names the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {path}: {source}")]
+    File {
+        path: String,
+        #[source]
+        source: Box<figment::Error>,
+    },
+    #[error("configuration: {0}")]
+    Invalid(String),
+    #[error("configuration key `{key}`: {message}")]
+    Key { key: String, message: String },
+}
+
+impl ConfigError {
+    pub fn key(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Key {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Environment variables with the `PRATU_` prefix that are not configuration
+/// keys (they select the file, or belong to the test suite).
+const NON_KEY_ENV: &[&str] = &["config"];
+
+impl Config {
+    /// Loads defaults ← file ← environment. `file` overrides `PRATU_CONFIG`;
+    /// without either, `config/pratu.toml` is read when it exists.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let explicit = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("PRATU_CONFIG").map(PathBuf::from));
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match &explicit {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(ConfigError::Invalid(format!(
+                        "configuration file {} does not exist",
+                        path.display()
+                    )));
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+            None => {
+                let default = Path::new("config/pratu.toml");
+                if default.is_file() {
+                    figment = figment.merge(Toml::file_exact(default));
+                }
+            }
+        }
+        figment = figment.merge(Env::prefixed("PRATU_").split("__").filter(|k| {
+            let k = k.as_str().to_ascii_lowercase();
+            !NON_KEY_ENV.contains(&k.as_str()) && !k.starts_with("test_")
+        }));
+        Self::extract(&figment)
+    }
+
+    /// Parses one TOML document over the defaults (tests, `--check`).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let figment =
+            Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(text));
+        Self::extract(&figment)
+    }
+
+    fn extract(figment: &Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract().map_err(describe)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        match &self.issuer {
+            Some(issuer) => validate_issuer(issuer)?,
+            None if !self.listen_addr()?.ip().is_loopback() => {
+                return Err(ConfigError::key(
+                    "issuer",
+                    "must be set (to the public https URL) when listening on a non-loopback address",
+                ));
+            }
+            None => {}
+        }
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::key(
+                "database_url",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
+        }
+        if let Some(url) = &self.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(ConfigError::key(
+                "redis_url",
+                "must start with redis:// or rediss://",
+            ));
+        }
+        if self.redis_prefix.is_empty() {
+            return Err(ConfigError::key(
+                "redis_prefix",
+                "must not be empty (several deployments may share a Redis)",
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::key(
+                "database.max_connections",
+                "must be at least 1",
+            ));
+        }
+        if self.ephemeral.max_entries < 1000 {
+            return Err(ConfigError::key(
+                "ephemeral.max_entries",
+                "must be at least 1000",
+            ));
+        }
+        if self.http.request_timeout_seconds == 0 {
+            return Err(ConfigError::key(
+                "http.request_timeout_seconds",
+                "must be at least 1",
+            ));
+        }
+        if self.password.memory_kib < 8 * self.password.parallelism || self.password.iterations == 0
+        {
+            return Err(ConfigError::key(
+                "password",
+                "Argon2id needs iterations >= 1 and memory_kib >= 8 x parallelism",
+            ));
+        }
+        if self.retention.interval_seconds == 0 {
+            return Err(ConfigError::key(
+                "retention.interval_seconds",
+                "must be at least 1",
+            ));
+        }
+        self.secrets.validate()?;
+        let feature =
+            |r: Result<(), reg::ConfigError>| r.map_err(|e| ConfigError::key(e.key, e.message));
+        feature(self.proofing.validate())?;
+        feature(self.sms.validate())?;
+        feature(self.otp.validate())?;
+        feature(self.enrollment.validate())?;
+        feature(self.limits.enrollment.validate())?;
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.listen.parse().map_err(|_| {
+            ConfigError::key(
+                "listen",
+                format!("`{}` is not an address such as 127.0.0.1:8080", self.listen),
+            )
+        })
+    }
+
+    /// The issuer in force once the listener is bound.
+    pub fn effective_issuer(&self, bound: SocketAddr) -> String {
+        self.issuer
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+    }
+
+    /// Whether cookies may drop `Secure`: only for an http issuer on a
+    /// loopback host (local development).
+    pub fn insecure_loopback(&self) -> bool {
+        match &self.issuer {
+            Some(issuer) => url_parts(issuer).is_some_and(|u| u.scheme == "http" && u.loopback),
+            None => self.listen_addr().is_ok_and(|a| a.ip().is_loopback()),
+        }
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("pratu.db").display()
+            )
+        })
+    }
+}
+
+fn validate_issuer(issuer: &str) -> Result<(), ConfigError> {
+    let parts = url_parts(issuer).ok_or_else(|| {
+        ConfigError::key(
+            "issuer",
+            "must be an absolute http(s) URL such as https://id.example.go.th",
+        )
+    })?;
+    if parts.scheme == "http" && !parts.loopback {
+        return Err(ConfigError::key(
+            "issuer",
+            "must use https (http is allowed only for a loopback host such as 127.0.0.1 or localhost)",
+        ));
+    }
+    if issuer.ends_with('/') || issuer.contains(['?', '#']) {
+        return Err(ConfigError::key(
+            "issuer",
+            "must not end with `/` nor carry a query or fragment",
+        ));
+    }
+    Ok(())
+}
+
+struct UrlParts {
+    scheme: &'static str,
+    loopback: bool,
+}
+
+fn url_parts(url: &str) -> Option<UrlParts> {
+    let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
+        ("https", rest)
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        ("http", rest)
+    } else {
+        return None;
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let host = if authority.starts_with('[') {
+        authority
+            .split(']')
+            .next()
+            .map(|h| h.trim_start_matches('['))?
+    } else {
+        authority.split(':').next()?
+    };
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    Some(UrlParts { scheme, loopback })
+}
+
+fn describe(e: figment::Error) -> ConfigError {
+    let key = e.path.join(".");
+    let message = e.kind.to_string();
+    let source = e
+        .metadata
+        .as_ref()
+        .map(|m| format!(" (from {})", m.name))
+        .unwrap_or_default();
+    if key.is_empty() {
+        ConfigError::Invalid(format!("{message}{source}"))
+    } else {
+        ConfigError::key(key, format!("{message}{source}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_config_file_equals_the_built_in_defaults() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../config/pratu.toml"
+        ))
+        .unwrap();
+        let parsed = Config::from_toml(&text).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_in_the_error() {
+        let err = Config::from_toml("lisen = \"127.0.0.1:1\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn a_wrongly_typed_nested_key_is_named_in_the_error() {
+        let err = Config::from_toml("[database]\nmax_connections = \"many\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("database.max_connections"), "{err}");
+    }
+
+    #[test]
+    fn an_http_issuer_is_refused_unless_loopback() {
+        let err = Config::from_toml("issuer = \"http://id.example.go.th\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`issuer`"), "{err}");
+        assert!(
+            Config::from_toml("issuer = \"http://localhost:9000\"")
+                .unwrap()
+                .insecure_loopback()
+        );
+        assert!(
+            Config::from_toml("issuer = \"http://[::1]:9000\"")
+                .unwrap()
+                .insecure_loopback()
+        );
+        assert!(
+            !Config::from_toml("issuer = \"https://id.example.go.th\"")
+                .unwrap()
+                .insecure_loopback()
+        );
+    }
+
+    #[test]
+    fn without_an_issuer_a_public_listen_address_is_refused() {
+        let err = Config::from_toml("listen = \"0.0.0.0:8080\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`issuer`"), "{err}");
+        let c = Config::default();
+        assert_eq!(
+            c.effective_issuer("127.0.0.1:4321".parse().unwrap()),
+            "http://127.0.0.1:4321"
+        );
+        assert!(c.insecure_loopback());
+    }
+
+    #[test]
+    fn a_bad_listen_address_is_named() {
+        let err = Config::from_toml("listen = \"everywhere\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`listen`"), "{err}");
+    }
+
+    #[test]
+    fn the_default_database_is_a_sqlite_file_in_the_data_dir() {
+        let c = Config::default();
+        assert_eq!(c.database_url(), "sqlite://./data/pratu.db?mode=rwc");
+    }
+}

@@ -1,0 +1,7 @@
+//! The HTTP surface that belongs to the server itself (health, metrics) and
+//! the layers every route gets (request ids, security headers, timeouts,
+//! metrics, tracing).
+
+pub mod health;
+pub mod layers;
+pub mod metrics;

@@ -1,0 +1,64 @@
+//! Periodic housekeeping: PDPA asks that nothing be kept past its purpose, so
+//! unfinished enrollments, expired refresh tokens and audit events older than
+//! the retention period are deleted. Every node runs it; the deletes are
+//! idempotent, so several nodes doing it at once is harmless.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pratu_storage::{Clock, Store};
+use serde::{Deserialize, Serialize};
+
+/// Key `retention`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Audit events older than this are deleted.
+    pub audit_days: u32,
+    /// How often housekeeping runs.
+    pub interval_seconds: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            audit_days: 365,
+            interval_seconds: 3600,
+        }
+    }
+}
+
+/// One pass; returns (enrollments, refresh tokens, audit events) deleted.
+pub async fn run_once(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    config: &RetentionConfig,
+) -> Result<(u64, u64, u64), pratu_storage::StorageError> {
+    let now = clock.now();
+    let enrollments = store.delete_expired_enrollments(now).await?;
+    let refresh = store.delete_expired_refresh_tokens(now).await?;
+    let audit = store
+        .delete_audit_before(now - time::Duration::days(i64::from(config.audit_days)))
+        .await?;
+    Ok((enrollments, refresh, audit))
+}
+
+pub fn spawn(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: RetentionConfig) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(config.interval_seconds.max(1)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match run_once(store.as_ref(), clock.as_ref(), &config).await {
+                Ok((e, r, a)) if e + r + a > 0 => tracing::info!(
+                    enrollments = e,
+                    refresh_tokens = r,
+                    audit_events = a,
+                    "housekeeping deleted expired records"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
+            }
+        }
+    });
+}

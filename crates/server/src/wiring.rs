@@ -1,0 +1,93 @@
+//! Builds every adapter and feature state from the configuration: the one
+//! place that decides which implementation of each port runs.
+
+use std::sync::Arc;
+
+use pratu_registration::{RegistrationDeps, RegistrationState};
+use pratu_storage::ephemeral::EphemeralStore;
+use pratu_storage::password::PasswordHasher;
+use pratu_storage::pii::{BlindIndex, PiiCipher};
+use pratu_storage::{Clock, Store};
+
+use crate::app::AppState;
+use crate::commands::CommandError;
+use crate::config::Config;
+use crate::config::secrets::Secrets;
+
+pub fn password_hasher(config: &Config) -> Result<PasswordHasher, CommandError> {
+    // One Argon2 at a time per core: logins queue instead of starving the
+    // other endpoints.
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    PasswordHasher::new(config.password, cores)
+        .map_err(|e| CommandError::Failed(format!("password: {e}")))
+}
+
+pub fn build_state(
+    config: Arc<Config>,
+    secrets: &Secrets,
+    store: Arc<dyn Store>,
+    ephemeral: Arc<dyn EphemeralStore>,
+    clock: Arc<dyn Clock>,
+) -> Result<AppState, CommandError> {
+    let hasher = password_hasher(&config)?;
+    let pii = PiiCipher::new(secrets.pii.clone(), secrets.previous_pii.clone());
+    let blind_index = BlindIndex::new(secrets.index.clone());
+    let secure_cookies = !config.insecure_loopback();
+
+    let proofing = pratu_registration::build_proofing(&config.proofing)
+        .map_err(|e| CommandError::Failed(format!("proofing: {}", error_chain(&e))))?;
+    let sms = pratu_registration::build_sms(&config.sms, &config.data_dir, clock.clone())
+        .map_err(|e| CommandError::Failed(format!("sms: {}", error_chain(&e))))?;
+
+    let registration = RegistrationState::new(RegistrationDeps {
+        store: store.clone(),
+        ephemeral: ephemeral.clone(),
+        clock: clock.clone(),
+        proofing,
+        sms,
+        hasher,
+        pii,
+        blind_index,
+        proofing_config: config.proofing.clone(),
+        enrollment: config.enrollment.clone(),
+        otp: config.otp.clone(),
+        limits: config.limits.enrollment.clone(),
+        csrf_key: derive_key(secrets, b"registration.csrf"),
+        secure_cookies,
+    });
+
+    Ok(AppState {
+        config,
+        store,
+        ephemeral,
+        clock,
+        metrics: crate::http::metrics::recorder(),
+        registration,
+    })
+}
+
+/// A purpose-bound key derived from the server key, so each feature gets
+/// its own without more configuration.
+fn derive_key(secrets: &Secrets, purpose: &[u8]) -> Vec<u8> {
+    use hmac::Mac as _;
+    let Ok(mut mac) =
+        <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(secrets.server.expose_bytes())
+    else {
+        return Vec::new();
+    };
+    mac.update(purpose);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// An error with its sources, for start-up messages (no personal data flows
+/// through configuration errors).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

@@ -1,0 +1,14 @@
+//! Black-box tests: the real `pratu` binary on a port it picks, driven over
+//! HTTP as a browser and a relying party would. One test binary (see
+//! `crates/server/Cargo.toml`), one module per area.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support code fails loudly on purpose"
+)]
+
+mod durability;
+mod enrollment;
+mod foundation;
+mod harness;
+mod services;
