@@ -55,10 +55,33 @@ where
     S: Clone + Send + Sync + 'static,
 {
     use discovery as d;
-    Router::new()
-        .route(d::DISCOVERY_PATH, get(d::discovery))
-        .route(d::JWKS_PATH, get(d::jwks))
-        .route(d::JWKS_ALIAS_PATH, get(d::jwks))
+    use web::cors;
+    // Endpoints browser apps fetch directly: CORS for any origin.
+    let api = Router::new()
+        .route(
+            d::DISCOVERY_PATH,
+            get(d::discovery).options(cors::preflight),
+        )
+        .route(d::JWKS_PATH, get(d::jwks).options(cors::preflight))
+        .route(d::JWKS_ALIAS_PATH, get(d::jwks).options(cors::preflight))
+        .route(d::TOKEN_PATH, post(token::token).options(cors::preflight))
+        .route(
+            d::USERINFO_PATH,
+            get(userinfo::userinfo)
+                .post(userinfo::userinfo)
+                .options(cors::preflight),
+        )
+        .route(
+            d::INTROSPECT_PATH,
+            post(introspect::introspect).options(cors::preflight),
+        )
+        .route(
+            d::REVOKE_PATH,
+            post(introspect::revoke).options(cors::preflight),
+        )
+        .layer(axum::middleware::map_response(cors::allow_any_origin));
+    // Navigations: pages and redirects, no CORS.
+    let interactive = Router::new()
         .route(
             d::AUTHORIZE_PATH,
             get(authorize::authorize_get).post(authorize::authorize_post),
@@ -67,16 +90,10 @@ where
         .route(authorize::LOGIN_PATH, post(authorize::login_post))
         .route(stepup::OTP_PATH, post(stepup::otp_post))
         .route(authorize::CONSENT_PATH, post(authorize::consent_post))
-        .route(d::TOKEN_PATH, post(token::token))
-        .route(
-            d::USERINFO_PATH,
-            get(userinfo::userinfo).post(userinfo::userinfo),
-        )
-        .route(d::INTROSPECT_PATH, post(introspect::introspect))
-        .route(d::REVOKE_PATH, post(introspect::revoke))
         .route(
             d::END_SESSION_PATH,
             get(logout::end_session).post(logout::end_session),
         )
-        .route(logout::CONFIRM_PATH, post(logout::confirm))
+        .route(logout::CONFIRM_PATH, post(logout::confirm));
+    api.merge(interactive)
 }

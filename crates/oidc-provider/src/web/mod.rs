@@ -2,6 +2,7 @@
 //! OAuth error responses, pages and their texts.
 
 pub mod cookies;
+pub(crate) mod cors;
 pub(crate) mod csrf;
 pub mod i18n;
 pub(crate) mod oauth_error;

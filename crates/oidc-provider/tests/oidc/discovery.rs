@@ -71,3 +71,38 @@ async fn jwks_publishes_one_key_per_algorithm_and_honours_etags() {
         .unwrap();
     assert_eq!(again.status(), 304);
 }
+
+#[tokio::test]
+async fn browser_apps_may_fetch_the_api_endpoints_cross_origin_but_not_the_pages() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .http
+        .get(app.url("/jwks"))
+        .header("origin", "https://spa.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    assert!(
+        res.headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
+    let pre = app
+        .http
+        .request(reqwest::Method::OPTIONS, app.url("/token"))
+        .header("origin", "https://spa.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pre.status(), 204);
+    assert!(
+        pre.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("Authorization")
+    );
+    let page = app.http.get(app.url("/authorize")).send().await.unwrap();
+    assert!(page.headers().get("access-control-allow-origin").is_none());
+}

@@ -9,6 +9,7 @@
 mod helpers;
 
 mod authorize;
+mod clients;
 mod code_flow;
 mod discovery;
 mod logout;
