@@ -19,6 +19,7 @@ mod request;
 pub mod service;
 pub mod sms;
 mod state;
+mod web;
 
 pub use config::{
     ConfigError, EnrollmentConfig, LimitsConfig, OtpConfig, ProofingConfig, SmsConfig,
@@ -34,5 +35,5 @@ where
     RegistrationState: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
-    Router::new().merge(api::routes())
+    Router::new().merge(api::routes()).merge(web::routes())
 }

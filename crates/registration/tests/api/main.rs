@@ -11,3 +11,4 @@ mod refusals_identity;
 mod refusals_phone;
 mod refusals_start;
 mod refusals_steps;
+mod wizard;

@@ -1,0 +1,329 @@
+//! The HTML wizard at `/register`: one page per step, Thai by default with
+//! an English switch (`?lang=en`, remembered in a cookie), works without
+//! JavaScript, CSRF-protected forms. It calls the same service as the JSON
+//! API; each page re-reads the persisted enrollment and sends the citizen to
+//! the step it is really at.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use pratu_storage::records::EnrollmentStep;
+use uuid::Uuid;
+
+use crate::request::context_of;
+use crate::service::{Context, EnrollmentError, Review};
+use crate::state::RegistrationState;
+
+mod account;
+mod cookies;
+mod finish;
+mod i18n;
+mod identity;
+mod page;
+mod phone;
+mod problem;
+mod start;
+
+pub use i18n::Lang;
+use page::Page;
+
+pub(crate) fn routes<S>() -> Router<S>
+where
+    RegistrationState: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/register", get(start::consent_page))
+        .route("/register/consent", post(start::consent_submit))
+        .route("/register/restart", post(start::restart))
+        .route(
+            "/register/citizen-id",
+            get(start::citizen_page).post(start::citizen_submit),
+        )
+        .route(
+            "/register/method",
+            get(identity::method_page).post(identity::method_submit),
+        )
+        .route("/register/no-laser-code", get(identity::no_laser_page))
+        .route(
+            "/register/personal",
+            get(identity::personal_page).post(identity::personal_submit),
+        )
+        .route(
+            "/register/laser-code",
+            get(identity::laser_page).post(identity::laser_submit),
+        )
+        .route(
+            "/register/account",
+            get(account::account_page).post(account::account_submit),
+        )
+        .route(
+            "/register/phone",
+            get(phone::phone_page).post(phone::phone_submit),
+        )
+        .route(
+            "/register/phone/verify",
+            get(phone::verify_page).post(phone::verify_submit),
+        )
+        .route("/register/phone/resend", post(phone::resend))
+        .route("/register/review", get(finish::review_page))
+        .route("/register/confirm", post(finish::confirm))
+        .route("/register/done", get(finish::done_page))
+}
+
+/// Where in the wizard an enrollment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    CitizenId,
+    Method,
+    Personal,
+    Laser,
+    Account,
+    Phone,
+    Verify,
+    Review,
+    Done,
+}
+
+impl Stage {
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::CitizenId => "/register/citizen-id",
+            Self::Method => "/register/method",
+            Self::Personal => "/register/personal",
+            Self::Laser => "/register/laser-code",
+            Self::Account => "/register/account",
+            Self::Phone => "/register/phone",
+            Self::Verify => "/register/phone/verify",
+            Self::Review => "/register/review",
+            Self::Done => "/register/done",
+        }
+    }
+
+    /// The enrollment's current page.
+    pub fn of(review: &Review, code_pending: bool) -> Self {
+        match review.step {
+            EnrollmentStep::CitizenId => Self::CitizenId,
+            EnrollmentStep::Identity if review.method.is_none() => Self::Method,
+            EnrollmentStep::Identity if review.personal.is_none() => Self::Personal,
+            EnrollmentStep::Identity => Self::Laser,
+            EnrollmentStep::Account => Self::Account,
+            EnrollmentStep::Phone if code_pending => Self::Verify,
+            EnrollmentStep::Phone => Self::Phone,
+            EnrollmentStep::Review => Self::Review,
+            EnrollmentStep::Completed => Self::Done,
+        }
+    }
+
+    /// Whether this page may be shown (and its form sent) now.
+    pub fn open(self, review: &Review) -> bool {
+        use EnrollmentStep as S;
+        let step = review.step;
+        match self {
+            Self::CitizenId => matches!(step, S::CitizenId | S::Identity),
+            Self::Method => step == S::Identity,
+            Self::Personal => step == S::Identity && review.method.is_some(),
+            Self::Laser => step == S::Identity && review.personal.is_some(),
+            Self::Account => matches!(step, S::Account | S::Phone | S::Review),
+            Self::Phone => matches!(step, S::Phone | S::Review),
+            Self::Verify => step == S::Phone && review.phone.is_some(),
+            Self::Review => step == S::Review,
+            Self::Done => step == S::Completed,
+        }
+    }
+}
+
+/// Per-request wizard context: state, language, CSRF, enrollment cookie.
+pub(crate) struct Web {
+    pub state: RegistrationState,
+    pub lang: Lang,
+    lang_chosen: bool,
+    csrf_secret: String,
+    csrf_new: bool,
+    pub enrollment: Option<Uuid>,
+    pub ctx: Context,
+    clear_enrollment: bool,
+    set_enrollment: Option<Uuid>,
+}
+
+impl<S> FromRequestParts<S> for Web
+where
+    RegistrationState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = RegistrationState::from_ref(state);
+        let from_query = parts.uri.query().and_then(|q| {
+            q.split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .find(|(k, _)| *k == "lang")
+                .and_then(|(_, v)| Lang::parse(v))
+        });
+        let lang = from_query
+            .or_else(|| cookies::get(&parts.headers, cookies::LANG).and_then(|v| Lang::parse(&v)))
+            .unwrap_or(Lang::Th);
+        let existing = cookies::get(&parts.headers, cookies::CSRF).filter(|v| v.len() <= 64);
+        let csrf_new = existing.is_none();
+        let csrf_secret = existing.unwrap_or_else(cookies::new_csrf_secret);
+        let enrollment = cookies::get(&parts.headers, cookies::ENROLLMENT)
+            .and_then(|v| Uuid::parse_str(&v).ok());
+        Ok(Self {
+            ctx: context_of(parts, "web"),
+            state,
+            lang,
+            lang_chosen: from_query.is_some(),
+            csrf_secret,
+            csrf_new,
+            enrollment,
+            clear_enrollment: false,
+            set_enrollment: None,
+        })
+    }
+}
+
+impl Web {
+    pub fn page(&self, step: u8, path: &'static str) -> Page {
+        Page {
+            lang: self.lang,
+            csrf: cookies::csrf_token(self.state.csrf_key(), &self.csrf_secret),
+            step,
+            path,
+            citizen_masked: None,
+            alert: None,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Whether a form's CSRF token is good.
+    pub fn csrf_ok(&self, token: Option<&String>) -> bool {
+        !self.csrf_new
+            && cookies::csrf_ok(
+                self.state.csrf_key(),
+                Some(&self.csrf_secret),
+                token.map_or("", String::as_str),
+            )
+    }
+
+    pub fn remember_enrollment(&mut self, id: Uuid) {
+        self.set_enrollment = Some(id);
+    }
+
+    pub fn forget_enrollment(&mut self) {
+        self.clear_enrollment = true;
+    }
+
+    fn finish(&self, mut response: Response) -> Response {
+        let secure = self.state.secure_cookies();
+        let h = response.headers_mut();
+        let mut add = |v: Option<HeaderValue>| {
+            if let Some(v) = v {
+                h.append(header::SET_COOKIE, v);
+            }
+        };
+        if self.csrf_new {
+            add(cookies::set(
+                cookies::CSRF,
+                &self.csrf_secret,
+                "/register",
+                None,
+                secure,
+            ));
+        }
+        if self.lang_chosen {
+            add(cookies::set(
+                cookies::LANG,
+                self.lang.code(),
+                "/",
+                Some(365 * 24 * 3600),
+                secure,
+            ));
+        }
+        if let Some(id) = self.set_enrollment {
+            let age = self.state.service().config().expiry_minutes * 60;
+            add(cookies::set(
+                cookies::ENROLLMENT,
+                &id.to_string(),
+                "/register",
+                Some(age),
+                secure,
+            ));
+        } else if self.clear_enrollment {
+            add(cookies::clear(cookies::ENROLLMENT, "/register", secure));
+        }
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+        h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+        response
+    }
+
+    pub fn render(&self, status: StatusCode, template: &impl Template) -> Response {
+        match template.render() {
+            Ok(html) => self.finish((status, Html(html)).into_response()),
+            Err(e) => {
+                tracing::error!(error = %e, "template failed");
+                self.finish((StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response())
+            }
+        }
+    }
+
+    pub fn redirect(&self, to: &str) -> Response {
+        self.finish(Redirect::to(to).into_response())
+    }
+
+    /// The enrollment of the cookie, or the response to send instead
+    /// (back to the start, or a page saying it expired).
+    pub async fn load(&mut self) -> Result<(Uuid, Review), Response> {
+        let Some(id) = self.enrollment else {
+            return Err(self.redirect("/register"));
+        };
+        match self.state.service().review(id).await {
+            Ok(r) => Ok((id, r)),
+            Err(e) => Err(self.fail(&e)),
+        }
+    }
+
+    /// The current stage, looking up whether a code is waiting.
+    pub async fn stage(&self, id: Uuid, review: &Review) -> Stage {
+        let pending = review.step == EnrollmentStep::Phone
+            && matches!(self.state.service().pending_phone(id).await, Ok(Some(_)));
+        Stage::of(review, pending)
+    }
+
+    /// Loads the enrollment and checks that `page` is open; otherwise sends
+    /// the citizen to where the enrollment really is.
+    pub async fn open(&mut self, page: Stage) -> Result<(Uuid, Review), Response> {
+        let (id, review) = self.load().await?;
+        if page.open(&review) {
+            return Ok((id, review));
+        }
+        let at = self.stage(id, &review).await;
+        Err(self.redirect(at.path()))
+    }
+
+    /// Errors no form can fix: a page that says what happened.
+    pub fn fail(&mut self, e: &EnrollmentError) -> Response {
+        if matches!(e, EnrollmentError::NotFound | EnrollmentError::Expired) {
+            self.forget_enrollment();
+        }
+        problem::render(self, e)
+    }
+
+    /// A form arrived without a good CSRF token.
+    pub fn csrf_failed(&self, back: &'static str) -> Response {
+        problem::csrf(self, back)
+    }
+}
+
+/// Masked ID for the page header.
+pub(crate) fn masked(review: &Review) -> Option<String> {
+    review.citizen_id.clone()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,65 @@
+//! The page for errors no form can fix: expired or unknown enrollments,
+//! stale forms, outages.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::Web;
+use super::page::Page;
+use crate::service::EnrollmentError;
+
+#[derive(Template)]
+#[template(path = "problem.html")]
+pub(crate) struct ProblemPage {
+    pub p: Page,
+    pub message: String,
+    pub start_again: bool,
+    pub back: &'static str,
+}
+
+pub(crate) fn render(web: &Web, e: &EnrollmentError) -> Response {
+    let p = web.page(1, "/register");
+    let key = format!("problem.{}", e.code());
+    let message = if super::i18n::has(&key) {
+        p.t(&key).to_owned()
+    } else {
+        p.t("problem.internal_error").to_owned()
+    };
+    let start_again = matches!(e, EnrollmentError::NotFound | EnrollmentError::Expired);
+    let status = match e {
+        EnrollmentError::NotFound => StatusCode::NOT_FOUND,
+        EnrollmentError::Expired => StatusCode::GONE,
+        EnrollmentError::Internal(source) => {
+            tracing::error!(error = %source, "wizard request failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        EnrollmentError::IdentityServiceUnavailable | EnrollmentError::SmsUnavailable => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        _ => StatusCode::CONFLICT,
+    };
+    web.render(
+        status,
+        &ProblemPage {
+            p,
+            message,
+            start_again,
+            back: "/register",
+        },
+    )
+}
+
+pub(crate) fn csrf(web: &Web, back: &'static str) -> Response {
+    let p = web.page(1, back);
+    let message = p.t("problem.csrf").to_owned();
+    web.render(
+        StatusCode::FORBIDDEN,
+        &ProblemPage {
+            p,
+            message,
+            start_again: false,
+            back,
+        },
+    )
+}

@@ -1,0 +1,172 @@
+//! Steps 1–2: consent, citizen ID; and starting over.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::http::StatusCode;
+use axum::response::Response;
+use pratu_storage::records::EnrollmentStep;
+
+use super::page::Page;
+use super::{Stage, Web, masked};
+use crate::service::{EnrollmentError, StartInput};
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub(crate) struct ConsentPage {
+    pub p: Page,
+    pub terms_version: String,
+    pub terms_text: String,
+}
+
+#[derive(Template)]
+#[template(path = "citizen_id.html")]
+pub(crate) struct CitizenIdPage {
+    pub p: Page,
+    /// What was typed, shown back only on this page when it was refused.
+    pub value: String,
+}
+
+type Fields = Form<HashMap<String, String>>;
+
+fn consent_view(web: &Web, p: Page, status: StatusCode) -> Response {
+    let terms = &web.state.service().config().terms;
+    let text = match web.lang {
+        super::Lang::Th => terms.th.clone(),
+        super::Lang::En => terms.en.clone(),
+    };
+    web.render(
+        status,
+        &ConsentPage {
+            p,
+            terms_version: terms.version.clone(),
+            terms_text: text,
+        },
+    )
+}
+
+/// `GET /register`: the terms, or the page an enrollment in progress is at.
+pub(crate) async fn consent_page(mut web: Web) -> Response {
+    if let Some(id) = web.enrollment {
+        match web.state.service().review(id).await {
+            Ok(r) if r.step != EnrollmentStep::Completed => {
+                let at = web.stage(id, &r).await;
+                return web.redirect(at.path());
+            }
+            _ => web.forget_enrollment(),
+        }
+    }
+    let p = web.page(1, "/register");
+    consent_view(&web, p, StatusCode::OK)
+}
+
+pub(crate) async fn consent_submit(mut web: Web, Form(form): Fields) -> Response {
+    if !web.csrf_ok(form.get("csrf")) {
+        return web.csrf_failed("/register");
+    }
+    let input = StartInput {
+        accept_terms: form.get("accept").is_some_and(|v| v == "yes"),
+        terms_version: form.get("terms_version").cloned().unwrap_or_default(),
+        language: web.lang.code().to_owned(),
+    };
+    match web.state.service().start(&web.ctx, input).await {
+        Ok(started) => {
+            web.remember_enrollment(started.enrollment_id);
+            web.redirect(Stage::CitizenId.path())
+        }
+        Err(EnrollmentError::TermsNotAccepted) => {
+            let p = web
+                .page(1, "/register")
+                .with_error("accept", "err.accept.required");
+            consent_view(&web, p, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(EnrollmentError::TermsOutdated { .. }) => {
+            let p = web.page(1, "/register");
+            let p = p.clone().with_alert(p.t("problem.terms_outdated"));
+            consent_view(&web, p, StatusCode::CONFLICT)
+        }
+        Err(EnrollmentError::TooManyAttempts { .. }) => {
+            let p = web.page(1, "/register");
+            let p = p.clone().with_alert(p.t("problem.too_many_attempts"));
+            consent_view(&web, p, StatusCode::TOO_MANY_REQUESTS)
+        }
+        Err(e) => web.fail(&e),
+    }
+}
+
+/// Forgets the enrollment in this browser and goes back to the terms.
+pub(crate) async fn restart(mut web: Web, Form(form): Fields) -> Response {
+    if !web.csrf_ok(form.get("csrf")) {
+        return web.csrf_failed("/register");
+    }
+    web.forget_enrollment();
+    web.redirect("/register")
+}
+
+pub(crate) async fn citizen_page(mut web: Web) -> Response {
+    let (_, review) = match web.open(Stage::CitizenId).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let mut p = web.page(2, Stage::CitizenId.path());
+    // Once taken, the ID is shown masked only, never refilled.
+    p.citizen_masked = masked(&review);
+    web.render(
+        StatusCode::OK,
+        &CitizenIdPage {
+            p,
+            value: String::new(),
+        },
+    )
+}
+
+pub(crate) async fn citizen_submit(mut web: Web, Form(form): Fields) -> Response {
+    if !web.csrf_ok(form.get("csrf")) {
+        return web.csrf_failed(Stage::CitizenId.path());
+    }
+    let (id, _) = match web.open(Stage::CitizenId).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let value = form.get("citizen_id").cloned().unwrap_or_default();
+    let p = web.page(2, Stage::CitizenId.path());
+    match web
+        .state
+        .service()
+        .submit_citizen_id(&web.ctx, id, &value)
+        .await
+    {
+        Ok(_) => web.redirect(Stage::Method.path()),
+        Err(EnrollmentError::Invalid { errors, .. }) => {
+            let p = p.with_field_errors(&errors);
+            web.render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &CitizenIdPage { p, value },
+            )
+        }
+        Err(EnrollmentError::CitizenIdTaken) => {
+            // Not refilled: the page says the ID is taken, nothing more.
+            let p = p.with_error("citizen_id", "err.citizen_id.taken");
+            web.render(
+                StatusCode::CONFLICT,
+                &CitizenIdPage {
+                    p,
+                    value: String::new(),
+                },
+            )
+        }
+        Err(EnrollmentError::TooManyAttempts { .. }) => {
+            let p = p.clone().with_alert(p.t("problem.too_many_attempts"));
+            web.render(
+                StatusCode::TOO_MANY_REQUESTS,
+                &CitizenIdPage {
+                    p,
+                    value: String::new(),
+                },
+            )
+        }
+        Err(EnrollmentError::StepOutOfOrder { .. }) => web.redirect("/register"),
+        Err(e) => web.fail(&e),
+    }
+}
