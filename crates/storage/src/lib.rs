@@ -49,5 +49,5 @@ pub use clock::{Clock, MockClock, SystemClock};
 pub use error::StorageError;
 pub use open::{PoolOptions, open, redact_url};
 pub use postgres::PgStore;
-pub use repo::Store;
+pub use repo::{PoolStats, Store};
 pub use sqlite::SqliteStore;

@@ -162,4 +162,35 @@ pub trait Store:
     async fn migrate(&self) -> Result<()>;
     /// `"sqlite"` or `"postgres"`, for logs and metrics.
     fn backend(&self) -> &'static str;
+    /// A snapshot of every connection pool, for metrics: SQLite reports its
+    /// writer and reader pools (`"sqlite_writer"`, `"sqlite_reader"`; one
+    /// pool, the writer, for an in-memory database), PostgreSQL its one pool
+    /// (`"postgres"`). Cheap and non-blocking: call it on every scrape.
+    fn pool_stats(&self) -> Vec<PoolStats>;
+}
+
+/// How busy one connection pool is. Connections in use are `size - idle`;
+/// a pool whose `size - idle` stays at `max` makes callers queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Which pool: `"sqlite_writer"`, `"sqlite_reader"` or `"postgres"`.
+    pub pool: &'static str,
+    /// Connections currently open, idle or in use.
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most connections the pool will open.
+    pub max: u32,
+}
+
+impl PoolStats {
+    /// Reads the counters of a `sqlx` pool.
+    pub(crate) fn of<DB: sqlx::Database>(pool: &'static str, p: &sqlx::Pool<DB>) -> Self {
+        Self {
+            pool,
+            size: p.size(),
+            idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
+            max: p.options().get_max_connections(),
+        }
+    }
 }

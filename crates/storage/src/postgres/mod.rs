@@ -18,7 +18,7 @@ use sqlx::{ConnectOptions, Connection, Postgres, Transaction};
 
 use crate::PoolOptions;
 use crate::error::{Result, StorageError};
-use crate::repo::Store;
+use crate::repo::{PoolStats, Store};
 use crate::sql::classify;
 
 mod audit;
@@ -124,5 +124,9 @@ impl Store for PgStore {
 
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        vec![PoolStats::of("postgres", &self.pool)]
     }
 }

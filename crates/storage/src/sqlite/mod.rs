@@ -24,7 +24,7 @@ use sqlx::{Sqlite, Transaction};
 
 use crate::PoolOptions;
 use crate::error::{Result, StorageError};
-use crate::repo::Store;
+use crate::repo::{PoolStats, Store};
 use crate::sql::classify;
 
 mod audit;
@@ -44,6 +44,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// An in-memory database: `reader` is `writer`.
+    in_memory: bool,
 }
 
 impl SqliteStore {
@@ -58,6 +60,7 @@ impl SqliteStore {
             return Ok(Self {
                 reader: writer.clone(),
                 writer,
+                in_memory: true,
             });
         }
         Self::open_with(base, opts).await
@@ -90,7 +93,11 @@ impl SqliteStore {
             )
             .await
             .map_err(StorageError::unhandled)?;
-        Ok(Self { writer, reader })
+        Ok(Self {
+            writer,
+            reader,
+            in_memory: false,
+        })
     }
 
     /// Closes both pools, waiting for connections to finish.
@@ -148,6 +155,14 @@ impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        let writer = PoolStats::of("sqlite_writer", &self.writer);
+        if self.in_memory {
+            return vec![writer];
+        }
+        vec![writer, PoolStats::of("sqlite_reader", &self.reader)]
+    }
 }
 
 #[cfg(test)]
@@ -193,6 +208,25 @@ mod tests {
             .execute(&store.reader)
             .await;
         assert!(write.is_err(), "the reader pool is read-only");
+    }
+
+    #[tokio::test]
+    async fn pool_stats_report_the_writer_and_reader_pools() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = PoolOptions {
+            max_connections: 3,
+            ..PoolOptions::default()
+        };
+        let store = SqliteStore::open_path(&dir.path().join("p.db"), &opts)
+            .await
+            .unwrap();
+        let stats = store.pool_stats();
+        let names: Vec<_> = stats.iter().map(|s| (s.pool, s.max)).collect();
+        assert_eq!(names, [("sqlite_writer", 1), ("sqlite_reader", 3)]);
+
+        let memory = SqliteStore::open("sqlite::memory:", &opts).await.unwrap();
+        let names: Vec<_> = memory.pool_stats().iter().map(|s| s.pool).collect();
+        assert_eq!(names, ["sqlite_writer"], "one pool serves both");
     }
 
     #[tokio::test]
