@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use pratu_storage::StorageError;
 use pratu_storage::records::Client;
@@ -21,9 +21,6 @@ use crate::clients::random_token;
 use crate::session::{Current, SsoSession};
 use crate::state::OidcState;
 use crate::stepup::StepUp;
-use crate::web::csrf;
-use crate::web::i18n::{Locale, claim_label};
-use crate::web::pages::{self, ConsentPage, LoginPage};
 
 /// How long a user may take to sign in and consent.
 const PENDING_TTL: Duration = Duration::from_secs(30 * 60);
@@ -32,7 +29,7 @@ pub(crate) const CONTINUE_PATH: &str = "/authorize/continue";
 pub(crate) const LOGIN_PATH: &str = "/login";
 pub(crate) const CONSENT_PATH: &str = "/consent";
 /// Where the enrollment wizard lives (pratu-registration).
-const REGISTER_PATH: &str = "/register";
+pub(crate) const REGISTER_PATH: &str = "/register";
 
 fn pending_key(id: &str) -> String {
     format!("authz:{id}")
@@ -89,18 +86,6 @@ impl OidcState {
             .get(&pending_key(id))
             .await?
             .and_then(|b| serde_json::from_slice(&b).ok()))
-    }
-
-    /// The browser's CSRF cookie value, and a `Set-Cookie` when it had none.
-    pub(crate) fn csrf_browser(&self, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-        match self.0.issuer.cookies.get(headers, csrf::COOKIE) {
-            Some(v) if v.len() <= 64 => (v.to_owned(), None),
-            _ => {
-                let v = random_token(16);
-                let cookie = self.0.issuer.cookies.set(csrf::COOKIE, &v, None);
-                (v, cookie)
-            }
-        }
     }
 
     /// Whether the session (if any) must sign in again for `req`.
@@ -299,87 +284,6 @@ impl OidcState {
                 Ok(id)
             }
         }
-    }
-
-    pub(crate) fn lang_url(&self, id: &str, locale: Locale) -> Option<String> {
-        let other = match locale {
-            Locale::Th => "en",
-            Locale::En => "th",
-        };
-        Some(format!(
-            "{}{CONTINUE_PATH}?req={id}&lang={other}",
-            self.0.issuer.url
-        ))
-    }
-
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one page, its request and its message"
-    )]
-    pub(crate) fn login_page(
-        &self,
-        headers: &HeaderMap,
-        req: &AuthRequest,
-        client: &Client,
-        id: &str,
-        username: Option<&str>,
-        error: Option<&str>,
-        status: StatusCode,
-    ) -> Response {
-        let (browser, cookie) = self.csrf_browser(headers);
-        let token = csrf::token(&self.0.server_key, &browser, id);
-        let action = format!("{}{LOGIN_PATH}", self.0.issuer.url);
-        let register = format!("{}{REGISTER_PATH}", self.0.issuer.url);
-        let page = LoginPage {
-            t: req.locale.texts(),
-            lang_url: self.lang_url(id, req.locale),
-            action: &action,
-            req: id,
-            csrf: &token,
-            client_name: &client.client_name,
-            username: username.or(req.login_hint.as_deref()).unwrap_or(""),
-            error,
-            register_url: &register,
-        };
-        pages::render(status, &page, cookie.as_slice())
-    }
-
-    fn consent_page(
-        &self,
-        headers: &HeaderMap,
-        req: &AuthRequest,
-        client: &Client,
-        id: &str,
-    ) -> Response {
-        let (browser, cookie) = self.csrf_browser(headers);
-        let token = csrf::token(&self.0.server_key, &browser, id);
-        let action = format!("{}{CONSENT_PATH}", self.0.issuer.url);
-        let mut items: Vec<&'static str> = Vec::new();
-        let mut add = |name: &str| {
-            let label = claim_label(req.locale, name);
-            if !items.contains(&label) {
-                items.push(label);
-            }
-        };
-        add("sub");
-        for s in &req.scopes {
-            for c in crate::scopes::claims_of(s) {
-                add(c);
-            }
-        }
-        for c in req.claims.all_names() {
-            add(c);
-        }
-        let page = ConsentPage {
-            t: req.locale.texts(),
-            lang_url: self.lang_url(id, req.locale),
-            action: &action,
-            req: id,
-            csrf: &token,
-            client_name: &client.client_name,
-            items,
-        };
-        pages::render(StatusCode::OK, &page, cookie.as_slice())
     }
 
     /// Issues a code for `req` under the session and sends it to the client.

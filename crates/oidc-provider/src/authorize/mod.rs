@@ -5,6 +5,7 @@
 mod consent;
 mod flow;
 mod login;
+mod pages;
 pub(crate) mod request;
 pub(crate) mod respond;
 

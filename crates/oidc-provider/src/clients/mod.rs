@@ -2,16 +2,18 @@
 //! rules, secrets, and a cached lookup for the protocol endpoints.
 
 mod cache;
+mod metadata;
 pub mod redirect;
 mod secret;
 mod service;
 mod view;
 
+pub(crate) use metadata::sector_of;
 pub use secret::SecretString;
 pub(crate) use secret::{random_token, verify_secret};
 pub use service::{
     AUTH_BASIC, AUTH_NONE, AUTH_POST, AUTH_PRIVATE_KEY_JWT, ClientError, ClientService,
     GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, NewClient,
 };
-pub(crate) use service::{allows_grant, sector_of, uses_secret};
+pub(crate) use service::{allows_grant, uses_secret};
 pub use view::ClientView;

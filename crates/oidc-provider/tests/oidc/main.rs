@@ -12,5 +12,7 @@ mod authorize;
 mod clients;
 mod code_flow;
 mod discovery;
+mod introspection;
+mod keys;
 mod logout;
 mod tokens;

@@ -1,0 +1,108 @@
+//! Rendering the login and consent pages of a pending request.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use pratu_storage::records::Client;
+
+use super::flow::{CONSENT_PATH, CONTINUE_PATH, LOGIN_PATH, REGISTER_PATH};
+use super::request::AuthRequest;
+use crate::clients::random_token;
+use crate::state::OidcState;
+use crate::web::csrf;
+use crate::web::i18n::{Locale, claim_label};
+use crate::web::pages::{self, ConsentPage, LoginPage};
+
+impl OidcState {
+    /// The browser's CSRF cookie value, and a `Set-Cookie` when it had none.
+    pub(crate) fn csrf_browser(&self, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+        match self.0.issuer.cookies.get(headers, csrf::COOKIE) {
+            Some(v) if v.len() <= 64 => (v.to_owned(), None),
+            _ => {
+                let v = random_token(16);
+                let cookie = self.0.issuer.cookies.set(csrf::COOKIE, &v, None);
+                (v, cookie)
+            }
+        }
+    }
+
+    pub(crate) fn lang_url(&self, id: &str, locale: Locale) -> Option<String> {
+        let other = match locale {
+            Locale::Th => "en",
+            Locale::En => "th",
+        };
+        Some(format!(
+            "{}{CONTINUE_PATH}?req={id}&lang={other}",
+            self.0.issuer.url
+        ))
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one page, its request and its message"
+    )]
+    pub(crate) fn login_page(
+        &self,
+        headers: &HeaderMap,
+        req: &AuthRequest,
+        client: &Client,
+        id: &str,
+        username: Option<&str>,
+        error: Option<&str>,
+        status: StatusCode,
+    ) -> Response {
+        let (browser, cookie) = self.csrf_browser(headers);
+        let token = csrf::token(&self.0.server_key, &browser, id);
+        let action = format!("{}{LOGIN_PATH}", self.0.issuer.url);
+        let register = format!("{}{REGISTER_PATH}", self.0.issuer.url);
+        let page = LoginPage {
+            t: req.locale.texts(),
+            lang_url: self.lang_url(id, req.locale),
+            action: &action,
+            req: id,
+            csrf: &token,
+            client_name: &client.client_name,
+            username: username.or(req.login_hint.as_deref()).unwrap_or(""),
+            error,
+            register_url: &register,
+        };
+        pages::render(status, &page, cookie.as_slice())
+    }
+
+    pub(crate) fn consent_page(
+        &self,
+        headers: &HeaderMap,
+        req: &AuthRequest,
+        client: &Client,
+        id: &str,
+    ) -> Response {
+        let (browser, cookie) = self.csrf_browser(headers);
+        let token = csrf::token(&self.0.server_key, &browser, id);
+        let action = format!("{}{CONSENT_PATH}", self.0.issuer.url);
+        let mut items: Vec<&'static str> = Vec::new();
+        let mut add = |name: &str| {
+            let label = claim_label(req.locale, name);
+            if !items.contains(&label) {
+                items.push(label);
+            }
+        };
+        add("sub");
+        for s in &req.scopes {
+            for c in crate::scopes::claims_of(s) {
+                add(c);
+            }
+        }
+        for c in req.claims.all_names() {
+            add(c);
+        }
+        let page = ConsentPage {
+            t: req.locale.texts(),
+            lang_url: self.lang_url(id, req.locale),
+            action: &action,
+            req: id,
+            csrf: &token,
+            client_name: &client.client_name,
+            items,
+        };
+        pages::render(StatusCode::OK, &page, cookie.as_slice())
+    }
+}

@@ -1,0 +1,219 @@
+//! Validation of client metadata (RFC 7591 names) before it is stored.
+
+use pratu_storage::records::Client;
+
+use super::redirect::{validate_backchannel_uri, validate_redirect_uri};
+use super::service::{
+    AUTH_BASIC, AUTH_NONE, AUTH_POST, AUTH_PRIVATE_KEY_JWT, ClientError, GRANT_AUTHORIZATION_CODE,
+    GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, NewClient,
+};
+use crate::keys::SigningAlg;
+use crate::scopes;
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> ClientError {
+    ClientError::Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+/// Validates `meta` and writes it into `client` (all or nothing).
+pub(super) fn apply_metadata(client: &mut Client, meta: NewClient) -> Result<(), ClientError> {
+    let name = meta.client_name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(invalid("client_name", "1-200 characters required"));
+    }
+
+    let mut grant_types = if meta.grant_types.is_empty() {
+        vec![GRANT_AUTHORIZATION_CODE.to_owned()]
+    } else {
+        meta.grant_types.clone()
+    };
+    grant_types.dedup();
+    for g in &grant_types {
+        if ![
+            GRANT_AUTHORIZATION_CODE,
+            GRANT_REFRESH_TOKEN,
+            GRANT_CLIENT_CREDENTIALS,
+        ]
+        .contains(&g.as_str())
+        {
+            return Err(invalid(
+                "grant_types",
+                format!("unsupported grant type {g:?}"),
+            ));
+        }
+    }
+    let code_flow = grant_types.iter().any(|g| g == GRANT_AUTHORIZATION_CODE);
+    if grant_types.iter().any(|g| g == GRANT_REFRESH_TOKEN) && !code_flow {
+        return Err(invalid(
+            "grant_types",
+            "refresh_token needs authorization_code",
+        ));
+    }
+    if meta.public && grant_types.iter().any(|g| g == GRANT_CLIENT_CREDENTIALS) {
+        return Err(invalid(
+            "grant_types",
+            "a public client cannot use client_credentials",
+        ));
+    }
+
+    if code_flow && meta.redirect_uris.is_empty() {
+        return Err(invalid(
+            "redirect_uris",
+            "at least one is required for authorization_code",
+        ));
+    }
+    for uri in &meta.redirect_uris {
+        validate_redirect_uri(uri).map_err(|e| invalid("redirect_uris", format!("{uri}: {e}")))?;
+        if !meta.public && !uri.starts_with("https:") && !uri.starts_with("http:") {
+            return Err(invalid(
+                "redirect_uris",
+                format!("{uri}: private-use schemes are for public (native) clients"),
+            ));
+        }
+    }
+    for uri in &meta.post_logout_redirect_uris {
+        validate_redirect_uri(uri)
+            .map_err(|e| invalid("post_logout_redirect_uris", format!("{uri}: {e}")))?;
+    }
+    if let Some(uri) = &meta.backchannel_logout_uri {
+        validate_backchannel_uri(uri)
+            .map_err(|e| invalid("backchannel_logout_uri", format!("{uri}: {e}")))?;
+    }
+
+    let method = match (&meta.token_endpoint_auth_method, meta.public) {
+        (Some(m), false) => m.clone(),
+        (Some(m), true) if m == AUTH_NONE => m.clone(),
+        (Some(_), true) => {
+            return Err(invalid(
+                "token_endpoint_auth_method",
+                "a public client uses none",
+            ));
+        }
+        (None, true) => AUTH_NONE.to_owned(),
+        (None, false) if meta.jwks.is_some() => AUTH_PRIVATE_KEY_JWT.to_owned(),
+        (None, false) => AUTH_BASIC.to_owned(),
+    };
+    match method.as_str() {
+        AUTH_BASIC | AUTH_POST => {}
+        AUTH_NONE if meta.public => {}
+        AUTH_NONE => {
+            return Err(invalid(
+                "token_endpoint_auth_method",
+                "none is only for public clients",
+            ));
+        }
+        AUTH_PRIVATE_KEY_JWT => {
+            let ok = meta
+                .jwks
+                .as_ref()
+                .and_then(|j| j.get("keys"))
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|keys| !keys.is_empty() && keys.iter().all(|k| k.get("d").is_none()));
+            if !ok {
+                return Err(invalid(
+                    "jwks",
+                    "private_key_jwt needs a JWK Set of public keys",
+                ));
+            }
+        }
+        other => {
+            return Err(invalid(
+                "token_endpoint_auth_method",
+                format!("unsupported method {other:?}"),
+            ));
+        }
+    }
+
+    let mut requested_scopes = if meta.scopes.is_empty() {
+        let mut d: Vec<String> = scopes::DEFAULT_CLIENT_SCOPES
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        if meta.allow_citizen_id {
+            d.extend(scopes::SENSITIVE_SCOPES.iter().map(|s| (*s).to_owned()));
+        }
+        d
+    } else {
+        meta.scopes.clone()
+    };
+    for s in &requested_scopes {
+        if !scopes::is_known(s) {
+            return Err(invalid("scope", format!("unknown scope {s:?}")));
+        }
+    }
+    if !requested_scopes.iter().any(|s| s == "openid") && code_flow {
+        requested_scopes.insert(0, "openid".to_owned());
+    }
+    requested_scopes.dedup();
+
+    if let Some(alg) = &meta.id_token_signed_response_alg
+        && SigningAlg::parse(alg).is_none()
+    {
+        return Err(invalid(
+            "id_token_signed_response_alg",
+            "ES256, RS256 or EdDSA",
+        ));
+    }
+    let subject_type = meta
+        .subject_type
+        .clone()
+        .unwrap_or_else(|| "public".to_owned());
+    match subject_type.as_str() {
+        "public" => {}
+        "pairwise" => {
+            if sector_of(meta.sector_identifier_uri.as_deref(), &meta.redirect_uris).is_none() {
+                return Err(invalid(
+                    "sector_identifier_uri",
+                    "pairwise subjects need a sector_identifier_uri or redirect_uris on one host",
+                ));
+            }
+        }
+        _ => return Err(invalid("subject_type", "public or pairwise")),
+    }
+    if let Some(uri) = &meta.sector_identifier_uri
+        && (!uri.starts_with("https://") || url::Url::parse(uri).is_err())
+    {
+        return Err(invalid("sector_identifier_uri", "must be an https URL"));
+    }
+
+    client.client_name = name.to_owned();
+    client.redirect_uris = meta.redirect_uris;
+    client.post_logout_redirect_uris = meta.post_logout_redirect_uris;
+    client.response_types = if code_flow {
+        vec!["code".to_owned()]
+    } else {
+        vec![]
+    };
+    client.grant_types = grant_types;
+    client.scopes = requested_scopes;
+    client.token_endpoint_auth_method = method;
+    client.jwks = meta.jwks;
+    client.id_token_signed_response_alg = meta.id_token_signed_response_alg;
+    client.subject_type = subject_type;
+    client.sector_identifier_uri = meta.sector_identifier_uri;
+    client.backchannel_logout_uri = meta.backchannel_logout_uri;
+    client.backchannel_logout_session_required = meta.backchannel_logout_session_required;
+    client.first_party = meta.first_party;
+    client.allow_citizen_id = meta.allow_citizen_id;
+    Ok(())
+}
+
+/// The sector of a pairwise client (OIDC Core §8.1): the host of its
+/// `sector_identifier_uri`, else the one host of its redirect URIs. The
+/// sector document itself is not fetched: the operator registers clients,
+/// so the list of redirect URIs it would hold is known here already.
+pub(crate) fn sector_of(
+    sector_identifier_uri: Option<&str>,
+    redirect_uris: &[String],
+) -> Option<String> {
+    if let Some(uri) = sector_identifier_uri {
+        return url::Url::parse(uri).ok()?.host_str().map(str::to_owned);
+    }
+    let mut hosts = redirect_uris
+        .iter()
+        .filter_map(|u| url::Url::parse(u).ok()?.host_str().map(str::to_owned));
+    let first = hosts.next()?;
+    hosts.all(|h| h == first).then_some(first)
+}
