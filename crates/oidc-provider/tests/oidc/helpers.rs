@@ -19,7 +19,9 @@ use pratu_storage::password::{Argon2Params, PasswordHasher};
 use pratu_storage::pii::{PiiCipher, SecretKey};
 use pratu_storage::ports::{SmsError, SmsMessage, SmsSender};
 use pratu_storage::records::{SealedCitizenId, User};
-use pratu_storage::testing::{TestGuard, fixtures, sqlite_store};
+use pratu_storage::testing::{
+    TestGuard, fixtures, postgres_store_from_env, redis_from_env, sqlite_store,
+};
 use pratu_storage::{Clock, MockClock, Store, SystemClock};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -73,7 +75,7 @@ pub struct TestApp {
     pub citizen_ids: PiiCipher,
     pub sms: Arc<CapturedSms>,
     pub http: reqwest::Client,
-    _guard: TestGuard,
+    _guards: Vec<TestGuard>,
 }
 
 impl TestApp {
@@ -88,6 +90,36 @@ impl TestApp {
         let clock = MockClock::new(SystemClock.now());
         let ephemeral: Arc<dyn EphemeralStore> =
             Arc::new(MemoryStore::new(Arc::new(clock.clone()), 100_000));
+        Self::spawn_on(store, ephemeral, clock, vec![guard], tweak).await
+    }
+
+    /// On PostgreSQL and Redis (`PRATU_TEST_POSTGRES_URL`,
+    /// `PRATU_TEST_REDIS_URL`); `None` (skip) when they are not set outside
+    /// CI. Redis expires keys by the real clock: tests on it must not move
+    /// the mock clock past a lifetime.
+    pub async fn spawn_on_postgres_and_redis() -> Option<Self> {
+        let (store, pg_guard) = postgres_store_from_env().await?;
+        let redis = redis_from_env().await?;
+        let clock = MockClock::new(SystemClock.now());
+        Some(
+            Self::spawn_on(
+                store,
+                redis.store,
+                clock,
+                vec![pg_guard, redis.guard],
+                |_| {},
+            )
+            .await,
+        )
+    }
+
+    async fn spawn_on(
+        store: Arc<dyn Store>,
+        ephemeral: Arc<dyn EphemeralStore>,
+        clock: MockClock,
+        guards: Vec<TestGuard>,
+        tweak: impl FnOnce(&mut OidcConfig),
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let issuer = format!("http://127.0.0.1:{}", addr.port());
@@ -140,7 +172,7 @@ impl TestApp {
             citizen_ids,
             sms,
             http,
-            _guard: guard,
+            _guards: guards,
         }
     }
 

@@ -9,6 +9,7 @@
 mod helpers;
 
 mod authorize;
+mod backends;
 mod clients;
 mod code_flow;
 mod discovery;
