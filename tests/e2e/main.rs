@@ -12,3 +12,4 @@ mod enrollment;
 mod foundation;
 mod harness;
 mod services;
+mod sso;

@@ -8,6 +8,7 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
+use pratu_oidc::OidcState;
 use pratu_registration::RegistrationState;
 use pratu_storage::Clock;
 use pratu_storage::Store;
@@ -29,6 +30,13 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub metrics: PrometheusHandle,
     pub registration: RegistrationState,
+    pub oidc: OidcState,
+}
+
+impl FromRef<AppState> for OidcState {
+    fn from_ref(state: &AppState) -> Self {
+        state.oidc.clone()
+    }
 }
 
 impl FromRef<AppState> for RegistrationState {
@@ -45,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(http::health::readyz))
         .route("/metrics", get(http::metrics::render))
         .merge(pratu_registration::router())
+        .merge(pratu_oidc::router())
         .layer(axum::middleware::from_fn(http::metrics::track))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

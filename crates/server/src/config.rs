@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use pratu_oidc::config as oidc;
 use pratu_registration::config as reg;
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +41,12 @@ pub struct Config {
     pub otp: reg::OtpConfig,
     pub enrollment: reg::EnrollmentConfig,
     pub limits: Limits,
+    // The OpenID Connect provider (pratu-oidc).
+    pub tokens: oidc::TokensConfig,
+    pub session: oidc::SessionConfig,
+    pub keys: oidc::KeysConfig,
+    pub clients: oidc::ClientsConfig,
+    pub assurance: oidc::AssuranceConfig,
 }
 
 /// Key `limits`: the enrollment limits at its top level (as DESIGN.md lists
@@ -47,6 +54,8 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Limits {
+    /// Sign-in limits (`limits.login.*`).
+    pub login: oidc::LoginLimits,
     #[serde(flatten)]
     pub enrollment: reg::LimitsConfig,
 }
@@ -72,6 +81,11 @@ impl Default for Config {
             otp: reg::OtpConfig::default(),
             enrollment: reg::EnrollmentConfig::default(),
             limits: Limits::default(),
+            tokens: oidc::TokensConfig::default(),
+            session: oidc::SessionConfig::default(),
+            keys: oidc::KeysConfig::default(),
+            clients: oidc::ClientsConfig::default(),
+            assurance: oidc::AssuranceConfig::default(),
         }
     }
 }
@@ -302,6 +316,9 @@ impl Config {
         feature(self.otp.validate())?;
         feature(self.enrollment.validate())?;
         feature(self.limits.enrollment.validate())?;
+        self.oidc()
+            .validate()
+            .map_err(|e| ConfigError::key(e.key, e.problem))?;
         Ok(())
     }
 
@@ -312,6 +329,18 @@ impl Config {
                 format!("`{}` is not an address such as 127.0.0.1:8080", self.listen),
             )
         })
+    }
+
+    /// The provider's sections, bundled as `pratu-oidc` takes them.
+    pub fn oidc(&self) -> oidc::OidcConfig {
+        oidc::OidcConfig {
+            tokens: self.tokens.clone(),
+            session: self.session.clone(),
+            keys: self.keys.clone(),
+            clients: self.clients.clone(),
+            login: self.limits.login.clone(),
+            assurance: self.assurance.clone(),
+        }
     }
 
     /// The issuer in force once the listener is bound.

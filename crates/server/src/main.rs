@@ -49,9 +49,8 @@ fn main() -> ExitCode {
                 let (u, p) = (config.enrollment.username, config.enrollment.password);
                 commands::user::create(&config, args, &u, &p).await
             }
-            Command::Client(_) | Command::Keys(_) => Err(commands::CommandError::Failed(
-                "this command is not available in this build yet".into(),
-            )),
+            Command::Client(c) => commands::client::run(&config, c).await,
+            Command::Keys(k) => commands::keys::run(&config, k).await,
         }
     });
     match result {

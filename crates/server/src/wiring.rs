@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use pratu_oidc::{OidcDeps, OidcState};
 use pratu_registration::{RegistrationDeps, RegistrationState};
 use pratu_storage::ephemeral::EphemeralStore;
 use pratu_storage::password::PasswordHasher;
@@ -22,8 +23,9 @@ pub fn password_hasher(config: &Config) -> Result<PasswordHasher, CommandError> 
         .map_err(|e| CommandError::Failed(format!("password: {e}")))
 }
 
-pub fn build_state(
+pub async fn build_state(
     config: Arc<Config>,
+    issuer: String,
     secrets: &Secrets,
     store: Arc<dyn Store>,
     ephemeral: Arc<dyn EphemeralStore>,
@@ -36,17 +38,18 @@ pub fn build_state(
 
     let proofing = pratu_registration::build_proofing(&config.proofing)
         .map_err(|e| CommandError::Failed(format!("proofing: {}", error_chain(&e))))?;
-    let sms = pratu_registration::build_sms(&config.sms, &config.data_dir, clock.clone())
-        .map_err(|e| CommandError::Failed(format!("sms: {}", error_chain(&e))))?;
+    let sms =
+        pratu_registration::sms::build_sms_with_clock(&config.sms, &config.data_dir, clock.clone())
+            .map_err(|e| CommandError::Failed(format!("sms: {}", error_chain(&e))))?;
 
     let registration = RegistrationState::new(RegistrationDeps {
         store: store.clone(),
         ephemeral: ephemeral.clone(),
         clock: clock.clone(),
         proofing,
-        sms,
-        hasher,
-        pii,
+        sms: sms.clone(),
+        hasher: hasher.clone(),
+        pii: pii.clone(),
         blind_index,
         proofing_config: config.proofing.clone(),
         enrollment: config.enrollment.clone(),
@@ -56,6 +59,22 @@ pub fn build_state(
         secure_cookies,
     });
 
+    let oidc = OidcState::init(OidcDeps {
+        issuer,
+        store: store.clone(),
+        ephemeral: ephemeral.clone(),
+        clock: clock.clone(),
+        passwords: hasher,
+        citizen_ids: pii,
+        key_encryption: key_encryption(secrets),
+        server_key: derived_secret(secrets, "oidc")?,
+        sms: Some(sms),
+        config: config.oidc(),
+    })
+    .await
+    .map_err(|e| CommandError::Failed(format!("OpenID provider: {}", error_chain(&e))))?;
+    oidc.spawn_background();
+
     Ok(AppState {
         config,
         store,
@@ -63,7 +82,25 @@ pub fn build_state(
         clock,
         metrics: crate::http::metrics::recorder(),
         registration,
+        oidc,
     })
+}
+
+/// Seals signing keys at rest.
+pub fn key_encryption(secrets: &Secrets) -> PiiCipher {
+    PiiCipher::new(
+        secrets.key_encryption.clone(),
+        secrets.previous_key_encryption.clone(),
+    )
+}
+
+fn derived_secret(
+    secrets: &Secrets,
+    purpose: &str,
+) -> Result<pratu_storage::pii::SecretKey, CommandError> {
+    let bytes = derive_key(secrets, purpose.as_bytes());
+    pratu_storage::pii::SecretKey::new(purpose, &bytes)
+        .map_err(|e| CommandError::Failed(format!("secrets: {e}")))
 }
 
 /// A purpose-bound key derived from the server key, so each feature gets

@@ -1,5 +1,7 @@
 //! One module per sub-command.
 
+pub mod client;
+pub mod keys;
 pub mod migrate;
 pub mod serve;
 pub mod user;

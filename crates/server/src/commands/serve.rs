@@ -26,15 +26,6 @@ pub async fn run(config: Config) -> Result<(), CommandError> {
 
     crate::maintenance::spawn(store.clone(), clock.clone(), config.retention.clone());
 
-    let state = crate::wiring::build_state(
-        config.clone(),
-        &secrets,
-        store.clone(),
-        ephemeral.clone(),
-        clock,
-    )?;
-    let app = app::router(state);
-
     let addr = config.listen_addr()?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -48,10 +39,21 @@ pub async fn run(config: Config) -> Result<(), CommandError> {
             addr: addr.to_string(),
             source,
         })?;
+    let issuer = config.effective_issuer(local);
+    let state = crate::wiring::build_state(
+        config.clone(),
+        issuer.clone(),
+        &secrets,
+        store.clone(),
+        ephemeral.clone(),
+        clock,
+    )
+    .await?;
+    let app = app::router(state);
     tracing::info!(
         database = store.backend(),
         ephemeral = ephemeral.backend(),
-        issuer = %config.effective_issuer(local),
+        issuer = %issuer,
         "listening on http://{local}"
     );
 

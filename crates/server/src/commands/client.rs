@@ -1,0 +1,168 @@
+//! `pratu client …`: register and manage relying parties against the same
+//! database a running server uses. Servers cache client records for a few
+//! seconds at most (`clients.cache_ttl_seconds`), so changes reach every node
+//! at once or very shortly.
+
+use std::sync::Arc;
+
+use pratu_oidc::clients::{ClientError, ClientService, ClientView, NewClient};
+use pratu_storage::records::AuditEvent;
+use pratu_storage::{Clock, Store, SystemClock};
+use serde_json::json;
+
+use crate::cli::{ClientCommand, ClientCreate};
+use crate::commands::{CommandError, open_store, print_json, print_line};
+use crate::config::Config;
+
+pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CommandError> {
+    let store = open_store(config).await?;
+    store
+        .migrate()
+        .await
+        .map_err(|source| CommandError::Database {
+            url: pratu_storage::redact_url(&config.database_url()),
+            source,
+        })?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let service = ClientService::new(store.clone(), clock.clone(), 0, &config.keys.default_alg);
+    match command {
+        ClientCommand::Create(args) => {
+            let json = args.json;
+            let view = service
+                .create(new_client(args))
+                .await
+                .map_err(client_error)?;
+            audit(
+                store.as_ref(),
+                clock.as_ref(),
+                "client.created",
+                &view.client_id,
+            )
+            .await;
+            show(&view, json);
+        }
+        ClientCommand::List { json } => {
+            let mut all = Vec::new();
+            let page = 200;
+            loop {
+                let batch = service
+                    .list(page, u32::try_from(all.len()).unwrap_or(u32::MAX))
+                    .await
+                    .map_err(client_error)?;
+                let done = batch.len() < page as usize;
+                all.extend(batch);
+                if done {
+                    break;
+                }
+            }
+            if json {
+                print_json(&json!({ "clients": all }));
+            } else if all.is_empty() {
+                print_line("no clients registered");
+            } else {
+                for c in &all {
+                    print_line(&format!(
+                        "{}\t{}\t{}\t{}",
+                        c.client_id,
+                        c.client_name,
+                        c.token_endpoint_auth_method,
+                        c.redirect_uris.join(" ")
+                    ));
+                }
+            }
+        }
+        ClientCommand::Show { id, json } => {
+            let view = service.show(&id).await.map_err(client_error)?;
+            show(&view, json);
+        }
+        ClientCommand::Delete { id } => {
+            service.delete(&id).await.map_err(client_error)?;
+            audit(store.as_ref(), clock.as_ref(), "client.deleted", &id).await;
+            print_line(&format!(
+                "deleted client {id} (its consents and refresh tokens too)"
+            ));
+        }
+        ClientCommand::RotateSecret { id, json } => {
+            let view = service.rotate_secret(&id).await.map_err(client_error)?;
+            audit(store.as_ref(), clock.as_ref(), "client.secret_rotated", &id).await;
+            show(&view, json);
+        }
+        ClientCommand::RegistrationToken { .. } => {
+            return Err(CommandError::Failed(
+                "dynamic client registration (RFC 7591) is not available yet; register clients with \
+                 `pratu client create`"
+                    .into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn new_client(args: ClientCreate) -> NewClient {
+    NewClient {
+        client_name: args.name,
+        redirect_uris: args.redirect_uris,
+        post_logout_redirect_uris: args.post_logout_redirect_uris,
+        public: args.public,
+        grant_types: args.grant_types,
+        scopes: args.scopes,
+        backchannel_logout_uri: args.backchannel_logout_uri,
+        first_party: args.first_party,
+        allow_citizen_id: args.allow_citizen_id,
+        ..NewClient::default()
+    }
+}
+
+fn show(view: &ClientView, json: bool) {
+    if json {
+        print_json(&serde_json::to_value(view).unwrap_or_default());
+        return;
+    }
+    print_line(&format!("client_id:     {}", view.client_id));
+    if let Some(secret) = &view.client_secret {
+        print_line(&format!(
+            "client_secret: {}   (shown once: store it now)",
+            secret.expose_secret()
+        ));
+    }
+    print_line(&format!("name:          {}", view.client_name));
+    print_line(&format!(
+        "auth method:   {}",
+        view.token_endpoint_auth_method
+    ));
+    print_line(&format!("redirect URIs: {}", view.redirect_uris.join(" ")));
+    if !view.post_logout_redirect_uris.is_empty() {
+        print_line(&format!(
+            "post-logout:   {}",
+            view.post_logout_redirect_uris.join(" ")
+        ));
+    }
+    print_line(&format!("grant types:   {}", view.grant_types.join(" ")));
+    print_line(&format!("scope:         {}", view.scope));
+    if let Some(uri) = &view.backchannel_logout_uri {
+        print_line(&format!("back-channel:  {uri}"));
+    }
+}
+
+fn client_error(e: ClientError) -> CommandError {
+    CommandError::Failed(match e {
+        ClientError::Storage(s) => format!("database: {s}"),
+        other => other.to_string(),
+    })
+}
+
+async fn audit(store: &dyn Store, clock: &dyn Clock, action: &str, client_id: &str) {
+    let event = AuditEvent {
+        id: uuid::Uuid::now_v7(),
+        at: clock.now(),
+        actor: "cli".into(),
+        action: action.into(),
+        target: Some(format!("client:{client_id}")),
+        request_id: None,
+        outcome: "success".into(),
+        details: json!({}),
+    };
+    if let Err(e) = store.append_audit(&event).await {
+        tracing::warn!(error = %e, "could not record the audit event");
+    }
+}

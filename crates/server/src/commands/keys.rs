@@ -1,0 +1,78 @@
+//! `pratu keys list|rotate`. Rotation writes new keys to the shared database;
+//! every node re-reads the key table every `keys.reload_interval_seconds`,
+//! publishes the new keys in JWKS at once and signs with them after
+//! `keys.activation_delay_seconds`, so relying parties have fetched them
+//! before they see a token signed by one.
+
+use std::sync::Arc;
+
+use pratu_oidc::keys::KeyManager;
+use pratu_storage::records::AuditEvent;
+use pratu_storage::{Clock, SystemClock};
+use serde_json::json;
+
+use crate::cli::KeysCommand;
+use crate::commands::{CommandError, open_store, print_json, print_line};
+use crate::config::Config;
+
+pub async fn run(config: &Config, command: KeysCommand) -> Result<(), CommandError> {
+    let store = open_store(config).await?;
+    store
+        .migrate()
+        .await
+        .map_err(|source| CommandError::Database {
+            url: pratu_storage::redact_url(&config.database_url()),
+            source,
+        })?;
+    let secrets = config.secrets.load(&config.data_dir)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let manager = KeyManager::new(
+        store.clone(),
+        crate::wiring::key_encryption(&secrets),
+        clock.clone(),
+        config.keys.clone(),
+        config.tokens.max_signed_token_lifetime_seconds(),
+    );
+    let fail = |e: pratu_oidc::keys::KeyError| {
+        CommandError::Failed(format!("keys: {}", crate::wiring::error_chain(&e)))
+    };
+    match command {
+        KeysCommand::List { json } => {
+            manager.ensure_keys().await.map_err(fail)?;
+            let keys = manager.list().await.map_err(fail)?;
+            if json {
+                print_json(&json!({ "keys": keys }));
+            } else {
+                for k in &keys {
+                    print_line(&format!(
+                        "{}\t{}\t{}\tactivates {}",
+                        k.kid, k.alg, k.state, k.activates_at
+                    ));
+                }
+            }
+        }
+        KeysCommand::Rotate => {
+            let created = manager.rotate(None).await.map_err(fail)?;
+            let event = AuditEvent {
+                id: uuid::Uuid::now_v7(),
+                at: clock.now(),
+                actor: "cli".into(),
+                action: "keys.rotated".into(),
+                target: None,
+                request_id: None,
+                outcome: "success".into(),
+                details: json!({"kids": created.iter().map(|k| k.kid.clone()).collect::<Vec<_>>()}),
+            };
+            if let Err(e) = store.append_audit(&event).await {
+                tracing::warn!(error = %e, "could not record the audit event");
+            }
+            for k in &created {
+                print_line(&format!(
+                    "new {} key {} published now, signs from {}",
+                    k.alg, k.kid, k.activates_at
+                ));
+            }
+        }
+    }
+    Ok(())
+}
