@@ -26,7 +26,7 @@ pub use config::{
 };
 pub use proofing::{IdentityProofing, build_proofing};
 pub use request::ClientIp;
-pub use sms::build_sms;
+pub use sms::{build_sms, build_sms_with_clock};
 pub use state::{RegistrationDeps, RegistrationState};
 
 /// The enrollment routes: `/register…` (HTML wizard) and `/api/v1/…` (JSON).

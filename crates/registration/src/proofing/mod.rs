@@ -98,3 +98,31 @@ pub fn build_proofing(
         ProofingProvider::Dopa => Arc::new(dopa::DopaClient::new(&config.dopa)?),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_provider_is_the_shipped_dev_registry() {
+        let config = ProofingConfig {
+            registry_file: std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../config/dev-registry.csv"),
+            ..Default::default()
+        };
+        assert_eq!(build_proofing(&config).unwrap().provider(), "registry_file");
+        let missing = ProofingConfig {
+            registry_file: "/nonexistent.csv".into(),
+            ..Default::default()
+        };
+        assert!(matches!(
+            build_proofing(&missing),
+            Err(BuildProofingError::Registry(_))
+        ));
+        let dopa = ProofingConfig {
+            provider: ProofingProvider::Dopa,
+            ..Default::default()
+        };
+        assert_eq!(build_proofing(&dopa).unwrap().provider(), "dopa");
+    }
+}

@@ -173,6 +173,15 @@ impl EnrollmentService {
         }
     }
 
+    /// Deletes unfinished enrollments past their expiry (PDPA: they are not
+    /// kept). For the server's periodic maintenance; returns how many.
+    pub async fn purge_expired(&self) -> Result<u64, EnrollmentError> {
+        Ok(self
+            .store
+            .delete_expired_enrollments(self.clock.now())
+            .await?)
+    }
+
     fn citizen_index(&self, digits: &str) -> Vec<u8> {
         self.blind_index
             .compute(CITIZEN_ID_INDEX_DOMAIN, digits.as_bytes())

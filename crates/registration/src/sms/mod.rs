@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use pratu_storage::Clock;
 use pratu_storage::ports::SmsSender;
+use pratu_storage::{Clock, SystemClock};
 
 use crate::config::{ConfigError, SmsConfig, SmsProvider};
 
@@ -21,8 +21,13 @@ pub enum BuildSmsError {
 }
 
 /// Builds the configured sender. The outbox defaults to
-/// `<data_dir>/sms-outbox.jsonl`; `clock` stamps `sent_at`.
-pub fn build_sms(
+/// `<data_dir>/sms-outbox.jsonl` and stamps `sent_at` from the wall clock.
+pub fn build_sms(config: &SmsConfig, data_dir: &Path) -> Result<Arc<dyn SmsSender>, BuildSmsError> {
+    build_sms_with_clock(config, data_dir, Arc::new(SystemClock))
+}
+
+/// [`build_sms`] with the clock that stamps the outbox's `sent_at`.
+pub fn build_sms_with_clock(
     config: &SmsConfig,
     data_dir: &Path,
     clock: Arc<dyn Clock>,
@@ -38,4 +43,36 @@ pub fn build_sms(
         }
         SmsProvider::Http => Arc::new(http::HttpSmsSender::new(&config.http)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::HttpSmsConfig;
+
+    #[tokio::test]
+    async fn the_outbox_defaults_to_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let sender = build_sms(&SmsConfig::default(), dir.path()).unwrap();
+        let msg = pratu_storage::ports::SmsMessage {
+            to: "+66812345678".into(),
+            text: "t".into(),
+        };
+        sender.send(&msg).await.unwrap();
+        let lines = outbox::read_outbox(&dir.path().join("sms-outbox.jsonl")).unwrap();
+        assert_eq!(lines.len(), 1);
+    }
+
+    #[test]
+    fn an_invalid_http_gateway_is_refused_naming_the_key() {
+        let config = SmsConfig {
+            provider: SmsProvider::Http,
+            http: HttpSmsConfig::default(),
+            ..Default::default()
+        };
+        match build_sms(&config, Path::new(".")) {
+            Err(BuildSmsError::Config(e)) => assert_eq!(e.key, "sms.http.url"),
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
 }

@@ -120,9 +120,21 @@ impl std::io::Write for LogWriter {
     }
 }
 
+/// Which backends the app runs on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite in a temporary directory, in-memory ephemeral store.
+    #[default]
+    SqliteMemory,
+    /// PostgreSQL and Redis from `PRATU_TEST_POSTGRES_URL` /
+    /// `PRATU_TEST_REDIS_URL` (a fresh schema and key prefix per test).
+    PostgresRedis,
+}
+
 /// What a test may change before the app starts.
 #[derive(Default)]
 pub struct Options {
+    pub backend: Backend,
     pub enrollment: EnrollmentConfig,
     pub otp: OtpConfig,
     pub limits: LimitsConfig,
@@ -140,7 +152,7 @@ pub struct TestApp {
     pub index: BlindIndex,
     pub outbox: PathBuf,
     _dir: tempfile::TempDir,
-    _guard: TestGuard,
+    _guards: Vec<TestGuard>,
 }
 
 pub async fn spawn() -> TestApp {
@@ -148,11 +160,36 @@ pub async fn spawn() -> TestApp {
 }
 
 pub async fn spawn_with(options: Options) -> TestApp {
+    try_spawn_with(options).await.unwrap()
+}
+
+/// The app on PostgreSQL and Redis, or `None` when their variables are
+/// unset outside CI (the storage helpers panic in CI).
+pub async fn spawn_on_postgres_and_redis() -> Option<TestApp> {
+    try_spawn_with(Options {
+        backend: Backend::PostgresRedis,
+        ..Default::default()
+    })
+    .await
+}
+
+pub async fn try_spawn_with(options: Options) -> Option<TestApp> {
     captured_logs();
-    let (store, guard) = pratu_storage::testing::sqlite_store().await;
-    let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(MockClock::default());
-    let ephemeral: Arc<dyn EphemeralStore> = Arc::new(MemoryStore::new(clock.clone(), 100_000));
+    let (store, ephemeral, guards): (Arc<dyn Store>, Arc<dyn EphemeralStore>, Vec<TestGuard>) =
+        match options.backend {
+            Backend::SqliteMemory => {
+                let (store, guard) = pratu_storage::testing::sqlite_store().await;
+                let memory = Arc::new(MemoryStore::new(clock.clone(), 100_000));
+                (store, memory, vec![guard])
+            }
+            Backend::PostgresRedis => {
+                let (store, pg_guard) = pratu_storage::testing::postgres_store_from_env().await?;
+                let redis = pratu_storage::testing::redis_from_env().await?;
+                (store, redis.store, vec![pg_guard, redis.guard])
+            }
+        };
+    let dir = tempfile::tempdir().unwrap();
     let registry_path = dir.path().join("registry.csv");
     std::fs::write(&registry_path, registry_csv()).unwrap();
     let registry = Arc::new(RegistryFile::load(&registry_path).unwrap());
@@ -198,7 +235,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
         .await
         .unwrap();
     });
-    TestApp {
+    Some(TestApp {
         base: format!("http://{addr}"),
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -212,8 +249,8 @@ pub async fn spawn_with(options: Options) -> TestApp {
         index,
         outbox,
         _dir: dir,
-        _guard: guard,
-    }
+        _guards: guards,
+    })
 }
 
 /// A response: status, parsed JSON (or `Null`) and the raw text.
@@ -389,6 +426,25 @@ impl TestApp {
         let r = self.verify_phone(&id, &code).await;
         assert_eq!(r.status, 200, "{}", r.text);
         id
+    }
+
+    /// The audit actions recorded for an enrollment, oldest first.
+    pub async fn audit_actions(&self, id: &str) -> Vec<String> {
+        let mut events = self
+            .store
+            .list_audit(&pratu_storage::records::AuditFilter {
+                target: Some(format!("enrollment:{id}")),
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        events.reverse();
+        events.into_iter().map(|e| e.action).collect()
+    }
+
+    pub fn clock_now(&self) -> time::OffsetDateTime {
+        pratu_storage::Clock::now(&*self.clock)
     }
 
     pub fn advance(&self, seconds: i64) {

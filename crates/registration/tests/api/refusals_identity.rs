@@ -102,6 +102,21 @@ async fn five_wrong_laser_codes_lock_the_enrollment_for_the_window() {
     let r = app.put_identity(&id, &good).await;
     r.assert_problem(429, "too_many_attempts");
     assert!(r.headers.contains_key("retry-after"));
+    let actions = app.audit_actions(&id).await;
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "enrollment.proofing_failed")
+            .count(),
+        5
+    );
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "enrollment.proofing_locked")
+            .count(),
+        1
+    );
     app.advance(3601);
     assert_eq!(app.put_identity(&id, &good).await.status, 200);
 }

@@ -26,6 +26,18 @@ async fn a_wrong_code_counts_down_then_locks_even_the_right_code() {
     app.verify_phone(&id, &code)
         .await
         .assert_problem(429, "too_many_attempts");
+    let actions = app.audit_actions(&id).await;
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "enrollment.otp_failed")
+            .count(),
+        4
+    );
+    assert!(
+        actions.contains(&"enrollment.otp_locked".to_owned()),
+        "{actions:?}"
+    );
 
     // A new code (after the cooldown) opens the step again.
     app.advance(60);
@@ -165,4 +177,13 @@ async fn a_failing_gateway_says_try_later_and_does_not_start_the_cooldown() {
     app.verify_phone(&id, "123456")
         .await
         .assert_problem(422, "otp_expired");
+    let actions = app.audit_actions(&id).await;
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "enrollment.otp_send_failed")
+            .count(),
+        2
+    );
+    assert!(!actions.contains(&"enrollment.otp_sent".to_owned()));
 }

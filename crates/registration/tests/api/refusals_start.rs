@@ -170,6 +170,16 @@ async fn an_enrollment_expires_after_the_configured_time() {
     app.get(&format!("/api/v1/enrollments/{id}"))
         .await
         .assert_problem(410, "enrollment_expired");
+    // Unfinished and expired: deleted by the maintenance purge (PDPA).
+    let deleted = app
+        .store
+        .delete_expired_enrollments(app.clock_now() + time::Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    app.get(&format!("/api/v1/enrollments/{id}"))
+        .await
+        .assert_problem(404, "enrollment_not_found");
 
     let enrollment = EnrollmentConfig {
         expiry_minutes: 90,
