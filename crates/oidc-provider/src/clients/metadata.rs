@@ -10,6 +10,18 @@ use super::service::{
 use crate::keys::SigningAlg;
 use crate::scopes;
 
+/// Key in a client's extra metadata: scope claims go in ID tokens too.
+pub(crate) const CLAIMS_IN_ID_TOKEN: &str = "claims_in_id_token";
+
+/// Whether `client` wants the scope claims in its ID tokens.
+pub(crate) fn claims_in_id_token(client: &Client) -> bool {
+    client
+        .extra
+        .get(CLAIMS_IN_ID_TOKEN)
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false)
+}
+
 fn invalid(field: &'static str, reason: impl Into<String>) -> ClientError {
     ClientError::Invalid {
         field,
@@ -197,6 +209,16 @@ pub(super) fn apply_metadata(client: &mut Client, meta: NewClient) -> Result<(),
     client.backchannel_logout_session_required = meta.backchannel_logout_session_required;
     client.first_party = meta.first_party;
     client.allow_citizen_id = meta.allow_citizen_id;
+    if !client.extra.is_object() {
+        client.extra = serde_json::json!({});
+    }
+    if let Some(extra) = client.extra.as_object_mut() {
+        if meta.claims_in_id_token {
+            extra.insert(CLAIMS_IN_ID_TOKEN.to_owned(), serde_json::Value::Bool(true));
+        } else {
+            extra.remove(CLAIMS_IN_ID_TOKEN);
+        }
+    }
     Ok(())
 }
 

@@ -8,7 +8,7 @@ mod secret;
 mod service;
 mod view;
 
-pub(crate) use metadata::sector_of;
+pub(crate) use metadata::{claims_in_id_token, sector_of};
 pub use secret::SecretString;
 pub(crate) use secret::{random_token, verify_secret};
 pub use service::{

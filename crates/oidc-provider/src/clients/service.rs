@@ -88,6 +88,11 @@ pub struct NewClient {
     pub backchannel_logout_session_required: bool,
     pub first_party: bool,
     pub allow_citizen_id: bool,
+    /// Also put the claims of the granted scopes in the ID token (as ThaID
+    /// does), for relying parties that read them there instead of calling
+    /// userinfo. Kept in the client's extra metadata as
+    /// `claims_in_id_token`.
+    pub claims_in_id_token: bool,
 }
 
 /// Registers, changes and looks up clients. Cheap to clone.

@@ -41,6 +41,8 @@ pub struct ClientView {
     pub first_party: bool,
     /// Pratu: may receive `pid` / `citizen_id`.
     pub allow_citizen_id: bool,
+    /// Pratu: scope claims are in ID tokens too.
+    pub claims_in_id_token: bool,
     /// Pratu: `active` or `disabled`.
     pub status: ClientStatus,
     #[serde(with = "time::serde::rfc3339")]
@@ -74,6 +76,7 @@ impl ClientView {
             backchannel_logout_session_required: c.backchannel_logout_session_required,
             first_party: c.first_party,
             allow_citizen_id: c.allow_citizen_id,
+            claims_in_id_token: super::claims_in_id_token(c),
             status: c.status,
             created_at: c.created_at,
             updated_at: c.updated_at,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::claims::{ClaimsRequest, Source};
+use crate::clients::claims_in_id_token;
 use crate::keys::SigningAlg;
 use crate::state::OidcState;
 use crate::web::oauth_error::{OAuthError, internal};
@@ -156,9 +157,14 @@ impl OidcState {
             citizen_ids: &self.0.citizen_ids,
             allow_citizen_id: client.allow_citizen_id,
         };
-        // Claims asked for in the ID token through `claims` (the scope
-        // claims go to userinfo, since an access token is always issued:
-        // OIDC Core §5.4).
+        // Scope claims go to userinfo, since an access token is always
+        // issued (OIDC Core §5.4), unless the client asked for them here
+        // too; claims asked for in the ID token through `claims` always.
+        if claims_in_id_token(client) {
+            for s in scopes {
+                source.release(crate::scopes::claims_of(s).iter().copied(), &mut c);
+            }
+        }
         source.release(sign_in.claims.id_token.iter().map(String::as_str), &mut c);
         if let Some(names) = &sign_in.claims.verified_id_token
             && (scopes.iter().any(|s| s == "ial") || client.scopes.iter().any(|s| s == "ial"))

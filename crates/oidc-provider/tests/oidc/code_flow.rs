@@ -296,3 +296,34 @@ async fn pairwise_subjects_differ_per_sector_and_still_reach_userinfo() {
     assert_ne!(subs[0], subs[1]);
     assert_ne!(subs[0], user.id.to_string());
 }
+
+#[tokio::test]
+async fn a_thaid_style_client_reads_pid_and_names_from_the_id_token() {
+    let app = TestApp::spawn().await;
+    app.user("somchai").await;
+    let client = app
+        .client(NewClient {
+            client_name: "ThaID-integrated agency".into(),
+            redirect_uris: vec![RP.into()],
+            first_party: true,
+            allow_citizen_id: true,
+            claims_in_id_token: true,
+            ..Default::default()
+        })
+        .await;
+    assert!(client.claims_in_id_token);
+    let mut browser = app.browser();
+    let code = app
+        .sign_in_for_code(
+            &mut browser,
+            &client,
+            &[("scope", "openid pid name name_en")],
+        )
+        .await;
+    let (_, tokens) = app.exchange(&client, &code).await;
+    let idc = TestApp::claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(idc["pid"], crate::helpers::CITIZEN_ID);
+    assert_eq!(idc["name"], "สมชาย กลาง ใจดี");
+    assert_eq!(idc["name_en"], "Somchai Klang Jaidee");
+    assert!(idc.get("given_name").is_none());
+}
