@@ -117,6 +117,42 @@ impl Browser {
         input.send_keys(value).await.unwrap();
     }
 
+    /// Chooses `value` in the `<select>` labelled `label`.
+    pub async fn choose(&self, label: &str, value: &str) {
+        let label_el = self
+            .client
+            .find(Locator::XPath(&format!(
+                "//label[contains(normalize-space(.), \"{label}\")]"
+            )))
+            .await
+            .unwrap_or_else(|_| panic!("no label containing {label:?}"));
+        let id = label_el
+            .attr("for")
+            .await
+            .unwrap()
+            .expect("label with for=");
+        self.client
+            .find(Locator::Id(&id))
+            .await
+            .unwrap()
+            .select_by_value(value)
+            .await
+            .unwrap();
+    }
+
+    /// Clicks the label (checkbox or radio) whose text contains `label`.
+    pub async fn tick(&self, label: &str) {
+        self.client
+            .find(Locator::XPath(&format!(
+                "//label[contains(normalize-space(.), \"{label}\")]"
+            )))
+            .await
+            .unwrap_or_else(|_| panic!("no label containing {label:?}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
     /// Clicks the button (or submit input) whose text contains `text`.
     pub async fn press(&self, text: &str) {
         let el = self

@@ -79,6 +79,10 @@ async fn metrics_count_requests_per_route() {
         .unwrap_or_else(|| panic!("no healthz counter in:\n{text}"));
     assert!(line.ends_with(" 3"), "{line}");
     assert!(text.contains("http_request_duration_seconds_bucket"));
+    assert!(
+        text.contains("db_pool_max_connections{pool=\"sqlite_writer\"} 1"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

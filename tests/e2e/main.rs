@@ -7,6 +7,8 @@
     reason = "test support code fails loudly on purpose"
 )]
 
+mod browser;
+mod browser_flows;
 mod durability;
 mod enrollment;
 mod foundation;

@@ -37,6 +37,14 @@ pub fn recorder() -> PrometheusHandle {
 }
 
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
+    for pool in state.store.pool_stats() {
+        let label = [("pool", pool.pool)];
+        metrics::gauge!("db_pool_connections", &label).set(f64::from(pool.size));
+        metrics::gauge!("db_pool_idle_connections", &label).set(f64::from(pool.idle));
+        metrics::gauge!("db_pool_in_use_connections", &label)
+            .set(f64::from(pool.size.saturating_sub(pool.idle)));
+        metrics::gauge!("db_pool_max_connections", &label).set(f64::from(pool.max));
+    }
     state.metrics.run_upkeep();
     (
         [(
