@@ -40,6 +40,7 @@ fn form(headers: &HeaderMap, body: &[u8]) -> Result<Params, OAuthError> {
 }
 
 /// `POST /introspect`.
+#[tracing::instrument(name = "pratu.oidc.introspect", skip_all)]
 pub(crate) async fn introspect(
     State(state): State<OidcState>,
     headers: HeaderMap,
@@ -146,6 +147,7 @@ async fn introspect_inner(
 
 /// `POST /revoke`: always 200 for a token that is unknown, expired or
 /// another client's (RFC 7009 §2.2).
+#[tracing::instrument(name = "pratu.oidc.revoke", skip_all)]
 pub(crate) async fn revoke(
     State(state): State<OidcState>,
     headers: HeaderMap,

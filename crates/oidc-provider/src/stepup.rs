@@ -167,6 +167,7 @@ impl OidcState {
 }
 
 /// `POST /login/otp`: check the code (or send a new one).
+#[tracing::instrument(name = "pratu.oidc.step_up", skip_all)]
 pub(crate) async fn otp_post(
     State(state): State<OidcState>,
     headers: HeaderMap,

@@ -18,6 +18,7 @@ use crate::subject::SubjectKind;
 use crate::web::oauth_error::{ErrorCode, OAuthError, internal};
 use crate::web::params::Params;
 
+#[tracing::instrument(name = "pratu.oidc.userinfo", skip_all)]
 pub(crate) async fn userinfo(
     State(state): State<OidcState>,
     method: Method,

@@ -14,6 +14,7 @@ use crate::web::csrf;
 use crate::web::i18n::Locale;
 use crate::web::params::Params;
 
+#[tracing::instrument(name = "pratu.oidc.consent", skip_all)]
 pub(crate) async fn consent_post(
     State(state): State<OidcState>,
     headers: HeaderMap,

@@ -33,6 +33,7 @@ pub(crate) fn client_ip(ext: &Extensions) -> Option<IpAddr> {
         .or_else(|| ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
 }
 
+#[tracing::instrument(name = "pratu.oidc.login", skip_all)]
 pub(crate) async fn login_post(
     State(state): State<OidcState>,
     headers: HeaderMap,

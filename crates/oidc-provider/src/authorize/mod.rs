@@ -48,6 +48,7 @@ pub(crate) async fn authorize_post(
     }
 }
 
+#[tracing::instrument(name = "pratu.oidc.authorize", skip_all)]
 async fn authorize(state: &OidcState, headers: &HeaderMap, params: &Params) -> Response {
     match request::validate(state, params).await {
         Ok((req, client)) => state.advance(headers, req, client, None, false).await,

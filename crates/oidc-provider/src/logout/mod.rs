@@ -42,6 +42,7 @@ struct AfterLogout {
 }
 
 /// `GET|POST /logout`.
+#[tracing::instrument(name = "pratu.oidc.end_session", skip_all)]
 pub(crate) async fn end_session(
     State(state): State<OidcState>,
     method: Method,

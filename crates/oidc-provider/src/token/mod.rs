@@ -44,6 +44,7 @@ impl IntoResponse for TokenResponse {
 }
 
 /// `POST /token`.
+#[tracing::instrument(name = "pratu.oidc.token", skip_all)]
 pub(crate) async fn token(
     State(state): State<OidcState>,
     headers: HeaderMap,
