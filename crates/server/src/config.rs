@@ -453,6 +453,61 @@ mod tests {
         assert_eq!(parsed, Config::default());
     }
 
+    /// Every key of the built-in defaults is shown (set, or commented out
+    /// when it has no default) in the table it belongs to.
+    #[test]
+    fn the_shipped_config_file_documents_every_key() {
+        fn leaves(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+            if let serde_json::Value::Object(map) = v {
+                for (k, child) in map {
+                    if child.is_object() && !child.as_object().unwrap().is_empty() {
+                        let table = if prefix.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{prefix}.{k}")
+                        };
+                        leaves(&table, child, out);
+                    } else if child.is_object() {
+                        out.push((prefix.to_owned(), format!("[{k}]")));
+                    } else {
+                        out.push((prefix.to_owned(), k.clone()));
+                    }
+                }
+            }
+        }
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../config/pratu.toml"
+        ))
+        .unwrap();
+        let mut shown = std::collections::HashSet::new();
+        let mut table = String::new();
+        for line in text.lines() {
+            let l = line.trim_start_matches("# ").trim();
+            if let Some(t) = l.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+                if !t.contains(' ') {
+                    table = t.to_owned();
+                    if let Some((parent, last)) = t.rsplit_once('.') {
+                        shown.insert((parent.to_owned(), format!("[{last}]")));
+                    }
+                }
+            } else if let Some((k, _)) = l.split_once(" =") {
+                shown.insert((table.clone(), k.trim().to_owned()));
+            }
+        }
+        let mut all = Vec::new();
+        leaves(
+            "",
+            &serde_json::to_value(Config::default()).unwrap(),
+            &mut all,
+        );
+        let missing: Vec<_> = all.iter().filter(|k| !shown.contains(*k)).collect();
+        assert!(
+            missing.is_empty(),
+            "config/pratu.toml does not document: {missing:?}"
+        );
+    }
+
     #[test]
     fn an_unknown_key_is_named_in_the_error() {
         let err = Config::from_toml("lisen = \"127.0.0.1:1\"")
@@ -518,5 +573,16 @@ mod tests {
     fn the_default_database_is_a_sqlite_file_in_the_data_dir() {
         let c = Config::default();
         assert_eq!(c.database_url(), "sqlite://./data/pratu.db?mode=rwc");
+    }
+}
+#[cfg(test)]
+mod dump {
+    #[test]
+    #[ignore = "developer tool: prints the defaults as JSON"]
+    fn dump_defaults() {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&super::Config::default()).unwrap()
+        );
     }
 }
