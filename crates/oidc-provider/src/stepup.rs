@@ -59,14 +59,15 @@ impl OidcState {
     }
 
     /// Shows the code page, sending a code unless one is live (a reload
-    /// must not send another SMS).
+    /// must not send another SMS) or, with `resend`, a new one (within the
+    /// OTP policy's cooldown and send cap).
     pub(crate) async fn step_up_start(
         &self,
         headers: &HeaderMap,
         req: &AuthRequest,
         id: &str,
         current: &Current,
-        error: Option<&str>,
+        resend: bool,
     ) -> StepUp {
         let user = match self.0.store.user_by_id(current.session.user_id).await {
             Ok(Some(u)) => u,
@@ -83,7 +84,7 @@ impl OidcState {
         let subject = subject(&current.session.sid);
         let now = self.0.clock.now();
         let reference = match otp.pending(&subject).await {
-            Ok(Some(p)) if p.expires_at > now && error.is_none() => p.reference,
+            Ok(Some(p)) if p.expires_at > now && !resend => p.reference,
             Ok(_) => match self.send_code(&otp, &subject, &phone).await {
                 Ok(r) => r,
                 Err(page) => {
@@ -97,7 +98,7 @@ impl OidcState {
                 return StepUp::Page(error_page(PageError::Server, req.locale));
             }
         };
-        StepUp::Page(self.otp_page(headers, req, id, &mask_phone(&phone), &reference, error))
+        StepUp::Page(self.otp_page(headers, req, id, &mask_phone(&phone), &reference, None))
     }
 
     async fn send_code(
@@ -202,9 +203,8 @@ pub(crate) async fn otp_post(
     let otp = state.otp();
     let subject = subject(&current.session.sid);
     if p.contains("resend") {
-        let _ = otp.cancel(&subject).await;
         return match state
-            .step_up_start(&headers, &req, id, &current, None)
+            .step_up_start(&headers, &req, id, &current, true)
             .await
         {
             StepUp::Page(r) => r,

@@ -209,7 +209,10 @@ impl OidcState {
                     .ensure_pending(&req, pending.clone())
                     .await
                     .map_err(server)?;
-                match self.step_up_start(headers, &req, &id, &current, None).await {
+                match self
+                    .step_up_start(headers, &req, &id, &current, false)
+                    .await
+                {
                     StepUp::Page(page) => return Ok(page),
                     // Only an essential acr request makes this fatal;
                     // acr_values are voluntary (OIDC Core §3.1.2.1).

@@ -419,6 +419,14 @@ async fn step_up_sends_an_sms_code_and_raises_acr_and_amr() {
         )
         .await;
     assert_eq!(wrong.status, 400);
+    // A resend within the cooldown sends nothing new; a reload neither.
+    let resent = b
+        .post(&action, &[("req", &req), ("csrf", &csrf), ("resend", "1")])
+        .await;
+    assert_eq!(resent.status, 200);
+    b.get(&app.url(&format!("/authorize/continue?req={req}")))
+        .await;
+    assert_eq!(app.sms.0.lock().unwrap().len(), 1);
     let code = app.sms.last_code();
     let ok = b
         .post(&action, &[("req", &req), ("csrf", &csrf), ("code", &code)])
