@@ -52,12 +52,16 @@ fn review_view(web: &Web, review: &Review, p: Page, status: StatusCode) -> Respo
                 s.middle_name.as_deref(),
                 Some(&s.last_name),
             ]),
-            join(&[
-                s.title_en.as_deref(),
-                s.first_name_en.as_deref(),
-                s.middle_name_en.as_deref(),
-                s.last_name_en.as_deref(),
-            ]),
+            if s.first_name_en.is_some() || s.last_name_en.is_some() {
+                join(&[
+                    s.title_en.as_deref(),
+                    s.first_name_en.as_deref(),
+                    s.middle_name_en.as_deref(),
+                    s.last_name_en.as_deref(),
+                ])
+            } else {
+                String::new()
+            },
             s.birth
                 .map(|b| format_birth(web.lang, b))
                 .unwrap_or_default(),

@@ -19,7 +19,34 @@ pub struct StepItem {
 #[derive(Debug, Clone)]
 pub struct ShownError {
     pub field: String,
+    /// Beside the field.
     pub message: String,
+    /// In the summary at the top: the field's name, then the message.
+    pub summary: String,
+}
+
+/// The label a field is known by in the error summary.
+fn label_key(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "accept" => "consent.terms_heading",
+        "citizen_id" => "citizen.label",
+        "method" => "method.legend",
+        "title" => "personal.title_label",
+        "first_name" => "personal.first",
+        "middle_name" => "personal.middle",
+        "last_name" => "personal.last",
+        "title_en" => "personal.title_en",
+        "first_name_en" => "personal.first_en",
+        "middle_name_en" => "personal.middle_en",
+        "last_name_en" => "personal.last_en",
+        "birth_date" => "personal.birth_legend",
+        "laser_code" => "laser.label",
+        "username" => "account.username",
+        "password" => "account.password",
+        "phone" => "phone.label",
+        "code" => "otp.label",
+        _ => return None,
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -89,20 +116,28 @@ impl Page {
     /// Adds service field errors in the page's language.
     pub fn with_field_errors(mut self, errors: &[FieldError]) -> Self {
         for e in errors {
-            self.errors.push(ShownError {
-                field: e.field.to_owned(),
-                message: i18n::field_message(self.lang, e.field, e.code).to_owned(),
-            });
+            let message = i18n::field_message(self.lang, e.field, e.code).to_owned();
+            self.push_error(e.field, message);
         }
         self
     }
 
     pub fn with_error(mut self, field: &str, key: &str) -> Self {
+        let message = self.t(key).to_owned();
+        self.push_error(field, message);
+        self
+    }
+
+    pub fn push_error(&mut self, field: &str, message: String) {
+        let summary = match label_key(field) {
+            Some(label) => format!("{}: {message}", self.t(label)),
+            None => message.clone(),
+        };
         self.errors.push(ShownError {
             field: field.to_owned(),
-            message: self.t(key).to_owned(),
+            message,
+            summary,
         });
-        self
     }
 
     pub fn with_alert(mut self, message: impl Into<String>) -> Self {

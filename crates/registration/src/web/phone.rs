@@ -170,10 +170,9 @@ pub(crate) async fn verify_submit(mut web: Web, Form(form): Fields) -> Response 
                 p.t("problem.attempts_left"),
                 &[("n", &attempts_left.to_string())],
             );
-            let mut p = p.with_error("code", "err.code.wrong");
-            if let Some(e) = p.errors.last_mut() {
-                e.message = format!("{} {left}", e.message);
-            }
+            let mut p = p;
+            let message = format!("{} {left}", p.t("err.code.wrong"));
+            p.push_error("code", message);
             (StatusCode::UNPROCESSABLE_ENTITY, p)
         }
         Err(EnrollmentError::OtpExpired) => {

@@ -25,6 +25,7 @@ fn page(lang: Lang, step: u8, errors: bool) -> Page {
         p.errors.push(ShownError {
             field: "first_name".into(),
             message: "Field message".into(),
+            summary: "First name: Field message".into(),
         });
     }
     p
