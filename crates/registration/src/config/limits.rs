@@ -27,14 +27,11 @@ impl LimitRule {
 
     fn validate(&self, key: &str) -> Result<(), ConfigError> {
         if self.max == 0 {
-            return Err(ConfigError::new(
-                format!("limits.{key}.max"),
-                "must be at least 1",
-            ));
+            return Err(ConfigError::new(format!("{key}.max"), "must be at least 1"));
         }
         if self.window_seconds == 0 {
             return Err(ConfigError::new(
-                format!("limits.{key}.window_seconds"),
+                format!("{key}.window_seconds"),
                 "must be at least 1",
             ));
         }
@@ -85,17 +82,34 @@ impl Default for LimitsConfig {
 }
 
 impl LimitsConfig {
+    /// Checks the section as the top-level key `limits`.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.enrollments_per_ip.validate("enrollments_per_ip")?;
-        self.citizen_id_per_ip.validate("citizen_id_per_ip")?;
-        self.proofing_failures_per_enrollment
-            .validate("proofing_failures_per_enrollment")?;
-        self.proofing_failures_per_citizen
-            .validate("proofing_failures_per_citizen")?;
-        self.proofing_per_ip.validate("proofing_per_ip")?;
-        self.otp_sends_per_phone.validate("otp_sends_per_phone")?;
-        self.otp_sends_per_ip.validate("otp_sends_per_ip")?;
-        self.otp_checks_per_ip.validate("otp_checks_per_ip")
+        self.validate_at("limits")
+    }
+
+    /// Checks the section where the server mounts it (e.g.
+    /// `limits.enrollment`), so errors name the real key.
+    pub fn validate_at(&self, prefix: &str) -> Result<(), ConfigError> {
+        let rules = [
+            ("enrollments_per_ip", &self.enrollments_per_ip),
+            ("citizen_id_per_ip", &self.citizen_id_per_ip),
+            (
+                "proofing_failures_per_enrollment",
+                &self.proofing_failures_per_enrollment,
+            ),
+            (
+                "proofing_failures_per_citizen",
+                &self.proofing_failures_per_citizen,
+            ),
+            ("proofing_per_ip", &self.proofing_per_ip),
+            ("otp_sends_per_phone", &self.otp_sends_per_phone),
+            ("otp_sends_per_ip", &self.otp_sends_per_ip),
+            ("otp_checks_per_ip", &self.otp_checks_per_ip),
+        ];
+        for (name, rule) in rules {
+            rule.validate(&format!("{prefix}.{name}"))?;
+        }
+        Ok(())
     }
 }
 

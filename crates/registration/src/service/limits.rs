@@ -3,12 +3,28 @@
 //! rules); `failure` counts refusals only and, at the limit, sets a lock for
 //! the rule's window (wrong laser codes per enrollment and per citizen).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use pratu_storage::StorageError;
 use pratu_storage::ephemeral::EphemeralStore;
 
 use crate::config::LimitRule;
+
+/// The address a per-IP limit counts: IPv4 as is, IPv6 by its /64 (one
+/// subscriber's whole prefix, which they can rotate through freely).
+pub(crate) fn limit_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
 
 #[derive(Debug, Clone)]
 pub(crate) struct Limiter {
@@ -93,5 +109,14 @@ mod tests {
         assert!(l.is_locked("enr:1").await.unwrap());
         clock.advance(time::Duration::seconds(3601));
         assert!(!l.is_locked("enr:1").await.unwrap());
+    }
+    #[test]
+    fn ipv6_clients_are_limited_by_their_64_prefix() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        assert_eq!(limit_key(a), limit_key(b));
+        assert_eq!(limit_key(a), "2001:db8:1:2::/64");
+        assert_eq!(limit_key("::ffff:10.0.0.1".parse().unwrap()), "10.0.0.1");
+        assert_eq!(limit_key("192.0.2.7".parse().unwrap()), "192.0.2.7");
     }
 }

@@ -26,7 +26,7 @@ mod audit;
 mod data;
 mod error;
 mod fields;
-mod limits;
+pub(crate) mod limits;
 mod steps;
 
 pub(crate) use data::EnrollmentData;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::Progress;
 use crate::domain::CitizenId;
 use crate::service::fields::FieldCode;
+use crate::service::limits::limit_key;
 use crate::service::{
     CITIZEN_ID_AAD, Context, EnrollmentError, EnrollmentService, InvalidKind, retry_on_conflict,
 };
@@ -48,7 +49,11 @@ impl EnrollmentService {
         }
         if let Some(ip) = ctx.ip {
             let rule = &self.limits.citizen_id_per_ip;
-            if !self.limiter.hit(rule, &format!("cid:ip:{ip}")).await? {
+            if !self
+                .limiter
+                .hit(rule, &format!("cid:ip:{}", limit_key(ip)))
+                .await?
+            {
                 return Err(EnrollmentError::TooManyAttempts {
                     retry_after: Some(rule.window_seconds),
                 });

@@ -15,6 +15,7 @@ use crate::domain::{BirthDate, CitizenId, EnglishName, FirstDigits, LaserCode, T
 use crate::proofing::{ProofingOutcome, ProofingRequest};
 use crate::service::data::{PersonalData, ProofingRecord};
 use crate::service::fields::FieldCode;
+use crate::service::limits::limit_key;
 use crate::service::{
     CITIZEN_ID_AAD, Context, EnrollmentError, EnrollmentService, FieldError, InvalidKind,
     retry_on_conflict,
@@ -311,7 +312,11 @@ impl EnrollmentService {
         }
         if let Some(ip) = ctx.ip {
             let rule = &self.limits.proofing_per_ip;
-            if !self.limiter.hit(rule, &format!("proof:ip:{ip}")).await? {
+            if !self
+                .limiter
+                .hit(rule, &format!("proof:ip:{}", limit_key(ip)))
+                .await?
+            {
                 return Err(EnrollmentError::TooManyAttempts {
                     retry_after: Some(rule.window_seconds),
                 });

@@ -16,6 +16,7 @@ use super::{Progress, seconds_until};
 use crate::domain::{OtpCode, ThaiMobile};
 use crate::service::data::PhoneData;
 use crate::service::fields::FieldCode;
+use crate::service::limits::limit_key;
 use crate::service::{Context, EnrollmentError, EnrollmentService, InvalidKind, retry_on_conflict};
 
 /// A code went out.
@@ -90,7 +91,11 @@ impl EnrollmentService {
         }
         if let Some(ip) = ctx.ip {
             let rule = &self.limits.otp_sends_per_ip;
-            if !self.limiter.hit(rule, &format!("otp:ip:{ip}")).await? {
+            if !self
+                .limiter
+                .hit(rule, &format!("otp:ip:{}", limit_key(ip)))
+                .await?
+            {
                 return Err(EnrollmentError::TooManyAttempts {
                     retry_after: Some(rule.window_seconds),
                 });
@@ -163,7 +168,11 @@ impl EnrollmentService {
         };
         if let Some(ip) = ctx.ip {
             let rule = &self.limits.otp_checks_per_ip;
-            if !self.limiter.hit(rule, &format!("otpcheck:ip:{ip}")).await? {
+            if !self
+                .limiter
+                .hit(rule, &format!("otpcheck:ip:{}", limit_key(ip)))
+                .await?
+            {
                 return Err(EnrollmentError::TooManyAttempts {
                     retry_after: Some(rule.window_seconds),
                 });

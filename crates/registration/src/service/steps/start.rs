@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::Started;
 use crate::service::data::{ConsentRecord, EnrollmentData};
+use crate::service::limits::limit_key;
 use crate::service::{Context, EnrollmentError, EnrollmentService};
 
 #[derive(Debug, Clone)]
@@ -35,7 +36,7 @@ impl EnrollmentService {
             });
         }
         if let Some(ip) = ctx.ip {
-            let key = format!("enroll:ip:{ip}");
+            let key = format!("enroll:ip:{}", limit_key(ip));
             if !self
                 .limiter
                 .hit(&self.limits.enrollments_per_ip, &key)
