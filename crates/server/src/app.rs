@@ -48,6 +48,8 @@ impl FromRef<AppState> for RegistrationState {
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let https = !config.insecure_loopback();
+    let trusted =
+        http::client_ip::TrustedProxies::parse(&config.http.trusted_proxies).unwrap_or_default();
     let routes = Router::new()
         .route("/healthz", get(http::health::healthz))
         .route("/readyz", get(http::health::readyz))
@@ -55,6 +57,9 @@ pub fn router(state: AppState) -> Router {
         .merge(pratu_registration::router())
         .merge(pratu_oidc::router())
         .layer(axum::middleware::from_fn(http::metrics::track))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            http::client_ip::resolve(trusted.clone(), req, next)
+        }))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(config.http.request_timeout_seconds),

@@ -131,6 +131,9 @@ pub struct HttpConfig {
     pub shutdown_grace_seconds: u64,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Load balancers whose `X-Forwarded-For` is believed (addresses or
+    /// networks such as `10.0.0.0/8`); empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -139,6 +142,7 @@ impl Default for HttpConfig {
             request_timeout_seconds: 30,
             shutdown_grace_seconds: 20,
             max_body_bytes: 64 * 1024,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -302,6 +306,8 @@ impl Config {
                 "Argon2id needs iterations >= 1 and memory_kib >= 8 x parallelism",
             ));
         }
+        crate::http::client_ip::TrustedProxies::parse(&self.http.trusted_proxies)
+            .map_err(|m| ConfigError::key("http.trusted_proxies", m))?;
         if self.retention.interval_seconds == 0 {
             return Err(ConfigError::key(
                 "retention.interval_seconds",

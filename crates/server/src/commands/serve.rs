@@ -39,6 +39,7 @@ pub async fn run(config: Config) -> Result<(), CommandError> {
             addr: addr.to_string(),
             source,
         })?;
+    let stop_signal = shutdown_signal()?;
     let issuer = config.effective_issuer(local);
     let state = crate::wiring::build_state(
         config.clone(),
@@ -60,11 +61,15 @@ pub async fn run(config: Config) -> Result<(), CommandError> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let grace = Duration::from_secs(config.http.shutdown_grace_seconds);
     let mut stopped = stop_rx.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
         let _ = stopped.wait_for(|s| *s).await;
     });
     let signal = async move {
-        shutdown_signal().await;
+        stop_signal.await;
         tracing::info!("shutting down: finishing requests in flight");
         let _ = stop_tx.send(true);
         tokio::time::sleep(grace).await;
@@ -78,23 +83,21 @@ pub async fn run(config: Config) -> Result<(), CommandError> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+/// Installs the SIGTERM/SIGINT handlers at once (before the "listening"
+/// line, so a signal sent right after it is never lost) and resolves when
+/// either arrives.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, CommandError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let install = |kind| {
+        signal(kind)
+            .map_err(|e| CommandError::Failed(format!("cannot install signal handler: {e}")))
     };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut term = install(SignalKind::terminate())?;
+    let mut int = install(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
+    })
 }

@@ -2,6 +2,7 @@
 //! the layers every route gets (request ids, security headers, timeouts,
 //! metrics, tracing).
 
+pub mod client_ip;
 pub mod health;
 pub mod layers;
 pub mod metrics;
