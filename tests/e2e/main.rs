@@ -13,5 +13,6 @@ mod durability;
 mod enrollment;
 mod foundation;
 mod harness;
+mod protocol;
 mod services;
 mod sso;
