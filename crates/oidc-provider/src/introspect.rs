@@ -17,7 +17,7 @@ use crate::discovery::{INTROSPECT_PATH, REVOKE_PATH};
 use crate::state::OidcState;
 use crate::subject::SubjectKind;
 use crate::token::client_auth::authenticate;
-use crate::token::mint::{ACCESS_TOKEN_TYP, AccessClaims};
+use crate::token::mint::{ACCESS_TOKEN_TYP, AccessClaims, access_token_validation};
 use crate::web::oauth_error::{Challenge, OAuthError, internal};
 use crate::web::params::Params;
 
@@ -213,10 +213,15 @@ async fn revoke_inner(
 
 /// An access token we signed for `client` (expired or not).
 fn own_access_token(state: &OidcState, client: &Client, token: &str) -> Option<AccessClaims> {
-    let (header, payload) = state.0.keys.ring().verify(token).ok()?;
-    if header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
+    let data = state
+        .0
+        .keys
+        .ring()
+        .decode::<AccessClaims>(token, &access_token_validation(&state.0.issuer.url))
+        .ok()?;
+    if data.header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
         return None;
     }
-    let at: AccessClaims = serde_json::from_slice(&payload).ok()?;
+    let at = data.claims;
     (at.client_id == client.client_id).then_some(at)
 }

@@ -316,11 +316,16 @@ pub(crate) async fn validate(
 /// The account an ID token we issued names, if `hint` is one (its expiry
 /// does not matter: OIDC Core §3.1.2.1).
 pub(crate) fn hint_subject(state: &OidcState, client: &Client, hint: &str) -> Option<Uuid> {
-    let (_, payload) = state.0.keys.ring().verify(hint).ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&payload).ok()?;
-    if claims.get("iss").and_then(|v| v.as_str()) != Some(state.0.issuer.url.as_str()) {
-        return None;
+    #[derive(serde::Deserialize)]
+    struct Hint {
+        sub: String,
     }
-    let sub = claims.get("sub")?.as_str()?;
-    SubjectKind::of(client).user(&state.0.server_key, sub)
+    let hint: Hint = state
+        .0
+        .keys
+        .ring()
+        .decode_id_token_hint(&state.0.issuer.url, hint)
+        .ok()?
+        .claims;
+    SubjectKind::of(client).user(&state.0.server_key, &hint.sub)
 }

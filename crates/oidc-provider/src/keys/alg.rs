@@ -24,6 +24,26 @@ impl SigningAlg {
         }
     }
 
+    /// The same algorithm as `jsonwebtoken` names it.
+    pub fn jwt(self) -> jsonwebtoken::Algorithm {
+        match self {
+            Self::Es256 => jsonwebtoken::Algorithm::ES256,
+            Self::Rs256 => jsonwebtoken::Algorithm::RS256,
+            Self::EdDsa => jsonwebtoken::Algorithm::EdDSA,
+        }
+    }
+
+    /// The algorithm of an inbound token if it is one we accept: never
+    /// `none` (which `jsonwebtoken` cannot even name), never HMAC.
+    pub fn from_jwt(alg: jsonwebtoken::Algorithm) -> Option<Self> {
+        match alg {
+            jsonwebtoken::Algorithm::ES256 => Some(Self::Es256),
+            jsonwebtoken::Algorithm::RS256 => Some(Self::Rs256),
+            jsonwebtoken::Algorithm::EdDSA => Some(Self::EdDsa),
+            _ => None,
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "ES256" => Some(Self::Es256),

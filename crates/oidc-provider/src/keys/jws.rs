@@ -1,28 +1,21 @@
-//! Compact JWS (RFC 7515) for the three algorithms Pratu supports: signing
-//! with a parsed [`KeySigner`], verifying against a key found by `kid`.
+//! Signing outbound compact JWS (RFC 7515) with a pre-parsed [`KeySigner`].
+//! Inbound tokens are verified by `jsonwebtoken` in [`super::inbound`];
+//! signing stays here because `jsonwebtoken` 11 re-parses the private key
+//! on every signature.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde::{Deserialize, Serialize};
 
-use super::SigningAlg;
-use super::material::{KeySigner, KeyVerifier};
+use super::material::KeySigner;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum JwsError {
-    #[error("token is not a compact JWS")]
-    Malformed,
-    #[error("token algorithm is not accepted")]
-    Algorithm,
-    #[error("no key matches the token")]
-    UnknownKey,
-    #[error("token signature is invalid")]
-    Signature,
     #[error("token claims cannot be encoded")]
     Encode,
 }
 
-/// The protected header members Pratu reads or writes.
+/// The protected header members Pratu writes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JwsHeader {
     pub alg: String,
@@ -56,73 +49,20 @@ pub fn sign<T: Serialize + ?Sized>(
     Ok(out)
 }
 
-/// A JWS split into its parts, signature not yet checked.
-#[derive(Debug)]
-pub struct UnverifiedJws<'a> {
-    pub header: JwsHeader,
-    pub alg: SigningAlg,
-    signing_input: &'a str,
-    payload: Vec<u8>,
-    signature: Vec<u8>,
-}
-
-impl<'a> UnverifiedJws<'a> {
-    /// Splits and decodes; refuses `none`, HMAC and anything else we do not
-    /// sign with, and JWE (five parts).
-    pub fn parse(token: &'a str) -> Result<Self, JwsError> {
-        let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(JwsError::Malformed);
-        };
-        let header: JwsHeader =
-            serde_json::from_slice(&B64.decode(h).map_err(|_| JwsError::Malformed)?)
-                .map_err(|_| JwsError::Malformed)?;
-        let alg = SigningAlg::parse(&header.alg).ok_or(JwsError::Algorithm)?;
-        let payload = B64.decode(p).map_err(|_| JwsError::Malformed)?;
-        let signature = B64.decode(s).map_err(|_| JwsError::Malformed)?;
-        let signing_input = &token[..h.len() + 1 + p.len()];
-        Ok(Self {
-            header,
-            alg,
-            signing_input,
-            payload,
-            signature,
-        })
-    }
-
-    /// Checks the signature with `key` (whose algorithm must be the header's)
-    /// and returns the payload.
-    pub fn verify(self, key: &KeyVerifier) -> Result<Vec<u8>, JwsError> {
-        if key.alg() != self.alg {
-            return Err(JwsError::Algorithm);
-        }
-        if key.verify(self.signing_input.as_bytes(), &self.signature) {
-            Ok(self.payload)
-        } else {
-            Err(JwsError::Signature)
-        }
-    }
-
-    /// The payload without checking the signature: only for choosing which
-    /// key to verify with (e.g. the `iss` of a client assertion).
-    pub fn payload_unverified(&self) -> &[u8] {
-        &self.payload
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::SigningAlg;
+    use crate::keys::inbound::{self, VerifyError};
     use crate::keys::material::generate;
 
     #[test]
-    fn a_signed_token_verifies_and_a_tampered_one_does_not() {
+    fn a_signed_token_verifies_with_jsonwebtoken_and_a_tampered_one_does_not() {
         for alg in SigningAlg::ALL {
             let k = generate(alg).unwrap();
             let signer = KeySigner::from_pkcs8(alg, &k.pkcs8_der).unwrap();
-            let verifier = KeyVerifier::from_jwk(alg, &k.public_jwk).unwrap();
+            let key = inbound::decoding_key(alg, &k.public_jwk).unwrap();
+            let v = inbound::validation(&[]);
             let t = sign(
                 &signer,
                 &k.kid,
@@ -130,48 +70,39 @@ mod tests {
                 &serde_json::json!({"sub": "a"}),
             )
             .unwrap();
-            let parsed = UnverifiedJws::parse(&t).unwrap();
-            assert_eq!(parsed.header.kid.as_deref(), Some(k.kid.as_str()));
-            assert_eq!(parsed.header.typ.as_deref(), Some("at+jwt"));
-            let payload = parsed.verify(&verifier).unwrap();
-            assert_eq!(payload, br#"{"sub":"a"}"#);
+            let (header, parsed) = inbound::header(&t).unwrap();
+            assert_eq!(parsed, alg);
+            assert_eq!(header.kid.as_deref(), Some(k.kid.as_str()));
+            assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+            let data = inbound::decode_with::<serde_json::Value>(&t, alg, [&key], &v).unwrap();
+            assert_eq!(data.claims, serde_json::json!({"sub": "a"}));
 
             let mut parts: Vec<&str> = t.split('.').collect();
             let other = B64.encode(br#"{"sub":"b"}"#);
             parts[1] = &other;
             let forged = parts.join(".");
             assert_eq!(
-                UnverifiedJws::parse(&forged).unwrap().verify(&verifier),
-                Err(JwsError::Signature)
+                inbound::decode_with::<serde_json::Value>(&forged, alg, [&key], &v).unwrap_err(),
+                VerifyError::Signature
             );
         }
     }
 
     #[test]
-    fn alg_none_and_hmac_are_refused() {
+    fn alg_none_and_hmac_headers_are_refused() {
         let none = format!(
             "{}.{}.",
             B64.encode(br#"{"alg":"none"}"#),
             B64.encode(b"{}")
         );
-        assert_eq!(
-            UnverifiedJws::parse(&none).unwrap_err(),
-            JwsError::Algorithm
-        );
+        assert!(inbound::header(&none).is_err());
         let hs = format!(
             "{}.{}.AAAA",
             B64.encode(br#"{"alg":"HS256"}"#),
             B64.encode(b"{}")
         );
-        assert_eq!(UnverifiedJws::parse(&hs).unwrap_err(), JwsError::Algorithm);
-        assert_eq!(
-            UnverifiedJws::parse("a.b").unwrap_err(),
-            JwsError::Malformed
-        );
-        assert_eq!(
-            UnverifiedJws::parse("a.b.c.d.e").unwrap_err(),
-            JwsError::Malformed
-        );
+        assert_eq!(inbound::header(&hs).unwrap_err(), VerifyError::Algorithm);
+        assert_eq!(inbound::header("a.b").unwrap_err(), VerifyError::Malformed);
     }
 
     #[test]
@@ -180,10 +111,17 @@ mod tests {
         let ed = generate(SigningAlg::EdDsa).unwrap();
         let signer = KeySigner::from_pkcs8(SigningAlg::EdDsa, &ed.pkcs8_der).unwrap();
         let t = sign(&signer, &ed.kid, None, &serde_json::json!({})).unwrap();
-        let v = KeyVerifier::from_jwk(SigningAlg::Es256, &es.public_jwk).unwrap();
+        assert!(inbound::decoding_key(SigningAlg::EdDsa, &es.public_jwk).is_none());
+        let es_key = inbound::decoding_key(SigningAlg::Es256, &es.public_jwk).unwrap();
         assert_eq!(
-            UnverifiedJws::parse(&t).unwrap().verify(&v),
-            Err(JwsError::Algorithm)
+            inbound::decode_with::<serde_json::Value>(
+                &t,
+                SigningAlg::EdDsa,
+                [&es_key],
+                &inbound::validation(&[])
+            )
+            .unwrap_err(),
+            VerifyError::Signature
         );
     }
 }

@@ -1,5 +1,6 @@
-//! Key material: generating keys as PKCS#8, turning them into signers once,
-//! and public JWKs into verifiers.
+//! Key material: generating keys as PKCS#8 and turning them into signers
+//! once. Public JWKs become `jsonwebtoken` decoding keys in
+//! [`super::inbound`].
 //!
 //! Signers are parsed once and kept: `jsonwebtoken::EncodingKey` re-parses
 //! the PKCS#8 document on every signature (and for RSA rebuilds the private
@@ -173,83 +174,6 @@ impl KeySigner {
     }
 }
 
-/// A public key parsed from a JWK, ready to verify JWS signatures.
-#[derive(Debug, Clone)]
-pub enum KeyVerifier {
-    Es256(p256::ecdsa::VerifyingKey),
-    Rs256(rsa::pkcs1v15::VerifyingKey<Sha256>),
-    EdDsa(ed25519_dalek::VerifyingKey),
-}
-
-impl KeyVerifier {
-    /// Parses a public JWK for `alg` (the JWK's own `alg`, when present,
-    /// must agree).
-    pub fn from_jwk(alg: SigningAlg, jwk: &Value) -> Result<Self, KeyMaterialError> {
-        let s = |k: &str| jwk.get(k).and_then(Value::as_str);
-        let b = |k: &str| {
-            s(k).and_then(|v| B64.decode(v).ok())
-                .ok_or(KeyMaterialError::BadJwk)
-        };
-        if s("alg").is_some_and(|a| a != alg.as_str()) {
-            return Err(KeyMaterialError::BadJwk);
-        }
-        Ok(match (alg, s("kty")) {
-            (SigningAlg::Es256, Some("EC")) if s("crv") == Some("P-256") => {
-                let (x, y) = (b("x")?, b("y")?);
-                if x.len() != 32 || y.len() != 32 {
-                    return Err(KeyMaterialError::BadJwk);
-                }
-                let mut sec1 = Vec::with_capacity(65);
-                sec1.push(0x04);
-                sec1.extend_from_slice(&x);
-                sec1.extend_from_slice(&y);
-                Self::Es256(
-                    p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
-                        .map_err(|_| KeyMaterialError::BadJwk)?,
-                )
-            }
-            (SigningAlg::EdDsa, Some("OKP")) if s("crv") == Some("Ed25519") => {
-                let x: [u8; 32] = b("x")?.try_into().map_err(|_| KeyMaterialError::BadJwk)?;
-                Self::EdDsa(
-                    ed25519_dalek::VerifyingKey::from_bytes(&x)
-                        .map_err(|_| KeyMaterialError::BadJwk)?,
-                )
-            }
-            (SigningAlg::Rs256, Some("RSA")) => {
-                let n = rsa::BigUint::from_bytes_be(&b("n")?);
-                let e = rsa::BigUint::from_bytes_be(&b("e")?);
-                let pk = rsa::RsaPublicKey::new(n, e).map_err(|_| KeyMaterialError::BadJwk)?;
-                if pk.size() < 256 {
-                    // Under 2048 bits is too weak to accept.
-                    return Err(KeyMaterialError::BadJwk);
-                }
-                Self::Rs256(rsa::pkcs1v15::VerifyingKey::new(pk))
-            }
-            _ => return Err(KeyMaterialError::BadJwk),
-        })
-    }
-
-    pub fn alg(&self) -> SigningAlg {
-        match self {
-            Self::Es256(_) => SigningAlg::Es256,
-            Self::Rs256(_) => SigningAlg::Rs256,
-            Self::EdDsa(_) => SigningAlg::EdDsa,
-        }
-    }
-
-    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        match self {
-            Self::Es256(k) => p256::ecdsa::Signature::from_slice(signature).is_ok_and(|sig| {
-                p256::ecdsa::signature::Verifier::verify(k, message, &sig).is_ok()
-            }),
-            Self::Rs256(k) => rsa::pkcs1v15::Signature::try_from(signature)
-                .is_ok_and(|sig| rsa::signature::Verifier::verify(k, message, &sig).is_ok()),
-            Self::EdDsa(k) => ed25519_dalek::Signature::from_slice(signature)
-                .is_ok_and(|sig| k.verify_strict(message, &sig).is_ok()),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,21 +186,26 @@ mod tests {
             assert_eq!(k.public_jwk["alg"], alg.as_str());
             assert!(k.public_jwk.get("d").is_none() && k.public_jwk.get("p").is_none());
             let signer = KeySigner::from_pkcs8(alg, &k.pkcs8_der).unwrap();
-            let verifier = KeyVerifier::from_jwk(alg, &k.public_jwk).unwrap();
-            let sig = signer.sign(b"hello");
-            assert!(verifier.verify(b"hello", &sig));
-            assert!(!verifier.verify(b"hellp", &sig));
+            let key = super::super::inbound::decoding_key(alg, &k.public_jwk).unwrap();
+            let sig = B64.encode(signer.sign(b"hello"));
+            assert!(jsonwebtoken::crypto::verify(&sig, b"hello", &key, alg.jwt()).unwrap());
+            assert!(
+                !jsonwebtoken::crypto::verify(&sig, b"hellp", &key, alg.jwt()).unwrap_or(false)
+            );
         }
     }
 
     #[test]
     fn a_jwk_is_refused_for_another_algorithm() {
+        use super::super::inbound::decoding_key;
         let k = generate(SigningAlg::Es256).unwrap();
-        assert!(KeyVerifier::from_jwk(SigningAlg::EdDsa, &k.public_jwk).is_err());
+        assert!(decoding_key(SigningAlg::EdDsa, &k.public_jwk).is_none());
         let mut jwk = k.public_jwk.clone();
         jwk.as_object_mut().unwrap().remove("alg");
-        assert!(KeyVerifier::from_jwk(SigningAlg::Rs256, &jwk).is_err());
-        assert!(KeyVerifier::from_jwk(SigningAlg::Es256, &jwk).is_ok());
+        assert!(decoding_key(SigningAlg::Rs256, &jwk).is_none());
+        assert!(decoding_key(SigningAlg::Es256, &jwk).is_some());
+        jwk["use"] = "enc".into();
+        assert!(decoding_key(SigningAlg::Es256, &jwk).is_none());
     }
 
     #[test]

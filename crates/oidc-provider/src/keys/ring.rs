@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use jsonwebtoken::{DecodingKey, TokenData, Validation};
 use pratu_storage::pii::PiiCipher;
 use pratu_storage::records::SigningKey;
 use serde::Serialize;
@@ -11,8 +12,9 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::SigningAlg;
-use super::jws::{self, JwsError, JwsHeader, UnverifiedJws};
-use super::material::{KeyMaterialError, KeySigner, KeyVerifier};
+use super::inbound::{self, VerifyError};
+use super::jws::{self, JwsError};
+use super::material::{KeyMaterialError, KeySigner};
 
 /// The AEAD associated data binding a sealed private key to its `kid`, so a
 /// sealed blob cannot be moved to another row.
@@ -40,7 +42,7 @@ pub struct LoadedKey {
     pub kid: String,
     pub alg: SigningAlg,
     signer: KeySigner,
-    verifier: KeyVerifier,
+    decoding: DecodingKey,
     pub activates_at: OffsetDateTime,
     pub retires_at: Option<OffsetDateTime>,
     pub expires_at: Option<OffsetDateTime>,
@@ -85,12 +87,14 @@ impl KeyRing {
                 source,
             };
             let signer = KeySigner::from_pkcs8(alg, &der).map_err(material)?;
-            let verifier = KeyVerifier::from_jwk(alg, &r.public_jwk).map_err(material)?;
+            let decoding = inbound::decoding_key(alg, &r.public_jwk)
+                .ok_or(KeyMaterialError::BadJwk)
+                .map_err(material)?;
             keys.push(Arc::new(LoadedKey {
                 kid: r.kid.clone(),
                 alg,
                 signer,
-                verifier,
+                decoding,
                 activates_at: r.activates_at,
                 retires_at: r.retires_at,
                 expires_at: r.expires_at,
@@ -128,14 +132,37 @@ impl KeyRing {
         self.keys.iter().find(|k| k.kid == kid)
     }
 
-    /// Verifies a JWS we signed (any published key, by `kid`) and returns
-    /// its header and payload.
-    pub fn verify(&self, token: &str) -> Result<(JwsHeader, Vec<u8>), JwsError> {
-        let jws = UnverifiedJws::parse(token)?;
-        let kid = jws.header.kid.as_deref().ok_or(JwsError::UnknownKey)?;
-        let key = self.key(kid).ok_or(JwsError::UnknownKey)?;
-        let header = jws.header.clone();
-        Ok((header, jws.verify(&key.verifier)?))
+    /// Verifies a JWT we signed, with `jsonwebtoken`: the published key its
+    /// `kid` names, or without a `kid` each published key of its algorithm;
+    /// then `validation`'s claim checks.
+    pub fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        validation: &Validation,
+    ) -> Result<TokenData<T>, VerifyError> {
+        let (header, alg) = inbound::header(token)?;
+        let kid = header.kid.as_deref();
+        let keys = self
+            .keys
+            .iter()
+            .filter(|k| k.alg == alg && kid.is_none_or(|kid| k.kid == kid))
+            .map(|k| &k.decoding);
+        inbound::decode_with(token, alg, keys, validation)
+    }
+
+    /// Verifies an `id_token_hint`: signed by one of our published keys,
+    /// issued by `issuer`, with a `sub`. Its expiry is not enforced (OIDC
+    /// Core §3.1.2.1 allows an expired hint) and its `aud` is left to the
+    /// caller, who reads it.
+    pub fn decode_id_token_hint<T: serde::de::DeserializeOwned>(
+        &self,
+        issuer: &str,
+        hint: &str,
+    ) -> Result<TokenData<T>, VerifyError> {
+        let mut v = inbound::validation(&["iss", "sub"]);
+        v.set_issuer(&[issuer]);
+        v.validate_aud = false;
+        self.decode(hint, &v)
     }
 
     pub fn keys(&self) -> &[Arc<LoadedKey>] {
@@ -153,4 +180,117 @@ impl KeyRing {
 
 fn hex16(bytes: &[u8]) -> String {
     bytes.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use pratu_storage::pii::SecretKey;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::keys::material::{GeneratedKey, generate};
+
+    const ISSUER: &str = "https://id.example";
+
+    fn record(k: &GeneratedKey, kek: &PiiCipher) -> SigningKey {
+        SigningKey {
+            kid: k.kid.clone(),
+            alg: k.alg.as_str().to_owned(),
+            private_sealed: kek.seal(&k.pkcs8_der, &sealing_aad(&k.kid)),
+            public_jwk: k.public_jwk.clone(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            activates_at: OffsetDateTime::UNIX_EPOCH,
+            retires_at: None,
+            expires_at: None,
+        }
+    }
+
+    fn ring_of(keys: &[&GeneratedKey]) -> KeyRing {
+        let kek = PiiCipher::new(SecretKey::new("k1", &[7; 32]).unwrap(), Vec::new());
+        let records: Vec<SigningKey> = keys.iter().map(|k| record(k, &kek)).collect();
+        KeyRing::build(&records, &kek).unwrap()
+    }
+
+    fn hint(key: &GeneratedKey, kid: &str, claims: &Value) -> String {
+        let signer = KeySigner::from_pkcs8(key.alg, &key.pkcs8_der).unwrap();
+        jws::sign(&signer, kid, Some("JWT"), claims).unwrap()
+    }
+
+    #[test]
+    fn an_expired_id_token_hint_we_signed_is_accepted() {
+        let ours = generate(SigningAlg::Es256).unwrap();
+        let ring = ring_of(&[&ours]);
+        let claims = json!({"iss": ISSUER, "sub": "u1", "aud": "c1", "exp": 1});
+        let t = ring
+            .key(&ours.kid)
+            .unwrap()
+            .sign(Some("JWT"), &claims)
+            .unwrap();
+        let got: Value = ring.decode_id_token_hint(ISSUER, &t).unwrap().claims;
+        assert_eq!(got["sub"], "u1");
+    }
+
+    #[test]
+    fn an_id_token_hint_signed_by_a_foreign_key_is_refused() {
+        let ours = generate(SigningAlg::Es256).unwrap();
+        let foreign = generate(SigningAlg::Es256).unwrap();
+        let ring = ring_of(&[&ours]);
+        let claims = json!({"iss": ISSUER, "sub": "u1", "aud": "c1", "exp": 1});
+        // Claiming our kid, and naming its own.
+        for kid in [ours.kid.as_str(), foreign.kid.as_str()] {
+            let t = hint(&foreign, kid, &claims);
+            assert!(ring.decode_id_token_hint::<Value>(ISSUER, &t).is_err());
+        }
+        assert_eq!(
+            ring.decode_id_token_hint::<Value>(ISSUER, &hint(&foreign, &ours.kid, &claims))
+                .unwrap_err(),
+            VerifyError::Signature
+        );
+    }
+
+    #[test]
+    fn an_id_token_hint_of_another_issuer_or_without_sub_is_refused() {
+        let ours = generate(SigningAlg::EdDsa).unwrap();
+        let ring = ring_of(&[&ours]);
+        let key = ring.key(&ours.kid).unwrap();
+        let other = json!({"iss": "https://evil.example", "sub": "u1", "exp": 1});
+        let t = key.sign(Some("JWT"), &other).unwrap();
+        assert_eq!(
+            ring.decode_id_token_hint::<Value>(ISSUER, &t).unwrap_err(),
+            VerifyError::Issuer
+        );
+        let t = key.sign(Some("JWT"), &json!({"iss": ISSUER})).unwrap();
+        assert_eq!(
+            ring.decode_id_token_hint::<Value>(ISSUER, &t).unwrap_err(),
+            VerifyError::Claims
+        );
+    }
+
+    #[test]
+    fn a_token_without_kid_is_tried_against_each_key_of_its_algorithm() {
+        use base64::Engine as _;
+        let a = generate(SigningAlg::Es256).unwrap();
+        let b = generate(SigningAlg::Es256).unwrap();
+        let ring = ring_of(&[&a, &b]);
+        let t = hint(&b, "x", &json!({"iss": ISSUER, "sub": "u1"}));
+        // Drop the kid: rebuild the header and re-sign with b.
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"alg":"ES256","typ":"JWT"}"#);
+        let payload = t.split('.').nth(1).unwrap();
+        let input = format!("{header}.{payload}");
+        let signer = KeySigner::from_pkcs8(b.alg, &b.pkcs8_der).unwrap();
+        let sig =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signer.sign(input.as_bytes()));
+        let no_kid = format!("{input}.{sig}");
+        let got: Value = ring.decode_id_token_hint(ISSUER, &no_kid).unwrap().claims;
+        assert_eq!(got["sub"], "u1");
+        // A kid of ours that did not sign it fails rather than falling back.
+        assert!(
+            ring.decode_id_token_hint::<Value>(
+                ISSUER,
+                &hint(&b, &a.kid, &json!({"iss": ISSUER, "sub": "u1"}))
+            )
+            .is_err()
+        );
+    }
 }

@@ -199,11 +199,13 @@ pub(crate) async fn confirm(
 
 /// The client an ID token we issued was for (expiry ignored).
 fn hint_audience(state: &OidcState, hint: &str) -> Option<String> {
-    let (_, payload) = state.0.keys.ring().verify(hint).ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&payload).ok()?;
-    if claims.get("iss")?.as_str()? != state.0.issuer.url {
-        return None;
-    }
+    let claims: serde_json::Value = state
+        .0
+        .keys
+        .ring()
+        .decode_id_token_hint(&state.0.issuer.url, hint)
+        .ok()?
+        .claims;
     match claims.get("aud")? {
         serde_json::Value::String(a) => Some(a.clone()),
         serde_json::Value::Array(v) => v.first()?.as_str().map(str::to_owned),

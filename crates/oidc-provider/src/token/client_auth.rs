@@ -16,8 +16,7 @@ use pratu_storage::records::Client;
 use serde::Deserialize;
 
 use crate::clients::{AUTH_NONE, AUTH_PRIVATE_KEY_JWT, uses_secret, verify_secret};
-use crate::keys::jws::UnverifiedJws;
-use crate::keys::material::KeyVerifier;
+use crate::keys::inbound::{self, LEEWAY_SECONDS, VerifyError};
 use crate::state::OidcState;
 use crate::web::oauth_error::{Challenge, OAuthError, internal};
 use crate::web::params::Params;
@@ -172,21 +171,35 @@ fn parse_basic(creds: &str) -> Option<(String, String)> {
     (!id.is_empty()).then_some((id, secret))
 }
 
+/// The claims read after `jsonwebtoken` has checked the signature, `iss`,
+/// `sub` and `aud`; typed as strings so an array `iss` or `sub` is refused.
 #[derive(Deserialize)]
 struct AssertionClaims {
-    iss: String,
-    sub: String,
-    aud: serde_json::Value,
+    #[serde(rename = "iss")]
+    _iss: String,
+    #[serde(rename = "sub")]
+    _sub: String,
     exp: i64,
     jti: String,
 }
 
+/// The `iss` of an assertion, read before verification only to find the
+/// client whose keys verify it.
 fn assertion_issuer(assertion: &str) -> Option<String> {
-    let jws = UnverifiedJws::parse(assertion).ok()?;
-    let v: serde_json::Value = serde_json::from_slice(jws.payload_unverified()).ok()?;
-    v.get("iss")?.as_str().map(str::to_owned)
+    #[derive(Deserialize)]
+    struct Iss {
+        iss: String,
+    }
+    inbound::header(assertion).ok()?;
+    jsonwebtoken::dangerous::insecure_decode_claims::<Iss>(assertion)
+        .ok()
+        .map(|c| c.iss)
 }
 
+/// Verifies a `private_key_jwt` assertion (RFC 7523 §3) with `jsonwebtoken`
+/// against the client's registered keys: `iss` = `sub` = client_id, `aud`
+/// the issuer, the token endpoint or the endpoint called; then lifetime
+/// against our clock and single use of `jti`.
 async fn verify_assertion(
     state: &OidcState,
     client: &Client,
@@ -194,46 +207,46 @@ async fn verify_assertion(
     endpoint: &str,
 ) -> Result<(), OAuthError> {
     let fail = |d: &'static str| OAuthError::invalid_client(d, Challenge::None);
-    let jws = UnverifiedJws::parse(assertion).map_err(|_| fail("client assertion is malformed"))?;
-    let keys = client
+    let (header, alg) =
+        inbound::header(assertion).map_err(|_| fail("client assertion is malformed"))?;
+    let jwks = client
         .jwks
         .as_ref()
         .and_then(|j| j.get("keys"))
         .and_then(serde_json::Value::as_array)
         .ok_or_else(|| fail("client has no registered keys"))?;
-    let kid = jws.header.kid.clone();
-    let alg = jws.alg;
-    let verifier = keys
+    let kid = header.kid.as_deref();
+    let keys: Vec<_> = jwks
         .iter()
-        .filter(|k| kid.is_none() || k.get("kid").and_then(|v| v.as_str()) == kid.as_deref())
-        .filter(|k| {
-            k.get("use")
-                .and_then(|v| v.as_str())
-                .is_none_or(|u| u == "sig")
-        })
-        .find_map(|k| KeyVerifier::from_jwk(alg, k).ok())
-        .ok_or_else(|| fail("no registered key matches the client assertion"))?;
-    let payload = jws
-        .verify(&verifier)
-        .map_err(|_| fail("client assertion signature is invalid"))?;
-    let claims: AssertionClaims = serde_json::from_slice(&payload)
-        .map_err(|_| fail("client assertion claims are malformed"))?;
-    if claims.iss != client.client_id || claims.sub != client.client_id {
-        return Err(fail("client assertion iss and sub must be the client_id"));
+        .filter(|k| kid.is_none() || k.get("kid").and_then(|v| v.as_str()) == kid)
+        .filter_map(|k| inbound::decoding_key(alg, k))
+        .collect();
+    if keys.is_empty() {
+        return Err(fail("no registered key matches the client assertion"));
     }
     let issuer = &state.0.issuer;
     let token_endpoint = issuer.endpoint(crate::discovery::TOKEN_PATH);
-    let audience_ok = |a: &str| a == issuer.url || a == token_endpoint || a == endpoint;
-    let aud_ok = match &claims.aud {
-        serde_json::Value::String(a) => audience_ok(a),
-        serde_json::Value::Array(v) => v.iter().filter_map(|a| a.as_str()).any(audience_ok),
-        _ => false,
-    };
-    if !aud_ok {
-        return Err(fail("client assertion audience is not this server"));
-    }
+    let mut validation = inbound::validation(&["iss", "sub", "aud", "exp"]);
+    validation.set_issuer(&[&client.client_id]);
+    validation.sub = Some(client.client_id.clone());
+    validation.set_audience(&[issuer.url.as_str(), token_endpoint.as_str(), endpoint]);
+    let claims = inbound::decode_with::<AssertionClaims>(assertion, alg, &keys, &validation)
+        .map_err(|e| {
+            fail(match e {
+                VerifyError::Malformed => "client assertion is malformed",
+                VerifyError::Algorithm | VerifyError::UnknownKey | VerifyError::Signature => {
+                    "client assertion signature is invalid"
+                }
+                VerifyError::Issuer | VerifyError::Subject => {
+                    "client assertion iss and sub must be the client_id"
+                }
+                VerifyError::Audience => "client assertion audience is not this server",
+                VerifyError::Claims => "client assertion claims are malformed",
+            })
+        })?
+        .claims;
     let now = state.0.clock.now().unix_timestamp();
-    if claims.exp <= now - 30 {
+    if claims.exp <= now - LEEWAY_SECONDS {
         return Err(fail("client assertion has expired"));
     }
     if claims.exp > now + MAX_ASSERTION_LIFETIME {

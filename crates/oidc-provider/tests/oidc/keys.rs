@@ -162,3 +162,88 @@ async fn private_key_jwt_authenticates_once_per_assertion() {
     .unwrap();
     assert_eq!(post(forged).await.0, 401);
 }
+
+#[tokio::test]
+async fn client_assertions_with_alg_none_hmac_a_foreign_audience_or_past_expiry_are_refused() {
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let app = TestApp::spawn().await;
+    let key = pratu_oidc::keys::material::generate(SigningAlg::Es256).unwrap();
+    let signer =
+        pratu_oidc::keys::material::KeySigner::from_pkcs8(SigningAlg::Es256, &key.pkcs8_der)
+            .unwrap();
+    let client = app
+        .client(NewClient {
+            client_name: "Signed".into(),
+            grant_types: vec!["client_credentials".into()],
+            jwks: Some(json!({"keys": [key.public_jwk]})),
+            ..Default::default()
+        })
+        .await;
+    let now = app.clock_now();
+    let token_url = app.url("/token");
+    let claims = |jti: &str, aud: &str, exp: i64| json!({"iss": client.client_id, "sub": client.client_id, "aud": aud, "exp": exp, "iat": now, "jti": jti});
+    let post = |a: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .http
+                .post(app.url("/token"))
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", &a),
+                ])
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let refused = |(status, body): (u16, Value), why: &str| {
+        assert_eq!(status, 401, "{why}");
+        assert_eq!(body["error"], "invalid_client", "{why}");
+    };
+
+    let payload = serde_json::to_vec(&claims("n1", &token_url, now + 60)).unwrap();
+    let none = format!(
+        "{}.{}.",
+        b64(format!(r#"{{"alg":"none","kid":"{}"}}"#, key.kid).as_bytes()),
+        b64(&payload)
+    );
+    refused(post(none).await, "alg none");
+
+    // HS256 with the client's public key as the HMAC secret, in two of the
+    // forms an attacker might guess: the JWK document and the raw x coordinate.
+    let x = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(key.public_jwk["x"].as_str().unwrap())
+        .unwrap();
+    let jwk_bytes = serde_json::to_vec(&key.public_jwk).unwrap();
+    for (i, secret) in [jwk_bytes, x].iter().enumerate() {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = Some(key.kid.clone());
+        let hs = jsonwebtoken::encode(
+            &header,
+            &claims(&format!("h{i}"), &token_url, now + 60),
+            &jsonwebtoken::EncodingKey::from_secret(secret),
+        )
+        .unwrap();
+        refused(post(hs).await, "HS256 keyed with the public key");
+    }
+
+    let sign = |c: Value| pratu_oidc::keys::jws::sign(&signer, &key.kid, None, &c).unwrap();
+    refused(
+        post(sign(claims("a1", "https://rp.example/token", now + 60))).await,
+        "foreign audience",
+    );
+    refused(
+        post(sign(claims("e1", &token_url, now - 120))).await,
+        "expired",
+    );
+    // The same assertion, well formed, is accepted: the refusals above are
+    // about what each one changed.
+    assert_eq!(post(sign(claims("ok", &token_url, now + 60))).await.0, 200);
+}

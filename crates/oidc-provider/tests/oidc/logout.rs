@@ -122,7 +122,9 @@ async fn rp_initiated_logout_ends_the_session_everywhere_and_tells_every_client(
     assert!(claims.get("nonce").is_none());
     // Its signature verifies against the published keys.
     let ring = app.state.keys().ring();
-    ring.verify(&token).unwrap();
+    let mut v = pratu_oidc::keys::inbound::validation(&["iss", "exp"]);
+    v.validate_aud = false;
+    ring.decode::<Value>(&token, &v).unwrap();
 }
 
 #[tokio::test]
