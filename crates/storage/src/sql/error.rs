@@ -53,6 +53,28 @@ pub(crate) fn classify(e: sqlx::Error) -> StorageError {
     StorageError::unhandled(e)
 }
 
+/// [`classify`] for the SQLite writer thread, which calls SQLite through
+/// `rusqlite`: the same SQLite messages, the same outcomes.
+pub(crate) fn classify_lite(e: rusqlite::Error) -> StorageError {
+    use rusqlite::ffi;
+    if let rusqlite::Error::SqliteFailure(failure, message) = &e {
+        match failure.extended_code {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                return StorageError::AlreadyExists {
+                    what: unique_subject(None, message.as_deref().unwrap_or_default()),
+                };
+            }
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                return StorageError::NotFound {
+                    what: "referenced record",
+                };
+            }
+            _ => {}
+        }
+    }
+    StorageError::unhandled(e)
+}
+
 fn unique_subject(constraint: Option<&str>, message: &str) -> &'static str {
     if let Some(name) = constraint
         && let Some((_, _, what)) = UNIQUE_SUBJECTS.iter().find(|(_, pg, _)| *pg == name)

@@ -4,7 +4,7 @@
 pub(crate) mod error;
 pub(crate) mod names;
 
-pub(crate) use error::classify;
+pub(crate) use error::{classify, classify_lite};
 
 /// Most rows one `list_audit` call returns, whatever the filter asks.
 pub(crate) const AUDIT_PAGE_CAP: u32 = 1000;

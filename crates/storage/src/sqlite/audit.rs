@@ -1,11 +1,13 @@
 //! The audit log on SQLite.
 
 use async_trait::async_trait;
+use rusqlite::params;
 use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 
 use super::SqliteStore;
 use super::row::{Reader, json, micros};
+use super::writer::execute;
 use crate::error::Result;
 use crate::records::{AuditEvent, AuditFilter};
 use crate::repo::AuditRepo;
@@ -29,22 +31,25 @@ fn event_from_row(row: &SqliteRow) -> Result<AuditEvent> {
 impl AuditRepo for SqliteStore {
     #[tracing::instrument(name = "db.audit.append_audit", skip_all, fields(db.system = "sqlite"))]
     async fn append_audit(&self, e: &AuditEvent) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_events (id, at, actor, action, target, request_id, outcome, details) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )
-        .bind(e.id.to_string())
-        .bind(micros(e.at))
-        .bind(&e.actor)
-        .bind(&e.action)
-        .bind(&e.target)
-        .bind(&e.request_id)
-        .bind(&e.outcome)
-        .bind(json(&e.details)?)
-        .execute(&self.writer)
+        self.write(e.clone(), |conn, e| {
+            execute(
+                conn,
+                "INSERT INTO audit_events (id, at, actor, action, target, request_id, outcome, \
+                 details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    e.id.to_string(),
+                    micros(e.at),
+                    e.actor,
+                    e.action,
+                    e.target,
+                    e.request_id,
+                    e.outcome,
+                    json(&e.details)?,
+                ],
+            )?;
+            Ok(())
+        })
         .await
-        .map_err(classify)?;
-        Ok(())
     }
 
     /// `from` is inclusive, `to` exclusive. Events are ordered by `(at, id)`
@@ -77,11 +82,13 @@ impl AuditRepo for SqliteStore {
 
     #[tracing::instrument(name = "db.audit.delete_audit_before", skip_all, fields(db.system = "sqlite"))]
     async fn delete_audit_before(&self, cutoff: OffsetDateTime) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM audit_events WHERE at < ?1")
-            .bind(micros(cutoff))
-            .execute(&self.writer)
-            .await
-            .map_err(classify)?;
-        Ok(done.rows_affected())
+        self.write(micros(cutoff), |conn, cutoff| {
+            execute(
+                conn,
+                "DELETE FROM audit_events WHERE at < ?1",
+                params![cutoff],
+            )
+        })
+        .await
     }
 }

@@ -1,11 +1,13 @@
 //! Registered clients on SQLite.
 
 use async_trait::async_trait;
+use rusqlite::{Connection, ToSql, params, params_from_iter};
 use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 
 use super::SqliteStore;
 use super::row::{Reader, json, micros, opt_json};
+use super::writer::execute;
 use crate::error::{Result, StorageError};
 use crate::records::{Client, ClientStatus};
 use crate::repo::ClientRepo;
@@ -68,41 +70,7 @@ fn found(rows_affected: u64) -> Result<()> {
 impl ClientRepo for SqliteStore {
     #[tracing::instrument(name = "db.clients.create_client", skip_all, fields(db.system = "sqlite"))]
     async fn create_client(&self, c: &Client) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO clients (client_id, secret_hash, client_name, redirect_uris, \
-             post_logout_redirect_uris, grant_types, response_types, scopes, \
-             token_endpoint_auth_method, jwks, jwks_uri, id_token_signed_response_alg, \
-             subject_type, sector_identifier_uri, backchannel_logout_uri, \
-             backchannel_logout_session_required, first_party, allow_citizen_id, status, extra, \
-             created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
-             ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
-        )
-        .bind(&c.client_id)
-        .bind(c.secret_hash.as_deref())
-        .bind(&c.client_name)
-        .bind(json(&c.redirect_uris)?)
-        .bind(json(&c.post_logout_redirect_uris)?)
-        .bind(json(&c.grant_types)?)
-        .bind(json(&c.response_types)?)
-        .bind(json(&c.scopes)?)
-        .bind(&c.token_endpoint_auth_method)
-        .bind(opt_json(c.jwks.as_ref())?)
-        .bind(&c.jwks_uri)
-        .bind(&c.id_token_signed_response_alg)
-        .bind(&c.subject_type)
-        .bind(&c.sector_identifier_uri)
-        .bind(&c.backchannel_logout_uri)
-        .bind(c.backchannel_logout_session_required)
-        .bind(c.first_party)
-        .bind(c.allow_citizen_id)
-        .bind(names::client_status(c.status))
-        .bind(json(&c.extra)?)
-        .bind(micros(c.created_at))
-        .bind(micros(c.updated_at))
-        .execute(&self.writer)
-        .await
-        .map_err(classify)?;
-        Ok(())
+        self.write(c.clone(), insert_client).await
     }
 
     #[tracing::instrument(name = "db.clients.client_by_id", skip_all, fields(db.system = "sqlite"))]
@@ -128,40 +96,7 @@ impl ClientRepo for SqliteStore {
 
     #[tracing::instrument(name = "db.clients.update_client", skip_all, fields(db.system = "sqlite"))]
     async fn update_client(&self, c: &Client) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE clients SET secret_hash = ?2, client_name = ?3, redirect_uris = ?4, \
-             post_logout_redirect_uris = ?5, grant_types = ?6, response_types = ?7, scopes = ?8, \
-             token_endpoint_auth_method = ?9, jwks = ?10, jwks_uri = ?11, \
-             id_token_signed_response_alg = ?12, subject_type = ?13, sector_identifier_uri = ?14, \
-             backchannel_logout_uri = ?15, backchannel_logout_session_required = ?16, \
-             first_party = ?17, allow_citizen_id = ?18, status = ?19, extra = ?20, \
-             updated_at = ?21 WHERE client_id = ?1",
-        )
-        .bind(&c.client_id)
-        .bind(c.secret_hash.as_deref())
-        .bind(&c.client_name)
-        .bind(json(&c.redirect_uris)?)
-        .bind(json(&c.post_logout_redirect_uris)?)
-        .bind(json(&c.grant_types)?)
-        .bind(json(&c.response_types)?)
-        .bind(json(&c.scopes)?)
-        .bind(&c.token_endpoint_auth_method)
-        .bind(opt_json(c.jwks.as_ref())?)
-        .bind(&c.jwks_uri)
-        .bind(&c.id_token_signed_response_alg)
-        .bind(&c.subject_type)
-        .bind(&c.sector_identifier_uri)
-        .bind(&c.backchannel_logout_uri)
-        .bind(c.backchannel_logout_session_required)
-        .bind(c.first_party)
-        .bind(c.allow_citizen_id)
-        .bind(names::client_status(c.status))
-        .bind(json(&c.extra)?)
-        .bind(micros(c.updated_at))
-        .execute(&self.writer)
-        .await
-        .map_err(classify)?;
-        found(done.rows_affected())
+        self.write(c.clone(), update_client).await
     }
 
     #[tracing::instrument(name = "db.clients.set_client_secret", skip_all, fields(db.system = "sqlite"))]
@@ -171,16 +106,19 @@ impl ClientRepo for SqliteStore {
         secret_hash: Option<&[u8]>,
         at: OffsetDateTime,
     ) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE clients SET secret_hash = ?1, updated_at = ?2 WHERE client_id = ?3",
-        )
-        .bind(secret_hash)
-        .bind(micros(at))
-        .bind(client_id)
-        .execute(&self.writer)
+        let data = (
+            secret_hash.map(<[u8]>::to_vec),
+            micros(at),
+            client_id.to_owned(),
+        );
+        self.write(data, |conn, (secret_hash, at, client_id)| {
+            found(execute(
+                conn,
+                "UPDATE clients SET secret_hash = ?1, updated_at = ?2 WHERE client_id = ?3",
+                params![secret_hash, at, client_id],
+            )?)
+        })
         .await
-        .map_err(classify)?;
-        found(done.rows_affected())
     }
 
     #[tracing::instrument(name = "db.clients.set_client_status", skip_all, fields(db.system = "sqlite"))]
@@ -190,25 +128,90 @@ impl ClientRepo for SqliteStore {
         status: ClientStatus,
         at: OffsetDateTime,
     ) -> Result<()> {
-        let done =
-            sqlx::query("UPDATE clients SET status = ?1, updated_at = ?2 WHERE client_id = ?3")
-                .bind(names::client_status(status))
-                .bind(micros(at))
-                .bind(client_id)
-                .execute(&self.writer)
-                .await
-                .map_err(classify)?;
-        found(done.rows_affected())
+        let data = (
+            names::client_status(status),
+            micros(at),
+            client_id.to_owned(),
+        );
+        self.write(data, |conn, (status, at, client_id)| {
+            found(execute(
+                conn,
+                "UPDATE clients SET status = ?1, updated_at = ?2 WHERE client_id = ?3",
+                params![status, at, client_id],
+            )?)
+        })
+        .await
     }
 
     #[tracing::instrument(name = "db.clients.delete_client", skip_all, fields(db.system = "sqlite"))]
     async fn delete_client(&self, client_id: &str) -> Result<bool> {
         // Consents and refresh tokens go with it (ON DELETE CASCADE).
-        let done = sqlx::query("DELETE FROM clients WHERE client_id = ?1")
-            .bind(client_id)
-            .execute(&self.writer)
-            .await
-            .map_err(classify)?;
-        Ok(done.rows_affected() > 0)
+        self.write(client_id.to_owned(), |conn, client_id| {
+            let deleted = execute(
+                conn,
+                "DELETE FROM clients WHERE client_id = ?1",
+                params![client_id],
+            )?;
+            Ok(deleted > 0)
+        })
+        .await
     }
+}
+
+fn insert_client(conn: &Connection, c: &Client) -> Result<()> {
+    let mut values = client_params(c)?;
+    values.push(Box::new(micros(c.created_at)));
+    execute(
+        conn,
+        "INSERT INTO clients (client_id, secret_hash, client_name, redirect_uris, \
+         post_logout_redirect_uris, grant_types, response_types, scopes, \
+         token_endpoint_auth_method, jwks, jwks_uri, id_token_signed_response_alg, \
+         subject_type, sector_identifier_uri, backchannel_logout_uri, \
+         backchannel_logout_session_required, first_party, allow_citizen_id, status, extra, \
+         updated_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+         ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+        params_from_iter(values),
+    )?;
+    Ok(())
+}
+
+fn update_client(conn: &Connection, c: &Client) -> Result<()> {
+    found(execute(
+        conn,
+        "UPDATE clients SET secret_hash = ?2, client_name = ?3, redirect_uris = ?4, \
+         post_logout_redirect_uris = ?5, grant_types = ?6, response_types = ?7, scopes = ?8, \
+         token_endpoint_auth_method = ?9, jwks = ?10, jwks_uri = ?11, \
+         id_token_signed_response_alg = ?12, subject_type = ?13, sector_identifier_uri = ?14, \
+         backchannel_logout_uri = ?15, backchannel_logout_session_required = ?16, \
+         first_party = ?17, allow_citizen_id = ?18, status = ?19, extra = ?20, \
+         updated_at = ?21 WHERE client_id = ?1",
+        params_from_iter(client_params(c)?),
+    )?)
+}
+
+/// `?1` … `?21`: `client_id`, every column in table order, `updated_at`.
+fn client_params(c: &Client) -> Result<Vec<Box<dyn ToSql>>> {
+    Ok(vec![
+        Box::new(c.client_id.clone()),
+        Box::new(c.secret_hash.clone()),
+        Box::new(c.client_name.clone()),
+        Box::new(json(&c.redirect_uris)?),
+        Box::new(json(&c.post_logout_redirect_uris)?),
+        Box::new(json(&c.grant_types)?),
+        Box::new(json(&c.response_types)?),
+        Box::new(json(&c.scopes)?),
+        Box::new(c.token_endpoint_auth_method.clone()),
+        Box::new(opt_json(c.jwks.as_ref())?),
+        Box::new(c.jwks_uri.clone()),
+        Box::new(c.id_token_signed_response_alg.clone()),
+        Box::new(c.subject_type.clone()),
+        Box::new(c.sector_identifier_uri.clone()),
+        Box::new(c.backchannel_logout_uri.clone()),
+        Box::new(c.backchannel_logout_session_required),
+        Box::new(c.first_party),
+        Box::new(c.allow_citizen_id),
+        Box::new(names::client_status(c.status)),
+        Box::new(json(&c.extra)?),
+        Box::new(micros(c.updated_at)),
+    ])
 }

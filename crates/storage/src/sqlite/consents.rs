@@ -1,11 +1,13 @@
 //! Remembered consents on SQLite.
 
 use async_trait::async_trait;
+use rusqlite::params;
 use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
 use super::SqliteStore;
 use super::row::{Reader, json, micros};
+use super::writer::execute;
 use crate::error::Result;
 use crate::records::Consent;
 use crate::repo::ConsentRepo;
@@ -25,19 +27,22 @@ fn consent_from_row(row: &SqliteRow) -> Result<Consent> {
 impl ConsentRepo for SqliteStore {
     #[tracing::instrument(name = "db.consents.put_consent", skip_all, fields(db.system = "sqlite"))]
     async fn put_consent(&self, c: &Consent) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO consents (user_id, client_id, scopes, granted_at) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, \
-             granted_at = excluded.granted_at",
-        )
-        .bind(c.user_id.to_string())
-        .bind(&c.client_id)
-        .bind(json(&c.scopes)?)
-        .bind(micros(c.granted_at))
-        .execute(&self.writer)
+        self.write(c.clone(), |conn, c| {
+            execute(
+                conn,
+                "INSERT INTO consents (user_id, client_id, scopes, granted_at) \
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id, client_id) DO UPDATE SET \
+                 scopes = excluded.scopes, granted_at = excluded.granted_at",
+                params![
+                    c.user_id.to_string(),
+                    c.client_id,
+                    json(&c.scopes)?,
+                    micros(c.granted_at)
+                ],
+            )?;
+            Ok(())
+        })
         .await
-        .map_err(classify)?;
-        Ok(())
     }
 
     #[tracing::instrument(name = "db.consents.consent", skip_all, fields(db.system = "sqlite"))]
@@ -56,12 +61,15 @@ impl ConsentRepo for SqliteStore {
 
     #[tracing::instrument(name = "db.consents.revoke_consent", skip_all, fields(db.system = "sqlite"))]
     async fn revoke_consent(&self, user_id: Uuid, client_id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM consents WHERE user_id = ?1 AND client_id = ?2")
-            .bind(user_id.to_string())
-            .bind(client_id)
-            .execute(&self.writer)
-            .await
-            .map_err(classify)?;
-        Ok(done.rows_affected() > 0)
+        let data = (user_id.to_string(), client_id.to_owned());
+        self.write(data, |conn, (user_id, client_id)| {
+            let deleted = execute(
+                conn,
+                "DELETE FROM consents WHERE user_id = ?1 AND client_id = ?2",
+                params![user_id, client_id],
+            )?;
+            Ok(deleted > 0)
+        })
+        .await
     }
 }

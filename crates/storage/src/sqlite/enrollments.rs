@@ -2,6 +2,7 @@
 //! finished enrollment into a user.
 
 use async_trait::async_trait;
+use rusqlite::{Connection, params};
 use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -9,6 +10,7 @@ use uuid::Uuid;
 use super::SqliteStore;
 use super::row::{Reader, json, micros};
 use super::users::insert_user;
+use super::writer::{execute, first_row};
 use crate::error::{Result, StorageError};
 use crate::records::{Enrollment, EnrollmentStep, SealedCitizenId, User};
 use crate::repo::EnrollmentRepo;
@@ -48,25 +50,7 @@ const CONFLICT: StorageError = StorageError::Conflict { what: "enrollment" };
 impl EnrollmentRepo for SqliteStore {
     #[tracing::instrument(name = "db.enrollments.create_enrollment", skip_all, fields(db.system = "sqlite"))]
     async fn create_enrollment(&self, e: &Enrollment) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO enrollments (id, step, version, citizen_id_sealed, citizen_index, data, \
-             user_id, created_at, updated_at, expires_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )
-        .bind(e.id.to_string())
-        .bind(e.step.as_str())
-        .bind(e.version)
-        .bind(e.citizen_id.as_ref().map(|c| c.ciphertext.as_slice()))
-        .bind(e.citizen_id.as_ref().map(|c| c.index.as_slice()))
-        .bind(json(&e.data)?)
-        .bind(e.user_id.map(|u| u.to_string()))
-        .bind(micros(e.created_at))
-        .bind(micros(e.updated_at))
-        .bind(micros(e.expires_at))
-        .execute(&self.writer)
-        .await
-        .map_err(classify)?;
-        Ok(())
+        self.write(e.clone(), insert_enrollment).await
     }
 
     #[tracing::instrument(name = "db.enrollments.enrollment_by_id", skip_all, fields(db.system = "sqlite"))]
@@ -84,32 +68,7 @@ impl EnrollmentRepo for SqliteStore {
 
     #[tracing::instrument(name = "db.enrollments.update_enrollment", skip_all, fields(db.system = "sqlite"))]
     async fn update_enrollment(&self, e: &Enrollment) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE enrollments SET step = ?1, version = ?2, citizen_id_sealed = ?3, \
-             citizen_index = ?4, data = ?5, user_id = ?6, updated_at = ?7, expires_at = ?8 \
-             WHERE id = ?9 AND version = ?10",
-        )
-        .bind(e.step.as_str())
-        .bind(e.version)
-        .bind(e.citizen_id.as_ref().map(|c| c.ciphertext.as_slice()))
-        .bind(e.citizen_id.as_ref().map(|c| c.index.as_slice()))
-        .bind(json(&e.data)?)
-        .bind(e.user_id.map(|u| u.to_string()))
-        .bind(micros(e.updated_at))
-        .bind(micros(e.expires_at))
-        .bind(e.id.to_string())
-        .bind(e.version - 1)
-        .execute(&self.writer)
-        .await
-        .map_err(classify)?;
-        if done.rows_affected() == 1 {
-            return Ok(());
-        }
-        Err(if self.enrollment_exists(e.id).await? {
-            CONFLICT
-        } else {
-            NOT_FOUND
-        })
+        self.write(e.clone(), update_enrollment).await
     }
 
     #[tracing::instrument(name = "db.enrollments.complete_enrollment", skip_all, fields(db.system = "sqlite"))]
@@ -120,57 +79,123 @@ impl EnrollmentRepo for SqliteStore {
         user: &User,
         at: OffsetDateTime,
     ) -> Result<()> {
-        let mut tx = self.begin().await?;
-        // Claim the enrollment first, so of several racing completions the
-        // losers see `Conflict` rather than the winner's username. The
-        // reference to the user is checked at commit (deferred key).
-        let claimed = sqlx::query(
-            "UPDATE enrollments SET step = 'completed', user_id = ?1, version = version + 1, \
-             updated_at = ?2 WHERE id = ?3 AND version = ?4",
-        )
-        .bind(user.id.to_string())
-        .bind(micros(at))
-        .bind(enrollment_id.to_string())
-        .bind(expected_version)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-        if claimed.rows_affected() == 0 {
-            let exists = sqlx::query("SELECT 1 FROM enrollments WHERE id = ?1")
-                .bind(enrollment_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(classify)?
-                .is_some();
-            // Dropping `tx` rolls back.
-            return Err(if exists { CONFLICT } else { NOT_FOUND });
-        }
-        // A taken username or citizen ID fails here; dropping `tx` undoes
-        // the claim above.
-        insert_user(&mut *tx, user).await?;
-        tx.commit().await.map_err(classify)
+        let completion = Completion {
+            enrollment_id: enrollment_id.to_string(),
+            expected_version,
+            user: user.clone(),
+            at: micros(at),
+        };
+        self.write(completion, complete_enrollment).await
     }
 
     #[tracing::instrument(name = "db.enrollments.delete_expired_enrollments", skip_all, fields(db.system = "sqlite"))]
     async fn delete_expired_enrollments(&self, now: OffsetDateTime) -> Result<u64> {
-        let done =
-            sqlx::query("DELETE FROM enrollments WHERE expires_at < ?1 AND step <> 'completed'")
-                .bind(micros(now))
-                .execute(&self.writer)
-                .await
-                .map_err(classify)?;
-        Ok(done.rows_affected())
+        self.write(micros(now), |conn, now| {
+            execute(
+                conn,
+                "DELETE FROM enrollments WHERE expires_at < ?1 AND step <> 'completed'",
+                params![now],
+            )
+        })
+        .await
     }
 }
 
-impl SqliteStore {
-    #[tracing::instrument(name = "db.enrollments.enrollment_exists", skip_all, fields(db.system = "sqlite"))]
-    async fn enrollment_exists(&self, id: Uuid) -> Result<bool> {
-        let row = sqlx::query("SELECT 1 FROM enrollments WHERE id = ?1")
-            .bind(id.to_string())
-            .fetch_optional(&self.writer)
-            .await
-            .map_err(classify)?;
-        Ok(row.is_some())
+fn insert_enrollment(conn: &Connection, e: &Enrollment) -> Result<()> {
+    execute(
+        conn,
+        "INSERT INTO enrollments (id, step, version, citizen_id_sealed, citizen_index, data, \
+         user_id, created_at, updated_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            e.id.to_string(),
+            e.step.as_str(),
+            e.version,
+            e.citizen_id.as_ref().map(|c| c.ciphertext.as_slice()),
+            e.citizen_id.as_ref().map(|c| c.index.as_slice()),
+            json(&e.data)?,
+            e.user_id.map(|u| u.to_string()),
+            micros(e.created_at),
+            micros(e.updated_at),
+            micros(e.expires_at),
+        ],
+    )?;
+    Ok(())
+}
+
+fn update_enrollment(conn: &Connection, e: &Enrollment) -> Result<()> {
+    let updated = execute(
+        conn,
+        "UPDATE enrollments SET step = ?1, version = ?2, citizen_id_sealed = ?3, \
+         citizen_index = ?4, data = ?5, user_id = ?6, updated_at = ?7, expires_at = ?8 \
+         WHERE id = ?9 AND version = ?10",
+        params![
+            e.step.as_str(),
+            e.version,
+            e.citizen_id.as_ref().map(|c| c.ciphertext.as_slice()),
+            e.citizen_id.as_ref().map(|c| c.index.as_slice()),
+            json(&e.data)?,
+            e.user_id.map(|u| u.to_string()),
+            micros(e.updated_at),
+            micros(e.expires_at),
+            e.id.to_string(),
+            e.version - 1,
+        ],
+    )?;
+    if updated == 1 {
+        return Ok(());
     }
+    Err(if exists(conn, &e.id.to_string())? {
+        CONFLICT
+    } else {
+        NOT_FOUND
+    })
+}
+
+/// The inputs of [`EnrollmentRepo::complete_enrollment`], owned so the
+/// writer thread can run it.
+struct Completion {
+    enrollment_id: String,
+    expected_version: i64,
+    user: User,
+    at: i64,
+}
+
+/// On the writer thread: if the user insert fails, the writer rolls back the
+/// claim with it (see `writer.rs`).
+fn complete_enrollment(conn: &Connection, c: &Completion) -> Result<()> {
+    // Claim the enrollment first, so of several racing completions the
+    // losers see `Conflict` rather than the winner's username. The reference
+    // to the user is checked at commit (deferred key).
+    let claimed = execute(
+        conn,
+        "UPDATE enrollments SET step = 'completed', user_id = ?1, version = version + 1, \
+         updated_at = ?2 WHERE id = ?3 AND version = ?4",
+        params![
+            c.user.id.to_string(),
+            c.at,
+            c.enrollment_id,
+            c.expected_version
+        ],
+    )?;
+    if claimed == 0 {
+        return Err(if exists(conn, &c.enrollment_id)? {
+            CONFLICT
+        } else {
+            NOT_FOUND
+        });
+    }
+    // A taken username or citizen ID fails here; the writer then rolls back
+    // the claim above with it.
+    insert_user(conn, &c.user)
+}
+
+fn exists(conn: &Connection, id: &str) -> Result<bool> {
+    let found = first_row(
+        conn,
+        "SELECT 1 FROM enrollments WHERE id = ?1",
+        params![id],
+        |_| Ok(()),
+    )?;
+    Ok(found.is_some())
 }

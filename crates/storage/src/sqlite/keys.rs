@@ -1,11 +1,13 @@
 //! Signing keys on SQLite.
 
 use async_trait::async_trait;
+use rusqlite::params;
 use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 
 use super::SqliteStore;
 use super::row::{Reader, json, micros, opt_micros};
+use super::writer::execute;
 use crate::error::{Result, StorageError};
 use crate::records::SigningKey;
 use crate::repo::SigningKeyRepo;
@@ -29,22 +31,25 @@ fn key_from_row(row: &SqliteRow) -> Result<SigningKey> {
 impl SigningKeyRepo for SqliteStore {
     #[tracing::instrument(name = "db.keys.insert_signing_key", skip_all, fields(db.system = "sqlite"))]
     async fn insert_signing_key(&self, k: &SigningKey) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO signing_keys (kid, alg, private_sealed, public_jwk, created_at, \
-             activates_at, retires_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )
-        .bind(&k.kid)
-        .bind(&k.alg)
-        .bind(k.private_sealed.as_slice())
-        .bind(json(&k.public_jwk)?)
-        .bind(micros(k.created_at))
-        .bind(micros(k.activates_at))
-        .bind(opt_micros(k.retires_at))
-        .bind(opt_micros(k.expires_at))
-        .execute(&self.writer)
+        self.write(k.clone(), |conn, k| {
+            execute(
+                conn,
+                "INSERT INTO signing_keys (kid, alg, private_sealed, public_jwk, created_at, \
+                 activates_at, retires_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    k.kid,
+                    k.alg,
+                    k.private_sealed,
+                    json(&k.public_jwk)?,
+                    micros(k.created_at),
+                    micros(k.activates_at),
+                    opt_micros(k.retires_at),
+                    opt_micros(k.expires_at),
+                ],
+            )?;
+            Ok(())
+        })
         .await
-        .map_err(classify)?;
-        Ok(())
     }
 
     #[tracing::instrument(name = "db.keys.signing_keys", skip_all, fields(db.system = "sqlite"))]
@@ -68,19 +73,20 @@ impl SigningKeyRepo for SqliteStore {
         retires_at: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<()> {
-        let done =
-            sqlx::query("UPDATE signing_keys SET retires_at = ?1, expires_at = ?2 WHERE kid = ?3")
-                .bind(micros(retires_at))
-                .bind(micros(expires_at))
-                .bind(kid)
-                .execute(&self.writer)
-                .await
-                .map_err(classify)?;
-        if done.rows_affected() == 0 {
-            return Err(StorageError::NotFound {
-                what: "signing_key",
-            });
-        }
-        Ok(())
+        let data = (micros(retires_at), micros(expires_at), kid.to_owned());
+        self.write(data, |conn, (retires_at, expires_at, kid)| {
+            let updated = execute(
+                conn,
+                "UPDATE signing_keys SET retires_at = ?1, expires_at = ?2 WHERE kid = ?3",
+                params![retires_at, expires_at, kid],
+            )?;
+            if updated == 0 {
+                return Err(StorageError::NotFound {
+                    what: "signing_key",
+                });
+            }
+            Ok(())
+        })
+        .await
     }
 }

@@ -1,12 +1,13 @@
 //! The embedded backend: one SQLite file under the data directory.
 //!
-//! SQLite admits one writer at a time. Rather than let several pooled
-//! connections race for the write lock (and fail with `SQLITE_BUSY`), every
-//! write and write transaction goes through a pool of exactly one connection,
-//! while reads use a separate pool of read-only connections that WAL mode lets
-//! run beside the writer. Write transactions start with `BEGIN IMMEDIATE` so
-//! another process (the CLI next to a running server) waits on
-//! `busy_timeout` instead of failing half-way.
+//! SQLite admits one writer at a time. Rather than let several connections
+//! race for the write lock (and fail with `SQLITE_BUSY`), every write goes
+//! to one writer thread owning the one read-write connection, which commits
+//! the writes that queue up meanwhile together (group commit, see
+//! `writer.rs`); reads use a separate pool of read-only connections that WAL
+//! mode lets run beside the writer. Write transactions start with
+//! `BEGIN IMMEDIATE` so another process (the CLI next to a running server)
+//! waits on `busy_timeout` instead of failing half-way.
 //!
 //! Queries are checked at run time (`sqlx::query` + `bind`); the shared suite
 //! in `testing` is their safety net. Encodings are described in
@@ -17,10 +18,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use rusqlite::OpenFlags;
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::{ConnectOptions, Connection};
 
 use crate::PoolOptions;
 use crate::error::{Result, StorageError};
@@ -35,104 +38,126 @@ mod keys;
 mod refresh;
 pub(crate) mod row;
 mod users;
+mod writer;
+
+use writer::Writer;
 
 /// How long a connection waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The SQLite [`Store`]. Cheap to clone (two pool handles).
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The SQLite [`Store`]. Cheap to clone (handles to the writer thread and
+/// the reader pool).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: Writer,
     reader: SqlitePool,
-    /// An in-memory database: `reader` is `writer`.
-    in_memory: bool,
+    /// Read-write options, for the migration connection.
+    options: SqliteConnectOptions,
 }
 
 impl SqliteStore {
     /// Opens (creating if missing, with its parent directory) the database at
     /// `url`: `sqlite:///abs/path/pratu.db?mode=rwc`, `sqlite://./data/pratu.db`,
-    /// `sqlite:pratu.db`, or `sqlite::memory:` (one connection for reads and
-    /// writes, gone when the store is dropped). Does not migrate.
+    /// `sqlite:pratu.db`, or `sqlite::memory:` (a private in-memory database,
+    /// gone when the store is dropped). Does not migrate.
     pub async fn open(url: &str, opts: &PoolOptions) -> Result<Self> {
         let base = SqliteConnectOptions::from_str(url).map_err(StorageError::unhandled)?;
-        if is_memory(url) {
-            let writer = writer_pool(base, opts).await?;
-            return Ok(Self {
-                reader: writer.clone(),
-                writer,
-                in_memory: true,
-            });
-        }
-        Self::open_with(base, opts).await
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        Self::open_with(base, memory, opts).await
     }
 
     /// Opens the database file at `path` (see [`SqliteStore::open`]).
     pub async fn open_path(path: &Path, opts: &PoolOptions) -> Result<Self> {
-        Self::open_with(SqliteConnectOptions::new().filename(path), opts).await
+        Self::open_with(SqliteConnectOptions::new().filename(path), false, opts).await
     }
 
-    async fn open_with(base: SqliteConnectOptions, opts: &PoolOptions) -> Result<Self> {
-        if let Some(parent) = base.get_filename().parent()
+    async fn open_with(
+        base: SqliteConnectOptions,
+        memory: bool,
+        opts: &PoolOptions,
+    ) -> Result<Self> {
+        let path = base.get_filename().to_owned();
+        if !memory
+            && let Some(parent) = path.parent()
             && !parent.as_os_str().is_empty()
         {
             tokio::fs::create_dir_all(parent)
                 .await
                 .map_err(StorageError::unhandled)?;
         }
-        // The writer first: it creates the file and switches it to WAL.
-        let writer = writer_pool(base.clone(), opts).await?;
+        // The writer first: it creates the file and switches it to WAL. An
+        // in-memory database (named by sqlx, its cache shared between the
+        // connections of this process) lives as long as the writer's
+        // connection.
+        let writer = Writer::start(move || open_writer(&path, memory)).await?;
+        let options = base
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
         let reader = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.max(1))
             // A local file does not drop connections: skip the ping.
             .test_before_acquire(false)
             .acquire_timeout(opts.acquire_timeout)
-            .connect_with(
-                base.read_only(true)
-                    .foreign_keys(true)
-                    .busy_timeout(BUSY_TIMEOUT),
-            )
+            .connect_with(options.clone().read_only(true))
             .await
             .map_err(StorageError::unhandled)?;
         Ok(Self {
             writer,
             reader,
-            in_memory: false,
+            options,
         })
     }
 
-    /// Closes both pools, waiting for connections to finish.
+    /// Lets queued writes finish, then closes the writer and the readers.
     pub async fn close(&self) {
         self.writer.close().await;
         self.reader.close().await;
     }
 
-    /// Begins a write transaction on the single writer connection.
-    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
-        self.writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(classify)
+    /// Runs `work(conn, &data)` on the writer thread inside a group-committed
+    /// transaction (see `writer.rs`): all of it or none of it is written,
+    /// and the answer comes after the commit. `work` may run twice (again
+    /// alone if its batch fails to commit), so it must have no effect
+    /// outside the database.
+    pub(crate) async fn write<D, T, F>(&self, data: D, work: F) -> Result<T>
+    where
+        D: Send + 'static,
+        T: Send + 'static,
+        F: Fn(&rusqlite::Connection, &D) -> Result<T> + Send + 'static,
+    {
+        self.writer.write(data, work).await
     }
 }
 
-async fn writer_pool(base: SqliteConnectOptions, opts: &PoolOptions) -> Result<SqlitePool> {
-    SqlitePoolOptions::new()
-        .max_connections(1)
-        .test_before_acquire(false)
-        .acquire_timeout(opts.acquire_timeout)
-        .connect_with(
-            base.create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(BUSY_TIMEOUT),
-        )
-        .await
-        .map_err(StorageError::unhandled)
-}
-
-fn is_memory(url: &str) -> bool {
-    url.contains(":memory:") || url.contains("mode=memory")
+/// The writer thread's connection: read-write, WAL, `synchronous = NORMAL`
+/// (see `writer.rs` on durability), foreign keys on. The writer checkpoints
+/// the WAL every 1000 pages (SQLite's default).
+fn open_writer(path: &Path, memory: bool) -> rusqlite::Result<rusqlite::Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if memory {
+        // As sqlx opens it, so the readers find the same database.
+        flags |= OpenFlags::SQLITE_OPEN_MEMORY | OpenFlags::SQLITE_OPEN_SHARED_CACHE;
+    }
+    let conn = rusqlite::Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Answers "memory" for an in-memory database, which keeps its journal.
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Every write passes here: keep the hot pages of the indexes in memory
+    // (32 MiB at most, used as needed) rather than re-reading them.
+    conn.pragma_update(None, "cache_size", -32 * 1024)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
 }
 
 #[async_trait]
@@ -145,11 +170,18 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    /// Runs on a connection of its own while the writer is paused between
+    /// transactions.
     async fn migrate(&self) -> Result<()> {
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&self.writer)
+        let _paused = self.writer.pause().await?;
+        let mut conn = self
+            .options
+            .connect()
             .await
-            .map_err(StorageError::unhandled)
+            .map_err(StorageError::unhandled)?;
+        let result = MIGRATOR.run_direct(&mut conn).await;
+        let _closed = conn.close().await;
+        result.map_err(StorageError::unhandled)
     }
 
     fn backend(&self) -> &'static str {
@@ -157,10 +189,13 @@ impl Store for SqliteStore {
     }
 
     fn pool_stats(&self) -> Vec<PoolStats> {
-        let writer = PoolStats::of("sqlite_writer", &self.writer);
-        if self.in_memory {
-            return vec![writer];
-        }
+        let (open, busy) = self.writer.status();
+        let writer = PoolStats {
+            pool: "sqlite_writer",
+            size: u32::from(open),
+            idle: u32::from(open && !busy),
+            max: 1,
+        };
         vec![writer, PoolStats::of("sqlite_reader", &self.reader)]
     }
 }
@@ -224,9 +259,11 @@ mod tests {
         let names: Vec<_> = stats.iter().map(|s| (s.pool, s.max)).collect();
         assert_eq!(names, [("sqlite_writer", 1), ("sqlite_reader", 3)]);
 
-        let memory = SqliteStore::open("sqlite::memory:", &opts).await.unwrap();
-        let names: Vec<_> = memory.pool_stats().iter().map(|s| s.pool).collect();
-        assert_eq!(names, ["sqlite_writer"], "one pool serves both");
+        let writer = stats[0];
+        assert_eq!((writer.size, writer.idle), (1, 1), "open and idle");
+        store.close().await;
+        let writer = store.pool_stats()[0];
+        assert_eq!((writer.size, writer.idle), (0, 0), "closed");
     }
 
     #[tokio::test]

@@ -1,13 +1,16 @@
 //! Refresh-token families on SQLite. Rotation is the hot path of the token
-//! endpoint: one write transaction, normally two statements.
+//! endpoint: normally two statements, group-committed with the writes queued
+//! beside it (see `writer.rs`).
 
 use async_trait::async_trait;
+use rusqlite::{Connection, params};
 use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::SqliteStore;
-use super::row::{Reader, json, micros, opt_micros};
+use super::row::{LiteReader, Reader, json, micros, opt_micros};
+use super::writer::{execute, first_row};
 use crate::error::Result;
 use crate::records::{RefreshToken, Rotation};
 use crate::repo::RefreshTokenRepo;
@@ -38,29 +41,44 @@ fn token_from_row(row: &SqliteRow) -> Result<RefreshToken> {
     })
 }
 
-async fn insert<'c, E>(conn: E, t: &RefreshToken) -> Result<()>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
-{
-    sqlx::query(
+/// [`token_from_row`] for the writer thread's rows.
+fn token_from_lite_row(row: &rusqlite::Row<'_>) -> Result<RefreshToken> {
+    let r = LiteReader::new(row, "refresh_tokens");
+    Ok(RefreshToken {
+        token_hash: r.get("token_hash")?,
+        family_id: r.uuid("family_id")?,
+        client_id: r.get("client_id")?,
+        user_id: r.opt_uuid("user_id")?,
+        scopes: r.json("scopes")?,
+        session_id: r.get("session_id")?,
+        grant: r.json("grant_info")?,
+        issued_at: r.time("issued_at")?,
+        expires_at: r.time("expires_at")?,
+        used_at: r.opt_time("used_at")?,
+        revoked_at: r.opt_time("revoked_at")?,
+    })
+}
+
+fn insert(conn: &Connection, t: &RefreshToken) -> Result<()> {
+    execute(
+        conn,
         "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, \
          session_id, grant_info, issued_at, expires_at, used_at, revoked_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )
-    .bind(t.token_hash.as_slice())
-    .bind(t.family_id.to_string())
-    .bind(&t.client_id)
-    .bind(t.user_id.map(|u| u.to_string()))
-    .bind(json(&t.scopes)?)
-    .bind(&t.session_id)
-    .bind(json(&t.grant)?)
-    .bind(micros(t.issued_at))
-    .bind(micros(t.expires_at))
-    .bind(opt_micros(t.used_at))
-    .bind(opt_micros(t.revoked_at))
-    .execute(conn)
-    .await
-    .map_err(classify)?;
+        params![
+            t.token_hash,
+            t.family_id.to_string(),
+            t.client_id,
+            t.user_id.map(|u| u.to_string()),
+            json(&t.scopes)?,
+            t.session_id,
+            json(&t.grant)?,
+            micros(t.issued_at),
+            micros(t.expires_at),
+            opt_micros(t.used_at),
+            opt_micros(t.revoked_at),
+        ],
+    )?;
     Ok(())
 }
 
@@ -72,21 +90,59 @@ impl SqliteStore {
         key: String,
         at: OffsetDateTime,
     ) -> Result<u64> {
-        let done = sqlx::query(sql)
-            .bind(micros(at))
-            .bind(key)
-            .execute(&self.writer)
-            .await
-            .map_err(classify)?;
-        Ok(done.rows_affected())
+        self.write((key, micros(at)), move |conn, (key, at)| {
+            execute(conn, sql, params![at, key])
+        })
+        .await
     }
+}
+
+/// A rotation's inputs, owned so the writer thread can run it.
+struct Rotate {
+    old_hash: Vec<u8>,
+    new: RefreshToken,
+    now: i64,
+}
+
+/// See [`RefreshTokenRepo::rotate_refresh_token`]. On the writer thread: if
+/// the insert fails, the writer rolls back the update with it.
+fn rotate(conn: &Connection, r: &Rotate) -> Result<Rotation> {
+    let sql = concat!(
+        "UPDATE refresh_tokens SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL \
+         AND revoked_at IS NULL AND expires_at > ?1 RETURNING ",
+        columns!()
+    );
+    if let Some(old) = first_row(conn, sql, params![r.now, r.old_hash], token_from_lite_row)? {
+        insert(conn, &r.new)?;
+        return Ok(Rotation::Rotated { old });
+    }
+    let seen = first_row(
+        conn,
+        "SELECT family_id, used_at IS NOT NULL OR revoked_at IS NOT NULL AS spent \
+         FROM refresh_tokens WHERE token_hash = ?1",
+        params![r.old_hash],
+        |row| {
+            let r = LiteReader::new(row, "refresh_tokens");
+            Ok((r.uuid("family_id")?, r.bool("spent")?))
+        },
+    )?;
+    let Some((family_id, true)) = seen else {
+        // Never issued, or expired unused.
+        return Ok(Rotation::Unknown);
+    };
+    execute(
+        conn,
+        "UPDATE refresh_tokens SET revoked_at = ?1 WHERE family_id = ?2 AND revoked_at IS NULL",
+        params![r.now, family_id.to_string()],
+    )?;
+    Ok(Rotation::Reused { family_id })
 }
 
 #[async_trait]
 impl RefreshTokenRepo for SqliteStore {
     #[tracing::instrument(name = "db.refresh.insert_refresh_token", skip_all, fields(db.system = "sqlite"))]
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()> {
-        insert(&self.writer, token).await
+        self.write(token.clone(), insert).await
     }
 
     #[tracing::instrument(name = "db.refresh.refresh_token", skip_all, fields(db.system = "sqlite"))]
@@ -114,51 +170,12 @@ impl RefreshTokenRepo for SqliteStore {
         new: &RefreshToken,
         now: OffsetDateTime,
     ) -> Result<Rotation> {
-        let now_us = micros(now);
-        let mut tx = self.begin().await?;
-        let sql = concat!(
-            "UPDATE refresh_tokens SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL \
-             AND revoked_at IS NULL AND expires_at > ?1 RETURNING ",
-            columns!()
-        );
-        let current = sqlx::query(sql)
-            .bind(now_us)
-            .bind(old_hash)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(classify)?;
-        if let Some(row) = current {
-            let old = token_from_row(&row)?;
-            insert(&mut *tx, new).await?;
-            tx.commit().await.map_err(classify)?;
-            return Ok(Rotation::Rotated { old });
-        }
-        let seen = sqlx::query(
-            "SELECT family_id, used_at IS NOT NULL OR revoked_at IS NOT NULL AS spent \
-             FROM refresh_tokens WHERE token_hash = ?1",
-        )
-        .bind(old_hash)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(classify)?;
-        let Some(row) = seen else {
-            return Ok(Rotation::Unknown);
+        let rotation = Rotate {
+            old_hash: old_hash.to_vec(),
+            new: new.clone(),
+            now: micros(now),
         };
-        let r = Reader::new(&row, "refresh_tokens");
-        if !r.bool("spent")? {
-            return Ok(Rotation::Unknown);
-        }
-        let family_id = r.uuid("family_id")?;
-        sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = ?1 WHERE family_id = ?2 AND revoked_at IS NULL",
-        )
-        .bind(now_us)
-        .bind(family_id.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-        tx.commit().await.map_err(classify)?;
-        Ok(Rotation::Reused { family_id })
+        self.write(rotation, rotate).await
     }
 
     /// Counts the tokens this call revoked (those not revoked before).
@@ -194,11 +211,13 @@ impl RefreshTokenRepo for SqliteStore {
 
     #[tracing::instrument(name = "db.refresh.delete_expired_refresh_tokens", skip_all, fields(db.system = "sqlite"))]
     async fn delete_expired_refresh_tokens(&self, now: OffsetDateTime) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < ?1")
-            .bind(micros(now))
-            .execute(&self.writer)
-            .await
-            .map_err(classify)?;
-        Ok(done.rows_affected())
+        self.write(micros(now), |conn, now| {
+            execute(
+                conn,
+                "DELETE FROM refresh_tokens WHERE expires_at < ?1",
+                params![now],
+            )
+        })
+        .await
     }
 }

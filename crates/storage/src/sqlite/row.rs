@@ -1,6 +1,8 @@
 //! Reading SQLite rows into records: each getter names the table and column
 //! it failed on (`InconsistentRow`), and the encodings of the schema (UUIDs as
 //! text, times as integer microseconds, lists as JSON text) live here.
+//! [`Reader`] reads `sqlx` rows (the reader pool), [`LiteReader`] the
+//! `rusqlite` rows of the writer thread.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -109,6 +111,61 @@ impl<'r> Reader<'r> {
     ) -> Result<T> {
         let s: String = self.get(column)?;
         parse(&s).ok_or_else(|| self.bad(column))
+    }
+}
+
+/// A `rusqlite` row of `table`, read column by column (the writer thread's
+/// `RETURNING` rows and the reads its requests make).
+pub(crate) struct LiteReader<'r, 's> {
+    row: &'r rusqlite::Row<'s>,
+    table: &'static str,
+}
+
+impl<'r, 's> LiteReader<'r, 's> {
+    pub(crate) fn new(row: &'r rusqlite::Row<'s>, table: &'static str) -> Self {
+        Self { row, table }
+    }
+
+    fn bad(&self, column: &'static str) -> StorageError {
+        StorageError::InconsistentRow {
+            table: self.table,
+            column,
+        }
+    }
+
+    pub(crate) fn get<T: rusqlite::types::FromSql>(&self, column: &'static str) -> Result<T> {
+        self.row.get(column).map_err(|_| self.bad(column))
+    }
+
+    pub(crate) fn bool(&self, column: &'static str) -> Result<bool> {
+        self.get::<i64>(column).map(|v| v != 0)
+    }
+
+    pub(crate) fn uuid(&self, column: &'static str) -> Result<Uuid> {
+        let s: String = self.get(column)?;
+        Uuid::parse_str(&s).map_err(|_| self.bad(column))
+    }
+
+    pub(crate) fn opt_uuid(&self, column: &'static str) -> Result<Option<Uuid>> {
+        let s: Option<String> = self.get(column)?;
+        s.map(|s| Uuid::parse_str(&s).map_err(|_| self.bad(column)))
+            .transpose()
+    }
+
+    pub(crate) fn time(&self, column: &'static str) -> Result<OffsetDateTime> {
+        let us: i64 = self.get(column)?;
+        from_micros(us).ok_or_else(|| self.bad(column))
+    }
+
+    pub(crate) fn opt_time(&self, column: &'static str) -> Result<Option<OffsetDateTime>> {
+        let us: Option<i64> = self.get(column)?;
+        us.map(|us| from_micros(us).ok_or_else(|| self.bad(column)))
+            .transpose()
+    }
+
+    pub(crate) fn json<T: DeserializeOwned>(&self, column: &'static str) -> Result<T> {
+        let s: String = self.get(column)?;
+        serde_json::from_str(&s).map_err(|_| self.bad(column))
     }
 }
 

@@ -1,12 +1,14 @@
 //! Users on SQLite.
 
 use async_trait::async_trait;
+use rusqlite::{Connection, params};
 use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::SqliteStore;
 use super::row::{Reader, json, micros, opt_json};
+use super::writer::execute;
 use crate::error::{Result, StorageError};
 use crate::records::{SealedCitizenId, User, UserStatus};
 use crate::repo::UserRepo;
@@ -59,34 +61,31 @@ fn inconsistent(column: &'static str) -> StorageError {
     }
 }
 
-/// Inserts `user` on `conn` (a pool or an open transaction).
-pub(super) async fn insert_user<'c, E>(conn: E, user: &User) -> Result<()>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
-{
-    sqlx::query(
+/// Inserts `user` on the writer's connection.
+pub(super) fn insert_user(conn: &Connection, user: &User) -> Result<()> {
+    execute(
+        conn,
         "INSERT INTO users (id, username, password_hash, status, roles, name, birth_date, phone, \
          phone_verified, citizen_id_sealed, citizen_index, proofing, locale, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )
-        .bind(user.id.to_string())
-        .bind(&user.username)
-        .bind(&user.password_hash)
-        .bind(user.status.as_str())
-        .bind(json(&user.roles)?)
-        .bind(json(&user.name)?)
-        .bind(opt_json(user.birth_date.as_ref())?)
-        .bind(&user.phone)
-        .bind(user.phone_verified)
-        .bind(user.citizen_id.as_ref().map(|c| c.ciphertext.as_slice()))
-        .bind(user.citizen_id.as_ref().map(|c| c.index.as_slice()))
-        .bind(opt_json(user.proofing.as_ref())?)
-        .bind(&user.locale)
-        .bind(micros(user.created_at))
-        .bind(micros(user.updated_at))
-        .execute(conn)
-        .await
-        .map_err(classify)?;
+        params![
+            user.id.to_string(),
+            user.username,
+            user.password_hash,
+            user.status.as_str(),
+            json(&user.roles)?,
+            json(&user.name)?,
+            opt_json(user.birth_date.as_ref())?,
+            user.phone,
+            user.phone_verified,
+            user.citizen_id.as_ref().map(|c| c.ciphertext.as_slice()),
+            user.citizen_id.as_ref().map(|c| c.index.as_slice()),
+            opt_json(user.proofing.as_ref())?,
+            user.locale,
+            micros(user.created_at),
+            micros(user.updated_at),
+        ],
+    )?;
     Ok(())
 }
 
@@ -104,17 +103,14 @@ impl SqliteStore {
         value: &str,
         at: OffsetDateTime,
     ) -> Result<()> {
-        let done = sqlx::query(sql)
-            .bind(value)
-            .bind(micros(at))
-            .bind(id.to_string())
-            .execute(&self.writer)
-            .await
-            .map_err(classify)?;
-        if done.rows_affected() == 0 {
-            return Err(StorageError::NotFound { what: "user" });
-        }
-        Ok(())
+        let data = (value.to_owned(), micros(at), id.to_string());
+        self.write(data, move |conn, (value, at, id)| {
+            if execute(conn, sql, params![value, at, id])? == 0 {
+                return Err(StorageError::NotFound { what: "user" });
+            }
+            Ok(())
+        })
+        .await
     }
 }
 
@@ -124,7 +120,7 @@ type SqlQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArg
 impl UserRepo for SqliteStore {
     #[tracing::instrument(name = "db.users.create_user", skip_all, fields(db.system = "sqlite"))]
     async fn create_user(&self, user: &User) -> Result<()> {
-        insert_user(&self.writer, user).await
+        self.write(user.clone(), insert_user).await
     }
 
     #[tracing::instrument(name = "db.users.user_by_id", skip_all, fields(db.system = "sqlite"))]
