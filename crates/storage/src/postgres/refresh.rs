@@ -1,5 +1,6 @@
 //! Refresh-token families on PostgreSQL. Rotation is the hot path of the token
-//! endpoint: one write transaction, normally two statements.
+//! endpoint: normally one statement (one round trip), see
+//! [`RefreshTokenRepo::rotate_refresh_token`] below.
 
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;
@@ -96,50 +97,70 @@ impl RefreshTokenRepo for PgStore {
         new: &RefreshToken,
         now: OffsetDateTime,
     ) -> Result<Rotation> {
-        let mut tx = self.begin().await?;
+        // One statement: mark the presented token used if it is current
+        // and insert its successor only then. The row lock of the UPDATE
+        // decides a race: the loser waits, re-reads the row, and matches
+        // nothing. Data-modifying CTEs always run to completion, and the
+        // statement as a whole is atomic.
         let sql = concat!(
-            "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL \
-             AND revoked_at IS NULL AND expires_at > $1 RETURNING ",
-            columns!()
+            "WITH old AS (UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 \
+             AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 RETURNING ",
+            columns!(),
+            "), new AS (INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, \
+             scopes, session_id, grant_info, issued_at, expires_at, used_at, revoked_at) \
+             SELECT $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM old) SELECT ",
+            columns!(),
+            " FROM old"
         );
         let current = sqlx::query(sql)
             .bind(now)
             .bind(old_hash)
-            .fetch_optional(&mut *tx)
+            .bind(new.token_hash.as_slice())
+            .bind(new.family_id)
+            .bind(&new.client_id)
+            .bind(new.user_id)
+            .bind(&new.scopes)
+            .bind(&new.session_id)
+            .bind(json(&new.grant)?)
+            .bind(new.issued_at)
+            .bind(new.expires_at)
+            .bind(new.used_at)
+            .bind(new.revoked_at)
+            .fetch_optional(&self.pool)
             .await
             .map_err(classify)?;
         if let Some(row) = current {
-            let old = token_from_row(&row)?;
-            insert(&mut *tx, new).await?;
-            tx.commit().await.map_err(classify)?;
-            return Ok(Rotation::Rotated { old });
+            return Ok(Rotation::Rotated {
+                old: token_from_row(&row)?,
+            });
         }
+        // Not current. A separate statement, so it sees what a racing
+        // rotation committed while the one above waited for its lock: if the
+        // token was used or revoked, it is a replay, and the whole family
+        // (the racing winner's successor included) is revoked.
         let seen = sqlx::query(
-            "SELECT family_id, used_at IS NOT NULL OR revoked_at IS NOT NULL AS spent \
-             FROM refresh_tokens WHERE token_hash = $1",
+            "WITH seen AS (SELECT family_id, used_at IS NOT NULL OR revoked_at IS NOT NULL \
+             AS spent FROM refresh_tokens WHERE token_hash = $2), \
+             revoked AS (UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = \
+             (SELECT family_id FROM seen WHERE spent) AND revoked_at IS NULL) \
+             SELECT family_id, spent FROM seen",
         )
+        .bind(now)
         .bind(old_hash)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&self.pool)
         .await
         .map_err(classify)?;
         let Some(row) = seen else {
             return Ok(Rotation::Unknown);
         };
         let r = Reader::new(&row, "refresh_tokens");
-        if !r.get("spent")? {
+        if !r.get::<bool>("spent")? {
+            // Expired unused.
             return Ok(Rotation::Unknown);
         }
-        let family_id = r.get("family_id")?;
-        sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(family_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-        tx.commit().await.map_err(classify)?;
-        Ok(Rotation::Reused { family_id })
+        Ok(Rotation::Reused {
+            family_id: r.get("family_id")?,
+        })
     }
 
     /// Counts the tokens this call revoked (those not revoked before).

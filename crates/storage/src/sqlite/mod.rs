@@ -267,6 +267,50 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn moving_refresh_tokens_to_a_rowid_table_keeps_every_token() {
+        use crate::repo::{ClientRepo, RefreshTokenRepo};
+        use crate::testing::fixtures::{at, client, refresh_token, user};
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_path(&dir.path().join("p.db"), &PoolOptions::default())
+            .await
+            .unwrap();
+        // The schema as of the first migration only.
+        let first = Migrator {
+            migrations: std::borrow::Cow::Owned(MIGRATOR.migrations[..1].to_vec()),
+            ..Migrator::DEFAULT
+        };
+        let mut conn = store.options.connect().await.unwrap();
+        first.run_direct(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+
+        store.create_client(&client("rp")).await.unwrap();
+        let u = user("somchai");
+        store.create_user(&u).await.unwrap();
+        let family = uuid::Uuid::new_v4();
+        let used = crate::records::RefreshToken {
+            used_at: Some(at(60)),
+            ..refresh_token(b"old", family, "rp", Some(u.id))
+        };
+        let current = refresh_token(b"current", family, "rp", Some(u.id));
+        store.insert_refresh_token(&used).await.unwrap();
+        store.insert_refresh_token(&current).await.unwrap();
+
+        store.migrate().await.unwrap();
+
+        assert_eq!(store.refresh_token(b"old").await.unwrap(), Some(used));
+        assert_eq!(
+            store.refresh_token(b"current").await.unwrap(),
+            Some(current)
+        );
+        let next = refresh_token(b"next", family, "rp", Some(u.id));
+        assert!(matches!(
+            store.rotate_refresh_token(b"current", &next, at(120)).await,
+            Ok(crate::records::Rotation::Rotated { .. })
+        ));
+    }
+
+    #[tokio::test]
     async fn an_in_memory_database_works_through_one_pool() {
         let store = SqliteStore::open("sqlite::memory:", &PoolOptions::default())
             .await
