@@ -29,7 +29,7 @@ use pratu_storage::ephemeral::memory::MemoryStore;
 use pratu_storage::records::{RefreshToken, Rotation};
 use pratu_storage::testing::fixtures::{at, client, refresh_token, user};
 use pratu_storage::testing::{self, Made, Must, TestGuard};
-use pratu_storage::{Store, SystemClock};
+use pratu_storage::{PgStore, PoolOptions, Store, SystemClock};
 use uuid::Uuid;
 
 /// Concurrent tasks in the `concurrent_64` cases.
@@ -165,6 +165,22 @@ fn code_op(store: Arc<dyn EphemeralStore>) -> Op {
     })
 }
 
+/// A migrated PostgreSQL store in a schema of its own, with the server's
+/// default pool of 16 connections (the test suite's has five).
+async fn postgres() -> Option<Made> {
+    let (options, guard) = testing::postgres_schema_from_env().await?;
+    let opts = PoolOptions {
+        max_connections: 16,
+        ..PoolOptions::default()
+    };
+    let store = PgStore::connect_with(options, &opts)
+        .await
+        .must("connect to PostgreSQL");
+    store.migrate().await.must("migrate PostgreSQL");
+    let store: Arc<dyn Store> = Arc::new(store);
+    Some((store, guard))
+}
+
 fn refresh_rotation(c: &mut Criterion) {
     let rt = runtime();
     let mut group = c.benchmark_group("refresh_rotation");
@@ -179,7 +195,7 @@ fn refresh_rotation(c: &mut Criterion) {
     both_ways(&mut group, &rt, "sqlite", &op);
     drop((op, guard));
 
-    if let Some((store, guard)) = rt.block_on(testing::postgres_store_from_env()) {
+    if let Some((store, guard)) = rt.block_on(postgres()) {
         let op = rt.block_on(rotation_op(store));
         both_ways(&mut group, &rt, "postgres", &op);
         // The schema is dropped from a thread of the guard's own.
