@@ -101,7 +101,9 @@ impl Browser {
     pub async fn fill(&self, label: &str, value: &str) {
         let label_el = self
             .client
-            .find(Locator::XPath(&format!(
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::XPath(&format!(
                 "//label[contains(normalize-space(.), \"{label}\")]"
             )))
             .await
@@ -121,7 +123,9 @@ impl Browser {
     pub async fn choose(&self, label: &str, value: &str) {
         let label_el = self
             .client
-            .find(Locator::XPath(&format!(
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::XPath(&format!(
                 "//label[contains(normalize-space(.), \"{label}\")]"
             )))
             .await
@@ -143,7 +147,9 @@ impl Browser {
     /// Clicks the label (checkbox or radio) whose text contains `label`.
     pub async fn tick(&self, label: &str) {
         self.client
-            .find(Locator::XPath(&format!(
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::XPath(&format!(
                 "//label[contains(normalize-space(.), \"{label}\")]"
             )))
             .await
@@ -157,7 +163,9 @@ impl Browser {
     pub async fn press(&self, text: &str) {
         let el = self
             .client
-            .find(Locator::XPath(&format!(
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::XPath(&format!(
                 "//button[contains(normalize-space(.), \"{text}\")] | //input[@type='submit' and contains(@value, \"{text}\")]"
             )))
             .await

@@ -67,6 +67,14 @@ async fn a_citizen_enrolls_in_the_wizard_and_signs_in_through_the_login_page() {
     b.screenshot("otp").await;
     b.press("ยืนยันรหัส").await;
 
+    b.client
+        .wait()
+        .at_most(std::time::Duration::from_secs(15))
+        .for_element(fantoccini::Locator::XPath(
+            "//button[contains(normalize-space(.), \"ยืนยันการสมัคร\")]",
+        ))
+        .await
+        .unwrap();
     let review = b.text().await;
     assert!(review.contains("somchai87"));
     assert!(
