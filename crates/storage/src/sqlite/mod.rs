@@ -45,6 +45,11 @@ use writer::Writer;
 /// How long a connection waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// `ping` found the writer thread stopped: writes would fail.
+#[derive(Debug, thiserror::Error)]
+#[error("the SQLite writer is not running")]
+struct WriterDown;
+
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The SQLite [`Store`]. Cheap to clone (handles to the writer thread and
@@ -169,7 +174,11 @@ fn open_writer(path: &Path, memory: bool) -> rusqlite::Result<rusqlite::Connecti
 
 #[async_trait]
 impl Store for SqliteStore {
+    /// A read on the reader pool, and the writer thread's liveness.
     async fn ping(&self) -> Result<()> {
+        if !self.writer.is_open() {
+            return Err(StorageError::unhandled(WriterDown));
+        }
         sqlx::query("SELECT 1")
             .execute(&self.reader)
             .await
@@ -315,6 +324,17 @@ mod tests {
             store.rotate_refresh_token(b"current", &next, at(120)).await,
             Ok(crate::records::Rotation::Rotated { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn ping_fails_while_the_writer_is_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_path(&dir.path().join("p.db"), &PoolOptions::default())
+            .await
+            .unwrap();
+        store.ping().await.unwrap();
+        store.writer.close().await;
+        assert!(store.ping().await.is_err(), "reads alone are not ready");
     }
 
     #[tokio::test]

@@ -5,6 +5,11 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::{RolledBack, stopped};
+
+/// The request's work panicked (a bug); the writer carries on.
+#[derive(Debug, thiserror::Error)]
+#[error("a SQLite write request panicked")]
+struct Panicked;
 use crate::error::{Result, StorageError};
 
 /// A request with its result type erased, so one queue carries them all.
@@ -41,7 +46,12 @@ where
     }
 
     fn run(&mut self, conn: &Connection) -> bool {
-        let outcome = self.span.in_scope(|| (self.work)(conn, &self.data));
+        // A panic would take the writer thread, and every later write, with
+        // it: it fails this request instead.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.span.in_scope(|| (self.work)(conn, &self.data))
+        }))
+        .unwrap_or_else(|_| Err(StorageError::unhandled(Panicked)));
         let ok = outcome.is_ok();
         self.result = Some(outcome);
         ok

@@ -162,6 +162,8 @@ impl Writer {
             .spawn(move || match open() {
                 Ok(conn) => {
                     thread_status.open.store(true, Ordering::Relaxed);
+                    // Marks the writer closed however the thread ends.
+                    let _closed = Closed(&thread_status);
                     let _waiting = ready.send(Ok(()));
                     serve(conn, inbox, &thread_status);
                 }
@@ -231,6 +233,11 @@ impl Writer {
         QUEUE - self.queue.capacity()
     }
 
+    /// Whether the writer thread is up with its connection open.
+    pub(crate) fn is_open(&self) -> bool {
+        self.status.open.load(Ordering::Relaxed)
+    }
+
     /// `(open, busy)`: whether the connection is open and running a batch.
     pub(crate) fn status(&self) -> (bool, bool) {
         (
@@ -285,6 +292,16 @@ fn shut(conn: Connection, status: &Status) {
         tracing::warn!(%error, "closing the SQLite writer connection failed");
     }
     status.open.store(false, Ordering::Relaxed);
+}
+
+/// Sets `open` to false when dropped.
+struct Closed<'a>(&'a Status);
+
+impl Drop for Closed<'_> {
+    fn drop(&mut self) {
+        self.0.open.store(false, Ordering::Relaxed);
+        self.0.busy.store(false, Ordering::Relaxed);
+    }
 }
 
 #[cfg(test)]

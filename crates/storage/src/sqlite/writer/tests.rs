@@ -125,3 +125,17 @@ async fn writes_after_close_fail() {
     assert!(w.write("b", insert).await.is_err());
     assert_eq!(w.status(), (false, false));
 }
+
+#[tokio::test]
+async fn a_panicking_request_fails_alone_and_the_writer_carries_on() {
+    let w = writer().await;
+    let panicked = w
+        .write((), |_conn, ()| -> Result<()> {
+            panic!("a bug in a request")
+        })
+        .await;
+    assert!(panicked.is_err());
+    w.write("a", insert).await.unwrap();
+    assert_eq!(keys(&w).await, ["a"]);
+    assert!(w.is_open());
+}
