@@ -60,6 +60,14 @@ const SCOPES: &[(&str, &str, &[&str])] = &[
     ("ial_level", "ial", &["ial_level"]),
 ];
 
+/// Grants access to Pratu's own admin API. Released no claims; a client gets
+/// it only when registered with it, and a user-bound token only when the
+/// user holds [`OPERATOR_ROLE`]. Not advertised in discovery.
+pub const ADMIN_SCOPE: &str = "pratu:admin";
+
+/// The role a user needs for [`ADMIN_SCOPE`] and the operator console.
+pub const OPERATOR_ROLE: &str = "operator";
+
 /// Scopes that release a citizen ID: only for clients the operator allowed.
 pub const SENSITIVE_SCOPES: &[&str] = &["pid", "citizen_id"];
 
@@ -72,11 +80,14 @@ pub fn all() -> impl Iterator<Item = &'static str> {
 }
 
 pub fn is_known(scope: &str) -> bool {
-    SCOPES.iter().any(|(s, _, _)| *s == scope)
+    scope == ADMIN_SCOPE || SCOPES.iter().any(|(s, _, _)| *s == scope)
 }
 
 /// The scope whose allowance governs `scope` (itself for base scopes).
 pub fn parent(scope: &str) -> Option<&'static str> {
+    if scope == ADMIN_SCOPE {
+        return Some(ADMIN_SCOPE);
+    }
     SCOPES
         .iter()
         .find(|(s, _, _)| *s == scope)
@@ -153,6 +164,17 @@ mod tests {
         assert!(!client_may_request(&reg, false, "citizen_id_verified"));
         assert!(client_may_request(&reg, true, "pid"));
         assert!(client_may_request(&reg, true, "citizen_id"));
+    }
+
+    #[test]
+    fn the_admin_scope_needs_registration_and_is_not_advertised() {
+        let reg = vec!["openid".to_owned()];
+        assert!(!client_may_request(&reg, false, ADMIN_SCOPE));
+        let reg = vec!["openid".to_owned(), ADMIN_SCOPE.to_owned()];
+        assert!(client_may_request(&reg, false, ADMIN_SCOPE));
+        assert!(is_known(ADMIN_SCOPE));
+        assert!(claims_of(ADMIN_SCOPE).is_empty());
+        assert!(!all().any(|s| s == ADMIN_SCOPE));
     }
 
     #[test]

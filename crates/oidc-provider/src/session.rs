@@ -49,6 +49,12 @@ fn clients_key(sid: &str) -> String {
     format!("sso_rp:{sid}")
 }
 
+/// A user's "sessions not before" marker: sessions created at or before
+/// this time (unix seconds) are over (force logout).
+fn not_before_key(user_id: Uuid) -> String {
+    format!("sso_nbf:{user_id}")
+}
+
 /// Touch the record at most this often (every touch is a store write).
 const TOUCH_AFTER_SECONDS: i64 = 60;
 
@@ -80,7 +86,7 @@ impl OidcState {
             return Ok(None);
         };
         let now = self.0.clock.now().unix_timestamp();
-        if self.session_ttl(&session, now).is_none() {
+        if self.session_ttl(&session, now).is_none() || self.logged_out(&session).await? {
             self.0.ephemeral.delete(&key).await?;
             return Ok(None);
         }
@@ -159,6 +165,39 @@ impl OidcState {
         let clients = self.0.ephemeral.set_members(&ck).await?;
         self.0.ephemeral.delete(&ck).await?;
         Ok(clients)
+    }
+}
+
+impl OidcState {
+    /// Whether the user was logged out everywhere after this session began.
+    async fn logged_out(&self, s: &SsoSession) -> Result<bool, StorageError> {
+        let Some(raw) = self.0.ephemeral.get(&not_before_key(s.user_id)).await? else {
+            return Ok(false);
+        };
+        let not_before = std::str::from_utf8(&raw)
+            .ok()
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(i64::MAX);
+        Ok(s.created_at <= not_before)
+    }
+
+    /// Force logout: ends every SSO session of the user on every node (the
+    /// sessions are keyed by cookie handle, so instead of finding them a
+    /// per-user marker, kept as long as a session can live, ends each one
+    /// when next used) and revokes every refresh token of the user.
+    /// Returns how many refresh tokens were live.
+    pub async fn end_user_sessions(&self, user_id: Uuid) -> Result<u64, StorageError> {
+        let now = self.0.clock.now();
+        let ttl = Duration::from_secs(self.0.config.session.lifetime_seconds.saturating_add(60));
+        self.0
+            .ephemeral
+            .put(
+                &not_before_key(user_id),
+                now.unix_timestamp().to_string().as_bytes(),
+                ttl,
+            )
+            .await?;
+        self.0.store.revoke_refresh_by_user(user_id, now).await
     }
 }
 

@@ -132,7 +132,8 @@ impl OidcState {
             Arc::clone(&deps.clock),
             deps.config.clients.cache_ttl_seconds,
             &deps.config.keys.default_alg,
-        );
+        )
+        .with_shared_invalidation(Arc::clone(&deps.ephemeral));
         let default_alg =
             SigningAlg::parse(&deps.config.keys.default_alg).unwrap_or(SigningAlg::Es256);
         let step_up = deps.config.assurance.step_up && deps.sms.is_some();

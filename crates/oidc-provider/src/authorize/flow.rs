@@ -296,11 +296,19 @@ impl OidcState {
         current: &Current,
     ) -> Result<Response, StorageError> {
         let s = &current.session;
+        let mut scopes = req.scopes.clone();
+        if scopes.iter().any(|x| x == crate::scopes::ADMIN_SCOPE)
+            && !self.is_operator(s.user_id).await?
+        {
+            // Granted scopes may be narrower than requested (RFC 6749
+            // §3.3); the token response names what was granted.
+            scopes.retain(|x| x != crate::scopes::ADMIN_SCOPE);
+        }
         let grant = CodeGrant {
             client_id: req.client_id.clone(),
             redirect_uri: req.redirect_uri.clone(),
             user_id: s.user_id,
-            scopes: req.scopes.clone(),
+            scopes,
             claims: req.claims.clone(),
             nonce: req.nonce.clone(),
             code_challenge: req.code_challenge.clone(),

@@ -1,8 +1,13 @@
 //! A short-lived, bounded per-node cache of client records: every token,
 //! authorize and introspection request needs its client, and the record
 //! rarely changes. Changes made through this node's [`super::ClientService`]
-//! invalidate the entry at once; other nodes (and the CLI, a separate
-//! process) are seen within the TTL (`clients.cache_ttl_seconds`).
+//! invalidate the entry at once. Other nodes learn of a change through a
+//! generation value in the shared ephemeral store that every change
+//! replaces: a node that reads a generation other than the one its entries
+//! were fetched under drops them all (client changes are rare, so dropping
+//! everything is cheap). Without a shared store (the CLI against an
+//! in-memory ephemeral store) changes are seen within the TTL
+//! (`clients.cache_ttl_seconds`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -25,6 +30,8 @@ pub(crate) struct ClientCache {
     /// `None` caches "no such client" too, so unknown ids do not reach the
     /// database on every request.
     entries: RwLock<HashMap<String, Entry>>,
+    /// The shared generation the entries were fetched under.
+    generation: RwLock<Option<Vec<u8>>>,
 }
 
 impl ClientCache {
@@ -33,6 +40,7 @@ impl ClientCache {
             ttl: Duration::seconds(i64::try_from(ttl_seconds).unwrap_or(5)),
             clock,
             entries: RwLock::new(HashMap::new()),
+            generation: RwLock::new(None),
         }
     }
 
@@ -59,6 +67,17 @@ impl ClientCache {
             map.clear();
         }
         map.insert(client_id.to_owned(), (now, client));
+    }
+
+    /// Drops every entry unless `current` is the generation they were
+    /// fetched under.
+    pub(crate) fn observe_generation(&self, current: Option<Vec<u8>>) {
+        if *self.generation.read().unwrap_or_else(|p| p.into_inner()) == current {
+            return;
+        }
+        let mut map = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        map.clear();
+        *self.generation.write().unwrap_or_else(|p| p.into_inner()) = current;
     }
 
     pub(crate) fn invalidate(&self, client_id: &str) {

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use pratu_storage::ephemeral::EphemeralStore;
 use pratu_storage::records::{Client, ClientStatus};
 use pratu_storage::{Clock, StorageError, Store};
 use serde::Deserialize;
@@ -102,7 +103,15 @@ pub struct ClientService {
     clock: Arc<dyn Clock>,
     cache: Arc<ClientCache>,
     default_alg: String,
+    /// Where the cache generation is shared between nodes.
+    shared: Option<Arc<dyn EphemeralStore>>,
 }
+
+/// Ephemeral-store key of the client-cache generation.
+const GENERATION_KEY: &str = "clients:generation";
+/// The generation outlives any cache entry by far; if it expires the next
+/// read sees "none", a change like any other.
+const GENERATION_TTL: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 
 impl ClientService {
     /// `cache_ttl_seconds` from `clients.cache_ttl_seconds` (the CLI, a
@@ -118,6 +127,32 @@ impl ClientService {
             store,
             clock,
             default_alg: default_alg.to_owned(),
+            shared: None,
+        }
+    }
+
+    /// Shares cache invalidation through `ephemeral`: every change made
+    /// here replaces a generation value there, and every lookup compares
+    /// it with the one this node's cache was filled under, so a client
+    /// disabled on one node (or by the CLI, given the same store) is
+    /// refused by every node from its next request.
+    #[must_use]
+    pub fn with_shared_invalidation(mut self, ephemeral: Arc<dyn EphemeralStore>) -> Self {
+        self.shared = Some(ephemeral);
+        self
+    }
+
+    /// Drops this node's entry and tells every node to drop theirs.
+    async fn changed(&self, client_id: &str) {
+        self.cache.invalidate(client_id);
+        if let Some(shared) = &self.shared {
+            let generation = random_token(12);
+            if let Err(e) = shared
+                .put(GENERATION_KEY, generation.as_bytes(), GENERATION_TTL)
+                .await
+            {
+                tracing::error!(error = %e, "could not publish a client change to other nodes");
+            }
         }
     }
 
@@ -170,7 +205,7 @@ impl ClientService {
         let secret = uses_secret(&client).then(generate_secret);
         client.secret_hash = secret.as_ref().map(|s| hash_secret(s.expose_secret()));
         self.store.create_client(&client).await?;
-        self.cache.invalidate(&client.client_id);
+        self.changed(&client.client_id).await;
         Ok(self.view(&client, secret))
     }
 
@@ -192,7 +227,7 @@ impl ClientService {
             client.secret_hash = None;
         }
         self.store.update_client(&client).await?;
-        self.cache.invalidate(client_id);
+        self.changed(client_id).await;
         Ok(self.view(&client, secret))
     }
 
@@ -213,7 +248,7 @@ impl ClientService {
     /// Deletes the client with its consents and refresh tokens.
     pub async fn delete(&self, client_id: &str) -> Result<(), ClientError> {
         let existed = self.store.delete_client(client_id).await?;
-        self.cache.invalidate(client_id);
+        self.changed(client_id).await;
         if existed {
             Ok(())
         } else {
@@ -237,7 +272,7 @@ impl ClientService {
         self.store
             .set_client_secret(client_id, Some(&hash), now)
             .await?;
-        self.cache.invalidate(client_id);
+        self.changed(client_id).await;
         client.secret_hash = Some(hash);
         client.updated_at = now;
         Ok(self.view(&client, Some(secret)))
@@ -254,7 +289,7 @@ impl ClientService {
         self.store
             .set_client_status(client_id, status, self.clock.now())
             .await?;
-        self.cache.invalidate(client_id);
+        self.changed(client_id).await;
         Ok(())
     }
 
@@ -263,6 +298,12 @@ impl ClientService {
     pub async fn active(&self, client_id: &str) -> Result<Option<Arc<Client>>, StorageError> {
         if client_id.is_empty() || client_id.len() > MAX_CLIENT_ID_LEN {
             return Ok(None);
+        }
+        if let Some(shared) = &self.shared {
+            // If the store is down the TTL still bounds staleness.
+            if let Ok(current) = shared.get(GENERATION_KEY).await {
+                self.cache.observe_generation(current);
+            }
         }
         let client = match self.cache.get(client_id) {
             Some(c) => c,

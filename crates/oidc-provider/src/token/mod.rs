@@ -2,6 +2,7 @@
 //! code, refresh token and client credentials grants. Errors follow RFC
 //! 6749 §5.2; every answer carries `Cache-Control: no-store`.
 
+pub(crate) mod bearer;
 pub(crate) mod client_auth;
 mod code;
 mod credentials;

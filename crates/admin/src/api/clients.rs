@@ -1,0 +1,303 @@
+//! `/admin/api/v1/clients`: the client registry through
+//! [`pratu_oidc::clients::ClientService`] (the same validation as the CLI).
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use pratu_oidc::clients::{ClientView, NewClient};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::{Page, body, query};
+use crate::auth::Operator;
+use crate::problem::{ApiError, Problem};
+use crate::state::AdminState;
+
+/// Client metadata an operator sends (RFC 7591 names; `scopes` is a list).
+/// Omitted fields take their defaults, as with `pratu client create`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientMetadata {
+    /// Chosen by the operator, or random when absent (create only).
+    pub client_id: Option<String>,
+    pub client_name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A public client (native or browser app): no secret, PKCE.
+    pub public: bool,
+    /// `authorization_code` (default), `refresh_token`, `client_credentials`.
+    pub grant_types: Vec<String>,
+    /// Scopes the client may request, e.g. `["openid","profile"]` or
+    /// `["pratu:admin"]`.
+    pub scopes: Vec<String>,
+    pub token_endpoint_auth_method: Option<String>,
+    /// A JWK Set of public keys for `private_key_jwt`.
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<serde_json::Value>,
+    pub id_token_signed_response_alg: Option<String>,
+    /// `public` (default) or `pairwise`.
+    pub subject_type: Option<String>,
+    pub sector_identifier_uri: Option<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
+    pub first_party: bool,
+    pub allow_citizen_id: bool,
+    pub claims_in_id_token: bool,
+}
+
+impl From<ClientMetadata> for NewClient {
+    fn from(m: ClientMetadata) -> Self {
+        Self {
+            client_id: m.client_id,
+            client_name: m.client_name,
+            redirect_uris: m.redirect_uris,
+            post_logout_redirect_uris: m.post_logout_redirect_uris,
+            public: m.public,
+            grant_types: m.grant_types,
+            scopes: m.scopes,
+            token_endpoint_auth_method: m.token_endpoint_auth_method,
+            jwks: m.jwks,
+            id_token_signed_response_alg: m.id_token_signed_response_alg,
+            subject_type: m.subject_type,
+            sector_identifier_uri: m.sector_identifier_uri,
+            backchannel_logout_uri: m.backchannel_logout_uri,
+            backchannel_logout_session_required: m.backchannel_logout_session_required,
+            first_party: m.first_party,
+            allow_citizen_id: m.allow_citizen_id,
+            claims_in_id_token: m.claims_in_id_token,
+        }
+    }
+}
+
+/// A client as the API shows it (`client_secret` only right after create
+/// or rotation).
+#[derive(Debug, ToSchema)]
+#[expect(dead_code, reason = "documents the JSON of ClientView")]
+pub struct Client {
+    client_id: String,
+    client_secret: Option<String>,
+    client_id_issued_at: i64,
+    client_secret_expires_at: Option<i64>,
+    client_name: String,
+    redirect_uris: Vec<String>,
+    post_logout_redirect_uris: Vec<String>,
+    grant_types: Vec<String>,
+    response_types: Vec<String>,
+    /// Space-separated.
+    scope: String,
+    token_endpoint_auth_method: String,
+    #[schema(value_type = Option<Object>)]
+    jwks: Option<serde_json::Value>,
+    id_token_signed_response_alg: String,
+    subject_type: String,
+    sector_identifier_uri: Option<String>,
+    backchannel_logout_uri: Option<String>,
+    backchannel_logout_session_required: bool,
+    first_party: bool,
+    allow_citizen_id: bool,
+    claims_in_id_token: bool,
+    /// `active` or `disabled`.
+    status: String,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientList {
+    #[schema(value_type = Vec<Client>)]
+    pub clients: Vec<ClientView>,
+    /// The `offset` of the next page; absent on the last page.
+    pub next_offset: Option<u32>,
+}
+
+fn target(id: &str) -> Option<String> {
+    Some(format!("client:{id}"))
+}
+
+/// Records the call and passes its result on.
+async fn audited<T>(
+    s: &AdminState,
+    op: &Operator,
+    action: &str,
+    id: &str,
+    r: Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let outcome = r.as_ref().map_or_else(ApiError::outcome, |_| "success");
+    s.audit(
+        &op.actor,
+        action,
+        target(id),
+        op.request_id.as_deref(),
+        outcome,
+        json!({}),
+    )
+    .await;
+    r
+}
+
+#[utoipa::path(get, path = "/admin/api/v1/clients", tag = "clients",
+    params(Page),
+    responses((status = 200, body = ClientList), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = ["pratu:admin"])))]
+pub async fn list(
+    State(s): State<AdminState>,
+    op: Operator,
+    q: Result<Query<Page>, QueryRejection>,
+) -> Result<Json<ClientList>, ApiError> {
+    let page = query(q)?.resolve(s.0.config.max_page_size);
+    let r = s
+        .oidc()
+        .clients()
+        .list(page.limit, page.offset)
+        .await
+        .map_err(ApiError::from);
+    let clients = audited(&s, &op, "admin.client.listed", "*", r).await?;
+    let next_offset = page.next(clients.len());
+    Ok(Json(ClientList {
+        clients,
+        next_offset,
+    }))
+}
+
+#[utoipa::path(post, path = "/admin/api/v1/clients", tag = "clients",
+    request_body = ClientMetadata,
+    responses((status = 201, body = Client), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = ["pratu:admin"])))]
+pub async fn create(
+    State(s): State<AdminState>,
+    op: Operator,
+    b: Result<Json<ClientMetadata>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let meta = body(b)?;
+    let r = s
+        .oidc()
+        .clients()
+        .create(meta.into())
+        .await
+        .map_err(ApiError::from);
+    let id = r.as_ref().map_or("-", |v| v.client_id.as_str()).to_owned();
+    let view = audited(&s, &op, "client.created", &id, r).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+#[utoipa::path(get, path = "/admin/api/v1/clients/{client_id}", tag = "clients",
+    params(("client_id" = String, Path)),
+    responses((status = 200, body = Client), (status = 404, body = Problem)),
+    security(("bearer" = ["pratu:admin"])))]
+pub async fn show(
+    State(s): State<AdminState>,
+    op: Operator,
+    Path(id): Path<String>,
+) -> Result<Json<ClientView>, ApiError> {
+    let r = s.oidc().clients().show(&id).await.map_err(ApiError::from);
+    Ok(Json(audited(&s, &op, "admin.client.shown", &id, r).await?))
+}
+
+#[utoipa::path(put, path = "/admin/api/v1/clients/{client_id}", tag = "clients",
+    params(("client_id" = String, Path)),
+    request_body = ClientMetadata,
+    responses((status = 200, body = Client), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = ["pratu:admin"])))]
+pub async fn update(
+    State(s): State<AdminState>,
+    op: Operator,
+    Path(id): Path<String>,
+    b: Result<Json<ClientMetadata>, JsonRejection>,
+) -> Result<Json<ClientView>, ApiError> {
+    let meta = body(b)?;
+    if meta.client_id.as_ref().is_some_and(|m| *m != id) {
+        return Err(ApiError::Invalid {
+            field: "client_id",
+            reason: "cannot be changed".into(),
+        });
+    }
+    let r = s
+        .oidc()
+        .clients()
+        .update(&id, meta.into())
+        .await
+        .map_err(ApiError::from);
+    Ok(Json(audited(&s, &op, "client.changed", &id, r).await?))
+}
+
+#[utoipa::path(delete, path = "/admin/api/v1/clients/{client_id}", tag = "clients",
+    params(("client_id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)),
+    security(("bearer" = ["pratu:admin"])))]
+pub async fn delete(
+    State(s): State<AdminState>,
+    op: Operator,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let r = s.oidc().clients().delete(&id).await.map_err(ApiError::from);
+    audited(&s, &op, "client.deleted", &id, r).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/admin/api/v1/clients/{client_id}/secret", tag = "clients",
+    params(("client_id" = String, Path)),
+    responses((status = 200, description = "The new secret, shown once", body = Client), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = ["pratu:admin"])))]
+pub async fn rotate_secret(
+    State(s): State<AdminState>,
+    op: Operator,
+    Path(id): Path<String>,
+) -> Result<Json<ClientView>, ApiError> {
+    let r = s
+        .oidc()
+        .clients()
+        .rotate_secret(&id)
+        .await
+        .map_err(ApiError::from);
+    Ok(Json(
+        audited(&s, &op, "client.secret_rotated", &id, r).await?,
+    ))
+}
+
+async fn set_enabled(
+    s: &AdminState,
+    op: &Operator,
+    id: &str,
+    enabled: bool,
+) -> Result<Json<ClientView>, ApiError> {
+    let clients = s.oidc().clients();
+    let r = match clients.set_enabled(id, enabled).await {
+        Ok(()) => clients.show(id).await.map_err(ApiError::from),
+        Err(e) => Err(e.into()),
+    };
+    let action = if enabled {
+        "client.enabled"
+    } else {
+        "client.disabled"
+    };
+    Ok(Json(audited(s, op, action, id, r).await?))
+}
+
+#[utoipa::path(post, path = "/admin/api/v1/clients/{client_id}/disable", tag = "clients",
+    params(("client_id" = String, Path)),
+    responses((status = 200, description = "Disabled on every node: no sign-in, no token; its tokens stop working", body = Client), (status = 404, body = Problem)),
+    security(("bearer" = ["pratu:admin"])))]
+pub async fn disable(
+    State(s): State<AdminState>,
+    op: Operator,
+    Path(id): Path<String>,
+) -> Result<Json<ClientView>, ApiError> {
+    set_enabled(&s, &op, &id, false).await
+}
+
+#[utoipa::path(post, path = "/admin/api/v1/clients/{client_id}/enable", tag = "clients",
+    params(("client_id" = String, Path)),
+    responses((status = 200, body = Client), (status = 404, body = Problem)),
+    security(("bearer" = ["pratu:admin"])))]
+pub async fn enable(
+    State(s): State<AdminState>,
+    op: Operator,
+    Path(id): Path<String>,
+) -> Result<Json<ClientView>, ApiError> {
+    set_enabled(&s, &op, &id, true).await
+}

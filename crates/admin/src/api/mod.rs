@@ -1,0 +1,202 @@
+//! The JSON admin API under `/admin/api/v1` and its OpenAPI document,
+//! generated from the handlers' annotations.
+
+pub mod audit;
+pub mod clients;
+pub mod keys;
+pub mod users;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRef, Query};
+use axum::http::HeaderValue;
+use axum::http::header::CACHE_CONTROL;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi};
+
+use crate::problem::{ApiError, Problem};
+use crate::state::AdminState;
+
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/admin/api/openapi.json";
+
+/// Every route of the admin API, as `(method, path)` in OpenAPI form; the
+/// tests check the router serves each and the document lists each.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/admin/api/v1/clients"),
+    ("post", "/admin/api/v1/clients"),
+    ("get", "/admin/api/v1/clients/{client_id}"),
+    ("put", "/admin/api/v1/clients/{client_id}"),
+    ("delete", "/admin/api/v1/clients/{client_id}"),
+    ("post", "/admin/api/v1/clients/{client_id}/secret"),
+    ("post", "/admin/api/v1/clients/{client_id}/disable"),
+    ("post", "/admin/api/v1/clients/{client_id}/enable"),
+    ("get", "/admin/api/v1/users"),
+    ("get", "/admin/api/v1/users/{user_id}"),
+    ("post", "/admin/api/v1/users/{user_id}/disable"),
+    ("post", "/admin/api/v1/users/{user_id}/enable"),
+    ("post", "/admin/api/v1/users/{user_id}/logout"),
+    ("get", "/admin/api/v1/keys"),
+    ("post", "/admin/api/v1/keys/rotate"),
+    ("get", "/admin/api/v1/audit"),
+];
+
+pub(crate) fn router<S>() -> Router<S>
+where
+    AdminState: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route(
+            "/admin/api/v1/clients",
+            get(clients::list).post(clients::create),
+        )
+        .route(
+            "/admin/api/v1/clients/{client_id}",
+            get(clients::show)
+                .put(clients::update)
+                .delete(clients::delete),
+        )
+        .route(
+            "/admin/api/v1/clients/{client_id}/secret",
+            post(clients::rotate_secret),
+        )
+        .route(
+            "/admin/api/v1/clients/{client_id}/disable",
+            post(clients::disable),
+        )
+        .route(
+            "/admin/api/v1/clients/{client_id}/enable",
+            post(clients::enable),
+        )
+        .route("/admin/api/v1/users", get(users::search))
+        .route("/admin/api/v1/users/{user_id}", get(users::show))
+        .route(
+            "/admin/api/v1/users/{user_id}/disable",
+            post(users::disable),
+        )
+        .route("/admin/api/v1/users/{user_id}/enable", post(users::enable))
+        .route("/admin/api/v1/users/{user_id}/logout", post(users::logout))
+        .route("/admin/api/v1/keys", get(keys::list))
+        .route("/admin/api/v1/keys/rotate", post(keys::rotate))
+        .route("/admin/api/v1/audit", get(audit::list))
+        .route(OPENAPI_PATH, get(openapi_json))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Pratu admin API",
+        description = "Manage client applications, accounts, signing keys and read the audit trail. \
+            Every call needs a Pratu access token with scope `pratu:admin` (a user-bound token \
+            also needs the operator role). Errors are RFC 9457 problem details.",
+    ),
+    paths(
+        clients::list, clients::create, clients::show, clients::update, clients::delete,
+        clients::rotate_secret, clients::disable, clients::enable,
+        users::search, users::show, users::disable, users::enable, users::logout,
+        keys::list, keys::rotate,
+        audit::list,
+    ),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "clients", description = "Client applications (relying parties)"),
+        (name = "users", description = "Accounts"),
+        (name = "keys", description = "Signing keys"),
+        (name = "audit", description = "The audit trail"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = openapi.components.as_mut() {
+            let mut http = Http::new(HttpAuthScheme::Bearer);
+            http.bearer_format = Some("JWT".to_owned());
+            c.add_security_scheme("bearer", SecurityScheme::Http(http));
+        }
+    }
+}
+
+/// The OpenAPI document of the admin API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+async fn openapi_json() -> Response {
+    let mut res = Json(openapi()).into_response();
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res
+}
+
+/// Paging of list endpoints.
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Page {
+    /// At most this many (default 50, capped by `admin.max_page_size`).
+    pub limit: Option<u32>,
+    /// Skip this many (default 0).
+    pub offset: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Resolved {
+    pub limit: u32,
+    pub offset: u32,
+}
+
+impl Page {
+    pub(crate) fn resolve(self, max: u32) -> Resolved {
+        Resolved {
+            limit: self.limit.unwrap_or(50).clamp(1, max),
+            offset: self.offset.unwrap_or(0),
+        }
+    }
+}
+
+impl Resolved {
+    /// The offset of the next page, if this one was full.
+    pub(crate) fn next(self, got: usize) -> Option<u32> {
+        (got >= self.limit as usize).then(|| self.offset.saturating_add(self.limit))
+    }
+}
+
+pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    match b {
+        Ok(Json(v)) => Ok(v),
+        Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::BadRequest(
+            "send the body as JSON with Content-Type: application/json".into(),
+        )),
+        Err(JsonRejection::JsonDataError(e)) => Err(ApiError::BadRequest(format!(
+            "the JSON body does not have the expected fields: {}",
+            field_hint(&e.body_text())
+        ))),
+        Err(_) => Err(ApiError::BadRequest("the body is not valid JSON".into())),
+    }
+}
+
+/// Names the field serde complained about, never a value.
+fn field_hint(text: &str) -> String {
+    for marker in ["unknown field `", "missing field `"] {
+        if let Some(name) = text.split(marker).nth(1).and_then(|r| r.split('`').next())
+            && name.len() < 64
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return format!("{}{name}", &marker[..marker.len() - 1]);
+        }
+    }
+    "a field has the wrong type".to_owned()
+}
+
+pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(v)| v)
+        .map_err(|_| ApiError::BadRequest("the query string is not valid".into()))
+}

@@ -1,0 +1,143 @@
+//! Errors of the admin API as RFC 9457 problem details with a stable
+//! `code`. Details name what was wrong, never secrets or personal data.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use pratu_oidc::clients::ClientError;
+use pratu_oidc::scopes::ADMIN_SCOPE;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Everything the admin API answers with besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No bearer token, or one that is not valid (401, `invalid_token`).
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// A valid token without `pratu:admin`, or a user without the operator
+    /// role (403, `insufficient_scope`).
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// A field was refused; `field` names it.
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("a backing service is unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal,
+}
+
+/// RFC 9457 problem details.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URN naming the problem type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `invalid_token`, `not_found`.
+    pub code: &'static str,
+    /// The offending field, for `invalid_field`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+}
+
+impl ApiError {
+    pub fn internal(e: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "admin request failed");
+        Self::Internal
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "invalid_token", "Unauthorized"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "insufficient_scope", "Forbidden"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not Found"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            Self::Invalid { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                "Unprocessable Content",
+            ),
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", "Bad Request"),
+            Self::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service Unavailable",
+            ),
+            Self::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal Server Error",
+            ),
+        }
+    }
+
+    /// The outcome recorded in the audit log.
+    pub fn outcome(&self) -> &'static str {
+        self.parts().1
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, title) = self.parts();
+        let problem = Problem {
+            kind: format!("urn:pratu:problem:{code}"),
+            title,
+            status: status.as_u16(),
+            detail: self.to_string(),
+            code,
+            field: match &self {
+                Self::Invalid { field, .. } => Some(field),
+                _ => None,
+            },
+        };
+        let mut res = (status, Json(problem)).into_response();
+        let h = res.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        let challenge = match &self {
+            // Fixed texts only: nothing the caller sent is echoed.
+            Self::Unauthorized(d) => Some(format!(
+                "Bearer error=\"invalid_token\", error_description=\"{d}\""
+            )),
+            Self::Forbidden(d) => Some(format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{ADMIN_SCOPE}\", error_description=\"{d}\""
+            )),
+            _ => None,
+        };
+        if let Some(v) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            h.insert(header::WWW_AUTHENTICATE, v);
+        }
+        res
+    }
+}
+
+impl From<ClientError> for ApiError {
+    fn from(e: ClientError) -> Self {
+        match e {
+            ClientError::Invalid { field, reason } => Self::Invalid { field, reason },
+            ClientError::NotFound => Self::NotFound("client"),
+            ClientError::AlreadyExists => Self::Conflict("client_id"),
+            ClientError::Storage(e) => Self::internal(&e),
+        }
+    }
+}
+
+impl From<pratu_storage::StorageError> for ApiError {
+    fn from(e: pratu_storage::StorageError) -> Self {
+        Self::internal(&e)
+    }
+}

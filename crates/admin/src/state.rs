@@ -1,0 +1,68 @@
+//! The admin state, built once by the server and reached through `FromRef`.
+
+use std::sync::Arc;
+
+use pratu_oidc::OidcState;
+use pratu_storage::ephemeral::EphemeralStore;
+use pratu_storage::pii::{PiiCipher, SecretKey};
+use pratu_storage::records::AuditEvent;
+use pratu_storage::{Clock, Store};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::config::AdminConfig;
+
+/// What the admin surfaces need from the server.
+#[derive(Debug, Clone)]
+pub struct AdminDeps {
+    pub oidc: OidcState,
+    pub store: Arc<dyn Store>,
+    pub ephemeral: Arc<dyn EphemeralStore>,
+    pub clock: Arc<dyn Clock>,
+    /// Opens citizen IDs to show them masked.
+    pub citizen_ids: PiiCipher,
+    /// Keys the console's CSRF tokens and session cookie.
+    pub console_key: SecretKey,
+    pub config: AdminConfig,
+}
+
+/// Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AdminState(pub(crate) Arc<AdminDeps>);
+
+impl AdminState {
+    pub fn new(deps: AdminDeps) -> Self {
+        Self(Arc::new(deps))
+    }
+
+    pub(crate) fn oidc(&self) -> &OidcState {
+        &self.0.oidc
+    }
+
+    /// Appends an audit event (awaited: an admin change and its record go
+    /// together). A failed write is logged, not fatal.
+    pub(crate) async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: Option<String>,
+        request_id: Option<&str>,
+        outcome: &str,
+        details: Value,
+    ) {
+        let event = AuditEvent {
+            id: Uuid::now_v7(),
+            at: self.0.clock.now(),
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            target,
+            request_id: request_id.map(str::to_owned),
+            outcome: outcome.to_owned(),
+            details,
+        };
+        tracing::info!(event.kind = "security", action, outcome, "audit");
+        if let Err(e) = self.0.store.append_audit(&event).await {
+            tracing::warn!(error = %e, action, "audit write failed");
+        }
+    }
+}
