@@ -9,10 +9,12 @@
 
 mod browser;
 mod browser_flows;
+mod deploy_files;
 mod durability;
 mod enrollment;
 mod foundation;
 mod harness;
+mod multinode;
 mod protocol;
 mod services;
 mod sso;

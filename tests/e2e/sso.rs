@@ -158,8 +158,9 @@ fn absolute(issuer: &str, action: &str) -> String {
     }
 }
 
-struct Rp {
-    client: CoreClient<
+/// A relying party built with the `openidconnect` crate from discovery.
+pub struct Rp {
+    pub client: CoreClient<
         openidconnect::EndpointSet,
         openidconnect::EndpointNotSet,
         openidconnect::EndpointNotSet,
@@ -167,7 +168,7 @@ struct Rp {
         openidconnect::EndpointMaybeSet,
         openidconnect::EndpointMaybeSet,
     >,
-    http: openidconnect::reqwest::Client,
+    pub http: openidconnect::reqwest::Client,
 }
 
 async fn register(p: &Pratu, name: &str, redirect: &str) -> Value {
@@ -209,13 +210,20 @@ async fn register(p: &Pratu, name: &str, redirect: &str) -> Value {
 }
 
 async fn relying_party(p: &Pratu, view: &Value, redirect: &str) -> Rp {
+    relying_party_at(&p.url, view, redirect).await
+}
+
+/// A relying party of the provider at `issuer` (a load balancer in front of
+/// several nodes, say), for the client `view` printed by `client create --json`.
+pub async fn relying_party_at(issuer: &str, view: &Value, redirect: &str) -> Rp {
     let http = openidconnect::reqwest::ClientBuilder::new()
         .redirect(openidconnect::reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let meta = CoreProviderMetadata::discover_async(IssuerUrl::new(p.url.clone()).unwrap(), &http)
-        .await
-        .unwrap();
+    let meta =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.to_owned()).unwrap(), &http)
+            .await
+            .unwrap();
     let client = CoreClient::from_provider_metadata(
         meta,
         ClientId::new(view["client_id"].as_str().unwrap().to_owned()),
