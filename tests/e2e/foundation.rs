@@ -58,6 +58,36 @@ async fn every_response_carries_security_headers_and_a_request_id() {
     assert_eq!(r.headers()["x-request-id"], "abc-123");
 }
 
+/// Pages take their styles from served stylesheets, so no page needs
+/// `style-src 'unsafe-inline'` (which would let injected markup restyle a
+/// sign-in page).
+#[tokio::test]
+async fn pages_use_served_stylesheets_and_forbid_inline_styles() {
+    let p = Pratu::start().await;
+    for (page, css) in [
+        ("/register", "/register/wizard.css"),
+        ("/authorize?client_id=nobody", "/assets/pratu.css"),
+    ] {
+        let r = p.get(page).send().await.unwrap();
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(!csp.contains("unsafe-inline"), "{page}: {csp}");
+        assert!(csp.contains("style-src 'self'"), "{page}: {csp}");
+        let body = r.text().await.unwrap();
+        assert!(!body.contains("<style"), "{page} has an inline style block");
+        assert!(
+            body.contains(&format!("href=\"{css}\"")),
+            "{page} links {css}"
+        );
+        let r = p.get(css).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "text/css; charset=utf-8");
+        assert!(r.text().await.unwrap().contains("body"));
+    }
+}
+
 #[tokio::test]
 async fn metrics_count_requests_per_route() {
     let p = Pratu::start().await;

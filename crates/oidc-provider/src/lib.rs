@@ -95,6 +95,7 @@ where
             d::END_SESSION_PATH,
             get(logout::end_session).post(logout::end_session),
         )
-        .route(logout::CONFIRM_PATH, post(logout::confirm));
+        .route(logout::CONFIRM_PATH, post(logout::confirm))
+        .route(web::stylesheet::PATH, get(web::stylesheet::stylesheet));
     api.merge(interactive)
 }

@@ -8,3 +8,4 @@ pub mod i18n;
 pub(crate) mod oauth_error;
 pub(crate) mod pages;
 pub mod params;
+pub(crate) mod stylesheet;

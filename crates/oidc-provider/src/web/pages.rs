@@ -85,7 +85,7 @@ pub(crate) struct OtpPage<'a> {
     pub error: Option<&'a str>,
 }
 
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
 /// Renders `page` as an HTML response with `status`, setting `cookies`.
 pub(crate) fn render(
