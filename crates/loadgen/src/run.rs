@@ -19,11 +19,35 @@ pub struct RunOptions {
     pub warmup: Duration,
 }
 
+/// Called when the measured window opens and when it closes (the bench
+/// reads the server's CPU time there).
+#[derive(Default)]
+pub struct Hooks {
+    pub window_start: Option<Box<dyn FnOnce() + Send>>,
+    pub window_end: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hooks")
+    }
+}
+
 /// Runs `scenario` against the prepared context.
 pub async fn run(
     scenario: Scenario,
     ctx: Arc<Ctx>,
     opts: RunOptions,
+) -> Result<Summary, LoadError> {
+    run_observed(scenario, ctx, opts, Hooks::default()).await
+}
+
+/// [`run`], calling `hooks` at the edges of the measured window.
+pub async fn run_observed(
+    scenario: Scenario,
+    ctx: Arc<Ctx>,
+    opts: RunOptions,
+    hooks: Hooks,
 ) -> Result<Summary, LoadError> {
     let concurrency = opts.concurrency.max(1);
     let mut setups = tokio::task::JoinSet::new();
@@ -41,6 +65,16 @@ pub async fn run(
     let start = Instant::now();
     let measure_from = start + opts.warmup;
     let end = measure_from + opts.duration;
+    let edges = tokio::spawn(async move {
+        tokio::time::sleep_until(measure_from).await;
+        if let Some(f) = hooks.window_start {
+            f();
+        }
+        tokio::time::sleep_until(end).await;
+        if let Some(f) = hooks.window_end {
+            f();
+        }
+    });
     let mut tasks = tokio::task::JoinSet::new();
     for mut vu in vus {
         let ctx = ctx.clone();
@@ -77,6 +111,7 @@ pub async fn run(
             rec
         });
     }
+    let _edges_done = edges.await;
     let mut recs = Vec::with_capacity(concurrency);
     while let Some(r) = tasks.join_next().await {
         recs.push(r.map_err(|e| LoadError::setup(format!("a virtual user panicked: {e}")))?);

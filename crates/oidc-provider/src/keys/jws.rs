@@ -13,6 +13,8 @@ use super::material::KeySigner;
 pub enum JwsError {
     #[error("token claims cannot be encoded")]
     Encode,
+    #[error("the token cannot be signed")]
+    Sign,
 }
 
 /// The protected header members Pratu writes.
@@ -43,7 +45,7 @@ pub fn sign<T: Serialize + ?Sized>(
     B64.encode_string(&header, &mut out);
     out.push('.');
     B64.encode_string(&payload, &mut out);
-    let signature = signer.sign(out.as_bytes());
+    let signature = signer.sign(out.as_bytes()).map_err(|_| JwsError::Sign)?;
     out.push('.');
     B64.encode_string(signature, &mut out);
     Ok(out)

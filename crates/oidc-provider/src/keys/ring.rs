@@ -279,8 +279,8 @@ mod tests {
         let payload = t.split('.').nth(1).unwrap();
         let input = format!("{header}.{payload}");
         let signer = KeySigner::from_pkcs8(b.alg, &b.pkcs8_der).unwrap();
-        let sig =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signer.sign(input.as_bytes()));
+        let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(signer.sign(input.as_bytes()).unwrap());
         let no_kid = format!("{input}.{sig}");
         let got: Value = ring.decode_id_token_hint(ISSUER, &no_kid).unwrap().claims;
         assert_eq!(got["sub"], "u1");
