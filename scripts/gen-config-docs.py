@@ -25,6 +25,7 @@ SOURCES = {
     "keys": ["crates/oidc-provider/src/config.rs"],
     "clients": ["crates/oidc-provider/src/config.rs"],
     "assurance": ["crates/oidc-provider/src/config.rs"],
+    "admin": ["crates/admin/src/config.rs"],
 }
 HEADERS = {
     "proofing": "Identity proofing: who checks the laser code (DOMAIN.md §3).",
@@ -37,6 +38,7 @@ HEADERS = {
     "keys": "Token-signing keys.",
     "clients": "Client applications (relying parties).",
     "assurance": "Sign-in assurance (acr values, step-up by SMS OTP).",
+    "admin": "Operators: the admin API and console (see README, Operators).",
 }
 
 def field_docs(paths):

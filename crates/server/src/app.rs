@@ -8,6 +8,7 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
+use pratu_admin::AdminState;
 use pratu_oidc::OidcState;
 use pratu_registration::RegistrationState;
 use pratu_storage::Clock;
@@ -31,11 +32,18 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     pub registration: RegistrationState,
     pub oidc: OidcState,
+    pub admin: AdminState,
 }
 
 impl FromRef<AppState> for OidcState {
     fn from_ref(state: &AppState) -> Self {
         state.oidc.clone()
+    }
+}
+
+impl FromRef<AppState> for AdminState {
+    fn from_ref(state: &AppState) -> Self {
+        state.admin.clone()
     }
 }
 
@@ -56,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(http::metrics::render))
         .merge(pratu_registration::router())
         .merge(pratu_oidc::router())
+        .merge(pratu_admin::router(&config.admin))
         .layer(axum::middleware::from_fn(http::metrics::track))
         .layer(axum::middleware::from_fn(move |req, next| {
             http::client_ip::resolve(trusted.clone(), req, next)

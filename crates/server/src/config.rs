@@ -47,6 +47,8 @@ pub struct Config {
     pub keys: oidc::KeysConfig,
     pub clients: oidc::ClientsConfig,
     pub assurance: oidc::AssuranceConfig,
+    // Operators (pratu-admin).
+    pub admin: pratu_admin::AdminConfig,
 }
 
 /// Key `limits`: the enrollment limits at its top level (as DESIGN.md lists
@@ -86,6 +88,7 @@ impl Default for Config {
             keys: oidc::KeysConfig::default(),
             clients: oidc::ClientsConfig::default(),
             assurance: oidc::AssuranceConfig::default(),
+            admin: pratu_admin::AdminConfig::default(),
         }
     }
 }
@@ -325,6 +328,9 @@ impl Config {
         self.oidc()
             .validate()
             .map_err(|e| ConfigError::key(e.key, e.problem))?;
+        self.admin
+            .validate()
+            .map_err(|e| ConfigError::key(format!("admin.{}", e.key), e.problem))?;
         Ok(())
     }
 

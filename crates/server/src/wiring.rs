@@ -75,6 +75,22 @@ pub async fn build_state(
     .map_err(|e| CommandError::Failed(format!("OpenID provider: {}", error_chain(&e))))?;
     oidc.spawn_background();
 
+    let admin = pratu_admin::AdminState::new(pratu_admin::AdminDeps {
+        oidc: oidc.clone(),
+        store: store.clone(),
+        ephemeral: ephemeral.clone(),
+        clock: clock.clone(),
+        citizen_ids: PiiCipher::new(secrets.pii.clone(), secrets.previous_pii.clone()),
+        console_key: derived_secret(secrets, "admin.console")?,
+        config: config.admin.clone(),
+    });
+    if config.admin.console {
+        admin
+            .register_console_client()
+            .await
+            .map_err(|e| CommandError::Failed(format!("admin console: {e}")))?;
+    }
+
     Ok(AppState {
         config,
         store,
@@ -83,6 +99,7 @@ pub async fn build_state(
         metrics: crate::http::metrics::recorder(),
         registration,
         oidc,
+        admin,
     })
 }
 
