@@ -121,6 +121,12 @@ pub trait RefreshTokenRepo: Send + Sync {
 #[async_trait]
 pub trait SigningKeyRepo: Send + Sync {
     async fn insert_signing_key(&self, key: &SigningKey) -> Result<()>;
+    /// Inserts `key` only when no key of its algorithm is live at `now` (not
+    /// retired); returns whether it did. Nodes starting together on an empty
+    /// table each try to create the first keys: exactly one wins per
+    /// algorithm, so no node signs with a key the others do not publish yet.
+    async fn insert_first_signing_key(&self, key: &SigningKey, now: OffsetDateTime)
+    -> Result<bool>;
     /// Every key not yet expired at `now`, oldest first.
     async fn signing_keys(&self, now: OffsetDateTime) -> Result<Vec<SigningKey>>;
     /// Sets `retires_at` / `expires_at` of a key.
@@ -139,6 +145,31 @@ pub trait AuditRepo: Send + Sync {
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>>;
     /// Retention: deletes events older than `cutoff`.
     async fn delete_audit_before(&self, cutoff: OffsetDateTime) -> Result<u64>;
+}
+
+/// Initial access tokens for dynamic client registration. They are kept in
+/// the database because the CLI that issues them and the servers that accept
+/// them share nothing else.
+#[async_trait]
+pub trait RegistrationTokenRepo: Send + Sync {
+    /// `AlreadyExists { what: "registration_token" }` for a digest already
+    /// stored.
+    async fn insert_registration_token(&self, token: &RegistrationToken) -> Result<()>;
+    /// Whether the token is stored and unexpired at `now` (does not use it).
+    async fn registration_token_valid(
+        &self,
+        token_hash: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<bool>;
+    /// Atomically deletes the token if it is unexpired at `now`; returns
+    /// whether it was (of two concurrent callers, one gets `true`).
+    async fn consume_registration_token(
+        &self,
+        token_hash: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<bool>;
+    /// Deletes tokens that expired before `now`. Returns how many.
+    async fn delete_expired_registration_tokens(&self, now: OffsetDateTime) -> Result<u64>;
 }
 
 /// Everything the relational store offers, behind one object.

@@ -131,21 +131,31 @@ impl KeyManager {
     /// Makes sure each algorithm has a key that signs now or later; creates
     /// the missing ones (active at once: on a fresh install nothing is
     /// cached anywhere). Returns the kids it created.
+    ///
+    /// Several nodes starting on an empty database all get here; the store
+    /// lets one key per algorithm in and the others' are dropped, so every
+    /// node signs with a key every node publishes.
     pub async fn ensure_keys(&self) -> Result<Vec<String>, KeyError> {
         let now = self.clock.now();
         let existing = self.store.signing_keys(now).await?;
         let mut created = Vec::new();
+        let mut missing = false;
         for alg in SigningAlg::ALL {
             let has = existing
                 .iter()
                 .any(|k| k.alg == alg.as_str() && k.retires_at.is_none_or(|r| r > now));
             if !has {
-                let key = self.create(alg, now).await?;
-                tracing::info!(kid = %key.kid, alg = %alg, "created signing key");
-                created.push(key.kid);
+                missing = true;
+                let key = self.generate(alg, now).await?;
+                if self.store.insert_first_signing_key(&key, now).await? {
+                    tracing::info!(kid = %key.kid, alg = %alg, "created signing key");
+                    created.push(key.kid);
+                } else {
+                    tracing::info!(alg = %alg, "another node created the first signing key");
+                }
             }
         }
-        if !created.is_empty() {
+        if missing {
             self.reload().await?;
         }
         Ok(created)
@@ -215,6 +225,17 @@ impl KeyManager {
         alg: SigningAlg,
         activates_at: OffsetDateTime,
     ) -> Result<SigningKey, KeyError> {
+        let record = self.generate(alg, activates_at).await?;
+        self.store.insert_signing_key(&record).await?;
+        Ok(record)
+    }
+
+    /// A new sealed key record, not stored yet.
+    async fn generate(
+        &self,
+        alg: SigningAlg,
+        activates_at: OffsetDateTime,
+    ) -> Result<SigningKey, KeyError> {
         let generated = tokio::task::spawn_blocking(move || material::generate(alg))
             .await
             .map_err(|_| KeyError::Join)??;
@@ -230,7 +251,6 @@ impl KeyManager {
             retires_at: None,
             expires_at: None,
         };
-        self.store.insert_signing_key(&record).await?;
         Ok(record)
     }
 }

@@ -47,6 +47,39 @@ impl SigningKeyRepo for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(name = "db.keys.insert_first_signing_key", skip_all, fields(db.system = "postgresql"))]
+    async fn insert_first_signing_key(&self, k: &SigningKey, now: OffsetDateTime) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        // READ COMMITTED lets two "insert if none" statements both see none;
+        // the transaction lock makes the second wait and then see the first.
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock(hashtext('pratu.signing_keys:' || coalesce(current_schema(), '')))",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        let done = sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, private_sealed, public_jwk, created_at, \
+             activates_at, retires_at, expires_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE NOT EXISTS (SELECT 1 FROM signing_keys \
+             WHERE alg = $2 AND (retires_at IS NULL OR retires_at > $9))",
+        )
+        .bind(&k.kid)
+        .bind(&k.alg)
+        .bind(k.private_sealed.as_slice())
+        .bind(json(&k.public_jwk)?)
+        .bind(k.created_at)
+        .bind(k.activates_at)
+        .bind(k.retires_at)
+        .bind(k.expires_at)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        tx.commit().await.map_err(classify)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     #[tracing::instrument(name = "db.keys.signing_keys", skip_all, fields(db.system = "postgresql"))]
     async fn signing_keys(&self, now: OffsetDateTime) -> Result<Vec<SigningKey>> {
         let rows = sqlx::query(

@@ -52,6 +52,34 @@ impl SigningKeyRepo for SqliteStore {
         .await
     }
 
+    #[tracing::instrument(name = "db.keys.insert_first_signing_key", skip_all, fields(db.system = "sqlite"))]
+    async fn insert_first_signing_key(&self, k: &SigningKey, now: OffsetDateTime) -> Result<bool> {
+        // One statement on the single writer: the check and the insert
+        // cannot interleave with another writer's.
+        self.write((k.clone(), micros(now)), |conn, (k, now)| {
+            let inserted = execute(
+                conn,
+                "INSERT INTO signing_keys (kid, alg, private_sealed, public_jwk, created_at, \
+                 activates_at, retires_at, expires_at) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE NOT EXISTS (SELECT 1 FROM signing_keys \
+                 WHERE alg = ?2 AND (retires_at IS NULL OR retires_at > ?9))",
+                params![
+                    k.kid,
+                    k.alg,
+                    k.private_sealed,
+                    json(&k.public_jwk)?,
+                    micros(k.created_at),
+                    micros(k.activates_at),
+                    opt_micros(k.retires_at),
+                    opt_micros(k.expires_at),
+                    now,
+                ],
+            )?;
+            Ok(inserted == 1)
+        })
+        .await
+    }
+
     #[tracing::instrument(name = "db.keys.signing_keys", skip_all, fields(db.system = "sqlite"))]
     async fn signing_keys(&self, now: OffsetDateTime) -> Result<Vec<SigningKey>> {
         let rows = sqlx::query(

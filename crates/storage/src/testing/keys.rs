@@ -9,6 +9,64 @@ pub async fn run(make: &impl MakeStore) {
     keys_round_trip_oldest_first(make).await;
     retired_keys_leave_once_expired(make).await;
     a_taken_kid_is_named_and_unknown_kids_are_not_found(make).await;
+    the_first_key_of_an_algorithm_is_inserted_once(make).await;
+}
+
+/// Nodes starting together on an empty table race to create the first key
+/// of each algorithm: one wins, the others insert nothing.
+pub async fn the_first_key_of_an_algorithm_is_inserted_once(make: &impl MakeStore) {
+    let (store, _g) = make().await;
+    let racers: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .insert_first_signing_key(&signing_key(&format!("es{i}"), at(i)), at(10))
+                    .await
+                    .must("insert first")
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for r in racers {
+        if r.await.must("join") {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1, "exactly one first ES256 key");
+    let rsa = SigningKey {
+        alg: "RS256".into(),
+        ..signing_key("rs", at(10))
+    };
+    assert!(
+        store
+            .insert_first_signing_key(&rsa, at(10))
+            .await
+            .must("insert first"),
+        "another algorithm has its own first key"
+    );
+    let live: Vec<SigningKey> = store.signing_keys(at(10)).await.must("list");
+    assert_eq!(live.len(), 2, "{live:?}");
+
+    // Once the live key retires, a new first key may be created.
+    let winner = live.iter().find(|k| k.alg == "ES256").must("an ES256 key");
+    store
+        .retire_signing_key(&winner.kid, at(20), at(100))
+        .await
+        .must("retire");
+    assert!(
+        !store
+            .insert_first_signing_key(&signing_key("early", at(15)), at(15))
+            .await
+            .must("insert first"),
+        "still live before it retires"
+    );
+    assert!(
+        store
+            .insert_first_signing_key(&signing_key("later", at(30)), at(30))
+            .await
+            .must("insert first")
+    );
 }
 
 pub async fn keys_round_trip_oldest_first(make: &impl MakeStore) {
