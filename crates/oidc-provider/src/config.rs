@@ -188,8 +188,9 @@ impl KeysConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClientsConfig {
-    /// RFC 7591 dynamic registration endpoint (not served yet; the flag is
-    /// reserved so configurations stay valid when it arrives).
+    /// Serve RFC 7591 dynamic client registration at `/connect/register`
+    /// (and RFC 7592 management below it). Registrants need an initial
+    /// access token from `pratu client registration-token`.
     pub dynamic_registration: bool,
     /// How long a node trusts its cached copy of a client record. Changes
     /// made on the same node take effect at once; on other nodes (or through
@@ -208,12 +209,6 @@ impl Default for ClientsConfig {
 
 impl ClientsConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.dynamic_registration {
-            return Err(ConfigError {
-                key: "clients.dynamic_registration".to_owned(),
-                problem: "the RFC 7591 endpoint is not available yet".to_owned(),
-            });
-        }
         check_range("clients.cache_ttl_seconds", self.cache_ttl_seconds, 0, 300)
     }
 }

@@ -75,6 +75,15 @@ pub(crate) fn document(issuer: &Issuer, config: &OidcConfig, step_up: bool) -> B
         "electronic_records_supported": ["population_register"],
         "claims_in_verified_claims_supported": claims::VERIFIED_CLAIMS,
     });
+    let mut doc = doc;
+    if config.clients.dynamic_registration
+        && let Some(m) = doc.as_object_mut()
+    {
+        m.insert(
+            "registration_endpoint".to_owned(),
+            serde_json::Value::String(issuer.endpoint(crate::clients::registration::REGISTER_PATH)),
+        );
+    }
     Bytes::from(doc.to_string())
 }
 

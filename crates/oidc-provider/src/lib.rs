@@ -81,6 +81,16 @@ where
             post(introspect::revoke).options(cors::preflight),
         )
         .layer(axum::middleware::map_response(cors::allow_any_origin));
+    // RFC 7591/7592: bearer-token JSON endpoints for registrant software.
+    let registration = {
+        use clients::registration as r;
+        Router::new()
+            .route(r::REGISTER_PATH, post(r::register))
+            .route(
+                r::MANAGE_PATH,
+                get(r::read).put(r::update).delete(r::delete),
+            )
+    };
     // Navigations: pages and redirects, no CORS.
     let interactive = Router::new()
         .route(
@@ -98,4 +108,6 @@ where
         .route(logout::CONFIRM_PATH, post(logout::confirm))
         .route(web::stylesheet::PATH, get(web::stylesheet::stylesheet));
     api.merge(interactive)
+        .merge(registration)
+        .layer(axum::middleware::from_fn(audit::with_request_id))
 }

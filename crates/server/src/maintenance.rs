@@ -1,7 +1,7 @@
 //! Periodic housekeeping: PDPA asks that nothing be kept past its purpose, so
-//! unfinished enrollments, expired refresh tokens and audit events older than
-//! the retention period are deleted. Every node runs it; the deletes are
-//! idempotent, so several nodes doing it at once is harmless.
+//! unfinished enrollments, expired refresh and registration tokens, and audit
+//! events older than the retention period are deleted. Every node runs it;
+//! the deletes are idempotent, so several nodes doing it at once is harmless.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +37,8 @@ pub async fn run_once(
     let now = clock.now();
     let enrollments = store.delete_expired_enrollments(now).await?;
     let refresh = store.delete_expired_refresh_tokens(now).await?;
+    // Unused registration tokens past their expiry: nothing to report.
+    store.delete_expired_registration_tokens(now).await?;
     let audit = store
         .delete_audit_before(now - time::Duration::days(i64::from(config.audit_days)))
         .await?;

@@ -289,6 +289,15 @@ pub struct AuditEvent {
     pub details: serde_json::Value,
 }
 
+/// An initial access token for dynamic client registration (RFC 7591 §3):
+/// only its SHA-256 digest is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationToken {
+    pub token_hash: Vec<u8>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
 /// Filter for listing audit events, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::records::{
-    AuditEvent, AuditFilter, Client, ClientStatus, Consent, Enrollment, RefreshToken, Rotation,
-    SigningKey, User, UserStatus,
+    AuditEvent, AuditFilter, Client, ClientStatus, Consent, Enrollment, RefreshToken,
+    RegistrationToken, Rotation, SigningKey, User, UserStatus,
 };
 
 #[async_trait]
@@ -147,6 +147,31 @@ pub trait AuditRepo: Send + Sync {
     async fn delete_audit_before(&self, cutoff: OffsetDateTime) -> Result<u64>;
 }
 
+/// Initial access tokens for dynamic client registration. They are kept in
+/// the database because the CLI that issues them and the servers that accept
+/// them share nothing else.
+#[async_trait]
+pub trait RegistrationTokenRepo: Send + Sync {
+    /// `AlreadyExists { what: "registration_token" }` for a digest already
+    /// stored.
+    async fn insert_registration_token(&self, token: &RegistrationToken) -> Result<()>;
+    /// Whether the token is stored and unexpired at `now` (does not use it).
+    async fn registration_token_valid(
+        &self,
+        token_hash: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<bool>;
+    /// Atomically deletes the token if it is unexpired at `now`; returns
+    /// whether it was (of two concurrent callers, one gets `true`).
+    async fn consume_registration_token(
+        &self,
+        token_hash: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<bool>;
+    /// Deletes tokens that expired before `now`. Returns how many.
+    async fn delete_expired_registration_tokens(&self, now: OffsetDateTime) -> Result<u64>;
+}
+
 /// Everything the relational store offers, behind one object.
 #[async_trait]
 pub trait Store:
@@ -157,6 +182,7 @@ pub trait Store:
     + RefreshTokenRepo
     + SigningKeyRepo
     + AuditRepo
+    + RegistrationTokenRepo
     + std::fmt::Debug
     + Send
     + Sync

@@ -83,6 +83,13 @@ macro_rules! repository_tests {
                     testing::audit::run(&make).await;
                 }
             }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn registration_tokens() {
+                if let Some(make) = $make.await {
+                    testing::registration_tokens::run(&make).await;
+                }
+            }
         }
     };
 }

@@ -4,6 +4,8 @@
 mod cache;
 mod metadata;
 pub mod redirect;
+pub mod registration;
+mod registration_metadata;
 mod secret;
 mod service;
 mod view;

@@ -16,4 +16,5 @@ mod discovery;
 mod introspection;
 mod keys;
 mod logout;
+mod registration;
 mod tokens;

@@ -5,10 +5,11 @@
 
 use std::sync::Arc;
 
-use pratu_oidc::clients::{ClientError, ClientService, ClientView, NewClient};
+use pratu_oidc::clients::{ClientError, ClientService, ClientView, NewClient, registration};
 use pratu_storage::records::AuditEvent;
 use pratu_storage::{Clock, Store, SystemClock};
 use serde_json::json;
+use sha2::Digest as _;
 
 use crate::cli::{ClientCommand, ClientCreate};
 use crate::commands::{CommandError, open_store, print_json, print_line};
@@ -87,14 +88,57 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CommandE
             audit(store.as_ref(), clock.as_ref(), "client.secret_rotated", &id).await;
             show(&view, json);
         }
-        ClientCommand::RegistrationToken { .. } => {
-            return Err(CommandError::Failed(
-                "dynamic client registration (RFC 7591) is not available yet; register clients with \
-                 `pratu client create`"
-                    .into(),
-            ));
+        ClientCommand::RegistrationToken { expires_in } => {
+            registration_token(config, store.as_ref(), clock.as_ref(), expires_in).await?;
         }
     }
+    Ok(())
+}
+
+/// Issues a single-use initial access token for `POST /connect/register`.
+async fn registration_token(
+    config: &Config,
+    store: &dyn Store,
+    clock: &dyn Clock,
+    expires_in: u64,
+) -> Result<(), CommandError> {
+    if expires_in == 0 || expires_in > registration::MAX_INITIAL_TOKEN_LIFETIME_SECONDS {
+        return Err(CommandError::Failed(format!(
+            "--expires-in must be 1 to {} seconds",
+            registration::MAX_INITIAL_TOKEN_LIFETIME_SECONDS
+        )));
+    }
+    let (token, expires_at) = registration::issue_initial_access_token(store, clock, expires_in)
+        .await
+        .map_err(|e| CommandError::Failed(format!("database: {e}")))?;
+    let fingerprint =
+        registration::token_fingerprint(&sha2::Sha256::digest(token.expose_secret().as_bytes()));
+    let event = AuditEvent {
+        id: uuid::Uuid::now_v7(),
+        at: clock.now(),
+        actor: "cli".into(),
+        action: "client.registration_token_issued".into(),
+        target: Some(format!("registration_token:{fingerprint}")),
+        request_id: None,
+        outcome: "success".into(),
+        details: json!({ "expires_at": expires_at.unix_timestamp() }),
+    };
+    if let Err(e) = store.append_audit(&event).await {
+        tracing::warn!(error = %e, "could not record the audit event");
+    }
+    if !config.clients.dynamic_registration {
+        tracing::warn!(
+            "clients.dynamic_registration is off: the token works once the server enables it"
+        );
+    }
+    let expires = expires_at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    print_line(token.expose_secret());
+    tracing::info!(
+        valid_until = %expires,
+        "issued a single-use initial access token for POST /connect/register (shown once)"
+    );
     Ok(())
 }
 

@@ -27,6 +27,7 @@ mod consents;
 mod enrollments;
 mod keys;
 mod refresh;
+mod registration_tokens;
 pub(crate) mod row;
 mod users;
 

@@ -28,6 +28,11 @@ const UNIQUE_SUBJECTS: &[(&str, &str, &str)] = &[
     ),
     ("signing_keys.kid", "signing_keys_pkey", "kid"),
     ("audit_events.id", "audit_events_pkey", "audit_event_id"),
+    (
+        "registration_tokens.token_hash",
+        "registration_tokens_pkey",
+        "registration_token",
+    ),
 ];
 
 /// Classifies a `sqlx` error. Foreign-key violations (a consent or refresh

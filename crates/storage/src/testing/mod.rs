@@ -52,6 +52,7 @@ pub mod fixtures;
 pub mod keys;
 pub mod postgres;
 pub mod refresh;
+pub mod registration_tokens;
 pub mod store;
 pub mod users;
 
@@ -107,6 +108,7 @@ pub async fn run_repository_suite(make: impl MakeStore) {
     refresh::run(&make).await;
     keys::run(&make).await;
     audit::run(&make).await;
+    registration_tokens::run(&make).await;
 }
 
 /// `Result::expect` for the suites: they fail by panicking, and the crate's
