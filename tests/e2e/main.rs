@@ -16,5 +16,6 @@ mod foundation;
 mod harness;
 mod multinode;
 mod protocol;
+mod registration;
 mod services;
 mod sso;
