@@ -33,10 +33,10 @@ pub fn form_with(page: &str, needle: &str) -> Option<Form> {
             let close = input.find('>').unwrap_or(input.len());
             let itag = &input[..close];
             inputs = &input[close..];
-            if attr(itag, "type").is_some_and(|t| t.eq_ignore_ascii_case("hidden")) {
-                if let Some(name) = attr(itag, "name") {
-                    hidden.push((name, attr(itag, "value").unwrap_or_default()));
-                }
+            if attr(itag, "type").is_some_and(|t| t.eq_ignore_ascii_case("hidden"))
+                && let Some(name) = attr(itag, "name")
+            {
+                hidden.push((name, attr(itag, "value").unwrap_or_default()));
             }
         }
         return Some(Form { action, hidden });

@@ -6,7 +6,10 @@
 //!   tasks at once, as a busy token endpoint does (throughput-bound; on
 //!   SQLite this is where group commit pays);
 //! - `authorization_code/<store>/…`: one `put` and one `take` of a code,
-//!   sequential and from 64 tasks.
+//!   sequential and from 64 tasks;
+//! - `argon2id_verify/…`: one password verify at the configured (OWASP)
+//!   parameters through [`PasswordHasher`], alone and with every core busy
+//!   (the machine's login limit; `pratu-load bench` measures it too).
 //!
 //! SQLite and the in-memory ephemeral store always run; PostgreSQL and Redis
 //! when `PRATU_TEST_POSTGRES_URL` / `PRATU_TEST_REDIS_URL` are set (each in
@@ -26,6 +29,7 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use pratu_storage::ephemeral::EphemeralStore;
 use pratu_storage::ephemeral::memory::MemoryStore;
+use pratu_storage::password::{Argon2Params, PasswordHasher};
 use pratu_storage::records::{RefreshToken, Rotation};
 use pratu_storage::testing::fixtures::{at, client, refresh_token, user};
 use pratu_storage::testing::{self, Made, Must, TestGuard};
@@ -225,5 +229,43 @@ fn authorization_code(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, refresh_rotation, authorization_code);
+fn argon2id_verify(c: &mut Criterion) {
+    let rt = runtime();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut group = c.benchmark_group("argon2id_verify");
+    group
+        .throughput(Throughput::Elements(1))
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    let hasher = PasswordHasher::new(Argon2Params::default(), cores).must("hasher");
+    let phc = rt.block_on(hasher.hash("Correct1horse")).must("hash");
+    let phc: Arc<str> = phc.into();
+    let op: Op = Arc::new(move |_| {
+        let (h, phc) = (hasher.clone(), phc.clone());
+        Box::pin(async move {
+            assert!(h.verify("Correct1horse", Some(&phc)).await.must("verify"));
+        })
+    });
+    group.bench_function("owasp/one", |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let op = op.clone();
+            async move { spread(iters, 1, &op).await }
+        });
+    });
+    group.bench_function(format!("owasp/all_{cores}_cores"), |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let op = op.clone();
+            async move { spread(iters, cores, &op).await }
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    refresh_rotation,
+    authorization_code,
+    argon2id_verify
+);
 criterion_main!(benches);
