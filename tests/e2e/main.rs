@@ -7,6 +7,8 @@
     reason = "test support code fails loudly on purpose"
 )]
 
+mod admin;
+mod admin_console;
 mod browser;
 mod browser_flows;
 mod deploy_files;

@@ -28,11 +28,30 @@ pub struct AdminDeps {
 
 /// Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct AdminState(pub(crate) Arc<AdminDeps>);
+pub struct AdminState(pub(crate) Arc<Inner>);
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    deps: AdminDeps,
+    /// The console's calls to the issuer's token endpoint.
+    pub http: reqwest::Client,
+}
+
+impl std::ops::Deref for Inner {
+    type Target = AdminDeps;
+    fn deref(&self) -> &AdminDeps {
+        &self.deps
+    }
+}
 
 impl AdminState {
     pub fn new(deps: AdminDeps) -> Self {
-        Self(Arc::new(deps))
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        Self(Arc::new(Inner { deps, http }))
     }
 
     pub(crate) fn oidc(&self) -> &OidcState {

@@ -1,7 +1,17 @@
-//! The operator console (server-rendered pages under `/admin`).
+//! The operator console: server-rendered pages under `/admin` for the
+//! everyday tasks — list clients, register one (its secret shown once),
+//! rotate a secret, browse the audit log. Operators sign in through Pratu
+//! itself ([`session`]); every form carries a CSRF token bound to the
+//! console session.
+
+mod pages;
+mod session;
 
 use axum::Router;
 use axum::extract::FromRef;
+use axum::routing::{get, post};
+use pratu_oidc::clients::{ClientError, NewClient};
+use pratu_oidc::scopes::ADMIN_SCOPE;
 
 use crate::state::AdminState;
 
@@ -11,11 +21,59 @@ where
     S: Clone + Send + Sync + 'static,
 {
     Router::new()
+        .route("/admin", get(pages::home))
+        .route("/admin/", get(pages::home))
+        .route("/admin/login", get(pages::login))
+        .route(session::CALLBACK_PATH, get(session::callback))
+        .route("/admin/logout", post(pages::logout))
+        .route("/admin/signed-out", get(pages::signed_out))
+        .route("/admin/clients", get(pages::clients))
+        .route(
+            "/admin/clients/new",
+            get(pages::new_client).post(pages::create_client),
+        )
+        .route(
+            "/admin/clients/{client_id}/secret",
+            post(pages::rotate_secret),
+        )
+        .route("/admin/audit", get(pages::audit))
 }
 
 impl AdminState {
-    /// Registers (or updates) the console's own client. Call once at start.
-    pub async fn register_console_client(&self) -> Result<(), crate::ApiError> {
-        Ok(())
+    /// Registers (or brings up to date) the console's own client: a public,
+    /// first-party client of this issuer allowed `openid pratu:admin`,
+    /// redirecting to `/admin/callback`. Call once at start; several nodes
+    /// starting at once converge on the same record.
+    pub async fn register_console_client(&self) -> Result<(), ClientError> {
+        let id = self.0.config.console_client_id.clone();
+        let meta = || NewClient {
+            client_id: Some(id.clone()),
+            client_name: "Pratu operator console".to_owned(),
+            redirect_uris: vec![format!(
+                "{}{}",
+                self.oidc().issuer(),
+                session::CALLBACK_PATH
+            )],
+            public: true,
+            scopes: vec!["openid".to_owned(), ADMIN_SCOPE.to_owned()],
+            first_party: true,
+            ..NewClient::default()
+        };
+        let clients = self.oidc().clients();
+        match clients.show(&id).await {
+            Ok(v)
+                if v.redirect_uris == meta().redirect_uris
+                    && v.scope == meta().scopes.join(" ") =>
+            {
+                Ok(())
+            }
+            Ok(_) => clients.update(&id, meta()).await.map(|_| ()),
+            Err(ClientError::NotFound) => match clients.create(meta()).await {
+                Ok(_) => Ok(()),
+                Err(ClientError::AlreadyExists) => clients.update(&id, meta()).await.map(|_| ()),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        }
     }
 }
