@@ -173,14 +173,20 @@ impl Browser {
         el.click().await.unwrap();
     }
 
+    /// The page's text; retried while a navigation replaces the page under
+    /// the read (stale element).
     pub async fn text(&self) -> String {
-        self.client
-            .find(Locator::Css("body"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        for _ in 0..50 {
+            let body = self.client.find(Locator::Css("body")).await;
+            if let Ok(text) = match body {
+                Ok(el) => el.text().await,
+                Err(e) => Err(e),
+            } {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page text could not be read")
     }
 
     pub async fn close(self) {

@@ -3,7 +3,7 @@
 //! consent pages. Screenshots: `target/e2e-screenshots/<test>/`.
 
 use crate::browser::Browser;
-use crate::enrollment::{read_otp, somchai, write_registry};
+use crate::enrollment::{Citizen, read_otp, somchai, write_registry};
 use crate::harness::{Options, Pratu, run_cli};
 
 #[tokio::test]
@@ -19,83 +19,7 @@ async fn a_citizen_enrolls_in_the_wizard_and_signs_in_through_the_login_page() {
     )
     .await;
 
-    b.client.goto(&format!("{}/register", p.url)).await.unwrap();
-    b.screenshot("consent").await;
-    b.tick("ข้าพเจ้าได้อ่านและยอมรับ").await;
-    b.press("ยอมรับและเริ่มสมัคร").await;
-
-    b.fill("เลขประจำตัวประชาชน", &citizen.citizen_id).await;
-    b.screenshot("citizen-id").await;
-    b.press("ถัดไป").await;
-
-    b.tick("ใช้เลขหลังบัตรประจำตัวประชาชน").await;
-    b.screenshot("method").await;
-    b.press("ถัดไป").await;
-
-    b.fill("ชื่อ (ภาษาไทย)", citizen.first_name).await;
-    b.fill("นามสกุล (ภาษาไทย)", citizen.last_name).await;
-    b.choose("วัน", "1").await;
-    b.choose("เดือน", "1").await;
-    b.fill("ปี", "2530").await;
-    b.screenshot("personal").await;
-    b.press("ถัดไป").await;
-
-    let page = b.text().await;
-    assert!(
-        !page.contains(&citizen.citizen_id),
-        "the citizen ID is shown in clear after its step"
-    );
-    b.fill("เลขหลังบัตร", citizen.laser_code).await;
-    b.screenshot("laser-code").await;
-    b.press("ตรวจสอบตัวตน").await;
-
-    b.fill("ชื่อผู้ใช้", "somchai87").await;
-    b.fill("รหัสผ่าน", "Secret123").await;
-    b.screenshot("account").await;
-    b.press("ถัดไป").await;
-
-    b.fill("หมายเลขโทรศัพท์มือถือ", "0812345678").await;
-    b.screenshot("phone").await;
-    b.press("ส่งรหัส OTP").await;
-
-    let (code, reference) = read_otp(&p.data_dir, "+66812345678");
-    assert!(
-        b.text().await.contains(&reference),
-        "the page shows the OTP reference"
-    );
-    b.fill("รหัส OTP", &code).await;
-    b.screenshot("otp").await;
-    b.press("ยืนยันรหัส").await;
-
-    b.client
-        .wait()
-        .at_most(std::time::Duration::from_secs(15))
-        .for_element(fantoccini::Locator::XPath(
-            "//button[contains(normalize-space(.), \"ยืนยันการสมัคร\")]",
-        ))
-        .await
-        .unwrap();
-    let review = b.text().await;
-    assert!(review.contains("somchai87"));
-    assert!(
-        !review.contains(&citizen.citizen_id),
-        "review shows the citizen ID in clear"
-    );
-    assert!(
-        review.contains("xxxxx"),
-        "review shows the masked citizen ID"
-    );
-    b.screenshot("review").await;
-    b.press("ยืนยันการสมัคร").await;
-    b.screenshot("done").await;
-    assert!(
-        b.client
-            .current_url()
-            .await
-            .unwrap()
-            .path()
-            .ends_with("/register/done")
-    );
+    enroll_in_wizard(&b, &p, &citizen, "somchai87", "Secret123", "0812345678").await;
 
     // An agency app registered by the operator; the citizen signs in.
     let cb = "http://127.0.0.1:9/info/callback";
@@ -154,4 +78,112 @@ async fn a_citizen_enrolls_in_the_wizard_and_signs_in_through_the_login_page() {
     );
     b.close().await;
     assert!(!p.log().contains(&citizen.citizen_id));
+}
+
+/// Walks the enrollment wizard as a citizen would (Thai, by visible labels,
+/// a screenshot per step; the OTP from the SMS outbox) and ends on
+/// `/register/done`. `phone` is the Thai mobile number as typed
+/// (`0812345678`). Other browser tests reuse it.
+pub async fn enroll_in_wizard(
+    b: &Browser,
+    p: &Pratu,
+    citizen: &Citizen,
+    username: &str,
+    password: &str,
+    phone: &str,
+) {
+    let phone_e164 = format!("+66{}", &phone[1..]);
+    b.client.goto(&format!("{}/register", p.url)).await.unwrap();
+    b.screenshot("consent").await;
+    b.tick("ข้าพเจ้าได้อ่านและยอมรับ").await;
+    b.press("ยอมรับและเริ่มสมัคร").await;
+
+    b.fill("เลขประจำตัวประชาชน", &citizen.citizen_id).await;
+    b.screenshot("citizen-id").await;
+    b.press("ถัดไป").await;
+
+    b.tick("ใช้เลขหลังบัตรประจำตัวประชาชน").await;
+    b.screenshot("method").await;
+    b.press("ถัดไป").await;
+
+    b.fill("ชื่อ (ภาษาไทย)", citizen.first_name).await;
+    b.fill("นามสกุล (ภาษาไทย)", citizen.last_name).await;
+    // The wizard asks for the birth date in the Buddhist era.
+    let date: Vec<u32> = citizen
+        .birth_date
+        .split('-')
+        .map(|n| n.parse().unwrap())
+        .collect();
+    b.choose("วัน", &date[2].to_string()).await;
+    b.choose("เดือน", &date[1].to_string()).await;
+    b.fill("ปี", &(date[0] + 543).to_string()).await;
+    b.screenshot("personal").await;
+    b.press("ถัดไป").await;
+
+    // Filling waits for the next page; only then is its text the new page's.
+    b.fill("เลขหลังบัตร", citizen.laser_code).await;
+    let page = b.text().await;
+    assert!(
+        !page.contains(&citizen.citizen_id),
+        "the citizen ID is shown in clear after its step"
+    );
+    b.screenshot("laser-code").await;
+    b.press("ตรวจสอบตัวตน").await;
+
+    b.fill("ชื่อผู้ใช้", username).await;
+    b.fill("รหัสผ่าน", password).await;
+    b.screenshot("account").await;
+    b.press("ถัดไป").await;
+
+    b.fill("หมายเลขโทรศัพท์มือถือ", phone).await;
+    b.screenshot("phone").await;
+    b.press("ส่งรหัส OTP").await;
+
+    // The OTP page is shown once the SMS is sent.
+    b.client
+        .wait()
+        .at_most(std::time::Duration::from_secs(15))
+        .for_element(fantoccini::Locator::XPath(
+            "//label[contains(normalize-space(.), \"รหัส OTP\")]",
+        ))
+        .await
+        .unwrap();
+    let (code, reference) = read_otp(&p.data_dir, &phone_e164);
+    assert!(
+        b.text().await.contains(&reference),
+        "the page shows the OTP reference"
+    );
+    b.fill("รหัส OTP", &code).await;
+    b.screenshot("otp").await;
+    b.press("ยืนยันรหัส").await;
+
+    b.client
+        .wait()
+        .at_most(std::time::Duration::from_secs(15))
+        .for_element(fantoccini::Locator::XPath(
+            "//button[contains(normalize-space(.), \"ยืนยันการสมัคร\")]",
+        ))
+        .await
+        .unwrap();
+    let review = b.text().await;
+    assert!(review.contains(username));
+    assert!(
+        !review.contains(&citizen.citizen_id),
+        "review shows the citizen ID in clear"
+    );
+    assert!(
+        review.contains("xxxxx"),
+        "review shows the masked citizen ID"
+    );
+    b.screenshot("review").await;
+    b.press("ยืนยันการสมัคร").await;
+    b.screenshot("done").await;
+    assert!(
+        b.client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/register/done")
+    );
 }

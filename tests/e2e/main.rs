@@ -9,6 +9,7 @@
 
 mod admin;
 mod admin_console;
+mod agency_sso;
 mod browser;
 mod browser_flows;
 mod deploy_files;
