@@ -85,7 +85,10 @@ impl OidcState {
         let now = self.0.clock.now();
         let reference = match otp.pending(&subject).await {
             Ok(Some(p)) if p.expires_at > now && !resend => p.reference,
-            Ok(_) => match self.send_code(&otp, &subject, &phone).await {
+            Ok(_) => match self
+                .send_code(&otp, &subject, &phone, user.id, &req.client_id)
+                .await
+            {
                 Ok(r) => r,
                 Err(page) => {
                     return StepUp::Page(
@@ -106,6 +109,8 @@ impl OidcState {
         otp: &OtpService,
         subject: &str,
         phone: &str,
+        user_id: uuid::Uuid,
+        client_id: &str,
     ) -> Result<String, Option<Response>> {
         let Some(sms) = &self.0.sms else {
             return Err(None);
@@ -128,11 +133,22 @@ impl OidcState {
             to: phone.to_owned(),
             text: issued.sms_text(),
         };
+        let audit = |action: &'static str, outcome: &'static str| {
+            self.audit(
+                format!("user:{user_id}"),
+                action,
+                Some(format!("client:{client_id}")),
+                outcome,
+                serde_json::json!({}),
+            );
+        };
         if let Err(e) = sms.send(&message).await {
             tracing::warn!(error = %e, "step-up SMS could not be sent");
             let _ = otp.cancel(subject).await;
+            audit("login.otp_send_failed", "failure");
             return Err(None);
         }
+        audit("login.otp_sent", "success");
         Ok(issued.reference().to_owned())
     }
 
@@ -248,13 +264,13 @@ pub(crate) async fn otp_post(
             );
             Redirect::to(&continue_url).into_response()
         }
-        Ok(OtpOutcome::Invalid { .. }) => {
+        Ok(OtpOutcome::Invalid { attempts_left }) => {
             state.audit(
                 format!("user:{}", current.session.user_id),
-                "login.step_up",
+                "login.otp_failed",
                 Some(format!("client:{}", req.client_id)),
                 "failure",
-                serde_json::json!({}),
+                serde_json::json!({ "attempts_left": attempts_left }),
             );
             let reference = otp
                 .pending(&subject)
@@ -272,7 +288,16 @@ pub(crate) async fn otp_post(
                 Some(t.otp_invalid),
             )
         }
-        Ok(_) => {
+        Ok(other) => {
+            if matches!(other, OtpOutcome::Locked) {
+                state.audit(
+                    format!("user:{}", current.session.user_id),
+                    "login.otp_locked",
+                    Some(format!("client:{}", req.client_id)),
+                    "locked",
+                    serde_json::json!({}),
+                );
+            }
             let reference = otp
                 .pending(&subject)
                 .await

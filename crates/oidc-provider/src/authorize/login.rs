@@ -90,7 +90,16 @@ pub(crate) async fn login_post(
     let attempt = Attempt::new(&username, client_ip(&ext));
     match state.login_locked(&attempt).await {
         Ok(false) => {}
-        Ok(true) => return again(t.locked_out, StatusCode::TOO_MANY_REQUESTS),
+        Ok(true) => {
+            state.audit(
+                "anonymous".to_owned(),
+                "login.locked",
+                Some(format!("client:{}", req.client_id)),
+                "locked",
+                serde_json::json!({}),
+            );
+            return again(t.locked_out, StatusCode::TOO_MANY_REQUESTS);
+        }
         Err(_) => return error_page(PageError::Server, req.locale),
     }
     let user = match state.0.store.user_by_username(&username).await {
@@ -112,13 +121,17 @@ pub(crate) async fn login_post(
             if state.login_failed(&attempt).await.is_err() {
                 return error_page(PageError::Server, req.locale);
             }
-            let actor = other.map_or_else(|| "anonymous".to_owned(), |u| format!("user:{}", u.id));
+            let (actor, reason) = match &other {
+                None => ("anonymous".to_owned(), "unknown_user"),
+                Some(u) if !verified => (format!("user:{}", u.id), "bad_password"),
+                Some(u) => (format!("user:{}", u.id), "disabled"),
+            };
             state.audit(
                 actor,
                 "login.failed",
                 Some(format!("client:{}", req.client_id)),
                 "failure",
-                serde_json::json!({}),
+                serde_json::json!({ "reason": reason }),
             );
             return again(t.bad_credentials, StatusCode::OK);
         }

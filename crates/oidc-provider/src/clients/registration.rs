@@ -457,7 +457,7 @@ pub(crate) async fn update(
         let stored = set_extra(&state, &client.client_id, None, info).await?;
         state.audit(
             format!("client:{}", client.client_id),
-            "client.updated",
+            "client.changed",
             Some(format!("client:{}", client.client_id)),
             "success",
             json!({ "via": "dynamic_registration" }),

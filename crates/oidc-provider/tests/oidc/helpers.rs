@@ -230,6 +230,21 @@ impl TestApp {
         .await
     }
 
+    /// A browser whose every request carries `x-request-id: id`, as the
+    /// server's request-id layer sets it in front of the provider.
+    pub fn browser_with_request_id(&self, id: &str) -> Browser {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-request-id", id.parse().unwrap());
+        Browser {
+            cookies: BTreeMap::new(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+        }
+    }
+
     pub fn browser(&self) -> Browser {
         Browser {
             cookies: BTreeMap::new(),

@@ -8,6 +8,7 @@
 
 mod helpers;
 
+mod audit_trail;
 mod authorize;
 mod backends;
 mod clients;

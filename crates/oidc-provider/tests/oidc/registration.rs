@@ -455,7 +455,7 @@ async fn the_management_protocol_reads_replaces_and_deletes_with_the_clients_own
         .await
         .unwrap();
     assert_ne!(res.status(), 401, "the client still authenticates");
-    let events = audit_events(&app, "client.updated", 1).await;
+    let events = audit_events(&app, "client.changed", 1).await;
     assert_eq!(events[0].request_id.as_deref(), Some("req-update-1"));
 
     // Delete: the client and its token go.

@@ -57,7 +57,7 @@ pub async fn run(config: &Config, command: KeysCommand) -> Result<(), CommandErr
                 id: uuid::Uuid::now_v7(),
                 at: clock.now(),
                 actor: "cli".into(),
-                action: "keys.rotated".into(),
+                action: "key.rotated".into(),
                 target: None,
                 request_id: None,
                 outcome: "success".into(),
