@@ -2,6 +2,7 @@
 //! port, a fresh SQLite store per test, the in-memory ephemeral store and a
 //! mock clock. One test binary (modules below).
 
+mod audit_trail;
 mod backends;
 mod concurrency;
 mod flow;
