@@ -164,7 +164,7 @@ async fn admin_console() {
     b.fill("Redirect URIs", "https://forged.example/cb").await;
     b.client
         .execute(
-            "document.querySelector('input[name=csrf]').value = 'forged';",
+            "document.querySelector('form[action=\"/admin/clients/new\"] input[name=csrf]').value = 'forged';",
             vec![],
         )
         .await

@@ -37,6 +37,22 @@ where
             post(pages::rotate_secret),
         )
         .route("/admin/audit", get(pages::audit))
+        .route(STYLESHEET_PATH, get(stylesheet))
+}
+
+const STYLESHEET_PATH: &str = "/admin/console.css";
+
+/// Served from the binary so the content security policy can forbid inline
+/// styles (`style-src 'self'`).
+async fn stylesheet() -> impl axum::response::IntoResponse {
+    use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/console.css"),
+    )
 }
 
 impl AdminState {
