@@ -17,6 +17,7 @@ mod durability;
 mod enrollment;
 mod foundation;
 mod harness;
+mod loadgen;
 mod multinode;
 mod protocol;
 mod registration;

@@ -2,17 +2,19 @@
 //! EdDSA, generated on first start, stored sealed under the key-encryption
 //! key, parsed once per load, rotated without breaking tokens in flight.
 //!
-//! Inbound JWTs (client assertions, `id_token_hint`, our access tokens
-//! presented back) are verified by `jsonwebtoken` ([`inbound`]). Outbound
-//! tokens are signed by [`jws`] with pre-parsed RustCrypto keys, because
-//! `jsonwebtoken` 11 re-parses the private key on every signature (and for
-//! RSA rebuilds it), the bulk of the cost on the token hot path.
+//! Inbound JWTs from others (client assertions) are verified by
+//! `jsonwebtoken` ([`inbound`]); tokens we signed and get back (access
+//! tokens, `id_token_hint`) by `ring` against our published keys (`own`).
+//! Outbound tokens are signed by [`jws`] with keys parsed once into `ring`:
+//! `jsonwebtoken` 11 re-parses the private key on every signature, and its
+//! pure-Rust P-256 was most of the cost of a token grant.
 
 mod alg;
 pub mod inbound;
 pub mod jws;
 mod manager;
 pub mod material;
+mod own;
 mod ring;
 
 pub use alg::SigningAlg;
