@@ -30,8 +30,17 @@ pub fn memory(pid: u32) -> Result<Memory, LoadError> {
 
 /// CPU time the process has used (user + system), in clock ticks.
 pub fn cpu_ticks(pid: u32) -> Result<u64, LoadError> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map_err(|e| LoadError::io(format!("read /proc/{pid}/stat"), e))?;
+    ticks_in(&format!("/proc/{pid}/stat"))
+}
+
+/// CPU time the calling thread has used, in clock ticks.
+pub fn thread_cpu_ticks() -> Result<u64, LoadError> {
+    ticks_in("/proc/thread-self/stat")
+}
+
+fn ticks_in(path: &str) -> Result<u64, LoadError> {
+    let stat =
+        std::fs::read_to_string(path).map_err(|e| LoadError::io(format!("read {path}"), e))?;
     // The command name may hold spaces and parentheses: fields start after
     // the last ')'. utime and stime are fields 14 and 15 (1-based), i.e.
     // the 12th and 13th after the name.

@@ -1,15 +1,17 @@
 //! The machine's Argon2id limit at the server's parameters: how many
 //! verifies per second all cores manage, and what one costs on one core.
 //! The login-flow target is a fraction of this, measured in the same run.
+//! Computed as the server computes it (`pratu_storage::password`): each
+//! thread reuses its Argon2 memory.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use serde::Serialize;
 
 use crate::error::LoadError;
+use crate::procstat;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Limit {
@@ -19,7 +21,7 @@ pub struct Limit {
     pub threads: usize,
     /// Verifies per second with every core busy.
     pub verifies_per_s: f64,
-    /// Milliseconds one verify takes on one otherwise idle core.
+    /// Milliseconds of CPU one verify takes (one thread).
     pub single_ms: f64,
 }
 
@@ -32,28 +34,34 @@ pub async fn measure(m: u32, t: u32, p: u32, each: Duration) -> Result<Limit, Lo
 fn measure_blocking(m: u32, t: u32, p: u32, each: Duration) -> Result<Limit, LoadError> {
     let params =
         Params::new(m, t, p, None).map_err(|e| LoadError::setup(format!("argon2 params: {e}")))?;
-    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-    let salt =
-        SaltString::encode_b64(b"pratu-load-salt!").map_err(|e| LoadError::setup(e.to_string()))?;
-    let hash = argon
-        .hash_password(b"BenchPass123", &salt)
-        .map_err(|e| LoadError::setup(format!("argon2 hash: {e}")))?
-        .to_string();
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let salt = b"pratu-load-salt!";
+    let mut expected = [0u8; 32];
+    let mut mem = vec![Block::default(); params.block_count()];
+    argon
+        .hash_password_into_with_memory(b"BenchPass123", salt, &mut expected, &mut mem)
+        .map_err(|e| LoadError::setup(format!("argon2 hash: {e}")))?;
     let verify_for = |d: Duration| -> Result<u64, LoadError> {
-        let parsed = PasswordHash::new(&hash).map_err(|e| LoadError::setup(e.to_string()))?;
+        let mut mem = vec![Block::default(); params.block_count()];
+        let mut out = [0u8; 32];
         let start = Instant::now();
         let mut n = 0;
         while start.elapsed() < d {
             argon
-                .verify_password(b"BenchPass123", &parsed)
+                .hash_password_into_with_memory(b"BenchPass123", salt, &mut out, &mut mem)
                 .map_err(|e| LoadError::setup(format!("argon2 verify: {e}")))?;
+            if out != expected {
+                return Err(LoadError::setup("argon2 verify gave another hash"));
+            }
             n += 1;
         }
         Ok(n)
     };
-    let start = Instant::now();
+    let cpu0 = procstat::thread_cpu_ticks()?;
     let single = verify_for(each / 2)?;
-    let single_ms = start.elapsed().as_secs_f64() * 1000.0 / single.max(1) as f64;
+    let cpu = procstat::thread_cpu_ticks()?.saturating_sub(cpu0) as f64
+        / procstat::ticks_per_second() as f64;
+    let single_ms = cpu * 1000.0 / single.max(1) as f64;
 
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let total = AtomicU64::new(0);
