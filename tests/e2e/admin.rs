@@ -528,3 +528,93 @@ async fn the_openapi_document_parses_and_lists_every_admin_route() {
     }
     assert_eq!(listed.len(), pratu_admin::api::ROUTES.len());
 }
+
+#[tokio::test]
+async fn force_logout_ends_the_sso_session_and_revokes_refresh_tokens() {
+    use reqwest::Method;
+    let p = Pratu::start().await;
+    let uid = user(&p, "somchai2", false).await;
+    let (bot, bot_secret) = service_client(&p, "ops-bot", "pratu:admin").await;
+    let admin = cc_token(&p, &bot, &bot_secret, Some("pratu:admin")).await;
+    let app = cli_ok(
+        &p,
+        &[
+            "client",
+            "create",
+            "--name",
+            "App",
+            "--redirect-uri",
+            CB,
+            "--grant-type",
+            "authorization_code",
+            "--grant-type",
+            "refresh_token",
+            "--first-party",
+            "--json",
+        ],
+        None,
+    )
+    .await;
+    let (id, secret) = (
+        app["client_id"].as_str().unwrap(),
+        app["client_secret"].as_str().unwrap(),
+    );
+
+    let b = Browser::new();
+    let page = b.get(&authorize_url(&p, id, "openid")).await;
+    let back = b.sign_in(page, &p.url, "somchai2", PASSWORD).await;
+    let code = back.redirect_param("code").expect("a code");
+    let (s, tokens) = token(
+        &p,
+        id,
+        secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{tokens}");
+    // The SSO session answers a second authorization without a login page.
+    let again = b.get(&authorize_url(&p, id, "openid")).await;
+    let again = b.until_rp(again, &p.url).await;
+    assert!(again.redirect_param("code").is_some(), "{}", again.body);
+
+    let (s, _, out) = api(
+        &p,
+        Method::POST,
+        &format!("/admin/api/v1/users/{uid}/logout"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{out}");
+    assert_eq!(out["refresh_tokens_revoked"], 1);
+
+    // The session is over: the login page again; the refresh token is dead.
+    let page = b.get(&authorize_url(&p, id, "openid")).await;
+    let page = b.until_rp(page, &p.url).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"autocomplete="current-password""#));
+    let (s, body) = token(
+        &p,
+        id,
+        secret,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!((s, body["error"].as_str()), (400, Some("invalid_grant")));
+    let (_, _, events) = api(
+        &p,
+        Method::GET,
+        &format!("/admin/api/v1/audit?action=user.logged_out&target=user:{uid}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(events["events"][0]["actor"], format!("client:{bot}"));
+}

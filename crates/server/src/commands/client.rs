@@ -25,7 +25,13 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CommandE
             source,
         })?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let service = ClientService::new(store.clone(), clock.clone(), 0, &config.keys.default_alg);
+    let mut service = ClientService::new(store.clone(), clock.clone(), 0, &config.keys.default_alg);
+    // With a shared ephemeral store, running servers drop their cached copy
+    // of a changed client at their next request (see README, Operators).
+    if config.redis_url.is_some() {
+        let ephemeral = crate::commands::open_ephemeral(config, clock.clone()).await?;
+        service = service.with_shared_invalidation(ephemeral);
+    }
     match command {
         ClientCommand::Create(args) => {
             let json = args.json;
