@@ -341,3 +341,60 @@ pub(crate) fn uses_secret(c: &Client) -> bool {
 pub(crate) fn allows_grant(c: &Client, grant: &str) -> bool {
     c.grant_types.iter().any(|g| g == grant)
 }
+
+#[cfg(test)]
+mod tests {
+    use pratu_storage::ephemeral::memory::MemoryStore;
+    use pratu_storage::testing::{redis_from_env, sqlite_store};
+    use pratu_storage::{MockClock, SystemClock};
+
+    use super::*;
+
+    fn new_client() -> NewClient {
+        NewClient {
+            client_name: "Agency".into(),
+            redirect_uris: vec!["https://rp.example.go.th/cb".into()],
+            ..NewClient::default()
+        }
+    }
+
+    /// Two nodes with a long cache TTL sharing `shared`: a client disabled
+    /// through one is refused by the other at its next lookup.
+    async fn disable_reaches_the_other_node(shared: Arc<dyn EphemeralStore>) {
+        let (store, _guard) = sqlite_store().await;
+        let clock: Arc<dyn Clock> = Arc::new(MockClock::new(SystemClock.now()));
+        let node = || {
+            ClientService::new(Arc::clone(&store), Arc::clone(&clock), 300, "ES256")
+                .with_shared_invalidation(Arc::clone(&shared))
+        };
+        let (a, b) = (node(), node());
+        let id = a.create(new_client()).await.unwrap().client_id;
+        assert!(b.active(&id).await.unwrap().is_some(), "b caches it");
+        a.set_enabled(&id, false).await.unwrap();
+        assert!(b.active(&id).await.unwrap().is_none(), "b sees the change");
+        a.set_enabled(&id, true).await.unwrap();
+        assert!(b.active(&id).await.unwrap().is_some());
+
+        // A node that does not share invalidation keeps its copy for the
+        // TTL: what the generation is for.
+        let lone = ClientService::new(Arc::clone(&store), Arc::clone(&clock), 300, "ES256");
+        assert!(lone.active(&id).await.unwrap().is_some());
+        a.set_enabled(&id, false).await.unwrap();
+        assert!(lone.active(&id).await.unwrap().is_some());
+        assert!(b.active(&id).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_client_change_reaches_every_node_through_the_memory_store() {
+        let clock: Arc<dyn Clock> = Arc::new(MockClock::new(SystemClock.now()));
+        disable_reaches_the_other_node(Arc::new(MemoryStore::new(clock, 1000))).await;
+    }
+
+    #[tokio::test]
+    async fn a_client_change_reaches_every_node_through_redis() {
+        let Some(redis) = redis_from_env().await else {
+            return;
+        };
+        disable_reaches_the_other_node(redis.store).await;
+    }
+}
