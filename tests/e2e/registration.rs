@@ -85,7 +85,7 @@ async fn a_cli_issued_token_registers_a_client_that_gets_tokens_and_can_delete_i
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    assert!(r.headers().contains_key("x-request-id"));
+    let request_id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
     let reg: Value = r.json().await.unwrap();
     let id = reg["client_id"].as_str().unwrap();
     let secret = reg["client_secret"].as_str().unwrap();
@@ -128,4 +128,86 @@ async fn a_cli_issued_token_registers_a_client_that_gets_tokens_and_can_delete_i
     assert_eq!(r.status(), 204);
     let (status, _) = token_for(&p, id, secret).await;
     assert_eq!(status, 401);
+
+    // The audit trail ties the registration to its HTTP request.
+    let events = audit_of(&p, &format!("client:{id}"), 2).await;
+    let created = events
+        .iter()
+        .find(|e| e["action"] == "client.created")
+        .unwrap();
+    assert_eq!(created["request_id"], request_id.as_str());
+    assert_eq!(created["details"]["via"], "dynamic_registration");
+    assert!(
+        created["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with("registration_token:")
+    );
+    let deleted = events
+        .iter()
+        .find(|e| e["action"] == "client.deleted")
+        .unwrap();
+    assert_eq!(deleted["actor"], format!("client:{id}"));
+    assert!(deleted["request_id"].is_string());
+}
+
+/// The audit events about `target`, read through the admin API with a
+/// `pratu:admin` client bootstrapped by the CLI, once `at_least` are there
+/// (they are written off the request path).
+async fn audit_of(p: &Pratu, target: &str, at_least: usize) -> Vec<Value> {
+    let out = run_cli(
+        &p.data_dir,
+        &[],
+        &[
+            "client",
+            "create",
+            "--name",
+            "auditor",
+            "--scope",
+            "pratu:admin",
+            "--grant-type",
+            "client_credentials",
+            "--json",
+        ],
+        None,
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = client()
+        .post(format!("{}/token", p.url))
+        .basic_auth(
+            v["client_id"].as_str().unwrap(),
+            v["client_secret"].as_str(),
+        )
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "pratu:admin"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    let admin = body["access_token"].as_str().unwrap().to_owned();
+    for _ in 0..200 {
+        let r = client()
+            .get(format!("{}/admin/api/v1/audit", p.url))
+            .query(&[("target", target)])
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let list: Value = r.json().await.unwrap();
+        let events = list["events"].as_array().unwrap().clone();
+        if events.len() >= at_least {
+            return events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("fewer than {at_least} audit events about {target}");
 }
