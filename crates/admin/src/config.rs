@@ -70,3 +70,23 @@ impl AdminConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid_and_bad_values_name_their_key() {
+        AdminConfig::default().validate().unwrap();
+        let c = AdminConfig {
+            max_page_size: 0,
+            ..AdminConfig::default()
+        };
+        assert_eq!(c.validate().unwrap_err().key, "max_page_size");
+        let c = AdminConfig {
+            console_client_id: "has space".into(),
+            ..AdminConfig::default()
+        };
+        assert_eq!(c.validate().unwrap_err().key, "console_client_id");
+    }
+}

@@ -141,3 +141,46 @@ impl From<pratu_storage::StorageError> for ApiError {
         Self::internal(&e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_carry_the_bearer_challenge_and_problem_json() {
+        let res = ApiError::Unauthorized("the access token has expired").into_response();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let ch = res.headers()[header::WWW_AUTHENTICATE].to_str().unwrap();
+        assert!(ch.starts_with(r#"Bearer error="invalid_token""#), "{ch}");
+
+        let res = ApiError::Forbidden("no role").into_response();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let ch = res.headers()[header::WWW_AUTHENTICATE].to_str().unwrap();
+        assert!(ch.contains(r#"error="insufficient_scope""#), "{ch}");
+        assert!(ch.contains(r#"scope="pratu:admin""#), "{ch}");
+
+        let res = ApiError::NotFound("client").into_response();
+        assert!(res.headers().get(header::WWW_AUTHENTICATE).is_none());
+    }
+
+    #[test]
+    fn client_errors_map_to_statuses_without_internals() {
+        let e: ApiError = ClientError::Invalid {
+            field: "redirect_uris",
+            reason: "no fragments".into(),
+        }
+        .into();
+        assert_eq!(e.parts().0, StatusCode::UNPROCESSABLE_ENTITY);
+        let e: ApiError = ClientError::AlreadyExists.into();
+        assert_eq!(e.parts().0, StatusCode::CONFLICT);
+        let e: ApiError = ClientError::Storage(pratu_storage::StorageError::unhandled(
+            std::io::Error::other("secret detail"),
+        ))
+        .into();
+        assert_eq!(e.to_string(), "internal error");
+    }
+}

@@ -200,3 +200,53 @@ pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiErro
     q.map(|Query(v)| v)
         .map_err(|_| ApiError::BadRequest("the query string is not valid".into()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_parses_and_lists_exactly_the_routes() {
+        let json = serde_json::to_string(&openapi()).unwrap();
+        let spec = oas3::from_json(&json).unwrap();
+        let mut listed: Vec<(String, String)> = Vec::new();
+        for (path, item) in spec.paths.unwrap_or_default() {
+            for (method, _) in item.methods() {
+                listed.push((method.as_str().to_lowercase(), path.clone()));
+            }
+        }
+        let mut want: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+            .collect();
+        listed.sort();
+        want.sort();
+        assert_eq!(listed, want);
+        assert!(json.contains(r#""bearer""#));
+    }
+
+    #[test]
+    fn paging_is_capped_and_knows_the_next_page() {
+        let p = Page {
+            limit: Some(5000),
+            offset: Some(10),
+        }
+        .resolve(200);
+        assert_eq!((p.limit, p.offset), (200, 10));
+        assert_eq!(p.next(200), Some(210));
+        assert_eq!(p.next(3), None);
+        assert_eq!(Page::default().resolve(200).limit, 50);
+    }
+
+    #[test]
+    fn body_errors_name_the_field_never_the_value() {
+        assert_eq!(
+            field_hint("unknown field `secret_value`, expected one of"),
+            "unknown field secret_value"
+        );
+        assert_eq!(
+            field_hint("invalid type: string \"hunter2\", expected a boolean"),
+            "a field has the wrong type"
+        );
+    }
+}
