@@ -98,6 +98,13 @@ impl TestApp {
     /// CI. Redis expires keys by the real clock: tests on it must not move
     /// the mock clock past a lifetime.
     pub async fn spawn_on_postgres_and_redis() -> Option<Self> {
+        Self::spawn_on_postgres_and_redis_with(|_| {}).await
+    }
+
+    /// [`Self::spawn_on_postgres_and_redis`] with a configuration change.
+    pub async fn spawn_on_postgres_and_redis_with(
+        tweak: impl FnOnce(&mut OidcConfig),
+    ) -> Option<Self> {
         let (store, pg_guard) = postgres_store_from_env().await?;
         let redis = redis_from_env().await?;
         let clock = MockClock::new(SystemClock.now());
@@ -107,7 +114,7 @@ impl TestApp {
                 redis.store,
                 clock,
                 vec![pg_guard, redis.guard],
-                |_| {},
+                tweak,
             )
             .await,
         )

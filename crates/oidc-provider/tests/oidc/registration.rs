@@ -197,6 +197,34 @@ async fn a_single_use_initial_token_registers_a_working_client() {
     assert!(tokens["access_token"].as_str().is_some(), "{tokens}");
 }
 
+/// The same protocol on PostgreSQL and Redis: the token is used up there
+/// too, and the management endpoint sees the registration.
+#[tokio::test]
+async fn registration_and_management_work_on_postgres_and_redis() {
+    let Some(app) =
+        TestApp::spawn_on_postgres_and_redis_with(|c| c.clients.dynamic_registration = true).await
+    else {
+        return;
+    };
+    let token = initial_token(&app, 600).await;
+    let (status, body, _) = register(&app, Some(&token), &web_client()).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, _, _) = register(&app, Some(&token), &web_client()).await;
+    assert_eq!(status, 401);
+    let uri = body["registration_client_uri"].as_str().unwrap();
+    let access = body["registration_access_token"].as_str().unwrap();
+    let res = app.http.get(uri).bearer_auth(access).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let res = app
+        .http
+        .delete(uri)
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+}
+
 #[tokio::test]
 async fn missing_wrong_and_expired_initial_tokens_are_invalid_token() {
     let app = enabled().await;
