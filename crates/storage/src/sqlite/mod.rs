@@ -34,6 +34,7 @@ mod audit;
 mod clients;
 mod consents;
 mod enrollments;
+mod inline;
 mod keys;
 mod refresh;
 mod registration_tokens;
@@ -59,6 +60,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 pub struct SqliteStore {
     writer: Writer,
     reader: SqlitePool,
+    /// Inline point reads of the token endpoint (file databases only).
+    inline: Option<inline::InlineReaders>,
     /// Read-write options, for the migration connection.
     options: SqliteConnectOptions,
 }
@@ -97,6 +100,7 @@ impl SqliteStore {
         // in-memory database (named by sqlx, its cache shared between the
         // connections of this process) lives as long as the writer's
         // connection.
+        let inline = (!memory).then(|| inline::InlineReaders::new(&path));
         let writer = Writer::start(move || open_writer(&path, memory)).await?;
         let options = base
             .create_if_missing(true)
@@ -115,6 +119,7 @@ impl SqliteStore {
         Ok(Self {
             writer,
             reader,
+            inline,
             options,
         })
     }

@@ -152,6 +152,11 @@ impl RefreshTokenRepo for SqliteStore {
             columns!(),
             " FROM refresh_tokens WHERE token_hash = ?1"
         );
+        if let Some(read) = self.inline.as_ref().and_then(|r| {
+            r.read(|conn| first_row(conn, sql, params![token_hash], token_from_lite_row))
+        }) {
+            return read;
+        }
         let row = sqlx::query(sql)
             .bind(token_hash)
             .fetch_optional(&self.reader)
