@@ -618,3 +618,149 @@ async fn force_logout_ends_the_sso_session_and_revokes_refresh_tokens() {
     .await;
     assert_eq!(events["events"][0]["actor"], format!("client:{bot}"));
 }
+
+/// Two nodes on PostgreSQL + Redis with a long client cache: a client
+/// disabled through the API on one node, or deleted with the CLI, is
+/// refused by the other node at its next request.
+#[tokio::test]
+async fn client_changes_reach_every_node_on_postgres_and_redis() {
+    use reqwest::Method;
+
+    use crate::services::{PgDb, RedisNs};
+    let Some(pg) = PgDb::create().await else {
+        return;
+    };
+    let Some(redis) = RedisNs::create() else {
+        pg.drop_db().await;
+        return;
+    };
+    let base = Options::default()
+        .env("PRATU_DATABASE_URL", &pg.url)
+        .env("PRATU_REDIS_URL", &redis.url)
+        .env("PRATU_REDIS_PREFIX", &redis.prefix)
+        .env("PRATU_CLIENTS__CACHE_TTL_SECONDS", "300");
+    let a = Pratu::start_with(Options {
+        envs: base.envs.clone(),
+        data_dir: None,
+    })
+    .await;
+    // One issuer for both nodes (as behind a load balancer), secrets shared.
+    let b = Pratu::start_with(
+        Options {
+            envs: base.envs.clone(),
+            data_dir: Some(a.data_dir.clone()),
+        }
+        .env("PRATU_ISSUER", &a.url),
+    )
+    .await;
+    let cli_env: Vec<(&str, &str)> = base
+        .envs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let cli = |args: Vec<&'static str>| {
+        let dir = a.data_dir.clone();
+        let env = cli_env.clone();
+        async move {
+            let out = run_cli(&dir, &env, &args, None).await;
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null)
+        }
+    };
+    let bot = cli(vec![
+        "client",
+        "create",
+        "--name",
+        "ops-bot",
+        "--scope",
+        "pratu:admin",
+        "--grant-type",
+        "client_credentials",
+        "--json",
+    ])
+    .await;
+    let (bot, bot_secret) = (
+        bot["client_id"].as_str().unwrap().to_owned(),
+        bot["client_secret"].as_str().unwrap().to_owned(),
+    );
+    let admin = cc_token(&a, &bot, &bot_secret, Some("pratu:admin")).await;
+
+    // A service app registered through node A, used through node B.
+    let (s, _, app) = api(
+        &a,
+        Method::POST,
+        "/admin/api/v1/clients",
+        Some(&admin),
+        Some(json!({
+            "client_name": "Back office",
+            "grant_types": ["client_credentials"],
+            "scopes": ["phone"],
+        })),
+    )
+    .await;
+    assert_eq!(s, 201, "{app}");
+    let (id, secret) = (
+        app["client_id"].as_str().unwrap().to_owned(),
+        app["client_secret"].as_str().unwrap().to_owned(),
+    );
+    let at = cc_token(&b, &id, &secret, Some("phone")).await;
+    assert_eq!(introspect(&b, &bot, &bot_secret, &at).await["active"], true);
+
+    let (s, _, _) = api(
+        &a,
+        Method::POST,
+        &format!("/admin/api/v1/clients/{id}/disable"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        introspect(&b, &bot, &bot_secret, &at).await["active"],
+        false,
+        "node B still trusted its cached copy"
+    );
+    let (s, _) = token(&b, &id, &secret, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(s, 401);
+
+    // The CLI, given the same Redis, reaches running nodes too.
+    let other = cli(vec![
+        "client",
+        "create",
+        "--name",
+        "svc2",
+        "--scope",
+        "phone",
+        "--grant-type",
+        "client_credentials",
+        "--json",
+    ])
+    .await;
+    let (oid, osecret) = (
+        other["client_id"].as_str().unwrap().to_owned(),
+        other["client_secret"].as_str().unwrap().to_owned(),
+    );
+    cc_token(&b, &oid, &osecret, None).await;
+    let out = run_cli(&a.data_dir, &cli_env, &["client", "delete", &oid], None).await;
+    assert!(out.status.success());
+    let (s, _) = token(&b, &oid, &osecret, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(s, 401);
+
+    // The audit trail, read on node B, shows the change made on node A.
+    let (_, _, events) = api(
+        &b,
+        Method::GET,
+        &format!("/admin/api/v1/audit?action=client.disabled&target=client:{id}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(events["events"][0]["actor"], format!("client:{bot}"));
+    drop(b);
+    drop(a);
+    pg.drop_db().await;
+}
