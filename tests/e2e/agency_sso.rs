@@ -211,6 +211,16 @@ async fn journey(test: &str, envs: &[(&str, &str)], registry_dir: &std::path::Pa
         "Pratu delivered the logout token"
     );
 
+    // A forged logout token is refused (and ends nothing).
+    let r = crate::harness::client()
+        .post(format!("{office}/backchannel-logout"))
+        .form(&[("logout_token", "eyJhbGciOiJub25lIn0.e30.")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_request");
+
     // 6. And the SSO session is gone: signing in again asks for the password.
     click_link(&b, "เข้าสู่ระบบด้วย Pratu").await;
     b.client

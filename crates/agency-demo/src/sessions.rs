@@ -142,9 +142,15 @@ impl Sessions {
     /// confirms the sign-out).
     pub fn finish_logout(&self, id: Option<&str>, state: &str) -> bool {
         let mut map = self.lock();
-        id.and_then(|id| map.get_mut(id))
-            .and_then(|e| e.logout_state.take())
-            .is_some_and(|s| s == state)
+        let Some(e) = id.and_then(|id| map.get_mut(id)) else {
+            return false;
+        };
+        if e.logout_state.as_deref() == Some(state) {
+            e.logout_state = None;
+            true
+        } else {
+            false
+        }
     }
 
     /// Back-channel logout: ends every session of Pratu session `sid`, or
@@ -180,5 +186,117 @@ impl SeenTokens {
         let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         map.retain(|_, exp| *exp + crate::logout_token::LEEWAY_SECONDS >= now);
         map.insert(jti.to_owned(), exp).is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use openidconnect::{Nonce, PkceCodeVerifier, StandardClaims, SubjectIdentifier};
+    use serde_json::json;
+
+    use super::*;
+    use crate::provider::{PratuClaims, PratuIdToken, PratuIdTokenClaims, PratuUserInfo};
+
+    fn b64(v: &serde_json::Value) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    }
+
+    /// A signed-in user as the callback would store it (the token is only
+    /// kept as the logout hint, so its signature does not matter here).
+    fn user(sub: &str, sid: &str) -> SignedIn {
+        let claims = json!({
+            "iss": "http://127.0.0.1:8080", "aud": ["c"], "sub": sub, "sid": sid,
+            "iat": 1_800_000_000, "exp": 1_800_000_600,
+        });
+        let jwt = format!("{}.{}.c2ln", b64(&json!({"alg": "ES256"})), b64(&claims));
+        SignedIn {
+            id_token: jwt.parse::<PratuIdToken>().unwrap(),
+            claims: serde_json::from_value::<PratuIdTokenClaims>(claims).unwrap(),
+            userinfo: PratuUserInfo::new(
+                StandardClaims::new(SubjectIdentifier::new(sub.into())),
+                PratuClaims::default(),
+            ),
+        }
+    }
+
+    fn pending(state: &str) -> PendingLogin {
+        PendingLogin {
+            state: CsrfToken::new(state.into()),
+            nonce: Nonce::new("n".into()),
+            pkce_verifier: PkceCodeVerifier::new("v".repeat(43)),
+        }
+    }
+
+    fn signed_in(s: &Sessions, sub: &str, sid: &str) -> String {
+        let id = s.ensure(None);
+        s.sign_in(&id, user(sub, sid))
+    }
+
+    #[test]
+    fn a_callback_must_carry_the_state_of_this_browser_s_sign_in_once() {
+        let s = Sessions::default();
+        let id = s.ensure(None);
+        s.start_login(&id, pending("st"));
+        let other = s.ensure(None);
+        assert!(
+            s.take_login(Some(&other), "st").is_none(),
+            "another browser"
+        );
+        assert!(s.take_login(Some(&id), "forged").is_none(), "wrong state");
+        s.start_login(&id, pending("st"));
+        assert!(s.take_login(Some(&id), "st").is_some());
+        assert!(s.take_login(Some(&id), "st").is_none(), "used once");
+    }
+
+    #[test]
+    fn signing_in_renews_the_session_id() {
+        let s = Sessions::default();
+        let before = s.ensure(None);
+        let after = s.sign_in(&before, user("u1", "s1"));
+        assert_ne!(before, after);
+        assert!(s.view(Some(&before)).user.is_none());
+        assert!(s.view(Some(&after)).user.is_some());
+    }
+
+    #[test]
+    fn the_logout_button_needs_the_session_s_csrf_token() {
+        let s = Sessions::default();
+        let id = signed_in(&s, "u1", "s1");
+        assert!(s.sign_out(Some(&id), "forged").is_none());
+        assert!(s.view(Some(&id)).user.is_some());
+        let csrf = s.view(Some(&id)).csrf;
+        let (_, state) = s.sign_out(Some(&id), &csrf).unwrap();
+        assert!(s.view(Some(&id)).user.is_none());
+        assert!(!s.finish_logout(Some(&id), "other"));
+        assert!(s.finish_logout(Some(&id), &state));
+        assert!(!s.finish_logout(Some(&id), &state), "confirmed once");
+    }
+
+    #[test]
+    fn back_channel_logout_ends_the_sessions_it_names_and_no_others() {
+        let s = Sessions::default();
+        let a1 = signed_in(&s, "alice", "sso-1");
+        let a2 = signed_in(&s, "alice", "sso-2");
+        let b = signed_in(&s, "bob", "sso-3");
+        // sid names one SSO session; a sub that does not match it is refused.
+        assert_eq!(s.end_matching(Some("sso-1"), Some("bob")), 0);
+        assert_eq!(s.end_matching(Some("sso-1"), Some("alice")), 1);
+        assert!(s.view(Some(&a1)).user.is_none());
+        assert!(s.view(Some(&a2)).user.is_some());
+        // sub alone ends every session of that user.
+        let a3 = signed_in(&s, "alice", "sso-4");
+        assert_eq!(s.end_matching(None, Some("alice")), 2);
+        assert!(s.view(Some(&a2)).user.is_none() && s.view(Some(&a3)).user.is_none());
+        assert!(s.view(Some(&b)).user.is_some());
+    }
+
+    #[test]
+    fn a_logout_token_is_accepted_once() {
+        let seen = SeenTokens::default();
+        assert!(seen.first_use("j1", 1_000, 900));
+        assert!(!seen.first_use("j1", 1_000, 950));
+        // Forgotten once expired (an expired token is refused anyway).
+        assert!(seen.first_use("j1", 2_000, 1_100));
     }
 }
