@@ -51,6 +51,7 @@ pub fn router(config: Config) -> Result<Router, ProviderError> {
         .route("/logout", post(logout))
         .route("/backchannel-logout", post(backchannel_logout))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/demo.css", get(stylesheet))
         .with_state(state))
 }
 
@@ -304,6 +305,19 @@ fn redirect(to: &str) -> Response {
     }
 }
 
+/// Styles come from a served file so the pages' policy can say
+/// `style-src 'self'`: agencies copying this app should not need inline styles.
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/demo.css"),
+    )
+        .into_response()
+}
+
 /// Pages show personal data: never cached, never framed, no scripts; forms
 /// may only go here or to Pratu (logout redirects there).
 fn html(status: StatusCode, body: Result<String, askama::Error>, config: &Config) -> Response {
@@ -314,7 +328,7 @@ fn html(status: StatusCode, body: Result<String, askama::Error>, config: &Config
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default();
     let csp = format!(
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' {issuer_origin}; \
+        "default-src 'none'; style-src 'self'; form-action 'self' {issuer_origin}; \
          frame-ancestors 'none'; base-uri 'none'"
     );
     let mut res = (
@@ -351,5 +365,19 @@ mod tests {
         assert_eq!(read_cookie(&h, "info_session").as_deref(), Some("xyz"));
         assert_eq!(read_cookie(&h, "backoffice_session").as_deref(), Some("q"));
         assert_eq!(read_cookie(&h, "other"), None);
+    }
+
+    /// The pages' policy forbids inline styles, so the layout must link the
+    /// served stylesheet rather than carry a `<style>` block.
+    #[tokio::test]
+    async fn styles_come_from_the_served_stylesheet() {
+        let layout = include_str!("../templates/base.html");
+        assert!(!layout.contains("<style"));
+        assert!(layout.contains(r#"href="/demo.css""#));
+        let res = stylesheet().await;
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "text/css; charset=utf-8"
+        );
     }
 }
