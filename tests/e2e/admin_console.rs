@@ -180,5 +180,72 @@ async fn admin_console() {
 
     b.press("Sign out").await;
     wait_for_text(&b, "signed out of the console").await;
+
+    // Signing in again reuses the SSO session; a force logout of the
+    // operator (admin API) ends both.
+    b.client.goto(&format!("{}/admin", p.url)).await.unwrap();
+    wait_for_text(&b, "Client applications").await;
+    let out = run_cli(
+        &p.data_dir,
+        &[],
+        &[
+            "client",
+            "create",
+            "--name",
+            "ops-bot",
+            "--scope",
+            "pratu:admin",
+            "--grant-type",
+            "client_credentials",
+            "--json",
+        ],
+        None,
+    )
+    .await;
+    let bot: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let http = crate::harness::client();
+    let token: serde_json::Value = http
+        .post(format!("{}/token", p.url))
+        .basic_auth(
+            bot["client_id"].as_str().unwrap(),
+            bot["client_secret"].as_str(),
+        )
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "pratu:admin"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let users: serde_json::Value = http
+        .get(format!("{}/admin/api/v1/users?username=opsadmin1", p.url))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let uid = users["users"][0]["id"].as_str().unwrap();
+    let r = http
+        .post(format!("{}/admin/api/v1/users/{uid}/logout", p.url))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    b.client
+        .goto(&format!("{}/admin/clients", p.url))
+        .await
+        .unwrap();
+    let page = b.client.source().await.unwrap();
+    assert!(
+        page.contains(r#"autocomplete="current-password""#),
+        "expected Pratu's login page after a force logout"
+    );
+    b.screenshot("after-force-logout").await;
     b.close().await;
 }

@@ -171,14 +171,25 @@ impl OidcState {
 impl OidcState {
     /// Whether the user was logged out everywhere after this session began.
     async fn logged_out(&self, s: &SsoSession) -> Result<bool, StorageError> {
-        let Some(raw) = self.0.ephemeral.get(&not_before_key(s.user_id)).await? else {
+        self.logged_out_since(s.user_id, s.created_at).await
+    }
+
+    /// Whether a force logout of `user_id` happened at or after
+    /// `created_at` (unix seconds): sessions of other surfaces (the
+    /// operator console) end with the SSO sessions.
+    pub async fn logged_out_since(
+        &self,
+        user_id: Uuid,
+        created_at: i64,
+    ) -> Result<bool, StorageError> {
+        let Some(raw) = self.0.ephemeral.get(&not_before_key(user_id)).await? else {
             return Ok(false);
         };
         let not_before = std::str::from_utf8(&raw)
             .ok()
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or(i64::MAX);
-        Ok(s.created_at <= not_before)
+        Ok(created_at <= not_before)
     }
 
     /// Force logout: ends every SSO session of the user on every node (the

@@ -45,6 +45,9 @@ fn digest(v: &str) -> String {
 pub(crate) struct ConsoleSession {
     pub user_id: Uuid,
     pub username: String,
+    /// Unix seconds; a force logout after this ends the session.
+    #[serde(default)]
+    pub created_at: i64,
     /// The cookie handle (not stored; set when loaded).
     #[serde(skip)]
     pub handle: String,
@@ -105,7 +108,13 @@ impl AdminState {
             .await
             .ok()??;
         let mut s: ConsoleSession = serde_json::from_slice(&raw).ok()?;
-        if !self.oidc().is_operator(s.user_id).await.ok()? {
+        if !self.oidc().is_operator(s.user_id).await.ok()?
+            || self
+                .oidc()
+                .logged_out_since(s.user_id, s.created_at)
+                .await
+                .unwrap_or(true)
+        {
             return None;
         }
         s.handle = handle.to_owned();
@@ -262,6 +271,7 @@ pub(crate) async fn callback(
     let session = ConsoleSession {
         user_id,
         username: user.username,
+        created_at: state.0.clock.now().unix_timestamp(),
         handle: String::new(),
     };
     let ttl = state.0.config.console_session_seconds;
