@@ -29,7 +29,7 @@ mod readme;
 
 pub use readme::{BEGIN, END};
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
     /// The server binary (build it first: `cargo build --release`).
     #[arg(long, default_value = "target/release/pratu")]
@@ -130,6 +130,9 @@ pub struct BackendResult {
     pub scenarios: Vec<ScenarioResult>,
     pub peak_hwm_mib: f64,
     pub soak: Option<Soak>,
+    /// Server CPU per login flow on a second server whose Argon2id costs
+    /// next to nothing (m=64 KiB, t=1): the flow without its password hash.
+    pub login_cpu_cheap_argon_ms: Option<f64>,
     pub load_before: String,
     pub load_after: String,
 }
@@ -202,7 +205,10 @@ pub async fn bench(a: BenchArgs) -> Result<ExitCode, LoadError> {
     for b in backends {
         let r = bench_backend(&a, &b, &scenarios).await;
         match r {
-            Ok(r) => {
+            Ok(mut r) => {
+                if scenarios.contains(&Scenario::LoginFlow) {
+                    r.login_cpu_cheap_argon_ms = login_cpu_without_argon(&a, &b).await;
+                }
                 failed |= r.scenarios.iter().any(|s| s.median.is_none());
                 result.backends.push(r);
             }
@@ -557,9 +563,41 @@ async fn bench_backend(
         scenarios: results,
         peak_hwm_mib: mib(peak.hwm_kib),
         soak,
+        login_cpu_cheap_argon_ms: None,
         load_before,
         load_after: procstat::load(),
     })
+}
+
+/// The login flow's server CPU without the password hash's: the same flow
+/// on a fresh server whose Argon2id parameters cost next to nothing
+/// (subtracting one verify's CPU from the real flow's is lost in noise).
+async fn login_cpu_without_argon(a: &BenchArgs, backend: &Backend) -> Option<f64> {
+    let mut cheap = a.clone();
+    cheap.argon2_memory_kib = 64;
+    cheap.argon2_iterations = 1;
+    cheap.argon2_parallelism = 1;
+    cheap.soak = Duration::ZERO;
+    // On SQLite only: a PostgreSQL database would need a second fresh one.
+    if !matches!(backend, Backend::Sqlite) {
+        return None;
+    }
+    match bench_backend(&cheap, backend, &[Scenario::LoginFlow]).await {
+        Ok(r) => {
+            let login = r.scenarios.first()?;
+            login.median.as_ref()?;
+            eprintln!(
+                "[{}] login-flow with Argon2id at m=64 KiB, t=1: {:.3} ms server CPU per flow",
+                backend.label(),
+                login.server_cpu_ms_per_op
+            );
+            Some(login.server_cpu_ms_per_op)
+        }
+        Err(e) => {
+            eprintln!("pratu-load bench: login-flow without Argon2: {e}");
+            None
+        }
+    }
 }
 
 /// Samples the server's RSS every 100 ms until stopped; returns the peak.
