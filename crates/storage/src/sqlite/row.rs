@@ -122,6 +122,23 @@ pub(crate) struct LiteReader<'r, 's> {
 }
 
 impl<'r, 's> LiteReader<'r, 's> {
+    /// A nullable JSON text column.
+    pub(crate) fn opt_json<T: DeserializeOwned>(&self, column: &'static str) -> Result<Option<T>> {
+        let s: Option<String> = self.get(column)?;
+        s.map(|s| serde_json::from_str(&s).map_err(|_| self.bad(column)))
+            .transpose()
+    }
+
+    /// A text column holding one of a fixed set of names.
+    pub(crate) fn parsed<T>(
+        &self,
+        column: &'static str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<T> {
+        let s: String = self.get(column)?;
+        parse(&s).ok_or_else(|| self.bad(column))
+    }
+
     pub(crate) fn new(row: &'r rusqlite::Row<'s>, table: &'static str) -> Self {
         Self { row, table }
     }

@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::SqliteStore;
-use super::row::{Reader, json, micros, opt_json};
-use super::writer::execute;
+use super::row::{LiteReader, Reader, json, micros, opt_json};
+use super::writer::{execute, first_row};
 use crate::error::{Result, StorageError};
 use crate::records::{SealedCitizenId, User, UserStatus};
 use crate::repo::UserRepo;
@@ -49,6 +49,35 @@ pub(super) fn user_from_row(row: &SqliteRow) -> Result<User> {
         citizen_id,
         proofing: r.opt_json("proofing")?,
         locale: r.opt_text("locale")?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+    })
+}
+
+/// [`user_from_row`] for the inline readers' rows.
+fn user_from_lite_row(row: &rusqlite::Row<'_>) -> Result<User> {
+    let r = LiteReader::new(row, "users");
+    let sealed: Option<Vec<u8>> = r.get("citizen_id_sealed")?;
+    let index: Option<Vec<u8>> = r.get("citizen_index")?;
+    let citizen_id = match (sealed, index) {
+        (Some(ciphertext), Some(index)) => Some(SealedCitizenId { ciphertext, index }),
+        (None, None) => None,
+        (Some(_), None) => return Err(inconsistent("citizen_index")),
+        (None, Some(_)) => return Err(inconsistent("citizen_id_sealed")),
+    };
+    Ok(User {
+        id: r.uuid("id")?,
+        username: r.get("username")?,
+        password_hash: r.get("password_hash")?,
+        status: r.parsed("status", names::parse_user_status)?,
+        roles: r.json("roles")?,
+        name: r.json("name")?,
+        birth_date: r.opt_json("birth_date")?,
+        phone: r.get("phone")?,
+        phone_verified: r.bool("phone_verified")?,
+        citizen_id,
+        proofing: r.opt_json("proofing")?,
+        locale: r.get("locale")?,
         created_at: r.time("created_at")?,
         updated_at: r.time("updated_at")?,
     })
@@ -125,6 +154,20 @@ impl UserRepo for SqliteStore {
 
     #[tracing::instrument(name = "db.users.user_by_id", skip_all, fields(db.system = "sqlite"))]
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>> {
+        // Every token grant and userinfo call reads the user by id: inline
+        // (see `inline.rs`).
+        if let Some(read) = self.inline.as_ref().and_then(|r| {
+            r.read(|conn| {
+                first_row(
+                    conn,
+                    select!("WHERE id = ?1"),
+                    params![id.to_string()],
+                    user_from_lite_row,
+                )
+            })
+        }) {
+            return read;
+        }
         self.one_user(sqlx::query(select!("WHERE id = ?1")).bind(id.to_string()))
             .await
     }
