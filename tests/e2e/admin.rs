@@ -619,6 +619,70 @@ async fn force_logout_ends_the_sso_session_and_revokes_refresh_tokens() {
     assert_eq!(events["events"][0]["actor"], format!("client:{bot}"));
 }
 
+/// PDPA: a remembered consent can be withdrawn. After the operator revokes
+/// it, the next sign-in to that app asks for consent again, and the
+/// withdrawal is in the audit trail.
+#[tokio::test]
+async fn an_operator_revokes_a_remembered_consent() {
+    use reqwest::Method;
+    let p = Pratu::start().await;
+    let uid = user(&p, "somchai3", false).await;
+    let (bot, bot_secret) = service_client(&p, "ops-bot", "pratu:admin").await;
+    let admin = cc_token(&p, &bot, &bot_secret, Some("pratu:admin")).await;
+    let app = cli_ok(
+        &p,
+        &[
+            "client",
+            "create",
+            "--name",
+            "INFO",
+            "--redirect-uri",
+            CB,
+            "--json",
+        ],
+        None,
+    )
+    .await;
+    let id = app["client_id"].as_str().unwrap();
+
+    // First sign-in: login and consent (answered by `sign_in`).
+    let b = Browser::new();
+    let page = b.get(&authorize_url(&p, id, "openid profile")).await;
+    let back = b.sign_in(page, &p.url, "somchai3", PASSWORD).await;
+    assert!(back.redirect_param("code").is_some());
+    // Remembered: the next authorization goes straight back to the app.
+    let again = b.get(&authorize_url(&p, id, "openid profile")).await;
+    let again = b.until_rp(again, &p.url).await;
+    assert!(again.redirect_param("code").is_some(), "{}", again.body);
+
+    let path = format!("/admin/api/v1/users/{uid}/consents/{id}");
+    let (s, _, out) = api(&p, Method::DELETE, &path, Some(&admin), None).await;
+    assert_eq!((s, out["revoked"].as_bool()), (200, Some(true)), "{out}");
+    let (s, _, out) = api(&p, Method::DELETE, &path, Some(&admin), None).await;
+    assert_eq!((s, out["revoked"].as_bool()), (200, Some(false)), "{out}");
+
+    // Asked again: the consent page, not a code.
+    let page = b.get(&authorize_url(&p, id, "openid profile")).await;
+    let page = b.until_rp(page, &p.url).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"name="decision""#), "{}", page.body);
+
+    let (_, _, events) = api(
+        &p,
+        Method::GET,
+        &format!("/admin/api/v1/audit?action=consent.revoked&target=consent:{uid}:{id}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(
+        events["events"][0]["actor"],
+        format!("client:{bot}"),
+        "{events}"
+    );
+    assert_eq!(events["events"][0]["outcome"], "success");
+}
+
 /// Two nodes on PostgreSQL + Redis with a long client cache: a client
 /// disabled through the API on one node, or deleted with the CLI, is
 /// refused by the other node at its next request.

@@ -13,7 +13,7 @@ use axum::extract::{FromRef, Query};
 use axum::http::HeaderValue;
 use axum::http::header::CACHE_CONTROL;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde::Deserialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
@@ -40,6 +40,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/admin/api/v1/users/{user_id}/disable"),
     ("post", "/admin/api/v1/users/{user_id}/enable"),
     ("post", "/admin/api/v1/users/{user_id}/logout"),
+    (
+        "delete",
+        "/admin/api/v1/users/{user_id}/consents/{client_id}",
+    ),
     ("get", "/admin/api/v1/keys"),
     ("post", "/admin/api/v1/keys/rotate"),
     ("get", "/admin/api/v1/audit"),
@@ -81,6 +85,10 @@ where
         )
         .route("/admin/api/v1/users/{user_id}/enable", post(users::enable))
         .route("/admin/api/v1/users/{user_id}/logout", post(users::logout))
+        .route(
+            "/admin/api/v1/users/{user_id}/consents/{client_id}",
+            delete(users::revoke_consent),
+        )
         .route("/admin/api/v1/keys", get(keys::list))
         .route("/admin/api/v1/keys/rotate", post(keys::rotate))
         .route("/admin/api/v1/audit", get(audit::list))
@@ -99,6 +107,7 @@ where
         clients::list, clients::create, clients::show, clients::update, clients::delete,
         clients::rotate_secret, clients::disable, clients::enable,
         users::search, users::show, users::disable, users::enable, users::logout,
+        users::revoke_consent,
         keys::list, keys::rotate,
         audit::list,
     ),

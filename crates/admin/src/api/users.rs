@@ -240,3 +240,39 @@ pub async fn logout(
         refresh_tokens_revoked: n,
     }))
 }
+
+/// What revoking a remembered consent did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentRevoked {
+    /// Whether a remembered consent existed (and was removed).
+    pub revoked: bool,
+}
+
+/// Revokes a user's remembered consent for one client (PDPA: consent can be
+/// withdrawn as easily as it was given): the next sign-in to that client asks
+/// again. Tokens already issued stay valid until they expire; end the user's
+/// sessions with `/logout` to cut them at once.
+#[utoipa::path(delete, path = "/admin/api/v1/users/{user_id}/consents/{client_id}", tag = "users",
+    params(("user_id" = Uuid, Path), ("client_id" = String, Path)),
+    responses((status = 200, body = ConsentRevoked), (status = 404, body = Problem)),
+    security(("bearer" = ["pratu:admin"])))]
+pub async fn revoke_consent(
+    State(s): State<AdminState>,
+    op: Operator,
+    Path((id, client_id)): Path<(Uuid, String)>,
+) -> Result<Json<ConsentRevoked>, ApiError> {
+    let r = async {
+        load(&s, id).await?;
+        Ok(s.0.store.revoke_consent(id, &client_id).await?)
+    }
+    .await;
+    let revoked = audited(
+        &s,
+        &op,
+        "consent.revoked",
+        Some(format!("consent:{id}:{client_id}")),
+        r,
+    )
+    .await?;
+    Ok(Json(ConsentRevoked { revoked }))
+}
