@@ -27,6 +27,7 @@ mod page;
 mod phone;
 mod problem;
 mod start;
+mod stylesheet;
 
 pub use i18n::Lang;
 use page::Page;
@@ -38,6 +39,7 @@ where
 {
     Router::new()
         .route("/register", get(start::consent_page))
+        .route(stylesheet::PATH, get(stylesheet::stylesheet))
         .route("/register/consent", post(start::consent_submit))
         .route("/register/restart", post(start::restart))
         .route(
