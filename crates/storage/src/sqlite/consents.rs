@@ -6,8 +6,8 @@ use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
 use super::SqliteStore;
-use super::row::{Reader, json, micros};
-use super::writer::execute;
+use super::row::{LiteReader, Reader, json, micros};
+use super::writer::{execute, first_row};
 use crate::error::Result;
 use crate::records::Consent;
 use crate::repo::ConsentRepo;
@@ -22,6 +22,20 @@ fn consent_from_row(row: &SqliteRow) -> Result<Consent> {
         granted_at: r.time("granted_at")?,
     })
 }
+
+/// [`consent_from_row`] for the inline readers' rows.
+fn consent_from_lite_row(row: &rusqlite::Row<'_>) -> Result<Consent> {
+    let r = LiteReader::new(row, "consents");
+    Ok(Consent {
+        user_id: r.uuid("user_id")?,
+        client_id: r.get("client_id")?,
+        scopes: r.json("scopes")?,
+        granted_at: r.time("granted_at")?,
+    })
+}
+
+const SELECT_CONSENT: &str = "SELECT user_id, client_id, scopes, granted_at FROM consents \
+                              WHERE user_id = ?1 AND client_id = ?2";
 
 #[async_trait]
 impl ConsentRepo for SqliteStore {
@@ -47,15 +61,26 @@ impl ConsentRepo for SqliteStore {
 
     #[tracing::instrument(name = "db.consents.consent", skip_all, fields(db.system = "sqlite"))]
     async fn consent(&self, user_id: Uuid, client_id: &str) -> Result<Option<Consent>> {
-        let row = sqlx::query(
-            "SELECT user_id, client_id, scopes, granted_at FROM consents \
-             WHERE user_id = ?1 AND client_id = ?2",
-        )
-        .bind(user_id.to_string())
-        .bind(client_id)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(classify)?;
+        // Every authorization request of a signed-in user asks: inline (see
+        // `inline.rs`).
+        if let Some(read) = self.inline.as_ref().and_then(|r| {
+            r.read(|conn| {
+                first_row(
+                    conn,
+                    SELECT_CONSENT,
+                    params![user_id.to_string(), client_id],
+                    consent_from_lite_row,
+                )
+            })
+        }) {
+            return read;
+        }
+        let row = sqlx::query(SELECT_CONSENT)
+            .bind(user_id.to_string())
+            .bind(client_id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(classify)?;
         row.as_ref().map(consent_from_row).transpose()
     }
 
