@@ -3,8 +3,10 @@
 //! - `mint/<alg>/access_token` and `mint/<alg>/id_token`: one RFC 9068
 //!   access token / one ID token, claims serialised and signed (what each
 //!   grant costs beyond its storage work);
-//! - `verify/<alg>/access_token`: one of our access tokens checked as
-//!   userinfo and introspection check it;
+//! - `verify_own/<alg>/access_token`: one of our access tokens checked as
+//!   userinfo and introspection check it (ring, against the key ring);
+//! - `verify/<alg>/access_token`: the same token through `jsonwebtoken`
+//!   (pure Rust), the path tokens from others take;
 //! - `client_auth/private_key_jwt/<alg>`: one client assertion verified.
 //!   (`client_secret_basic` is one SHA-256 of the presented secret compared
 //!   in constant time with the stored digest: the client-credentials
@@ -16,11 +18,14 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use pratu_oidc::keys::SigningAlg;
 use pratu_oidc::keys::inbound::{self, decoding_key};
 use pratu_oidc::keys::jws;
 use pratu_oidc::keys::material::{KeySigner, generate};
+use pratu_oidc::keys::{KeyRing, SigningAlg};
+use pratu_storage::pii::{PiiCipher, SecretKey};
+use pratu_storage::records::SigningKey;
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 const ISSUER: &str = "https://id.example.go.th";
 
@@ -100,6 +105,39 @@ fn verify(c: &mut Criterion) {
     g.finish();
 }
 
+fn verify_own(c: &mut Criterion) {
+    let mut g = c.benchmark_group("verify_own");
+    g.throughput(Throughput::Elements(1));
+    let at = access_claims();
+    let mut v = inbound::validation(&["iss", "exp"]);
+    v.set_issuer(&[ISSUER]);
+    v.validate_aud = false;
+    let kek = PiiCipher::new(SecretKey::new("k1", &[7; 32]).expect("kek"), Vec::new());
+    for alg in SigningAlg::ALL {
+        let k = generate(alg).expect("key");
+        let record = SigningKey {
+            kid: k.kid.clone(),
+            alg: alg.as_str().to_owned(),
+            private_sealed: kek.seal(&k.pkcs8_der, format!("signing_key:{}", k.kid).as_bytes()),
+            public_jwk: k.public_jwk.clone(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            activates_at: OffsetDateTime::UNIX_EPOCH,
+            retires_at: None,
+            expires_at: None,
+        };
+        let ring = KeyRing::build(&[record], &kek).expect("key ring");
+        let token = ring
+            .key(&k.kid)
+            .expect("loaded")
+            .sign(Some("at+jwt"), &at)
+            .expect("sign");
+        g.bench_function(format!("{}/access_token", name(alg)), |b| {
+            b.iter(|| ring.decode::<Value>(black_box(&token), &v).expect("valid"));
+        });
+    }
+    g.finish();
+}
+
 fn client_auth(c: &mut Criterion) {
     let mut g = c.benchmark_group("client_auth");
     g.throughput(Throughput::Elements(1));
@@ -126,5 +164,5 @@ fn client_auth(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mint, verify, client_auth);
+criterion_group!(benches, mint, verify_own, verify, client_auth);
 criterion_main!(benches);
