@@ -5,7 +5,6 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use pratu_storage::records::{AuditEvent, AuditFilter};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
@@ -109,15 +108,6 @@ pub async fn list(
         })
     }
     .await;
-    let outcome = r.as_ref().map_or_else(ApiError::outcome, |_| "success");
-    s.audit(
-        &op.actor,
-        "admin.audit.listed",
-        None,
-        op.request_id.as_deref(),
-        outcome,
-        json!({}),
-    )
-    .await;
+    let r = super::audited(&s, &op, "admin.audit.listed", None, r).await;
     Ok(Json(r?))
 }

@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pratu_oidc::clients::{ClientView, NewClient};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{Page, body, query};
@@ -119,7 +118,7 @@ fn target(id: &str) -> Option<String> {
     Some(format!("client:{id}"))
 }
 
-/// Records the call and passes its result on.
+/// Records the call against `client:<id>` and passes its result on.
 async fn audited<T>(
     s: &AdminState,
     op: &Operator,
@@ -127,17 +126,7 @@ async fn audited<T>(
     id: &str,
     r: Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    let outcome = r.as_ref().map_or_else(ApiError::outcome, |_| "success");
-    s.audit(
-        &op.actor,
-        action,
-        target(id),
-        op.request_id.as_deref(),
-        outcome,
-        json!({}),
-    )
-    .await;
-    r
+    super::audited(s, op, action, target(id), r).await
 }
 
 #[utoipa::path(get, path = "/admin/api/v1/clients", tag = "clients",

@@ -6,7 +6,6 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use pratu_oidc::keys::{KeyInfo, SigningAlg};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::query;
@@ -57,16 +56,7 @@ pub async fn list(State(s): State<AdminState>, op: Operator) -> Result<Json<KeyL
         .list()
         .await
         .map_err(|e| ApiError::internal(&e));
-    let outcome = r.as_ref().map_or_else(ApiError::outcome, |_| "success");
-    s.audit(
-        &op.actor,
-        "admin.key.listed",
-        None,
-        op.request_id.as_deref(),
-        outcome,
-        json!({}),
-    )
-    .await;
+    let r = super::audited(&s, &op, "admin.key.listed", None, r).await;
     Ok(Json(KeyList { keys: r? }))
 }
 
@@ -93,14 +83,12 @@ pub async fn rotate(
         .rotate(alg)
         .await
         .map_err(|e| ApiError::internal(&e));
-    let outcome = r.as_ref().map_or_else(ApiError::outcome, |_| "success");
-    s.audit(
-        &op.actor,
+    let r = super::audited(
+        &s,
+        &op,
         "key.rotated",
         Some(format!("keys:{}", q.alg.as_deref().unwrap_or("all"))),
-        op.request_id.as_deref(),
-        outcome,
-        json!({}),
+        r,
     )
     .await;
     Ok(Json(KeyList { keys: r? }))

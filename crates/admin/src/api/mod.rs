@@ -205,6 +205,28 @@ fn field_hint(text: &str) -> String {
     "a field has the wrong type".to_owned()
 }
 
+/// Records an admin call in the audit trail (actor, action, target, request
+/// id, outcome) and passes its result on, so no handler can forget to.
+pub(crate) async fn audited<T>(
+    s: &AdminState,
+    op: &crate::auth::Operator,
+    action: &str,
+    target: Option<String>,
+    r: Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let outcome = r.as_ref().map_or_else(ApiError::outcome, |_| "success");
+    s.audit(
+        &op.actor,
+        action,
+        target,
+        op.request_id.as_deref(),
+        outcome,
+        serde_json::json!({}),
+    )
+    .await;
+    r
+}
+
 pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(v)| v)
         .map_err(|_| ApiError::BadRequest("the query string is not valid".into()))

@@ -6,12 +6,11 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use pratu_storage::records::{User, UserStatus};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::query;
+use super::{audited, query};
 use crate::auth::Operator;
 use crate::problem::{ApiError, Problem};
 use crate::state::AdminState;
@@ -100,26 +99,6 @@ fn view(s: &AdminState, u: &User) -> UserView {
         created_at: u.created_at,
         updated_at: u.updated_at,
     }
-}
-
-async fn audited<T>(
-    s: &AdminState,
-    op: &Operator,
-    action: &str,
-    target: Option<String>,
-    r: Result<T, ApiError>,
-) -> Result<T, ApiError> {
-    let outcome = r.as_ref().map_or_else(ApiError::outcome, |_| "success");
-    s.audit(
-        &op.actor,
-        action,
-        target,
-        op.request_id.as_deref(),
-        outcome,
-        json!({}),
-    )
-    .await;
-    r
 }
 
 #[utoipa::path(get, path = "/admin/api/v1/users", tag = "users",
