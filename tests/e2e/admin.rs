@@ -8,20 +8,14 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{Options, Pratu, client, run_cli};
+use crate::harness::{Options, Pratu, cli_json, client, run_cli};
 use crate::sso::Browser;
 
 const CB: &str = "http://127.0.0.1:9/cb";
 const PASSWORD: &str = "Passw0rd1";
 
 async fn cli_ok(p: &Pratu, args: &[&str], stdin: Option<&str>) -> Value {
-    let out = run_cli(&p.data_dir, &[], args, stdin).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    cli_json(&p.data_dir, &[], args, stdin).await
 }
 
 async fn user(p: &Pratu, username: &str, operator: bool) -> String {
@@ -725,15 +719,7 @@ async fn client_changes_reach_every_node_on_postgres_and_redis() {
     let cli = |args: Vec<&'static str>| {
         let dir = a.data_dir.clone();
         let env = cli_env.clone();
-        async move {
-            let out = run_cli(&dir, &env, &args, None).await;
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null)
-        }
+        async move { cli_json(&dir, &env, &args, None).await }
     };
     let bot = cli(vec![
         "client",

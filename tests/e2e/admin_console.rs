@@ -9,7 +9,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 
 use crate::browser::Browser;
-use crate::harness::{Pratu, run_cli};
+use crate::harness::{Pratu, cli_json, run_cli};
 
 async fn user(p: &Pratu, username: &str, role: Option<&str>) {
     let mut args = vec![
@@ -26,12 +26,7 @@ async fn user(p: &Pratu, username: &str, role: Option<&str>) {
     if let Some(r) = role {
         args.extend(["--role", r]);
     }
-    let out = run_cli(&p.data_dir, &[], &args, Some("Passw0rd1\n")).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli_json(&p.data_dir, &[], &args, Some("Passw0rd1\n")).await;
 }
 
 async fn wait_for_text(b: &Browser, text: &str) -> String {

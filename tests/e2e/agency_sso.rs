@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::browser::Browser;
 use crate::browser_flows::enroll_in_wizard;
 use crate::enrollment::{somchai, write_registry};
-use crate::harness::{Options, Pratu, run_cli};
+use crate::harness::{Options, Pratu, cli_json};
 use crate::services::{PgDb, RedisNs};
 
 const USERNAME: &str = "somchai87";
@@ -26,7 +26,7 @@ const PASSWORD: &str = "Secret123";
 async fn start_app(p: &Pratu, envs: &[(&str, &str)], app: App) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let out = run_cli(
+    let view: Value = cli_json(
         &p.data_dir,
         envs,
         &[
@@ -45,12 +45,6 @@ async fn start_app(p: &Pratu, envs: &[(&str, &str)], app: App) -> String {
         None,
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let view: Value = serde_json::from_slice(&out.stdout).unwrap();
     let config = Config {
         app,
         title: app.default_title().to_owned(),

@@ -4,7 +4,7 @@
 
 use crate::browser::Browser;
 use crate::enrollment::{Citizen, read_otp, somchai, write_registry};
-use crate::harness::{Options, Pratu, run_cli};
+use crate::harness::{Options, Pratu, cli_json};
 
 #[tokio::test]
 async fn a_citizen_enrolls_in_the_wizard_and_signs_in_through_the_login_page() {
@@ -23,7 +23,7 @@ async fn a_citizen_enrolls_in_the_wizard_and_signs_in_through_the_login_page() {
 
     // An agency app registered by the operator; the citizen signs in.
     let cb = "http://127.0.0.1:9/info/callback";
-    let out = run_cli(
+    let view: serde_json::Value = cli_json(
         &p.data_dir,
         &[],
         &[
@@ -38,12 +38,6 @@ async fn a_citizen_enrolls_in_the_wizard_and_signs_in_through_the_login_page() {
         None,
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let view: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let authorize = format!(
         "{}/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid%20profile%20phone&state=s1&nonce=n1",
         p.url,

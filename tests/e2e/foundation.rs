@@ -1,7 +1,7 @@
 //! Issue 2: the server starts on the embedded default and on PostgreSQL +
 //! Redis, reports readiness truthfully, reuses its data, shuts down cleanly.
 
-use crate::harness::{Options, Pratu, run_cli, wait_ready};
+use crate::harness::{Options, Pratu, cli_json, run_cli, wait_ready};
 use crate::services::{PgDb, RedisNs, Relay, socket_of, via};
 
 #[tokio::test]
@@ -170,12 +170,7 @@ async fn version_and_help_describe_the_commands() {
 async fn migrate_applies_and_is_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     for _ in 0..2 {
-        let out = run_cli(dir.path(), &[], &["migrate"], None).await;
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        cli_json(dir.path(), &[], &["migrate"], None).await;
     }
     assert!(dir.path().join("pratu.db").is_file());
 }

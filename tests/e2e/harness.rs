@@ -190,6 +190,23 @@ pub async fn run_cli(
         .unwrap()
 }
 
+/// Runs `pratu ARGS`, fails the test with the command's stderr unless it
+/// succeeds, and returns its stdout as JSON (`Null` when it printed none).
+pub async fn cli_json(
+    data_dir: &Path,
+    envs: &[(&str, &str)],
+    args: &[&str],
+    stdin: Option<&str>,
+) -> serde_json::Value {
+    let out = run_cli(data_dir, envs, args, stdin).await;
+    assert!(
+        out.status.success(),
+        "pratu {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}
+
 /// Polls `/readyz` until it answers `want` (dependencies come and go).
 pub async fn wait_ready(p: &Pratu, want: u16) -> u16 {
     let mut last = 0;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use pratu_loadgen::{Ctx, CtxOptions, RunOptions, Scenario, registry, report, run};
 use serde_json::Value;
 
-use crate::harness::{Options, Pratu, run_cli};
+use crate::harness::{Options, Pratu, cli_json};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 
@@ -22,7 +22,7 @@ async fn load_generator_scenarios_run_without_errors() {
     ))
     .await;
 
-    let out = run_cli(
+    let client: Value = cli_json(
         &p.data_dir,
         &[],
         &[
@@ -47,13 +47,7 @@ async fn load_generator_scenarios_run_without_errors() {
         None,
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let client: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let out = run_cli(
+    cli_json(
         &p.data_dir,
         &[],
         &[
@@ -70,11 +64,6 @@ async fn load_generator_scenarios_run_without_errors() {
         Some("LoadPass123"),
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 
     let opts = CtxOptions {
         issuer: p.url.clone(),

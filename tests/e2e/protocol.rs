@@ -9,13 +9,13 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::harness::{Options, Pratu, client, run_cli};
+use crate::harness::{Options, Pratu, cli_json, client};
 use crate::sso::Browser;
 
 const CB: &str = "http://127.0.0.1:9/app/callback";
 
 async fn staff_user(p: &Pratu) {
-    let out = run_cli(
+    cli_json(
         &p.data_dir,
         &[],
         &[
@@ -32,11 +32,6 @@ async fn staff_user(p: &Pratu) {
         Some("Passw0rd1\n"),
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 async fn register(p: &Pratu, extra: &[&str]) -> (String, String) {
@@ -51,13 +46,7 @@ async fn register(p: &Pratu, extra: &[&str]) -> (String, String) {
         "--json",
     ];
     args.extend_from_slice(extra);
-    let out = run_cli(&p.data_dir, &[], &args, None).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = cli_json(&p.data_dir, &[], &args, None).await;
     (
         v["client_id"].as_str().unwrap().to_owned(),
         v["client_secret"].as_str().unwrap_or_default().to_owned(),
@@ -418,12 +407,7 @@ async fn a_key_rotated_by_the_cli_is_published_and_old_tokens_still_verify() {
     };
     let before = jwks_kids().await;
 
-    let out = run_cli(&p.data_dir, &[], &["keys", "rotate"], None).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli_json(&p.data_dir, &[], &["keys", "rotate"], None).await;
     let mut after = before.clone();
     for _ in 0..50 {
         after = jwks_kids().await;

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{Options, Pratu, client, run_cli};
+use crate::harness::{Options, Pratu, cli_json, client, run_cli};
 
 async fn token_for(p: &Pratu, id: &str, secret: &str) -> (u16, Value) {
     let r = client()
@@ -64,11 +64,7 @@ async fn a_cli_issued_token_registers_a_client_that_gets_tokens_and_can_delete_i
         None,
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success());
     let initial = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert!(initial.len() >= 43, "{initial}");
 
@@ -155,7 +151,7 @@ async fn a_cli_issued_token_registers_a_client_that_gets_tokens_and_can_delete_i
 /// `pratu:admin` client bootstrapped by the CLI, once `at_least` are there
 /// (they are written off the request path).
 async fn audit_of(p: &Pratu, target: &str, at_least: usize) -> Vec<Value> {
-    let out = run_cli(
+    let v: Value = cli_json(
         &p.data_dir,
         &[],
         &[
@@ -172,12 +168,6 @@ async fn audit_of(p: &Pratu, target: &str, at_least: usize) -> Vec<Value> {
         None,
     )
     .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let r = client()
         .post(format!("{}/token", p.url))
         .basic_auth(

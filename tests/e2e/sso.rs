@@ -15,7 +15,7 @@ use openidconnect::{
 use serde_json::Value;
 
 use crate::enrollment::{enroll, somchai, write_registry};
-use crate::harness::{Options, Pratu, run_cli};
+use crate::harness::{Options, Pratu, cli_json};
 
 /// A browser: a cookie jar that never follows redirects by itself.
 pub struct Browser {
@@ -172,7 +172,7 @@ pub struct Rp {
 }
 
 async fn register(p: &Pratu, name: &str, redirect: &str) -> Value {
-    let out = run_cli(
+    cli_json(
         &p.data_dir,
         &[],
         &[
@@ -200,13 +200,7 @@ async fn register(p: &Pratu, name: &str, redirect: &str) -> Value {
         ],
         None,
     )
-    .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    .await
 }
 
 async fn relying_party(p: &Pratu, view: &Value, redirect: &str) -> Rp {
