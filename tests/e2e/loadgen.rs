@@ -74,6 +74,7 @@ async fn load_generator_scenarios_run_without_errors() {
         users: vec![("loaduser".into(), "LoadPass123".into())],
         registry: Some(registry_csv.clone()),
         outbox: Some(p.data_dir.join("sms-outbox.jsonl")),
+        registry_skip: 0,
     };
     for scenario in [
         Scenario::Discovery,

@@ -158,7 +158,7 @@ pub struct BenchResult {
 const USERS: usize = 8;
 const PASSWORD: &str = "BenchPass123";
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
-const REGISTRY_ROWS: usize = 4_000;
+const REGISTRY_ROWS: usize = 15_000;
 
 pub async fn bench(a: BenchArgs) -> Result<ExitCode, LoadError> {
     if !a.pratu.exists() {
@@ -523,11 +523,13 @@ async fn bench_backend(
         users,
         registry: Some(registry_path),
         outbox: Some(data.join("sms-outbox.jsonl")),
+        registry_skip: 0,
     };
     let ticks = procstat::ticks_per_second() as f64;
     let mut results = Vec::new();
+    let mut opts = opts;
     for &s in scenarios {
-        let r = bench_scenario(a, &server, &opts, s, ticks).await;
+        let r = bench_scenario(a, &server, &mut opts, s, ticks).await;
         if let Some(m) = &r.median {
             eprintln!(
                 "[{label}] {s}: {:.0} ops/s (runs {:?}), p50 {:.2} ms, p99 {:.2} ms, server CPU {:.3} ms/op, max RSS {:.1} MiB, load {}",
@@ -617,7 +619,7 @@ fn sample_rss(pid: u32, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<u64> {
 async fn bench_scenario(
     a: &BenchArgs,
     server: &Server,
-    opts: &CtxOptions,
+    opts: &mut CtxOptions,
     s: Scenario,
     ticks: f64,
 ) -> ScenarioResult {
@@ -646,6 +648,7 @@ async fn bench_scenario(
                 t.store(procstat::cpu_ticks(pid).unwrap_or(0), Ordering::Relaxed);
             })),
         };
+        let used = ctx.clone();
         let r = run_observed(
             s,
             ctx,
@@ -659,6 +662,9 @@ async fn bench_scenario(
         .await;
         stop.store(true, Ordering::Relaxed);
         max_rss = max_rss.max(sampler.await.unwrap_or(0));
+        if let Some(e) = &used.enroll {
+            opts.registry_skip = e.next_unused();
+        }
         let cpu_ticks = cpu_to
             .load(Ordering::Relaxed)
             .saturating_sub(cpu_from.load(Ordering::Relaxed));

@@ -30,6 +30,8 @@ pub struct CtxOptions {
     pub registry: Option<PathBuf>,
     /// The server's SMS outbox file (enrollment).
     pub outbox: Option<PathBuf>,
+    /// Registry rows earlier runs against the same server used up.
+    pub registry_skip: usize,
 }
 
 /// Endpoint paths, from discovery.
@@ -126,7 +128,7 @@ impl Ctx {
             let outbox = opts.outbox.as_deref().ok_or_else(|| {
                 LoadError::setup("enrollment needs --outbox (the server's SMS outbox file)")
             })?;
-            Some(EnrollShared::prepare(&mut conn, registry, outbox).await?)
+            Some(EnrollShared::prepare(&mut conn, registry, outbox, opts.registry_skip).await?)
         } else {
             None
         };

@@ -39,10 +39,13 @@ struct Created {
 }
 
 impl EnrollShared {
+    /// `skip`: rows used by earlier runs against the same server (a
+    /// citizen ID enrolls once).
     pub async fn prepare(
         conn: &mut Conn,
         registry: &Path,
         outbox: &Path,
+        skip: usize,
     ) -> Result<Self, LoadError> {
         let api = conn.target().path("/api/v1");
         let terms: Terms = conn
@@ -57,11 +60,16 @@ impl EnrollShared {
             api,
             terms_version: terms.version,
             rows,
-            next_row: AtomicUsize::new(0),
+            next_row: AtomicUsize::new(skip),
             seq: AtomicU64::new(0),
             tag: rand::random::<u64>() % 1_000_000,
             outbox: Outbox::open(outbox),
         })
+    }
+
+    /// The index of the next unused row (what the next run skips).
+    pub fn next_unused(&self) -> usize {
+        self.next_row.load(Ordering::Relaxed).min(self.rows.len())
     }
 
     /// Rows not used yet in this run.

@@ -145,6 +145,7 @@ async fn run(a: RunArgs) -> Result<ExitCode, LoadError> {
         users,
         registry: t.registry,
         outbox: t.outbox,
+        registry_skip: 0,
     };
     let ctx = pratu_loadgen::Ctx::prepare(&opts, a.scenario).await?;
     let summary = pratu_loadgen::run(
