@@ -6,7 +6,7 @@ use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 
 use super::SqliteStore;
-use super::row::{Reader, json, micros};
+use super::row::{Columns, Reader, json, micros};
 use super::writer::execute;
 use crate::error::Result;
 use crate::records::{AuditEvent, AuditFilter};

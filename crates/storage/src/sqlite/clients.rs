@@ -6,7 +6,7 @@ use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 
 use super::SqliteStore;
-use super::row::{Reader, json, micros, opt_json};
+use super::row::{Columns, Reader, json, micros, opt_json};
 use super::writer::execute;
 use crate::error::{Result, StorageError};
 use crate::records::{Client, ClientStatus};

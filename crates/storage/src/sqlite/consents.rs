@@ -6,15 +6,15 @@ use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
 use super::SqliteStore;
-use super::row::{LiteReader, Reader, json, micros};
+use super::row::{Columns, LiteReader, Reader, json, micros};
 use super::writer::{execute, first_row};
 use crate::error::Result;
 use crate::records::Consent;
 use crate::repo::ConsentRepo;
 use crate::sql::classify;
 
-fn consent_from_row(row: &SqliteRow) -> Result<Consent> {
-    let r = Reader::new(row, "consents");
+/// One mapper for both drivers' rows.
+fn consent_from(r: &impl Columns) -> Result<Consent> {
     Ok(Consent {
         user_id: r.uuid("user_id")?,
         client_id: r.text("client_id")?,
@@ -23,15 +23,13 @@ fn consent_from_row(row: &SqliteRow) -> Result<Consent> {
     })
 }
 
+fn consent_from_row(row: &SqliteRow) -> Result<Consent> {
+    consent_from(&Reader::new(row, "consents"))
+}
+
 /// [`consent_from_row`] for the inline readers' rows.
 fn consent_from_lite_row(row: &rusqlite::Row<'_>) -> Result<Consent> {
-    let r = LiteReader::new(row, "consents");
-    Ok(Consent {
-        user_id: r.uuid("user_id")?,
-        client_id: r.get("client_id")?,
-        scopes: r.json("scopes")?,
-        granted_at: r.time("granted_at")?,
-    })
+    consent_from(&LiteReader::new(row, "consents"))
 }
 
 const SELECT_CONSENT: &str = "SELECT user_id, client_id, scopes, granted_at FROM consents \

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::SqliteStore;
-use super::row::{Reader, json, micros};
+use super::row::{Columns, Reader, json, micros};
 use super::users::insert_user;
 use super::writer::{execute, first_row};
 use crate::error::{Result, StorageError};

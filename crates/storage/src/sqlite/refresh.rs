@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::SqliteStore;
-use super::row::{LiteReader, Reader, json, micros, opt_micros};
+use super::row::{Columns, LiteReader, Reader, json, micros, opt_micros};
 use super::writer::{execute, first_row};
 use crate::error::Result;
 use crate::records::{RefreshToken, Rotation};
@@ -24,10 +24,10 @@ macro_rules! columns {
     };
 }
 
-fn token_from_row(row: &SqliteRow) -> Result<RefreshToken> {
-    let r = Reader::new(row, "refresh_tokens");
+/// One mapper for both drivers' rows.
+fn token_from(r: &impl Columns) -> Result<RefreshToken> {
     Ok(RefreshToken {
-        token_hash: r.get("token_hash")?,
+        token_hash: r.blob("token_hash")?,
         family_id: r.uuid("family_id")?,
         client_id: r.text("client_id")?,
         user_id: r.opt_uuid("user_id")?,
@@ -41,22 +41,13 @@ fn token_from_row(row: &SqliteRow) -> Result<RefreshToken> {
     })
 }
 
+fn token_from_row(row: &SqliteRow) -> Result<RefreshToken> {
+    token_from(&Reader::new(row, "refresh_tokens"))
+}
+
 /// [`token_from_row`] for the writer thread's rows.
 fn token_from_lite_row(row: &rusqlite::Row<'_>) -> Result<RefreshToken> {
-    let r = LiteReader::new(row, "refresh_tokens");
-    Ok(RefreshToken {
-        token_hash: r.get("token_hash")?,
-        family_id: r.uuid("family_id")?,
-        client_id: r.get("client_id")?,
-        user_id: r.opt_uuid("user_id")?,
-        scopes: r.json("scopes")?,
-        session_id: r.get("session_id")?,
-        grant: r.json("grant_info")?,
-        issued_at: r.time("issued_at")?,
-        expires_at: r.time("expires_at")?,
-        used_at: r.opt_time("used_at")?,
-        revoked_at: r.opt_time("revoked_at")?,
-    })
+    token_from(&LiteReader::new(row, "refresh_tokens"))
 }
 
 fn insert(conn: &Connection, t: &RefreshToken) -> Result<()> {

@@ -33,7 +33,69 @@ pub(crate) fn opt_json<T: Serialize>(value: Option<&T>) -> Result<Option<String>
     value.map(json).transpose()
 }
 
-/// A row of `table`, read column by column.
+/// What a record mapper needs of a row, whichever driver read it: the
+/// schema's encodings are written once, in the provided methods, so a
+/// mapper written against `impl Columns` serves both the `sqlx` reader pool
+/// and the `rusqlite` writer thread and inline readers.
+pub(crate) trait Columns {
+    /// The error naming this row's table and `column`.
+    fn bad(&self, column: &'static str) -> StorageError;
+    fn opt_text(&self, column: &'static str) -> Result<Option<String>>;
+    fn opt_i64(&self, column: &'static str) -> Result<Option<i64>>;
+    fn opt_blob(&self, column: &'static str) -> Result<Option<Vec<u8>>>;
+
+    fn text(&self, column: &'static str) -> Result<String> {
+        self.opt_text(column)?.ok_or_else(|| self.bad(column))
+    }
+
+    fn blob(&self, column: &'static str) -> Result<Vec<u8>> {
+        self.opt_blob(column)?.ok_or_else(|| self.bad(column))
+    }
+
+    fn bool(&self, column: &'static str) -> Result<bool> {
+        let v = self.opt_i64(column)?.ok_or_else(|| self.bad(column))?;
+        Ok(v != 0)
+    }
+
+    fn uuid(&self, column: &'static str) -> Result<Uuid> {
+        self.opt_uuid(column)?.ok_or_else(|| self.bad(column))
+    }
+
+    fn opt_uuid(&self, column: &'static str) -> Result<Option<Uuid>> {
+        self.opt_text(column)?
+            .map(|s| Uuid::parse_str(&s).map_err(|_| self.bad(column)))
+            .transpose()
+    }
+
+    fn time(&self, column: &'static str) -> Result<OffsetDateTime> {
+        self.opt_time(column)?.ok_or_else(|| self.bad(column))
+    }
+
+    fn opt_time(&self, column: &'static str) -> Result<Option<OffsetDateTime>> {
+        self.opt_i64(column)?
+            .map(|us| from_micros(us).ok_or_else(|| self.bad(column)))
+            .transpose()
+    }
+
+    fn json<T: DeserializeOwned>(&self, column: &'static str) -> Result<T> {
+        self.opt_json(column)?.ok_or_else(|| self.bad(column))
+    }
+
+    /// A nullable JSON text column.
+    fn opt_json<T: DeserializeOwned>(&self, column: &'static str) -> Result<Option<T>> {
+        self.opt_text(column)?
+            .map(|s| serde_json::from_str(&s).map_err(|_| self.bad(column)))
+            .transpose()
+    }
+
+    /// A text column holding one of a fixed set of names.
+    fn parsed<T>(&self, column: &'static str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T> {
+        let s = self.text(column)?;
+        parse(&s).ok_or_else(|| self.bad(column))
+    }
+}
+
+/// A `sqlx` row of `table` (the reader pool).
 pub(crate) struct Reader<'r> {
     row: &'r SqliteRow,
     table: &'static str,
@@ -44,105 +106,15 @@ impl<'r> Reader<'r> {
         Self { row, table }
     }
 
-    fn bad(&self, column: &'static str) -> StorageError {
-        StorageError::InconsistentRow {
-            table: self.table,
-            column,
-        }
-    }
-
     pub(crate) fn get<T>(&self, column: &'static str) -> Result<T>
     where
         T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
     {
         self.row.try_get(column).map_err(|_| self.bad(column))
     }
-
-    pub(crate) fn text(&self, column: &'static str) -> Result<String> {
-        self.get(column)
-    }
-
-    pub(crate) fn opt_text(&self, column: &'static str) -> Result<Option<String>> {
-        self.get(column)
-    }
-
-    pub(crate) fn bool(&self, column: &'static str) -> Result<bool> {
-        self.get::<i64>(column).map(|v| v != 0)
-    }
-
-    pub(crate) fn uuid(&self, column: &'static str) -> Result<Uuid> {
-        let s: String = self.get(column)?;
-        Uuid::parse_str(&s).map_err(|_| self.bad(column))
-    }
-
-    pub(crate) fn opt_uuid(&self, column: &'static str) -> Result<Option<Uuid>> {
-        let s: Option<String> = self.get(column)?;
-        s.map(|s| Uuid::parse_str(&s).map_err(|_| self.bad(column)))
-            .transpose()
-    }
-
-    pub(crate) fn time(&self, column: &'static str) -> Result<OffsetDateTime> {
-        let us: i64 = self.get(column)?;
-        from_micros(us).ok_or_else(|| self.bad(column))
-    }
-
-    pub(crate) fn opt_time(&self, column: &'static str) -> Result<Option<OffsetDateTime>> {
-        let us: Option<i64> = self.get(column)?;
-        us.map(|us| from_micros(us).ok_or_else(|| self.bad(column)))
-            .transpose()
-    }
-
-    pub(crate) fn json<T: DeserializeOwned>(&self, column: &'static str) -> Result<T> {
-        let s: String = self.get(column)?;
-        serde_json::from_str(&s).map_err(|_| self.bad(column))
-    }
-
-    pub(crate) fn opt_json<T: DeserializeOwned>(&self, column: &'static str) -> Result<Option<T>> {
-        let s: Option<String> = self.get(column)?;
-        s.map(|s| serde_json::from_str(&s).map_err(|_| self.bad(column)))
-            .transpose()
-    }
-
-    /// A text column holding one of a fixed set of names.
-    pub(crate) fn parsed<T>(
-        &self,
-        column: &'static str,
-        parse: impl FnOnce(&str) -> Option<T>,
-    ) -> Result<T> {
-        let s: String = self.get(column)?;
-        parse(&s).ok_or_else(|| self.bad(column))
-    }
 }
 
-/// A `rusqlite` row of `table`, read column by column (the writer thread's
-/// `RETURNING` rows and the reads its requests make).
-pub(crate) struct LiteReader<'r, 's> {
-    row: &'r rusqlite::Row<'s>,
-    table: &'static str,
-}
-
-impl<'r, 's> LiteReader<'r, 's> {
-    /// A nullable JSON text column.
-    pub(crate) fn opt_json<T: DeserializeOwned>(&self, column: &'static str) -> Result<Option<T>> {
-        let s: Option<String> = self.get(column)?;
-        s.map(|s| serde_json::from_str(&s).map_err(|_| self.bad(column)))
-            .transpose()
-    }
-
-    /// A text column holding one of a fixed set of names.
-    pub(crate) fn parsed<T>(
-        &self,
-        column: &'static str,
-        parse: impl FnOnce(&str) -> Option<T>,
-    ) -> Result<T> {
-        let s: String = self.get(column)?;
-        parse(&s).ok_or_else(|| self.bad(column))
-    }
-
-    pub(crate) fn new(row: &'r rusqlite::Row<'s>, table: &'static str) -> Self {
-        Self { row, table }
-    }
-
+impl Columns for Reader<'_> {
     fn bad(&self, column: &'static str) -> StorageError {
         StorageError::InconsistentRow {
             table: self.table,
@@ -150,39 +122,54 @@ impl<'r, 's> LiteReader<'r, 's> {
         }
     }
 
+    fn opt_text(&self, column: &'static str) -> Result<Option<String>> {
+        self.get(column)
+    }
+
+    fn opt_i64(&self, column: &'static str) -> Result<Option<i64>> {
+        self.get(column)
+    }
+
+    fn opt_blob(&self, column: &'static str) -> Result<Option<Vec<u8>>> {
+        self.get(column)
+    }
+}
+
+/// A `rusqlite` row of `table` (the writer thread's `RETURNING` rows and the
+/// inline readers).
+pub(crate) struct LiteReader<'r, 's> {
+    row: &'r rusqlite::Row<'s>,
+    table: &'static str,
+}
+
+impl<'r, 's> LiteReader<'r, 's> {
+    pub(crate) fn new(row: &'r rusqlite::Row<'s>, table: &'static str) -> Self {
+        Self { row, table }
+    }
+
     pub(crate) fn get<T: rusqlite::types::FromSql>(&self, column: &'static str) -> Result<T> {
         self.row.get(column).map_err(|_| self.bad(column))
     }
+}
 
-    pub(crate) fn bool(&self, column: &'static str) -> Result<bool> {
-        self.get::<i64>(column).map(|v| v != 0)
+impl Columns for LiteReader<'_, '_> {
+    fn bad(&self, column: &'static str) -> StorageError {
+        StorageError::InconsistentRow {
+            table: self.table,
+            column,
+        }
     }
 
-    pub(crate) fn uuid(&self, column: &'static str) -> Result<Uuid> {
-        let s: String = self.get(column)?;
-        Uuid::parse_str(&s).map_err(|_| self.bad(column))
+    fn opt_text(&self, column: &'static str) -> Result<Option<String>> {
+        self.get(column)
     }
 
-    pub(crate) fn opt_uuid(&self, column: &'static str) -> Result<Option<Uuid>> {
-        let s: Option<String> = self.get(column)?;
-        s.map(|s| Uuid::parse_str(&s).map_err(|_| self.bad(column)))
-            .transpose()
+    fn opt_i64(&self, column: &'static str) -> Result<Option<i64>> {
+        self.get(column)
     }
 
-    pub(crate) fn time(&self, column: &'static str) -> Result<OffsetDateTime> {
-        let us: i64 = self.get(column)?;
-        from_micros(us).ok_or_else(|| self.bad(column))
-    }
-
-    pub(crate) fn opt_time(&self, column: &'static str) -> Result<Option<OffsetDateTime>> {
-        let us: Option<i64> = self.get(column)?;
-        us.map(|us| from_micros(us).ok_or_else(|| self.bad(column)))
-            .transpose()
-    }
-
-    pub(crate) fn json<T: DeserializeOwned>(&self, column: &'static str) -> Result<T> {
-        let s: String = self.get(column)?;
-        serde_json::from_str(&s).map_err(|_| self.bad(column))
+    fn opt_blob(&self, column: &'static str) -> Result<Option<Vec<u8>>> {
+        self.get(column)
     }
 }
 

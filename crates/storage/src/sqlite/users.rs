@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::SqliteStore;
-use super::row::{LiteReader, Reader, json, micros, opt_json};
+use super::row::{Columns, LiteReader, Reader, json, micros, opt_json};
 use super::writer::{execute, first_row};
 use crate::error::{Result, StorageError};
 use crate::records::{SealedCitizenId, User, UserStatus};
@@ -26,10 +26,10 @@ macro_rules! select {
     };
 }
 
-pub(super) fn user_from_row(row: &SqliteRow) -> Result<User> {
-    let r = Reader::new(row, "users");
-    let sealed: Option<Vec<u8>> = r.get("citizen_id_sealed")?;
-    let index: Option<Vec<u8>> = r.get("citizen_index")?;
+/// One mapper for both drivers' rows.
+fn user_from(r: &impl Columns) -> Result<User> {
+    let sealed = r.opt_blob("citizen_id_sealed")?;
+    let index = r.opt_blob("citizen_index")?;
     let citizen_id = match (sealed, index) {
         (Some(ciphertext), Some(index)) => Some(SealedCitizenId { ciphertext, index }),
         (None, None) => None,
@@ -54,33 +54,13 @@ pub(super) fn user_from_row(row: &SqliteRow) -> Result<User> {
     })
 }
 
+pub(super) fn user_from_row(row: &SqliteRow) -> Result<User> {
+    user_from(&Reader::new(row, "users"))
+}
+
 /// [`user_from_row`] for the inline readers' rows.
 fn user_from_lite_row(row: &rusqlite::Row<'_>) -> Result<User> {
-    let r = LiteReader::new(row, "users");
-    let sealed: Option<Vec<u8>> = r.get("citizen_id_sealed")?;
-    let index: Option<Vec<u8>> = r.get("citizen_index")?;
-    let citizen_id = match (sealed, index) {
-        (Some(ciphertext), Some(index)) => Some(SealedCitizenId { ciphertext, index }),
-        (None, None) => None,
-        (Some(_), None) => return Err(inconsistent("citizen_index")),
-        (None, Some(_)) => return Err(inconsistent("citizen_id_sealed")),
-    };
-    Ok(User {
-        id: r.uuid("id")?,
-        username: r.get("username")?,
-        password_hash: r.get("password_hash")?,
-        status: r.parsed("status", names::parse_user_status)?,
-        roles: r.json("roles")?,
-        name: r.json("name")?,
-        birth_date: r.opt_json("birth_date")?,
-        phone: r.get("phone")?,
-        phone_verified: r.bool("phone_verified")?,
-        citizen_id,
-        proofing: r.opt_json("proofing")?,
-        locale: r.get("locale")?,
-        created_at: r.time("created_at")?,
-        updated_at: r.time("updated_at")?,
-    })
+    user_from(&LiteReader::new(row, "users"))
 }
 
 fn inconsistent(column: &'static str) -> StorageError {
