@@ -447,13 +447,7 @@ async fn two_nodes_behind_a_load_balancer_share_sessions_tokens_and_keys() {
 
     // RP-initiated logout through B ends the session A sees.
     lb.route("B", &b);
-    let logout = format!(
-        "{}/logout?id_token_hint={}&post_logout_redirect_uri={}&state=bye",
-        lb.url,
-        id_token,
-        url::form_urlencoded::byte_serialize(CB.as_bytes()).collect::<String>()
-    );
-    let after = browser.until_rp(browser.get(&logout).await, &lb.url).await;
+    let after = browser.rp_logout(&lb.url, &id_token.to_string(), CB).await;
     assert!(
         after
             .location

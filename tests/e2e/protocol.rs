@@ -334,12 +334,7 @@ async fn logout_reaches_the_app_through_the_back_channel() {
     let id_token = tokens["id_token"].as_str().unwrap();
     let sid = claims(id_token)["sid"].as_str().unwrap().to_owned();
 
-    let logout = format!(
-        "{}/logout?id_token_hint={id_token}&post_logout_redirect_uri={}",
-        p.url,
-        url::form_urlencoded::byte_serialize(CB.as_bytes()).collect::<String>()
-    );
-    let after = b.until_rp(b.get(&logout).await, &p.url).await;
+    let after = b.rp_logout(&p.url, id_token, CB).await;
     assert!(
         after
             .location

@@ -114,6 +114,16 @@ impl Browser {
         page
     }
 
+    /// RP-initiated logout with `id_token_hint` (and `state=bye`), followed
+    /// until the provider sends the browser back to `post_logout`.
+    pub async fn rp_logout(&self, issuer: &str, id_token: &str, post_logout: &str) -> Page {
+        let url = format!(
+            "{issuer}/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=bye",
+            url::form_urlencoded::byte_serialize(post_logout.as_bytes()).collect::<String>()
+        );
+        self.until_rp(self.get(&url).await, issuer).await
+    }
+
     /// Signs in on a login page, answers consent if asked, and returns the
     /// redirect to the relying party.
     pub async fn sign_in(&self, page: Page, issuer: &str, username: &str, password: &str) -> Page {
@@ -411,13 +421,9 @@ async fn an_enrolled_citizen_signs_in_to_two_agency_apps_with_one_sso_session() 
     );
 
     // RP-initiated logout, then prompt=none says login_required.
-    let logout = format!(
-        "{}/logout?id_token_hint={}&post_logout_redirect_uri={}&state=bye",
-        p.url,
-        id_token,
-        url::form_urlencoded::byte_serialize(info_cb.as_bytes()).collect::<String>()
-    );
-    let after = browser.until_rp(browser.get(&logout).await, &p.url).await;
+    let after = browser
+        .rp_logout(&p.url, &id_token.to_string(), info_cb)
+        .await;
     assert!(
         after
             .location
