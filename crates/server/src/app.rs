@@ -14,17 +14,37 @@ use pratu_registration::RegistrationState;
 use pratu_storage::Clock;
 use pratu_storage::Store;
 use pratu_storage::ephemeral::EphemeralStore;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::config::Config;
 use crate::http;
+use crate::http::layers;
 
 /// Everything a request may need. Feature crates see only their own slice
-/// through `FromRef`.
+/// through `FromRef`. Behind one `Arc`: axum clones the state for every
+/// request, and one reference count is cheaper than a dozen.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl AppState {
+    pub fn new(parts: AppParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct AppParts {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub ephemeral: Arc<dyn EphemeralStore>,
@@ -58,23 +78,43 @@ pub fn router(state: AppState) -> Router {
     let https = !config.insecure_loopback();
     let trusted =
         http::client_ip::TrustedProxies::parse(&config.http.trusted_proxies).unwrap_or_default();
-    let routes = Router::new()
+    // One composed stack, applied once: every `Router::layer` call boxes
+    // each route again, and a boxed service is cloned (allocated) per
+    // request. Outermost first.
+    let h = &layers::SECURITY_HEADERS;
+    let stack = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(
+            layers::REQUEST_ID,
+            layers::RequestIds::new(),
+        ))
+        .layer(PropagateRequestIdLayer::new(layers::REQUEST_ID))
+        .layer(layers::trace())
+        .option_layer(https.then(|| layers::default_header(layers::HSTS)))
+        .layer(layers::default_header(h[0].clone()))
+        .layer(layers::default_header(h[1].clone()))
+        .layer(layers::default_header(h[2].clone()))
+        .layer(layers::default_header(h[3].clone()))
+        .layer(layers::default_header(h[4].clone()))
+        .layer(layers::default_header(h[5].clone()))
+        .layer(CatchPanicLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(config.http.request_timeout_seconds),
+        ))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            http::client_ip::resolve(trusted.clone(), req, next)
+        }))
+        .layer(axum::middleware::from_fn(http::metrics::track))
+        // Innermost: it changes the request body type, which `from_fn`
+        // middleware does not accept.
+        .layer(RequestBodyLimitLayer::new(config.http.max_body_bytes));
+    Router::new()
         .route("/healthz", get(http::health::healthz))
         .route("/readyz", get(http::health::readyz))
         .route("/metrics", get(http::metrics::render))
         .merge(pratu_registration::router())
         .merge(pratu_oidc::router())
         .merge(pratu_admin::router(&config.admin))
-        .layer(axum::middleware::from_fn(http::metrics::track))
-        .layer(axum::middleware::from_fn(move |req, next| {
-            http::client_ip::resolve(trusted.clone(), req, next)
-        }))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(config.http.request_timeout_seconds),
-        ))
-        .layer(RequestBodyLimitLayer::new(config.http.max_body_bytes))
-        .layer(CatchPanicLayer::new())
-        .with_state(state);
-    http::layers::apply(routes, https)
+        .layer(stack)
+        .with_state(state)
 }

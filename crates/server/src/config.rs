@@ -96,7 +96,7 @@ impl Default for Config {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
-    /// Pool size (PostgreSQL; readers on SQLite).
+    /// Pool size (PostgreSQL; on SQLite the read-only connections, at most 4).
     pub max_connections: u32,
     pub acquire_timeout_seconds: u64,
 }

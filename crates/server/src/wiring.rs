@@ -10,7 +10,7 @@ use pratu_storage::password::PasswordHasher;
 use pratu_storage::pii::{BlindIndex, PiiCipher};
 use pratu_storage::{Clock, Store};
 
-use crate::app::AppState;
+use crate::app::{AppParts, AppState};
 use crate::commands::CommandError;
 use crate::config::Config;
 use crate::config::secrets::Secrets;
@@ -91,7 +91,7 @@ pub async fn build_state(
             .map_err(|e| CommandError::Failed(format!("admin console: {e}")))?;
     }
 
-    Ok(AppState {
+    Ok(AppState::new(AppParts {
         config,
         store,
         ephemeral,
@@ -100,7 +100,7 @@ pub async fn build_state(
         registration,
         oidc,
         admin,
-    })
+    }))
 }
 
 /// Seals signing keys at rest.

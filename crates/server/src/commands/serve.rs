@@ -50,6 +50,7 @@ pub async fn run(config: Config) -> Result<(), CommandError> {
         clock,
     )
     .await?;
+    crate::http::metrics::spawn_upkeep(state.metrics.clone());
     let app = app::router(state);
     tracing::info!(
         database = store.backend(),

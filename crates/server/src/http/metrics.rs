@@ -36,6 +36,23 @@ pub fn recorder() -> PrometheusHandle {
         .clone()
 }
 
+/// Histograms keep every sample until upkeep folds them into buckets; with
+/// an installed recorder nothing does that but us. Without this task memory
+/// grew by every request's latency sample until the next scrape (for ever
+/// when nobody scrapes /metrics).
+pub fn spawn_upkeep(handle: PrometheusHandle) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(UPKEEP_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            handle.run_upkeep();
+        }
+    });
+}
+
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     for pool in state.store.pool_stats() {
         let label = [("pool", pool.pool)];

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::BUSY_TIMEOUT;
+use super::{BUSY_TIMEOUT, READER_CACHE_KIB};
 use crate::error::Result;
 
 /// Idle connections kept for reuse; more are opened under load and dropped
@@ -40,6 +40,7 @@ impl InlineReaders {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
         conn.set_prepared_statement_cache_capacity(16);
         Ok(conn)
     }

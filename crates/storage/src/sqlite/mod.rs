@@ -47,6 +47,18 @@ use writer::Writer;
 /// How long a connection waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Most reader connections of the pool. sqlx gives each SQLite connection a
+/// thread of its own (with its own page cache and malloc arena), and the
+/// token endpoint's hot reads run inline (`inline.rs`), so more readers
+/// than this buy nothing on a local file but memory.
+const MAX_READERS: u32 = 4;
+
+/// Page cache of a read-only connection, KiB. In WAL mode a reader drops its
+/// whole cache when the database changed since its last read, which under
+/// write load is nearly every time: a large cache costs memory (and time to
+/// drop it) and saves little.
+const READER_CACHE_KIB: i32 = 512;
+
 /// `ping` found the writer thread stopped: writes would fail.
 #[derive(Debug, thiserror::Error)]
 #[error("the SQLite writer is not running")]
@@ -109,11 +121,16 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         let reader = SqlitePoolOptions::new()
-            .max_connections(opts.max_connections.max(1))
+            .max_connections(opts.max_connections.clamp(1, MAX_READERS))
             // A local file does not drop connections: skip the ping.
             .test_before_acquire(false)
             .acquire_timeout(opts.acquire_timeout)
-            .connect_with(options.clone().read_only(true))
+            .connect_with(
+                options
+                    .clone()
+                    .read_only(true)
+                    .pragma("cache_size", format!("-{READER_CACHE_KIB}")),
+            )
             .await
             .map_err(StorageError::unhandled)?;
         Ok(Self {
