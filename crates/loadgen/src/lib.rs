@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod procstat;
 pub mod registry;
 pub mod report;
+pub mod ring_jwt;
 pub mod run;
 pub mod scenario;
 pub mod stats;
