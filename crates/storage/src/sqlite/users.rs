@@ -154,6 +154,19 @@ impl UserRepo for SqliteStore {
 
     #[tracing::instrument(name = "db.users.user_by_username", skip_all, fields(db.system = "sqlite"))]
     async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        // Every sign-in reads the user by name: inline too.
+        if let Some(read) = self.inline.as_ref().and_then(|r| {
+            r.read(|conn| {
+                first_row(
+                    conn,
+                    select!("WHERE username = ?1"),
+                    params![username],
+                    user_from_lite_row,
+                )
+            })
+        }) {
+            return read;
+        }
         self.one_user(sqlx::query(select!("WHERE username = ?1")).bind(username))
             .await
     }
