@@ -117,10 +117,7 @@ mod tests {
     }
 
     fn claims(nonce: &str) -> serde_json::Value {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
+        let now = jsonwebtoken::get_current_timestamp();
         serde_json::json!({"iss": ISS, "aud": "rp", "sub": "u1", "iat": now, "exp": now + 60, "nonce": nonce})
     }
 
