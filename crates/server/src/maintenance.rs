@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use pratu_storage::ephemeral::EphemeralStore;
 use pratu_storage::{Clock, Store};
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +61,26 @@ pub fn spawn(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: RetentionConf
                 ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
+            }
+        }
+    });
+}
+
+/// How often the in-process ephemeral store drops its expired entries.
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+/// Expired codes, markers and sessions are invisible at once but hold their
+/// memory until touched or swept; sweeping keeps the in-process store's
+/// memory at what is live (Redis expires keys itself: a no-op there).
+pub fn spawn_sweep(ephemeral: Arc<dyn EphemeralStore>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SWEEP_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let removed = ephemeral.sweep();
+            if removed > 0 {
+                tracing::debug!(removed, "swept expired ephemeral entries");
             }
         }
     });

@@ -34,6 +34,12 @@ pub trait EphemeralStore: Send + Sync + std::fmt::Debug {
     async fn set_members(&self, key: &str) -> Result<Vec<String>>;
     /// Cheap round trip for `/readyz`.
     async fn ping(&self) -> Result<()>;
+    /// Removes expired entries now; returns how many. Stores that expire
+    /// entries themselves (Redis) have nothing to do.
+    fn sweep(&self) -> usize {
+        0
+    }
+
     /// `"memory"` or `"redis"`.
     fn backend(&self) -> &'static str;
 }

@@ -103,7 +103,12 @@ pub(crate) async fn exchange(
         exp: access_exp,
     })
     .map_err(|e| internal(&e))?;
-    let marker_ttl = Duration::from_secs(state.0.config.tokens.access_token_lifetime_seconds + 60);
+    // As long as the code itself could have lived: a replay inside that
+    // window revokes what the code gave; a later one is refused as an
+    // expired code. (It lived as long as the access token before: under a
+    // burst of sign-ins the in-process store then held a marker per sign-in
+    // for ten minutes, tens of megabytes.)
+    let marker_ttl = Duration::from_secs(state.0.config.tokens.code_lifetime_seconds);
     state
         .0
         .ephemeral

@@ -25,6 +25,7 @@ pub async fn run(config: Config) -> Result<(), CommandError> {
     let secrets = config.secrets.load(&config.data_dir)?;
 
     crate::maintenance::spawn(store.clone(), clock.clone(), config.retention.clone());
+    crate::maintenance::spawn_sweep(ephemeral.clone());
 
     let addr = config.listen_addr()?;
     let listener = tokio::net::TcpListener::bind(addr)

@@ -9,13 +9,19 @@
 //!
 //! # Capacity
 //! The store is bounded by `max_entries` (a set counts as one entry). When a
-//! new key arrives and the store is full, the shard it lands in first drops
-//! its expired entries; if that frees nothing, the entry of that shard closest
-//! to expiry is evicted (like Redis's `volatile-ttl`, sampled per shard). The
-//! choice: refusing writes when full would stop every sign-in on the node,
-//! while the entry nearest its end loses the least. Eviction is logged. Stores
-//! of up to 1024 entries use one shard and hold the bound exactly; larger ones
-//! may exceed it by at most the shard count.
+//! new key arrives and the store is full, one entry of the shard it lands in
+//! makes room: among a sample of that shard's entries, an expired one if
+//! there is one, else the least recently used (like Redis's `allkeys-lru`,
+//! sampled). The choice: refusing writes when full would stop every sign-in
+//! on the node. Evicting the entry closest to expiry (this store's first
+//! policy) evicted exactly what was in flight — authorization codes and
+//! pending requests live a minute, sessions and replay markers far longer —
+//! so a store filled by a burst of sign-ins failed the next ones' code
+//! exchanges. The least recently used entry is an idle session or an old
+//! marker instead. Eviction is logged. Stores of up to 1024 entries use one
+//! shard and hold the bound exactly; larger ones may exceed it by at most the
+//! shard count. Expired entries are also removed by [`MemoryStore::sweep`],
+//! which the server runs periodically.
 //!
 //! Values are kept as Redis keeps them, so both backends behave alike:
 //! counters are decimal byte strings (`get` after `incr` reads `b"3"`), and
@@ -24,7 +30,7 @@
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -34,6 +40,11 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use super::EphemeralStore;
 use crate::clock::Clock;
 use crate::error::{Result, StorageError};
+
+/// Entries looked at to choose an eviction victim: bounds the work of an
+/// insert into a full store (a full scan of a shard of thousands of entries
+/// per insert before).
+const EVICTION_SAMPLE: usize = 32;
 
 /// Entries per shard before another shard is added (up to [`MAX_SHARDS`]).
 const ENTRIES_PER_SHARD: usize = 1024;
@@ -46,6 +57,9 @@ pub struct MemoryStore {
     hasher: RandomState,
     len: AtomicUsize,
     max_entries: usize,
+    /// Ticks on every write and read: an entry's `used` is the tick of its
+    /// last use.
+    tick: AtomicU64,
 }
 
 type Shard = HashMap<String, Entry>;
@@ -53,6 +67,8 @@ type Shard = HashMap<String, Entry>;
 struct Entry {
     value: Value,
     expires_at: OffsetDateTime,
+    /// When it was last written or read (see [`MemoryStore::tick`]).
+    used: u64,
 }
 
 enum Value {
@@ -88,7 +104,12 @@ impl MemoryStore {
             hasher: RandomState::new(),
             len: AtomicUsize::new(0),
             max_entries,
+            tick: AtomicU64::new(0),
         }
+    }
+
+    fn next_tick(&self) -> u64 {
+        self.tick.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Keys held, counting expired ones not yet removed.
@@ -133,25 +154,27 @@ impl MemoryStore {
         if self.len() < self.max_entries {
             return;
         }
-        if self.drop_expired(shard, now) > 0 {
-            return;
-        }
         let victim = shard
             .iter()
-            .min_by_key(|(_, e)| e.expires_at)
-            .map(|(k, _)| k.clone());
-        if let Some(victim) = victim {
+            .take(EVICTION_SAMPLE)
+            .min_by_key(|(_, e)| (e.expires_at > now, e.used))
+            .map(|(k, e)| (k.clone(), e.expires_at > now));
+        if let Some((victim, live)) = victim {
             shard.remove(&victim);
             self.len.fetch_sub(1, Ordering::Relaxed);
-            tracing::warn!(
-                max_entries = self.max_entries,
-                "ephemeral store full: evicted the live entry closest to expiry"
-            );
+            if live {
+                tracing::warn!(
+                    max_entries = self.max_entries,
+                    "ephemeral store full: evicted the least recently used entry \
+                     (raise ephemeral.max_entries, or use Redis)"
+                );
+            }
         }
     }
 
     /// Inserts or replaces `key`, keeping the count.
-    fn insert(&self, shard: &mut Shard, key: &str, entry: Entry, now: OffsetDateTime) {
+    fn insert(&self, shard: &mut Shard, key: &str, mut entry: Entry, now: OffsetDateTime) {
+        entry.used = self.next_tick();
         if let Some(existing) = shard.get_mut(key) {
             *existing = entry;
             return;
@@ -174,7 +197,9 @@ impl MemoryStore {
             self.len.fetch_sub(1, Ordering::Relaxed);
             return None;
         }
-        shard.get_mut(key)
+        let entry = shard.get_mut(key)?;
+        entry.used = self.next_tick();
+        Some(entry)
     }
 }
 
@@ -203,6 +228,7 @@ impl EphemeralStore for MemoryStore {
         let entry = Entry {
             value: Value::Bytes(value.to_vec()),
             expires_at: deadline(now, ttl),
+            used: 0,
         };
         self.insert(&mut self.shard(key), key, entry, now);
         Ok(())
@@ -217,6 +243,7 @@ impl EphemeralStore for MemoryStore {
         let entry = Entry {
             value: Value::Bytes(value.to_vec()),
             expires_at: deadline(now, ttl),
+            used: 0,
         };
         self.insert(&mut shard, key, entry, now);
         Ok(true)
@@ -287,6 +314,7 @@ impl EphemeralStore for MemoryStore {
         let entry = Entry {
             value: Value::Bytes(b"1".to_vec()),
             expires_at: deadline(now, window),
+            used: 0,
         };
         self.insert(&mut shard, key, entry, now);
         Ok(1)
@@ -307,6 +335,7 @@ impl EphemeralStore for MemoryStore {
         let entry = Entry {
             value: Value::Set(HashSet::from([member.to_owned()])),
             expires_at,
+            used: 0,
         };
         self.insert(&mut shard, key, entry, now);
         Ok(())
@@ -326,6 +355,10 @@ impl EphemeralStore for MemoryStore {
 
     async fn ping(&self) -> Result<()> {
         Ok(())
+    }
+
+    fn sweep(&self) -> usize {
+        MemoryStore::sweep(self)
     }
 
     fn backend(&self) -> &'static str {
@@ -365,19 +398,46 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_full_store_evicts_the_entry_closest_to_expiry() {
+    async fn a_full_store_evicts_the_least_recently_used_entry() {
         let (s, _clock) = store(3);
-        s.put("long", b"1", MINUTE * 10).await.unwrap();
-        s.put("soonest", b"2", MINUTE).await.unwrap();
-        s.put("middle", b"3", MINUTE * 5).await.unwrap();
+        s.put("session-a", b"1", MINUTE * 60).await.unwrap();
+        s.put("session-b", b"2", MINUTE * 60).await.unwrap();
+        s.put("marker", b"3", MINUTE * 10).await.unwrap();
+        // Session a is used again: b is now the least recently used.
+        assert!(s.get("session-a").await.unwrap().is_some());
 
-        s.put("new", b"4", MINUTE * 2).await.unwrap();
+        s.put("code", b"4", MINUTE).await.unwrap();
 
         assert_eq!(s.len(), 3);
-        assert_eq!(s.get("soonest").await.unwrap(), None);
-        for key in ["long", "middle", "new"] {
+        assert_eq!(s.get("session-b").await.unwrap(), None);
+        for key in ["session-a", "marker", "code"] {
             assert!(s.get(key).await.unwrap().is_some(), "{key} kept");
         }
+    }
+
+    /// The bug the first policy had: a store filled with long-lived entries
+    /// (sessions, replay markers of a burst of sign-ins) evicted the newest
+    /// authorization code, the entry closest to expiry, so its exchange
+    /// failed a moment later.
+    #[tokio::test]
+    async fn a_store_full_of_long_lived_entries_keeps_the_codes_in_flight() {
+        let (s, _clock) = store(100);
+        for i in 0..100 {
+            s.put(&format!("marker{i}"), b"m", MINUTE * 10)
+                .await
+                .unwrap();
+        }
+        for i in 0..50 {
+            s.put(&format!("code{i}"), b"c", MINUTE).await.unwrap();
+            // Each code is taken after the next one is issued.
+            if i > 0 {
+                let taken = s.take(&format!("code{}", i - 1)).await.unwrap();
+                assert!(taken.is_some(), "code{} was evicted", i - 1);
+            }
+        }
+        // The last code and 98 markers: old markers made the room.
+        assert!(s.get("code49").await.unwrap().is_some());
+        assert_eq!(s.len(), 99);
     }
 
     #[tokio::test]
