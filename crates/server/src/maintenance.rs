@@ -48,8 +48,7 @@ pub async fn run_once(
 
 pub fn spawn(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: RetentionConfig) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(config.interval_seconds.max(1)));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut tick = ticker(Duration::from_secs(config.interval_seconds.max(1)));
         loop {
             tick.tick().await;
             match run_once(store.as_ref(), clock.as_ref(), &config).await {
@@ -73,15 +72,29 @@ const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// memory until touched or swept; sweeping keeps the in-process store's
 /// memory at what is live (Redis expires keys itself: a no-op there).
 pub fn spawn_sweep(ephemeral: Arc<dyn EphemeralStore>) {
+    repeat(SWEEP_EVERY, move || {
+        let removed = ephemeral.sweep();
+        if removed > 0 {
+            tracing::debug!(removed, "swept expired ephemeral entries");
+        }
+    });
+}
+
+/// An interval that, after a stall, waits a whole period again rather than
+/// firing the missed ticks in a burst.
+fn ticker(period: Duration) -> tokio::time::Interval {
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick
+}
+
+/// Runs a short synchronous job every `period` on the runtime, for ever.
+pub fn repeat(period: Duration, mut job: impl FnMut() + Send + 'static) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(SWEEP_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut tick = ticker(period);
         loop {
             tick.tick().await;
-            let removed = ephemeral.sweep();
-            if removed > 0 {
-                tracing::debug!(removed, "swept expired ephemeral entries");
-            }
+            job();
         }
     });
 }

@@ -41,14 +41,7 @@ pub fn recorder() -> PrometheusHandle {
 /// grew by every request's latency sample until the next scrape (for ever
 /// when nobody scrapes /metrics).
 pub fn spawn_upkeep(handle: PrometheusHandle) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(UPKEEP_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            handle.run_upkeep();
-        }
-    });
+    crate::maintenance::repeat(UPKEEP_EVERY, move || handle.run_upkeep());
 }
 
 const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
