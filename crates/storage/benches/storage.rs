@@ -30,7 +30,7 @@ use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterio
 use pratu_storage::ephemeral::EphemeralStore;
 use pratu_storage::ephemeral::memory::MemoryStore;
 use pratu_storage::password::{Argon2Params, PasswordHasher};
-use pratu_storage::records::{RefreshToken, Rotation};
+use pratu_storage::records::{RefreshToken, Rotation, Successor};
 use pratu_storage::testing::fixtures::{at, client, refresh_token, user};
 use pratu_storage::testing::{self, Made, Must, TestGuard};
 use pratu_storage::{PgStore, PoolOptions, Store, SystemClock};
@@ -99,19 +99,19 @@ fn both_ways(
 /// A refresh-token chain: the current token, rotated into a fresh one per
 /// operation.
 struct Chain {
-    current: RefreshToken,
+    /// The digest of the token to present next.
+    current: Vec<u8>,
 }
 
 /// Like the token endpoint's: random 32-byte hashes (so rows land all over
-/// the primary key) and issue times moving forward (so expiry does too).
-fn successor(of: &RefreshToken, clock: &AtomicU64) -> RefreshToken {
+/// the hash index) and issue times moving forward (so expiry does too).
+fn successor(clock: &AtomicU64) -> Successor {
     let seconds = i64::try_from(clock.fetch_add(1, Ordering::Relaxed)).must("clock");
     let issued_at = at(600) + time::Duration::milliseconds(seconds);
-    RefreshToken {
+    Successor {
         token_hash: rand::random::<[u8; 32]>().to_vec(),
         issued_at,
         expires_at: issued_at + time::Duration::days(30),
-        ..of.clone()
     }
 }
 
@@ -128,9 +128,11 @@ async fn rotation_op(store: Arc<dyn Store>) -> Op {
             session_id: Some(format!("sid-{w}")),
             ..refresh_token(b"", Uuid::new_v4(), "rp", Some(u.id))
         };
-        let first = successor(&first, &clock);
+        let first = successor(&clock).of(&first);
         store.insert_refresh_token(&first).await.must("first token");
-        chains.push(tokio::sync::Mutex::new(Chain { current: first }));
+        chains.push(tokio::sync::Mutex::new(Chain {
+            current: first.token_hash,
+        }));
     }
     let chains = Arc::new(chains);
     Arc::new(move |w| {
@@ -139,13 +141,13 @@ async fn rotation_op(store: Arc<dyn Store>) -> Op {
         let clock = clock.clone();
         Box::pin(async move {
             let mut chain = chains[w].lock().await;
-            let new = successor(&chain.current, &clock);
+            let new = successor(&clock);
             let rotation = store
-                .rotate_refresh_token(&chain.current.token_hash, &new, new.issued_at)
+                .rotate_refresh_token(&chain.current, "rp", &new, new.issued_at)
                 .await
                 .must("rotate");
             assert!(matches!(rotation, Rotation::Rotated { .. }), "{rotation:?}");
-            chain.current = new;
+            chain.current = new.token_hash;
         })
     })
 }

@@ -237,6 +237,33 @@ pub struct RefreshToken {
     pub revoked_at: Option<OffsetDateTime>,
 }
 
+/// The token a rotation issues in place of the one presented. The rest of
+/// it — family, client, user, scopes, session, sign-in facts — is the
+/// presented token's, copied by the store, so the caller need not read the
+/// presented token first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Successor {
+    /// SHA-256 digest of the new opaque token.
+    pub token_hash: Vec<u8>,
+    pub issued_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+impl Successor {
+    /// The record `presented` rotates into.
+    #[must_use]
+    pub fn of(&self, presented: &RefreshToken) -> RefreshToken {
+        RefreshToken {
+            token_hash: self.token_hash.clone(),
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            used_at: None,
+            revoked_at: None,
+            ..presented.clone()
+        }
+    }
+}
+
 /// Result of presenting a refresh token for rotation.
 #[derive(Debug, Clone, PartialEq)]
 #[expect(
@@ -244,8 +271,13 @@ pub struct RefreshToken {
     reason = "returned once per token request and matched at once; boxing buys nothing"
 )]
 pub enum Rotation {
-    /// The old token was current: it is now used and the new one stored.
-    Rotated { old: RefreshToken },
+    /// The old token was current: it is now used and its successor stored.
+    /// With it comes its user as the rotation read it (`None` for a token
+    /// without one), so the token endpoint needs no other round trip.
+    Rotated {
+        old: RefreshToken,
+        user: Option<User>,
+    },
     /// The token had already been used (or its family revoked): a replay.
     /// The whole family has been revoked.
     Reused { family_id: Uuid },

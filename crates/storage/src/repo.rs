@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::error::Result;
 use crate::records::{
     AuditEvent, AuditFilter, Client, ClientStatus, Consent, Enrollment, RefreshToken,
-    RegistrationToken, Rotation, SigningKey, User, UserStatus,
+    RegistrationToken, Rotation, SigningKey, Successor, User, UserStatus,
 };
 
 #[async_trait]
@@ -99,13 +99,17 @@ pub trait ConsentRepo: Send + Sync {
 pub trait RefreshTokenRepo: Send + Sync {
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()>;
     async fn refresh_token(&self, token_hash: &[u8]) -> Result<Option<RefreshToken>>;
-    /// Atomically: if `old_hash` is current (unused, unrevoked, unexpired at
-    /// `now`), mark it used and insert `new`; if it was already used or its
-    /// family revoked, revoke the whole family and report `Reused`.
+    /// Atomically: if the token `presented` (a digest) was issued to
+    /// `client_id` and is current (unused, unrevoked, unexpired at `now`),
+    /// mark it used and store its successor `next`; if it was already used
+    /// or its family revoked, revoke the whole family and report `Reused`.
+    /// A token of another client is `Unknown` and left as it is. This is the
+    /// refresh grant's one round trip: it also reads the token's user.
     async fn rotate_refresh_token(
         &self,
-        old_hash: &[u8],
-        new: &RefreshToken,
+        presented: &[u8],
+        client_id: &str,
+        next: &Successor,
         now: OffsetDateTime,
     ) -> Result<Rotation>;
     /// Revokes every token of a family. Returns how many were live.

@@ -2,7 +2,7 @@
 //! token and retires the old one; presenting a retired one is a replay that
 //! revokes the whole family (OAuth 2.0 Security BCP §4.14).
 
-use pratu_storage::records::{Client, RefreshToken, Rotation, UserStatus};
+use pratu_storage::records::{Client, Rotation, Successor, UserStatus};
 use sha2::{Digest, Sha256};
 
 use super::TokenResponse;
@@ -33,66 +33,60 @@ pub(crate) async fn exchange(
         return Err(invalid());
     }
     let hash = Sha256::digest(presented.as_bytes()).to_vec();
-    let old = state
-        .0
-        .store
-        .refresh_token(&hash)
-        .await
-        .map_err(|e| internal(&e))?
-        .ok_or_else(invalid)?;
-    if old.client_id != client.client_id {
-        return Err(invalid());
-    }
-    let scopes = match p.get("scope") {
-        None => old.scopes.clone(),
+    // A narrower scope is checked before the token is spent, so a refused
+    // request leaves it usable; the usual request asks for none and spends
+    // the token in its first and only round trip.
+    let narrowed = match p.get("scope") {
+        None => None,
         Some(s) => {
+            let granted = state
+                .0
+                .store
+                .refresh_token(&hash)
+                .await
+                .map_err(|e| internal(&e))?
+                .filter(|t| t.client_id == client.client_id)
+                .ok_or_else(invalid)?
+                .scopes;
             let asked: Vec<String> = s
                 .split(' ')
                 .filter(|x| !x.is_empty())
                 .map(str::to_owned)
                 .collect();
-            if asked.iter().any(|a| !old.scopes.contains(a)) {
+            if asked.iter().any(|a| !granted.contains(a)) {
                 return Err(OAuthError::new(
                     ErrorCode::InvalidScope,
                     "scope exceeds the original grant",
                 ));
             }
-            asked
+            Some(asked)
         }
     };
-    let sign_in: SignIn = serde_json::from_value(old.grant.clone()).map_err(|e| internal(&e))?;
 
     let now = state.0.clock.now();
     let token = random_token(32);
-    let new = RefreshToken {
+    let next = Successor {
         token_hash: Sha256::digest(token.as_bytes()).to_vec(),
-        family_id: old.family_id,
-        client_id: old.client_id.clone(),
-        user_id: old.user_id,
-        // The refresh token keeps the original scope (RFC 6749 §6).
-        scopes: old.scopes.clone(),
-        session_id: old.session_id.clone(),
-        grant: old.grant.clone(),
         issued_at: now,
         expires_at: now + refresh_lifetime(state),
-        used_at: None,
-        revoked_at: None,
     };
-    match state
+    let (old, user) = match state
         .0
         .store
-        .rotate_refresh_token(&hash, &new, now)
+        .rotate_refresh_token(&hash, &client.client_id, &next, now)
         .await
         .map_err(|e| internal(&e))?
     {
-        Rotation::Rotated { .. } => {}
+        Rotation::Rotated { old, user } => (old, user),
         Rotation::Reused { family_id } => {
             tracing::warn!(event.kind = "security", family = %family_id, "refresh token reused; family revoked");
-            let actor = old
-                .user_id
-                .map_or_else(|| "anonymous".to_owned(), |u| format!("user:{u}"));
+            // Rare: the one read that names whose family it was.
+            let actor = match state.0.store.refresh_token(&hash).await {
+                Ok(Some(t)) => t.user_id.map(|u| format!("user:{u}")),
+                _ => None,
+            };
             state.audit(
-                actor,
+                actor.unwrap_or_else(|| "anonymous".to_owned()),
                 "token.refresh_reused",
                 Some(format!("client:{}", client.client_id)),
                 "failure",
@@ -101,17 +95,11 @@ pub(crate) async fn exchange(
             return Err(invalid());
         }
         Rotation::Unknown => return Err(invalid()),
-    }
-
-    let user = match old.user_id {
-        Some(uid) => state
-            .0
-            .store
-            .user_by_id(uid)
-            .await
-            .map_err(|e| internal(&e))?,
-        None => None,
     };
+    // The refresh token keeps the original scope (RFC 6749 §6); the access
+    // token gets the narrower one if asked.
+    let scopes = narrowed.unwrap_or_else(|| old.scopes.clone());
+    let sign_in: SignIn = serde_json::from_value(old.grant).map_err(|e| internal(&e))?;
     let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
         let _ = state
             .0

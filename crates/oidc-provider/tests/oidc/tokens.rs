@@ -310,8 +310,21 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_family() {
         )
         .await;
     assert_eq!((status, e["error"].as_str()), (400, Some("invalid_scope")));
+    // The refused request did not spend r3.
+    let (status, t4) = app
+        .token(
+            &client,
+            &[("grant_type", "refresh_token"), ("refresh_token", &r3)],
+        )
+        .await;
+    assert_eq!(status, 200, "{t4}");
+    assert_eq!(
+        t4["scope"], tokens["scope"],
+        "the family keeps the original scope"
+    );
+    let r4 = t4["refresh_token"].as_str().unwrap().to_owned();
 
-    // Replaying r1: the whole family dies, r3 included.
+    // Replaying r1: the whole family dies, r4 included.
     let (status, e) = app
         .token(
             &client,
@@ -322,7 +335,7 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_family() {
     let (status, _) = app
         .token(
             &client,
-            &[("grant_type", "refresh_token"), ("refresh_token", &r3)],
+            &[("grant_type", "refresh_token"), ("refresh_token", &r4)],
         )
         .await;
     assert_eq!(status, 400);

@@ -1,5 +1,5 @@
 //! Refresh-token families on PostgreSQL. Rotation is the hot path of the token
-//! endpoint: normally one statement (one round trip), see
+//! endpoint: one statement (one round trip, the user read with it), see
 //! [`RefreshTokenRepo::rotate_refresh_token`] below.
 
 use async_trait::async_trait;
@@ -9,8 +9,9 @@ use uuid::Uuid;
 
 use super::PgStore;
 use super::row::{Reader, json};
+use super::users::{user_columns, user_from_row};
 use crate::error::Result;
-use crate::records::{RefreshToken, Rotation};
+use crate::records::{RefreshToken, Rotation, Successor};
 use crate::repo::RefreshTokenRepo;
 use crate::sql::classify;
 
@@ -93,45 +94,48 @@ impl RefreshTokenRepo for PgStore {
     #[tracing::instrument(name = "db.refresh.rotate_refresh_token", skip_all, fields(db.system = "postgresql"))]
     async fn rotate_refresh_token(
         &self,
-        old_hash: &[u8],
-        new: &RefreshToken,
+        presented: &[u8],
+        client_id: &str,
+        next: &Successor,
         now: OffsetDateTime,
     ) -> Result<Rotation> {
-        // One statement: mark the presented token used if it is current
-        // and insert its successor only then. The row lock of the UPDATE
+        // One statement, one round trip: mark the presented token used if it
+        // is current, insert its successor (a copy of it under the new hash)
+        // only then, and return it with its user. The row lock of the UPDATE
         // decides a race: the loser waits, re-reads the row, and matches
         // nothing. Data-modifying CTEs always run to completion, and the
-        // statement as a whole is atomic.
+        // statement as a whole is atomic. (`users` and `refresh_tokens` share
+        // no column name, so the joined row reads as both.)
         let sql = concat!(
             "WITH old AS (UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 \
-             AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 RETURNING ",
+             AND client_id = $3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 \
+             RETURNING ",
             columns!(),
             "), new AS (INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, \
-             scopes, session_id, grant_info, issued_at, expires_at, used_at, revoked_at) \
-             SELECT $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM old) SELECT ",
-            columns!(),
-            " FROM old"
+             scopes, session_id, grant_info, issued_at, expires_at) \
+             SELECT $4, family_id, client_id, user_id, scopes, session_id, grant_info, $5, $6 \
+             FROM old) SELECT old.*, ",
+            user_columns!(),
+            " FROM old LEFT JOIN users ON users.id = old.user_id"
         );
         let current = sqlx::query(sql)
             .bind(now)
-            .bind(old_hash)
-            .bind(new.token_hash.as_slice())
-            .bind(new.family_id)
-            .bind(&new.client_id)
-            .bind(new.user_id)
-            .bind(&new.scopes)
-            .bind(&new.session_id)
-            .bind(json(&new.grant)?)
-            .bind(new.issued_at)
-            .bind(new.expires_at)
-            .bind(new.used_at)
-            .bind(new.revoked_at)
+            .bind(presented)
+            .bind(client_id)
+            .bind(next.token_hash.as_slice())
+            .bind(next.issued_at)
+            .bind(next.expires_at)
             .fetch_optional(&self.pool)
             .await
             .map_err(classify)?;
         if let Some(row) = current {
+            let user = match Reader::new(&row, "users").get::<Option<Uuid>>("id")? {
+                Some(_) => Some(user_from_row(&row)?),
+                None => None,
+            };
             return Ok(Rotation::Rotated {
                 old: token_from_row(&row)?,
+                user,
             });
         }
         // Not current. A separate statement, so it sees what a racing
@@ -140,13 +144,14 @@ impl RefreshTokenRepo for PgStore {
         // (the racing winner's successor included) is revoked.
         let seen = sqlx::query(
             "WITH seen AS (SELECT family_id, used_at IS NOT NULL OR revoked_at IS NOT NULL \
-             AS spent FROM refresh_tokens WHERE token_hash = $2), \
+             AS spent FROM refresh_tokens WHERE token_hash = $2 AND client_id = $3), \
              revoked AS (UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = \
              (SELECT family_id FROM seen WHERE spent) AND revoked_at IS NULL) \
              SELECT family_id, spent FROM seen",
         )
         .bind(now)
-        .bind(old_hash)
+        .bind(presented)
+        .bind(client_id)
         .fetch_optional(&self.pool)
         .await
         .map_err(classify)?;

@@ -12,15 +12,20 @@ use crate::records::{SealedCitizenId, User, UserStatus};
 use crate::repo::UserRepo;
 use crate::sql::{classify, names};
 
+/// Every column of `users`, qualified, as a literal for `concat!`.
+macro_rules! user_columns {
+    () => {
+        "users.id, users.username, users.password_hash, users.status, users.roles, users.name, \
+         users.birth_date, users.phone, users.phone_verified, users.citizen_id_sealed, \
+         users.citizen_index, users.proofing, users.locale, users.created_at, users.updated_at"
+    };
+}
+pub(super) use user_columns;
+
 /// `SELECT <every column> FROM users` followed by the given clause.
 macro_rules! select {
     ($rest:literal) => {
-        concat!(
-            "SELECT id, username, password_hash, status, roles, name, birth_date, phone, ",
-            "phone_verified, citizen_id_sealed, citizen_index, proofing, locale, created_at, ",
-            "updated_at FROM users ",
-            $rest
-        )
+        concat!("SELECT ", user_columns!(), " FROM users ", $rest)
     };
 }
 

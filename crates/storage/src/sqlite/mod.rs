@@ -342,9 +342,15 @@ mod tests {
             store.refresh_token(b"current").await.unwrap(),
             Some(current)
         );
-        let next = refresh_token(b"next", family, "rp", Some(u.id));
+        let next = crate::records::Successor {
+            token_hash: b"next".to_vec(),
+            issued_at: at(120),
+            expires_at: at(86_400),
+        };
         assert!(matches!(
-            store.rotate_refresh_token(b"current", &next, at(120)).await,
+            store
+                .rotate_refresh_token(b"current", "rp", &next, at(120))
+                .await,
             Ok(crate::records::Rotation::Rotated { .. })
         ));
     }

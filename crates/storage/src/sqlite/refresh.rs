@@ -1,5 +1,6 @@
 //! Refresh-token families on SQLite. Rotation is the hot path of the token
-//! endpoint: normally two statements, group-committed with the writes queued
+//! endpoint: normally three statements on the writer (spend, insert the
+//! successor, read the user), group-committed with the writes queued
 //! beside it (see `writer.rs`).
 
 use async_trait::async_trait;
@@ -10,9 +11,10 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::row::{Columns, LiteReader, Reader, json, micros, opt_micros};
+use super::users::user_by_id_on;
 use super::writer::{execute, first_row};
 use crate::error::Result;
-use crate::records::{RefreshToken, Rotation};
+use crate::records::{RefreshToken, Rotation, Successor};
 use crate::repo::RefreshTokenRepo;
 use crate::sql::classify;
 
@@ -90,35 +92,49 @@ impl SqliteStore {
 
 /// A rotation's inputs, owned so the writer thread can run it.
 struct Rotate {
-    old_hash: Vec<u8>,
-    new: RefreshToken,
+    presented: Vec<u8>,
+    client_id: String,
+    next: Successor,
     now: i64,
 }
 
-/// See [`RefreshTokenRepo::rotate_refresh_token`]. On the writer thread: if
-/// the insert fails, the writer rolls back the update with it.
+/// See [`RefreshTokenRepo::rotate_refresh_token`]. On the writer thread,
+/// whose connection has the pages in cache (an inline reader's cache is
+/// dropped by every commit): the token is read by the statement that spends
+/// it, and its user in the same job. If the insert fails, the writer rolls
+/// back the update with it.
 fn rotate(conn: &Connection, r: &Rotate) -> Result<Rotation> {
     let sql = concat!(
-        "UPDATE refresh_tokens SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL \
-         AND revoked_at IS NULL AND expires_at > ?1 RETURNING ",
+        "UPDATE refresh_tokens SET used_at = ?1 WHERE token_hash = ?2 AND client_id = ?3 \
+         AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?1 RETURNING ",
         columns!()
     );
-    if let Some(old) = first_row(conn, sql, params![r.now, r.old_hash], token_from_lite_row)? {
-        insert(conn, &r.new)?;
-        return Ok(Rotation::Rotated { old });
+    let spent = first_row(
+        conn,
+        sql,
+        params![r.now, r.presented, r.client_id],
+        token_from_lite_row,
+    )?;
+    if let Some(old) = spent {
+        insert(conn, &r.next.of(&old))?;
+        let user = match old.user_id {
+            Some(id) => user_by_id_on(conn, id)?,
+            None => None,
+        };
+        return Ok(Rotation::Rotated { old, user });
     }
     let seen = first_row(
         conn,
         "SELECT family_id, used_at IS NOT NULL OR revoked_at IS NOT NULL AS spent \
-         FROM refresh_tokens WHERE token_hash = ?1",
-        params![r.old_hash],
+         FROM refresh_tokens WHERE token_hash = ?1 AND client_id = ?2",
+        params![r.presented, r.client_id],
         |row| {
             let r = LiteReader::new(row, "refresh_tokens");
             Ok((r.uuid("family_id")?, r.bool("spent")?))
         },
     )?;
     let Some((family_id, true)) = seen else {
-        // Never issued, or expired unused.
+        // Never issued (to this client), or expired unused.
         return Ok(Rotation::Unknown);
     };
     execute(
@@ -162,13 +178,15 @@ impl RefreshTokenRepo for SqliteStore {
     #[tracing::instrument(name = "db.refresh.rotate_refresh_token", skip_all, fields(db.system = "sqlite"))]
     async fn rotate_refresh_token(
         &self,
-        old_hash: &[u8],
-        new: &RefreshToken,
+        presented: &[u8],
+        client_id: &str,
+        next: &Successor,
         now: OffsetDateTime,
     ) -> Result<Rotation> {
         let rotation = Rotate {
-            old_hash: old_hash.to_vec(),
-            new: new.clone(),
+            presented: presented.to_vec(),
+            client_id: client_id.to_owned(),
+            next: next.clone(),
             now: micros(now),
         };
         self.write(rotation, rotate).await

@@ -63,6 +63,17 @@ fn user_from_lite_row(row: &rusqlite::Row<'_>) -> Result<User> {
     user_from(&LiteReader::new(row, "users"))
 }
 
+/// The user `id` read on `conn`: an inline reader's, or the writer's
+/// within a job that needs the user too (a refresh rotation).
+pub(super) fn user_by_id_on(conn: &Connection, id: Uuid) -> Result<Option<User>> {
+    first_row(
+        conn,
+        select!("WHERE id = ?1"),
+        params![id.to_string()],
+        user_from_lite_row,
+    )
+}
+
 fn inconsistent(column: &'static str) -> StorageError {
     StorageError::InconsistentRow {
         table: "users",
@@ -136,16 +147,11 @@ impl UserRepo for SqliteStore {
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>> {
         // Every token grant and userinfo call reads the user by id: inline
         // (see `inline.rs`).
-        if let Some(read) = self.inline.as_ref().and_then(|r| {
-            r.read(|conn| {
-                first_row(
-                    conn,
-                    select!("WHERE id = ?1"),
-                    params![id.to_string()],
-                    user_from_lite_row,
-                )
-            })
-        }) {
+        if let Some(read) = self
+            .inline
+            .as_ref()
+            .and_then(|r| r.read(|conn| user_by_id_on(conn, id)))
+        {
             return read;
         }
         self.one_user(sqlx::query(select!("WHERE id = ?1")).bind(id.to_string()))

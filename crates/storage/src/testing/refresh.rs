@@ -7,12 +7,14 @@ use uuid::Uuid;
 use super::fixtures::{at, client, refresh_token, user};
 use super::{MakeStore, Must};
 use crate::error::StorageError;
-use crate::records::{RefreshToken, Rotation, User};
+use crate::records::{RefreshToken, Rotation, Successor, User};
 use crate::repo::Store;
 
 pub async fn run(make: &impl MakeStore) {
     refresh_tokens_round_trip(make).await;
     rotating_a_current_token_marks_it_used_and_stores_the_next(make).await;
+    a_token_without_a_user_rotates_with_none(make).await;
+    another_clients_token_is_unknown_and_untouched(make).await;
     replaying_a_used_token_revokes_the_family(make).await;
     presenting_a_revoked_token_is_reuse(make).await;
     expired_and_unknown_tokens_rotate_to_nothing(make).await;
@@ -38,12 +40,11 @@ async fn read(store: &Arc<dyn Store>, hash: &[u8]) -> RefreshToken {
         .must("token exists")
 }
 
-fn next(hash: &[u8], of: &RefreshToken) -> RefreshToken {
-    RefreshToken {
+fn next(hash: &[u8]) -> Successor {
+    Successor {
         token_hash: hash.to_vec(),
         issued_at: at(600),
         expires_at: at(600 + 86_400),
-        ..of.clone()
     }
 }
 
@@ -77,24 +78,39 @@ pub async fn rotating_a_current_token_marks_it_used_and_stores_the_next(make: &i
     let (store, _g, u) = seeded(make).await;
     let t1 = refresh_token(b"t1", Uuid::new_v4(), "rp", Some(u.id));
     store.insert_refresh_token(&t1).await.must("insert");
-    let t2 = next(b"t2", &t1);
+    let t2 = next(b"t2");
 
     let rotation = store
-        .rotate_refresh_token(b"t1", &t2, at(600))
+        .rotate_refresh_token(b"t1", "rp", &t2, at(600))
         .await
         .must("rotate");
     let used = RefreshToken {
         used_at: Some(at(600)),
-        ..t1
+        ..t1.clone()
     };
-    assert_eq!(rotation, Rotation::Rotated { old: used.clone() });
+    assert_eq!(
+        rotation,
+        Rotation::Rotated {
+            old: used.clone(),
+            user: Some(u.clone()),
+        }
+    );
     assert_eq!(read(&store, b"t1").await, used);
-    assert_eq!(read(&store, b"t2").await, t2);
+    // The successor is the presented token under the new hash and times.
+    assert_eq!(
+        read(&store, b"t2").await,
+        RefreshToken {
+            token_hash: b"t2".to_vec(),
+            issued_at: at(600),
+            expires_at: at(600 + 86_400),
+            ..t1
+        }
+    );
 
     // The successor rotates in turn.
-    let t3 = next(b"t3", &t2);
+    let t3 = next(b"t3");
     assert_matches!(
-        store.rotate_refresh_token(b"t2", &t3, at(1200)).await,
+        store.rotate_refresh_token(b"t2", "rp", &t3, at(1200)).await,
         Ok(Rotation::Rotated { .. })
     );
 }
@@ -109,17 +125,17 @@ pub async fn replaying_a_used_token_revokes_the_family(make: &impl MakeStore) {
         .insert_refresh_token(&other)
         .await
         .must("insert other");
-    let t2 = next(b"t2", &t1);
+    let t2 = next(b"t2");
     store
-        .rotate_refresh_token(b"t1", &t2, at(600))
+        .rotate_refresh_token(b"t1", "rp", &t2, at(600))
         .await
         .must("rotate");
 
     // An attacker replays t1.
-    let stolen = next(b"t2-attacker", &t1);
+    let stolen = next(b"t2-attacker");
     assert_eq!(
         store
-            .rotate_refresh_token(b"t1", &stolen, at(700))
+            .rotate_refresh_token(b"t1", "rp", &stolen, at(700))
             .await
             .must("replay"),
         Rotation::Reused { family_id: family }
@@ -130,10 +146,10 @@ pub async fn replaying_a_used_token_revokes_the_family(make: &impl MakeStore) {
     assert_eq!(read(&store, b"other").await.revoked_at, None);
 
     // The legitimate successor is now dead too.
-    let t3 = next(b"t3", &t2);
+    let t3 = next(b"t3");
     assert_eq!(
         store
-            .rotate_refresh_token(b"t2", &t3, at(800))
+            .rotate_refresh_token(b"t2", "rp", &t3, at(800))
             .await
             .must("after revocation"),
         Rotation::Reused { family_id: family }
@@ -152,7 +168,7 @@ pub async fn presenting_a_revoked_token_is_reuse(make: &impl MakeStore) {
         .must("logout");
     assert_eq!(
         store
-            .rotate_refresh_token(b"t1", &next(b"t2", &t1), at(20))
+            .rotate_refresh_token(b"t1", "rp", &next(b"t2"), at(20))
             .await
             .must("rotate"),
         Rotation::Reused { family_id: family }
@@ -171,14 +187,14 @@ pub async fn expired_and_unknown_tokens_rotate_to_nothing(make: &impl MakeStore)
 
     assert_eq!(
         store
-            .rotate_refresh_token(b"t1", &next(b"t2", &t1), at(100))
+            .rotate_refresh_token(b"t1", "rp", &next(b"t2"), at(100))
             .await
             .must("at expiry"),
         Rotation::Unknown
     );
     assert_eq!(
         store
-            .rotate_refresh_token(b"missing", &next(b"t3", &t1), at(50))
+            .rotate_refresh_token(b"missing", "rp", &next(b"t3"), at(50))
             .await
             .must("unknown"),
         Rotation::Unknown
@@ -203,10 +219,12 @@ pub async fn racing_rotations_of_one_token_rotate_once(make: &impl MakeStore) {
     let tasks: Vec<_> = (0..10)
         .map(|i| {
             let store = store.clone();
-            let successor = next(format!("next-{i}").as_bytes(), &t1);
-            tokio::spawn(
-                async move { store.rotate_refresh_token(b"t1", &successor, at(600)).await },
-            )
+            let successor = next(format!("next-{i}").as_bytes());
+            tokio::spawn(async move {
+                store
+                    .rotate_refresh_token(b"t1", "rp", &successor, at(600))
+                    .await
+            })
         })
         .collect();
     let mut rotated = 0;
@@ -321,4 +339,50 @@ pub async fn retention_deletes_expired_tokens(make: &impl MakeStore) {
     );
     assert_eq!(store.refresh_token(b"short").await.must("read"), None);
     assert!(store.refresh_token(b"long").await.must("read").is_some());
+}
+
+pub async fn a_token_without_a_user_rotates_with_none(make: &impl MakeStore) {
+    let (store, _g, _u) = seeded(make).await;
+    let t1 = refresh_token(b"t1", Uuid::new_v4(), "rp", None);
+    store.insert_refresh_token(&t1).await.must("insert");
+    assert_matches!(
+        store
+            .rotate_refresh_token(b"t1", "rp", &next(b"t2"), at(600))
+            .await
+            .must("rotate"),
+        Rotation::Rotated { user: None, .. }
+    );
+    assert_eq!(read(&store, b"t2").await.user_id, None);
+}
+
+/// A client presenting another client's token — fresh or spent — learns
+/// nothing and changes nothing: no rotation, no family revocation.
+pub async fn another_clients_token_is_unknown_and_untouched(make: &impl MakeStore) {
+    let (store, _g, u) = seeded(make).await;
+    store.create_client(&client("other")).await.must("client");
+    let t1 = refresh_token(b"t1", Uuid::new_v4(), "rp", Some(u.id));
+    store.insert_refresh_token(&t1).await.must("insert");
+
+    assert_eq!(
+        store
+            .rotate_refresh_token(b"t1", "other", &next(b"t2"), at(600))
+            .await
+            .must("fresh, other client"),
+        Rotation::Unknown
+    );
+    assert_eq!(read(&store, b"t1").await, t1);
+    assert_eq!(store.refresh_token(b"t2").await.must("read"), None);
+
+    store
+        .rotate_refresh_token(b"t1", "rp", &next(b"t3"), at(700))
+        .await
+        .must("rotate");
+    assert_eq!(
+        store
+            .rotate_refresh_token(b"t1", "other", &next(b"t4"), at(800))
+            .await
+            .must("spent, other client"),
+        Rotation::Unknown
+    );
+    assert_eq!(read(&store, b"t3").await.revoked_at, None);
 }
