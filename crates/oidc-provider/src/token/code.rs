@@ -8,7 +8,6 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use pratu_storage::records::{Client, RefreshToken, UserStatus};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
@@ -23,15 +22,61 @@ use crate::web::oauth_error::{ErrorCode, OAuthError, internal};
 use crate::web::params::Params;
 
 /// What a redeemed code produced, kept to undo it on replay.
-#[derive(Debug, Serialize, Deserialize)]
+///
+/// Kept as a few raw bytes (expiry, family, jti: ~47 bytes), not JSON
+/// (~100): the in-process store holds one per sign-in of the last minute,
+/// up to its `max_entries`, so the marker's size is most of the node's
+/// memory under a burst of sign-ins.
+#[derive(Debug, PartialEq)]
 struct Redeemed {
     family_id: Option<Uuid>,
     jti: String,
     exp: i64,
 }
 
+impl Redeemed {
+    /// `exp` (8 bytes, big-endian), 0 or 1 and the family's 16 bytes, the
+    /// jti.
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(25 + self.jti.len());
+        out.extend_from_slice(&self.exp.to_be_bytes());
+        match self.family_id {
+            Some(family) => {
+                out.push(1);
+                out.extend_from_slice(family.as_bytes());
+            }
+            None => out.push(0),
+        }
+        out.extend_from_slice(self.jti.as_bytes());
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let (exp, rest) = bytes.split_first_chunk::<8>()?;
+        let (family_id, jti) = match rest.split_first()? {
+            (0, jti) => (None, jti),
+            (1, rest) => {
+                let (family, jti) = rest.split_first_chunk::<16>()?;
+                (Some(Uuid::from_bytes(*family)), jti)
+            }
+            _ => return None,
+        };
+        Some(Self {
+            family_id,
+            jti: std::str::from_utf8(jti).ok()?.to_owned(),
+            exp: i64::from_be_bytes(*exp),
+        })
+    }
+}
+
+/// The code's digest under its own prefix (not `redeemed:code:…`: five
+/// bytes less per marker put its key in a smaller allocation).
 fn redeemed_key(code: &str) -> String {
-    format!("redeemed:{}", code_key(code))
+    let key = code_key(code);
+    format!(
+        "redeemed:{}",
+        key.strip_prefix("code:").unwrap_or(key.as_str())
+    )
 }
 
 pub(crate) async fn exchange(
@@ -97,12 +142,12 @@ pub(crate) async fn exchange(
     let access_exp =
         now + i64::try_from(state.0.config.tokens.access_token_lifetime_seconds).unwrap_or(600);
     // Leave the marker before anything is handed out.
-    let marker = serde_json::to_vec(&Redeemed {
+    let marker = Redeemed {
         family_id,
         jti: jti.clone(),
         exp: access_exp,
-    })
-    .map_err(|e| internal(&e))?;
+    }
+    .encode();
     // As long as the code itself could have lived: a replay inside that
     // window revokes what the code gave; a later one is refused as an
     // expired code. (It lived as long as the access token before: under a
@@ -211,7 +256,7 @@ async fn replayed(state: &OidcState, code: &str) {
     let Ok(Some(raw)) = state.0.ephemeral.take(&redeemed_key(code)).await else {
         return;
     };
-    let Ok(r) = serde_json::from_slice::<Redeemed>(&raw) else {
+    let Some(r) = Redeemed::decode(&raw) else {
         return;
     };
     tracing::warn!(
@@ -238,6 +283,25 @@ async fn replayed(state: &OidcState, code: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_marker_reads_back_as_written_and_garbage_reads_as_nothing() {
+        for family_id in [None, Some(Uuid::now_v7())] {
+            let marker = Redeemed {
+                family_id,
+                jti: random_token(16),
+                exp: 1_764_150_000,
+            };
+            let bytes = marker.encode();
+            assert!(bytes.len() <= 47, "{} bytes", bytes.len());
+            assert_eq!(Redeemed::decode(&bytes), Some(marker));
+        }
+        for garbage in [&b""[..], b"1234567", b"12345678\x02", b"12345678\x01short"] {
+            assert_eq!(Redeemed::decode(garbage), None);
+        }
+        assert!(redeemed_key("abc").starts_with("redeemed:"));
+        assert!(!redeemed_key("abc").contains("code:"));
+    }
 
     #[test]
     fn pkce_accepts_the_rfc_7636_example_and_refuses_others() {

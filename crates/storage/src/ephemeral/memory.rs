@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use time::{OffsetDateTime, PrimitiveDateTime};
+use time::OffsetDateTime;
 
 use super::EphemeralStore;
 use crate::clock::Clock;
@@ -62,18 +62,25 @@ pub struct MemoryStore {
     tick: AtomicU64,
 }
 
-type Shard = HashMap<String, Entry>;
+type Shard = HashMap<Box<str>, Entry>;
 
+/// Kept small: under a burst of sign-ins the store holds up to
+/// `max_entries` of these (mostly replay markers), so every byte here is
+/// `max_entries` bytes of RSS. Keys are `Box<str>` (no spare capacity), a
+/// set is boxed (so a byte value sizes the enum), the deadline is a number.
+/// Measured with the entry of a replay marker: ~330 bytes each before
+/// (`String` key, `Vec` value, `OffsetDateTime`, an inline `HashSet`).
 struct Entry {
     value: Value,
-    expires_at: OffsetDateTime,
+    /// Unix time in nanoseconds (see [`stamp`]).
+    expires_at: i64,
     /// When it was last written or read (see [`MemoryStore::tick`]).
     used: u64,
 }
 
 enum Value {
-    Bytes(Vec<u8>),
-    Set(HashSet<String>),
+    Bytes(Box<[u8]>),
+    Set(Box<HashSet<String>>),
 }
 
 /// A key was used as the other kind of value (bytes vs. set).
@@ -125,7 +132,7 @@ impl MemoryStore {
     /// entries are invisible anyway and removed lazily, but a periodic sweep
     /// returns their memory sooner.
     pub fn sweep(&self) -> usize {
-        let now = self.clock.now();
+        let now = stamp(self.clock.now());
         let mut removed = 0;
         for shard in &*self.shards {
             removed += self.drop_expired(&mut lock(shard), now);
@@ -141,7 +148,7 @@ impl MemoryStore {
         lock(&self.shards[index])
     }
 
-    fn drop_expired(&self, shard: &mut Shard, now: OffsetDateTime) -> usize {
+    fn drop_expired(&self, shard: &mut Shard, now: i64) -> usize {
         let before = shard.len();
         shard.retain(|_, e| e.expires_at > now);
         let removed = before - shard.len();
@@ -150,7 +157,7 @@ impl MemoryStore {
     }
 
     /// Makes room for one more key in `shard` (see the module docs).
-    fn make_room(&self, shard: &mut Shard, now: OffsetDateTime) {
+    fn make_room(&self, shard: &mut Shard, now: i64) {
         if self.len() < self.max_entries {
             return;
         }
@@ -173,24 +180,19 @@ impl MemoryStore {
     }
 
     /// Inserts or replaces `key`, keeping the count.
-    fn insert(&self, shard: &mut Shard, key: &str, mut entry: Entry, now: OffsetDateTime) {
+    fn insert(&self, shard: &mut Shard, key: &str, mut entry: Entry, now: i64) {
         entry.used = self.next_tick();
         if let Some(existing) = shard.get_mut(key) {
             *existing = entry;
             return;
         }
         self.make_room(shard, now);
-        shard.insert(key.to_owned(), entry);
+        shard.insert(key.into(), entry);
         self.len.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The live entry at `key`; an expired one is removed on the way.
-    fn live<'s>(
-        &self,
-        shard: &'s mut Shard,
-        key: &str,
-        now: OffsetDateTime,
-    ) -> Option<&'s mut Entry> {
+    fn live<'s>(&self, shard: &'s mut Shard, key: &str, now: i64) -> Option<&'s mut Entry> {
         let expired = shard.get(key)?.expires_at <= now;
         if expired {
             shard.remove(key);
@@ -209,12 +211,19 @@ fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
     shard.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// A time as entries keep it: Unix nanoseconds, saturating (the year 2262
+/// is the end of time here).
+fn stamp(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos()).unwrap_or(if t.year() < 1970 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
+
 /// `now + ttl`, saturating at the end of time.
-fn deadline(now: OffsetDateTime, ttl: Duration) -> OffsetDateTime {
-    time::Duration::try_from(ttl)
-        .ok()
-        .and_then(|ttl| now.checked_add(ttl))
-        .unwrap_or_else(|| PrimitiveDateTime::MAX.assume_utc())
+fn deadline(now: i64, ttl: Duration) -> i64 {
+    now.saturating_add(i64::try_from(ttl.as_nanos()).unwrap_or(i64::MAX))
 }
 
 fn wrong_type() -> StorageError {
@@ -224,9 +233,9 @@ fn wrong_type() -> StorageError {
 #[async_trait]
 impl EphemeralStore for MemoryStore {
     async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<()> {
-        let now = self.clock.now();
+        let now = stamp(self.clock.now());
         let entry = Entry {
-            value: Value::Bytes(value.to_vec()),
+            value: Value::Bytes(value.into()),
             expires_at: deadline(now, ttl),
             used: 0,
         };
@@ -235,13 +244,13 @@ impl EphemeralStore for MemoryStore {
     }
 
     async fn put_if_absent(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool> {
-        let now = self.clock.now();
+        let now = stamp(self.clock.now());
         let mut shard = self.shard(key);
         if self.live(&mut shard, key, now).is_some() {
             return Ok(false);
         }
         let entry = Entry {
-            value: Value::Bytes(value.to_vec()),
+            value: Value::Bytes(value.into()),
             expires_at: deadline(now, ttl),
             used: 0,
         };
@@ -250,19 +259,19 @@ impl EphemeralStore for MemoryStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let now = self.clock.now();
+        let now = stamp(self.clock.now());
         match self.live(&mut self.shard(key), key, now) {
             None => Ok(None),
             Some(Entry {
                 value: Value::Bytes(b),
                 ..
-            }) => Ok(Some(b.clone())),
+            }) => Ok(Some(b.to_vec())),
             Some(_) => Err(wrong_type()),
         }
     }
 
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let now = self.clock.now();
+        let now = stamp(self.clock.now());
         let mut shard = self.shard(key);
         match self.live(&mut shard, key, now) {
             None => return Ok(None),
@@ -279,14 +288,14 @@ impl EphemeralStore for MemoryStore {
                 ..
             }) => {
                 self.len.fetch_sub(1, Ordering::Relaxed);
-                Ok(Some(b))
+                Ok(Some(b.into_vec()))
             }
             _ => Ok(None),
         }
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
-        let now = self.clock.now();
+        let now = stamp(self.clock.now());
         let mut shard = self.shard(key);
         let existed = self.live(&mut shard, key, now).is_some();
         if existed {
@@ -297,7 +306,7 @@ impl EphemeralStore for MemoryStore {
     }
 
     async fn incr(&self, key: &str, window: Duration) -> Result<u64> {
-        let now = self.clock.now();
+        let now = stamp(self.clock.now());
         let mut shard = self.shard(key);
         if let Some(entry) = self.live(&mut shard, key, now) {
             let Value::Bytes(bytes) = &mut entry.value else {
@@ -308,11 +317,11 @@ impl EphemeralStore for MemoryStore {
                 .and_then(|s| s.parse::<u64>().ok())
                 .ok_or_else(wrong_type)?
                 .saturating_add(1);
-            *bytes = count.to_string().into_bytes();
+            *bytes = count.to_string().into_bytes().into_boxed_slice();
             return Ok(count);
         }
         let entry = Entry {
-            value: Value::Bytes(b"1".to_vec()),
+            value: Value::Bytes(Box::from(&b"1"[..])),
             expires_at: deadline(now, window),
             used: 0,
         };
@@ -321,7 +330,7 @@ impl EphemeralStore for MemoryStore {
     }
 
     async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<()> {
-        let now = self.clock.now();
+        let now = stamp(self.clock.now());
         let expires_at = deadline(now, ttl);
         let mut shard = self.shard(key);
         if let Some(entry) = self.live(&mut shard, key, now) {
@@ -333,7 +342,7 @@ impl EphemeralStore for MemoryStore {
             return Ok(());
         }
         let entry = Entry {
-            value: Value::Set(HashSet::from([member.to_owned()])),
+            value: Value::Set(Box::new(HashSet::from([member.to_owned()]))),
             expires_at,
             used: 0,
         };
@@ -342,7 +351,7 @@ impl EphemeralStore for MemoryStore {
     }
 
     async fn set_members(&self, key: &str) -> Result<Vec<String>> {
-        let now = self.clock.now();
+        let now = stamp(self.clock.now());
         match self.live(&mut self.shard(key), key, now) {
             None => Ok(Vec::new()),
             Some(Entry {
@@ -480,6 +489,26 @@ mod tests {
         s.put("text", b"abc", MINUTE).await.unwrap();
         assert!(s.incr("text", MINUTE).await.is_err());
         assert!(s.set_add("text", "m", MINUTE).await.is_err());
+    }
+
+    /// The slot of every key in the map: what `max_entries` multiplies.
+    #[test]
+    fn an_entry_slot_stays_small() {
+        let slot = std::mem::size_of::<(Box<str>, Entry)>();
+        assert!(slot <= 48, "{slot} bytes per slot");
+    }
+
+    #[tokio::test]
+    async fn expiry_is_exact_to_the_nanosecond_and_saturates() {
+        let (s, clock) = store(10);
+        s.put("k", b"v", Duration::from_millis(1500)).await.unwrap();
+        clock.advance(time::Duration::nanoseconds(1_499_999_999));
+        assert!(s.get("k").await.unwrap().is_some());
+        clock.advance(time::Duration::nanoseconds(1));
+        assert_eq!(s.get("k").await.unwrap(), None);
+        s.put("forever", b"v", Duration::MAX).await.unwrap();
+        clock.advance(time::Duration::days(365 * 100));
+        assert!(s.get("forever").await.unwrap().is_some());
     }
 
     #[tokio::test]
