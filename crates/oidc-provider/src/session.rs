@@ -45,6 +45,17 @@ fn key_of(handle: &str) -> String {
     format!("sso:{}", B64.encode(Sha256::digest(handle.as_bytes())))
 }
 
+impl Current {
+    /// The session just started under `handle` (whose cookie the browser
+    /// does not send until the next request).
+    pub(crate) fn started(handle: &str, session: SsoSession) -> Self {
+        Self {
+            key: key_of(handle),
+            session,
+        }
+    }
+}
+
 fn clients_key(sid: &str) -> String {
     format!("sso_rp:{sid}")
 }

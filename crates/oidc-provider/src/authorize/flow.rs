@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::request::AuthRequest;
-use super::respond::{AuthorizeError, PageError, redirect};
+use super::respond::{AuthorizeError, PageError, ResponseMode, redirect};
 use crate::acr;
 use crate::claims::ClaimsRequest;
 use crate::clients::random_token;
@@ -272,6 +272,32 @@ impl OidcState {
             let _ = self.0.ephemeral.delete(&pending_key(&id)).await;
         }
         Ok(res)
+    }
+
+    /// Right after a password sign-in: the code redirect at once when
+    /// nothing else is due (no step-up, no consent, a query redirect),
+    /// saving the browser — and the server — the hop through the continue
+    /// URL. `None` when a page is due: that page is shown by the continue
+    /// URL as before, so a reload never re-posts the password form.
+    pub(crate) async fn finish_sign_in(
+        &self,
+        req: &AuthRequest,
+        client: &Client,
+        current: &Current,
+        pending: &str,
+    ) -> Result<Option<Response>, StorageError> {
+        if req.response_mode != ResponseMode::Query
+            || self.needs_step_up(req, &current.session)
+            || self
+                .needs_consent(req, client, current.session.user_id, false)
+                .await?
+        {
+            return Ok(None);
+        }
+        let res = self.issue_code(req, current).await?;
+        // Answered: a replay of the continue URL finds nothing.
+        let _ = self.0.ephemeral.delete(&pending_key(pending)).await;
+        Ok(Some(res))
     }
 
     async fn ensure_pending(

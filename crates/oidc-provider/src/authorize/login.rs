@@ -156,7 +156,7 @@ pub(crate) async fn login_post(
     if let Ok(Some(old)) = state.current_session(&headers).await {
         let _ = state.end_session(&old).await;
     }
-    let (handle, _session) = match state
+    let (handle, session) = match state
         .start_session(user.id, acr::AAL1, vec![acr::AMR_PASSWORD.to_owned()])
         .await
     {
@@ -171,14 +171,22 @@ pub(crate) async fn login_post(
         serde_json::json!({"acr": acr::AAL1}),
     );
 
-    let mut res = StatusCode::SEE_OTHER.into_response();
-    let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&format!("{}{CONTINUE_PATH}?req={id}", state.0.issuer.url))
-    {
-        h.insert(LOCATION, v);
-    }
+    let current = session::Current::started(&handle, session);
+    let mut res = match state.finish_sign_in(&req, &client, &current, id).await {
+        Ok(Some(code)) => code,
+        Ok(None) => {
+            let mut res = StatusCode::SEE_OTHER.into_response();
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("{}{CONTINUE_PATH}?req={id}", state.0.issuer.url))
+            {
+                res.headers_mut().insert(LOCATION, v);
+            }
+            res
+        }
+        Err(_) => return error_page(PageError::Server, req.locale),
+    };
     if let Some(c) = state.0.issuer.cookies.set(session::COOKIE, &handle, None) {
-        h.append(SET_COOKIE, c);
+        res.headers_mut().append(SET_COOKIE, c);
     }
     res
 }

@@ -446,3 +446,49 @@ async fn step_up_sends_an_sms_code_and_raises_acr_and_amr() {
     let again = b.get(&app.authorize_url(&params)).await;
     assert!(again.redirect_param("code").is_some());
 }
+
+/// With nothing else due, the password form answers with the code itself
+/// (one browser round trip less); with a form_post response it still goes
+/// through the continue URL, and the code works either way.
+#[tokio::test]
+async fn signing_in_answers_with_the_code_when_nothing_else_is_due() {
+    let app = TestApp::spawn().await;
+    app.user("somchai").await;
+    let client = app.confidential("Agency").await;
+    let mut b = app.browser();
+    let page = b.get(&app.authorize_url(&base(&client.client_id))).await;
+    let after = b.login(&page, "somchai", PASSWORD).await;
+    assert_eq!(after.status, 303);
+    assert!(after.location.as_deref().unwrap().starts_with(RP));
+    assert_eq!(after.redirect_param("state").as_deref(), Some("xyz"));
+    assert_eq!(
+        after.redirect_param("iss").as_deref(),
+        Some(app.issuer.as_str())
+    );
+    assert!(after.redirect_param("code").is_some());
+    assert!(
+        after.headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("HttpOnly"),
+        "the session cookie comes with the code"
+    );
+    // The session it started gives the next request a code at once.
+    let again = b.get(&app.authorize_url(&base(&client.client_id))).await;
+    assert!(again.redirect_param("code").is_some());
+
+    let mut b = app.browser();
+    let params = with(base(&client.client_id), "response_mode", "form_post");
+    let page = b.get(&app.authorize_url(&params)).await;
+    let after = b.login(&page, "somchai", PASSWORD).await;
+    assert!(
+        after
+            .location
+            .as_deref()
+            .unwrap()
+            .contains("/authorize/continue?req=")
+    );
+    let posted = b.follow(&after).await;
+    assert_eq!(form_action(&posted.body), RP);
+    assert!(posted.input("code").is_some());
+}

@@ -68,7 +68,7 @@ async fn a_relying_party_signs_a_user_in_with_code_and_pkce_and_verifies_everyth
             let after = browser
                 .login(&page, "somchai", crate::helpers::PASSWORD)
                 .await;
-            browser.follow(&after).await
+            browser.after_sign_in(after).await
         } else {
             page
         };

@@ -313,7 +313,7 @@ impl TestApp {
         {
             let after = browser.login(&page, "somchai", PASSWORD).await;
             assert_eq!(after.status, 303, "login failed: {}", after.body);
-            browser.follow(&after).await
+            browser.after_sign_in(after).await
         } else {
             page
         };
@@ -457,6 +457,16 @@ impl Browser {
             .await
             .unwrap();
         self.read(res).await
+    }
+
+    /// The answer to a sign-in that needs no other page: the code redirect
+    /// itself, or (when a page is due) the continue URL's answer.
+    pub async fn after_sign_in(&mut self, after: Page) -> Page {
+        if after.redirect_param("code").is_some() {
+            after
+        } else {
+            self.follow(&after).await
+        }
     }
 
     /// Follows one redirect.
