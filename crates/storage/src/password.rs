@@ -6,12 +6,16 @@
 //! it. Allocating it per hash, on whichever of tokio's many blocking threads
 //! ran the job, left a freed 19 MiB block in each thread's malloc arena:
 //! the server grew past 400 MiB under logins. Now it is `concurrency` ×
-//! `memory_kib`, once, and no page faults per verify.
+//! `memory_kib` while logins come, and no page faults per verify; a worker
+//! idle for [`IDLE_RELEASE`] gives its memory back to the system (38 MiB of
+//! a 2-core node's RSS otherwise held for ever after the first sign-ins).
 //!
 //! Client secrets are *not* hashed here: they are high-entropy server-made
 //! values, stored as SHA-256 digests (see `pratu-oidc`).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -48,8 +52,18 @@ pub enum PasswordError {
     Join,
 }
 
+/// How long a worker keeps its memory without a job.
+const IDLE_RELEASE: Duration = Duration::from_secs(10);
+
+/// Least capacity reserved for a worker's memory: above glibc's highest
+/// dynamic mmap threshold (32 MiB on 64-bit), so the buffer is always a
+/// mapping of its own and dropping it returns it to the system. A smaller
+/// block, once freed, raises that threshold, and the next one comes from a
+/// malloc arena, which keeps it. Pages never touched cost nothing.
+const OWN_MAPPING_BYTES: usize = 33 << 20;
+
 /// A job for an Argon2 worker, given the worker's memory.
-type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+type Job = Box<dyn FnOnce(&mut Memory) + Send>;
 
 /// Hashes and verifies passwords. Cheap to clone; the workers stop when the
 /// last clone is dropped.
@@ -60,6 +74,8 @@ pub struct PasswordHasher {
     /// A hash of a random password, verified when the account does not
     /// exist so an unknown username costs as much time as a wrong password.
     dummy_hash: Arc<str>,
+    /// Bytes of Argon2 memory the workers hold now.
+    held: Arc<AtomicUsize>,
 }
 
 impl PasswordHasher {
@@ -72,23 +88,38 @@ impl PasswordHasher {
             None,
         )
         .map_err(|e| PasswordError::Params(e.to_string()))?;
+        Self::with_idle_release(params, concurrency, IDLE_RELEASE)
+    }
+
+    fn with_idle_release(
+        params: Params,
+        concurrency: usize,
+        idle: Duration,
+    ) -> Result<Self, PasswordError> {
         let dummy = hash_blocking(&params, "pratu-dummy-password-for-timing")?;
+        let held = Arc::new(AtomicUsize::new(0));
         Ok(Self {
             params,
-            jobs: start_workers(concurrency.max(1))?,
+            jobs: start_workers(concurrency.max(1), idle, held.clone())?,
             dummy_hash: dummy.into(),
+            held,
         })
+    }
+
+    /// Bytes of Argon2 memory held by the workers (0 when all are idle).
+    pub fn held_bytes(&self) -> usize {
+        self.held.load(Ordering::Relaxed)
     }
 
     /// Runs `f` on a worker; waits in line behind earlier jobs.
     async fn on_worker<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+        f: impl FnOnce(&mut Memory) -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let span = tracing::Span::current();
         self.jobs
-            .send(Box::new(move |mem: &mut Vec<Block>| {
+            .send(Box::new(move |mem: &mut Memory| {
                 let _sent = tx.send(span.in_scope(|| f(mem)));
             }))
             .map_err(|_| PasswordError::Join)?;
@@ -137,25 +168,34 @@ impl PasswordHasher {
     }
 }
 
-/// `n` worker threads sharing one queue; each ends when the queue closes.
-fn start_workers(n: usize) -> Result<mpsc::Sender<Job>, PasswordError> {
+/// `n` worker threads sharing one queue; each ends when the queue closes,
+/// and drops its memory after `idle` without a job.
+fn start_workers(
+    n: usize,
+    idle: Duration,
+    held: Arc<AtomicUsize>,
+) -> Result<mpsc::Sender<Job>, PasswordError> {
     let (tx, rx) = mpsc::channel::<Job>();
     let rx = Arc::new(Mutex::new(rx));
     for i in 0..n {
         let rx = rx.clone();
+        let held = held.clone();
         std::thread::Builder::new()
             .name(format!("argon2-{i}"))
             .spawn(move || {
-                let mut mem = Vec::new();
+                let mut mem = Memory {
+                    blocks: Vec::new(),
+                    held,
+                };
                 loop {
-                    let job = match rx.lock() {
-                        Ok(q) => match q.recv() {
-                            Ok(job) => job,
-                            Err(_) => return,
-                        },
-                        Err(_) => return,
-                    };
-                    job(&mut mem);
+                    // The lock is released at the end of this statement; an
+                    // idle worker waiting for it takes its turn at timing
+                    // out once the other lets go.
+                    match rx.lock().map(|q| q.recv_timeout(idle)) {
+                        Ok(Ok(job)) => job(&mut mem),
+                        Ok(Err(mpsc::RecvTimeoutError::Timeout)) => mem.release(),
+                        Ok(Err(mpsc::RecvTimeoutError::Disconnected)) | Err(_) => return,
+                    }
                 }
             })
             .map_err(|_| PasswordError::Join)?;
@@ -163,21 +203,38 @@ fn start_workers(n: usize) -> Result<mpsc::Sender<Job>, PasswordError> {
     Ok(tx)
 }
 
-/// `mem` grown to what `params` needs (kept for the next job).
-fn blocks(mem: &mut Vec<Block>, params: &Params) -> usize {
-    let n = params.block_count();
-    if mem.len() < n {
-        mem.resize(n, Block::default());
+/// A worker's Argon2 memory, counted in the hasher's `held`.
+struct Memory {
+    blocks: Vec<Block>,
+    held: Arc<AtomicUsize>,
+}
+
+impl Memory {
+    /// The first `n` blocks for `params`, grown if needed (and kept for the
+    /// next job).
+    fn blocks(&mut self, params: &Params) -> &mut [Block] {
+        let n = params.block_count();
+        if self.blocks.len() < n {
+            if self.blocks.capacity() < n {
+                let floor = OWN_MAPPING_BYTES / std::mem::size_of::<Block>();
+                self.blocks = Vec::with_capacity(n.max(floor));
+            }
+            let grown = (n - self.blocks.len()) * std::mem::size_of::<Block>();
+            self.blocks.resize(n, Block::default());
+            self.held.fetch_add(grown, Ordering::Relaxed);
+        }
+        &mut self.blocks[..n]
     }
-    n
+
+    fn release(&mut self) {
+        let bytes = self.blocks.len() * std::mem::size_of::<Block>();
+        self.blocks = Vec::new();
+        self.held.fetch_sub(bytes, Ordering::Relaxed);
+    }
 }
 
 /// A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`), computed in `mem`.
-fn hash_with(
-    mem: &mut Vec<Block>,
-    params: &Params,
-    password: &str,
-) -> Result<String, PasswordError> {
+fn hash_with(mem: &mut Memory, params: &Params, password: &str) -> Result<String, PasswordError> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
     let mut salt_bytes = [0u8; 64];
     let salt_bytes = salt
@@ -185,9 +242,9 @@ fn hash_with(
         .decode_b64(&mut salt_bytes)
         .map_err(|_| PasswordError::Hash)?;
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
-    let n = blocks(mem, params);
+    let blocks = mem.blocks(params);
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
-        .hash_password_into_with_memory(password.as_bytes(), salt_bytes, &mut out, &mut mem[..n])
+        .hash_password_into_with_memory(password.as_bytes(), salt_bytes, &mut out, blocks)
         .map_err(|_| PasswordError::Hash)?;
     Ok(format!(
         "$argon2id$v=19$m={},t={},p={}${}${}",
@@ -201,7 +258,7 @@ fn hash_with(
 
 /// Whether `password` matches the PHC string `phc`, computed in `mem` with
 /// the parameters the string records; compared in constant time.
-fn verify_with(mem: &mut Vec<Block>, password: &str, phc: &str) -> bool {
+fn verify_with(mem: &mut Memory, password: &str, phc: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };
@@ -225,9 +282,9 @@ fn verify_with(mem: &mut Vec<Block>, password: &str, phc: &str) -> bool {
     };
     let expected = expected.as_bytes();
     let mut out = vec![0u8; expected.len()];
-    let n = blocks(mem, &params);
+    let blocks = mem.blocks(&params);
     Argon2::new(alg, version, params)
-        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut mem[..n])
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, blocks)
         .is_ok()
         && bool::from(out.ct_eq(expected))
 }
@@ -254,6 +311,29 @@ mod tests {
             2,
         )
         .unwrap()
+    }
+
+    /// Workers hold their memory while logins come and give it back when
+    /// none do.
+    #[tokio::test]
+    async fn idle_workers_give_their_memory_back() {
+        let params = Params::new(64, 1, 1, None).unwrap();
+        let h = PasswordHasher::with_idle_release(params, 2, Duration::from_millis(100)).unwrap();
+        assert_eq!(h.held_bytes(), 0);
+        let phc = h.hash("Correct1horse").await.unwrap();
+        assert_eq!(h.held_bytes(), 64 * 1024, "one worker ran, holding m");
+        // Waits for the release; it does not time it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while h.held_bytes() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "memory never released"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // And takes it again when needed.
+        assert!(h.verify("Correct1horse", Some(&phc)).await.unwrap());
+        assert_eq!(h.held_bytes(), 64 * 1024);
     }
 
     #[tokio::test]
