@@ -30,7 +30,7 @@
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -50,6 +50,9 @@ const EVICTION_SAMPLE: usize = 32;
 const ENTRIES_PER_SHARD: usize = 1024;
 const MAX_SHARDS: usize = 64;
 
+/// Least time between two "store full" warnings (10 s).
+const WARN_EVERY_NANOS: i64 = 10_000_000_000;
+
 /// The bounded, sharded, clock-driven ephemeral store.
 pub struct MemoryStore {
     clock: Arc<dyn Clock>,
@@ -60,6 +63,9 @@ pub struct MemoryStore {
     /// Ticks on every write and read: an entry's `used` is the tick of its
     /// last use.
     tick: AtomicU64,
+    /// Live entries evicted, and when that was last logged (a stamp).
+    evicted: AtomicU64,
+    warned_at: AtomicI64,
 }
 
 type Shard = HashMap<Box<str>, Entry>;
@@ -118,6 +124,8 @@ impl MemoryStore {
             len: AtomicUsize::new(0),
             max_entries,
             tick: AtomicU64::new(0),
+            evicted: AtomicU64::new(0),
+            warned_at: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -176,13 +184,35 @@ impl MemoryStore {
             shard.remove(&victim);
             self.len.fetch_sub(1, Ordering::Relaxed);
             if live {
-                tracing::warn!(
-                    max_entries = self.max_entries,
-                    "ephemeral store full: evicted the least recently used entry \
-                     (raise ephemeral.max_entries, or use Redis)"
-                );
+                self.evicted_live(now);
             }
         }
+    }
+
+    /// Counts a live entry evicted and warns, at most once per
+    /// [`WARN_EVERY_NANOS`]: a full store evicts on every insert, and a
+    /// line per eviction would flood the log at thousands a second.
+    fn evicted_live(&self, now: i64) {
+        let total = self.evicted.fetch_add(1, Ordering::Relaxed) + 1;
+        let last = self.warned_at.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= WARN_EVERY_NANOS
+            && self
+                .warned_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!(
+                max_entries = self.max_entries,
+                evicted_total = total,
+                "ephemeral store full: evicting the least recently used entries \
+                 (raise ephemeral.max_entries, or use Redis)"
+            );
+        }
+    }
+
+    /// Live entries evicted to make room since the store was created.
+    pub fn evicted(&self) -> u64 {
+        self.evicted.load(Ordering::Relaxed)
     }
 
     /// Inserts or replaces `key`, keeping the count.
@@ -407,6 +437,7 @@ mod tests {
         s.put("c", b"4", MINUTE).await.unwrap();
 
         assert_eq!(s.len(), 3);
+        assert_eq!(s.evicted(), 0, "an expired entry made room");
         for key in ["a", "b", "c"] {
             assert!(s.get(key).await.unwrap().is_some(), "{key} kept");
         }
@@ -424,6 +455,7 @@ mod tests {
         s.put("code", b"4", MINUTE).await.unwrap();
 
         assert_eq!(s.len(), 3);
+        assert_eq!(s.evicted(), 1);
         assert_eq!(s.get("session-b").await.unwrap(), None);
         for key in ["session-a", "marker", "code"] {
             assert!(s.get(key).await.unwrap().is_some(), "{key} kept");
