@@ -113,6 +113,11 @@ async fn metrics_count_requests_per_route() {
         text.contains("db_pool_max_connections{pool=\"sqlite_writer\"} 1"),
         "{text}"
     );
+    // The in-process store's fill and evictions, and the Argon2 memory held
+    // (none: nobody signed in).
+    assert!(text.contains("\nephemeral_max_entries "), "{text}");
+    assert!(text.contains("\nephemeral_evictions_total 0"), "{text}");
+    assert!(text.contains("\npassword_hash_memory_bytes 0"), "{text}");
 }
 
 #[tokio::test]

@@ -112,6 +112,12 @@ pub(crate) struct Inner {
 }
 
 impl OidcState {
+    /// Bytes of Argon2 memory the password workers hold now (for
+    /// `/metrics`; 0 once no one has signed in for a while).
+    pub fn password_memory_bytes(&self) -> usize {
+        self.0.passwords.held_bytes()
+    }
+
     /// Validates the configuration, makes sure signing keys exist (creating
     /// them on first start) and loads them. Call once at startup, after
     /// migrations; then [`Self::spawn_background`].

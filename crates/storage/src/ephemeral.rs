@@ -14,6 +14,14 @@ pub mod redis;
 
 /// Keys are plain strings chosen by the callers (e.g. `code:<digest>`); the
 /// Redis adapter prefixes them per deployment.
+/// How full a bounded store is (see [`EphemeralStore::occupancy`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Occupancy {
+    pub entries: usize,
+    pub max_entries: usize,
+    pub evicted: u64,
+}
+
 #[async_trait]
 pub trait EphemeralStore: Send + Sync + std::fmt::Debug {
     /// Stores `value` under `key` for `ttl`, replacing any previous value.
@@ -38,6 +46,12 @@ pub trait EphemeralStore: Send + Sync + std::fmt::Debug {
     /// entries themselves (Redis) have nothing to do.
     fn sweep(&self) -> usize {
         0
+    }
+
+    /// Keys held now and live entries evicted so far, for `/metrics`; only
+    /// a bounded in-process store knows (Redis reports its own).
+    fn occupancy(&self) -> Option<Occupancy> {
+        None
     }
 
     /// `"memory"` or `"redis"`.

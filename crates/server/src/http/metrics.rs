@@ -55,6 +55,12 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
             .set(f64::from(pool.size.saturating_sub(pool.idle)));
         metrics::gauge!("db_pool_max_connections", &label).set(f64::from(pool.max));
     }
+    if let Some(o) = state.ephemeral.occupancy() {
+        metrics::gauge!("ephemeral_entries").set(o.entries as f64);
+        metrics::gauge!("ephemeral_max_entries").set(o.max_entries as f64);
+        metrics::counter!("ephemeral_evictions_total").absolute(o.evicted);
+    }
+    metrics::gauge!("password_hash_memory_bytes").set(state.oidc.password_memory_bytes() as f64);
     state.metrics.run_upkeep();
     (
         [(

@@ -37,7 +37,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::EphemeralStore;
+use super::{EphemeralStore, Occupancy};
 use crate::clock::Clock;
 use crate::error::{Result, StorageError};
 
@@ -404,6 +404,14 @@ impl EphemeralStore for MemoryStore {
 
     fn sweep(&self) -> usize {
         MemoryStore::sweep(self)
+    }
+
+    fn occupancy(&self) -> Option<Occupancy> {
+        Some(Occupancy {
+            entries: self.len(),
+            max_entries: self.max_entries,
+            evicted: self.evicted(),
+        })
     }
 
     fn backend(&self) -> &'static str {
