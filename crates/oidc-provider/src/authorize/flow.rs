@@ -266,12 +266,9 @@ impl OidcState {
             let id = self.ensure_pending(&req, pending).await.map_err(server)?;
             return Ok(self.consent_page(headers, &req, &client, &id));
         }
-        let res = self.issue_code(&req, &current).await.map_err(server)?;
-        if let Some(id) = pending {
-            // Answered: a replay of the continue URL finds nothing.
-            let _ = self.0.ephemeral.delete(&pending_key(&id)).await;
-        }
-        Ok(res)
+        self.issue_code(&req, &current, pending.as_deref())
+            .await
+            .map_err(server)
     }
 
     /// Right after a password sign-in: the code redirect at once when
@@ -294,10 +291,7 @@ impl OidcState {
         {
             return Ok(None);
         }
-        let res = self.issue_code(req, current).await?;
-        // Answered: a replay of the continue URL finds nothing.
-        let _ = self.0.ephemeral.delete(&pending_key(pending)).await;
-        Ok(Some(res))
+        self.issue_code(req, current, Some(pending)).await.map(Some)
     }
 
     async fn ensure_pending(
@@ -315,11 +309,13 @@ impl OidcState {
         }
     }
 
-    /// Issues a code for `req` under the session and sends it to the client.
+    /// Issues a code for `req` under the session and sends it to the client;
+    /// the `pending` request it answers is forgotten.
     async fn issue_code(
         &self,
         req: &AuthRequest,
         current: &Current,
+        pending: Option<&str>,
     ) -> Result<Response, StorageError> {
         let s = &current.session;
         let mut scopes = req.scopes.clone();
@@ -348,6 +344,10 @@ impl OidcState {
         let ttl = Duration::from_secs(self.0.config.tokens.code_lifetime_seconds);
         self.0.ephemeral.put(&code_key(&code), &bytes, ttl).await?;
         self.session_add_client(&s.sid, &req.client_id).await?;
+        if let Some(id) = pending {
+            // Answered: a replay of the continue URL finds nothing.
+            let _ = self.0.ephemeral.delete(&pending_key(id)).await;
+        }
         Ok(redirect(self, &req.target(), vec![("code", code)]))
     }
 }

@@ -69,13 +69,13 @@ impl Redeemed {
     }
 }
 
-/// The code's digest under its own prefix (not `redeemed:code:…`: five
-/// bytes less per marker put its key in a smaller allocation).
-fn redeemed_key(code: &str) -> String {
-    let key = code_key(code);
+/// The marker's key, from the code's (`code:<digest>` becomes
+/// `redeemed:<digest>`, not `redeemed:code:…`: five bytes less per marker
+/// put its key in a smaller allocation).
+fn redeemed_key(code_key: &str) -> String {
     format!(
         "redeemed:{}",
-        key.strip_prefix("code:").unwrap_or(key.as_str())
+        code_key.strip_prefix("code:").unwrap_or(code_key)
     )
 }
 
@@ -101,14 +101,16 @@ pub(crate) async fn exchange(
             "the code is invalid, expired or already used",
         ));
     }
+    // Hashed once: the code's key and its replay marker's derive from it.
+    let key = code_key(code);
     let Some(raw) = state
         .0
         .ephemeral
-        .take(&code_key(code))
+        .take(&key)
         .await
         .map_err(|e| internal(&e))?
     else {
-        replayed(state, code).await;
+        replayed(state, &key).await;
         return Err(OAuthError::invalid_grant(
             "the code is invalid, expired or already used",
         ));
@@ -157,7 +159,7 @@ pub(crate) async fn exchange(
     state
         .0
         .ephemeral
-        .put(&redeemed_key(code), &marker, marker_ttl)
+        .put(&redeemed_key(&key), &marker, marker_ttl)
         .await
         .map_err(|e| internal(&e))?;
 
@@ -252,8 +254,8 @@ fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAu
 }
 
 /// A code presented again: revoke what its first redemption issued.
-async fn replayed(state: &OidcState, code: &str) {
-    let Ok(Some(raw)) = state.0.ephemeral.take(&redeemed_key(code)).await else {
+async fn replayed(state: &OidcState, code_key: &str) {
+    let Ok(Some(raw)) = state.0.ephemeral.take(&redeemed_key(code_key)).await else {
         return;
     };
     let Some(r) = Redeemed::decode(&raw) else {
@@ -299,8 +301,8 @@ mod tests {
         for garbage in [&b""[..], b"1234567", b"12345678\x02", b"12345678\x01short"] {
             assert_eq!(Redeemed::decode(garbage), None);
         }
-        assert!(redeemed_key("abc").starts_with("redeemed:"));
-        assert!(!redeemed_key("abc").contains("code:"));
+        assert!(redeemed_key(&code_key("abc")).starts_with("redeemed:"));
+        assert!(!redeemed_key(&code_key("abc")).contains("code:"));
     }
 
     #[test]

@@ -40,6 +40,21 @@ async fn read(store: &Arc<dyn Store>, hash: &[u8]) -> RefreshToken {
         .must("token exists")
 }
 
+/// Presents `presented` as `client`, to be replaced by `next`.
+async fn rotate(
+    store: &Arc<dyn Store>,
+    presented: &[u8],
+    client: &str,
+    next: &Successor,
+    now: time::OffsetDateTime,
+    what: &str,
+) -> Rotation {
+    store
+        .rotate_refresh_token(presented, client, next, now)
+        .await
+        .must(what)
+}
+
 fn next(hash: &[u8]) -> Successor {
     Successor {
         token_hash: hash.to_vec(),
@@ -80,10 +95,7 @@ pub async fn rotating_a_current_token_marks_it_used_and_stores_the_next(make: &i
     store.insert_refresh_token(&t1).await.must("insert");
     let t2 = next(b"t2");
 
-    let rotation = store
-        .rotate_refresh_token(b"t1", "rp", &t2, at(600))
-        .await
-        .must("rotate");
+    let rotation = rotate(&store, b"t1", "rp", &t2, at(600), "rotate").await;
     let used = RefreshToken {
         used_at: Some(at(600)),
         ..t1.clone()
@@ -126,18 +138,12 @@ pub async fn replaying_a_used_token_revokes_the_family(make: &impl MakeStore) {
         .await
         .must("insert other");
     let t2 = next(b"t2");
-    store
-        .rotate_refresh_token(b"t1", "rp", &t2, at(600))
-        .await
-        .must("rotate");
+    rotate(&store, b"t1", "rp", &t2, at(600), "rotate").await;
 
     // An attacker replays t1.
     let stolen = next(b"t2-attacker");
     assert_eq!(
-        store
-            .rotate_refresh_token(b"t1", "rp", &stolen, at(700))
-            .await
-            .must("replay"),
+        rotate(&store, b"t1", "rp", &stolen, at(700), "replay").await,
         Rotation::Reused { family_id: family }
     );
     assert_eq!(store.refresh_token(b"t2-attacker").await.must("read"), None);
@@ -148,10 +154,7 @@ pub async fn replaying_a_used_token_revokes_the_family(make: &impl MakeStore) {
     // The legitimate successor is now dead too.
     let t3 = next(b"t3");
     assert_eq!(
-        store
-            .rotate_refresh_token(b"t2", "rp", &t3, at(800))
-            .await
-            .must("after revocation"),
+        rotate(&store, b"t2", "rp", &t3, at(800), "after revocation").await,
         Rotation::Reused { family_id: family }
     );
     assert_eq!(store.refresh_token(b"t3").await.must("read"), None);
@@ -167,10 +170,7 @@ pub async fn presenting_a_revoked_token_is_reuse(make: &impl MakeStore) {
         .await
         .must("logout");
     assert_eq!(
-        store
-            .rotate_refresh_token(b"t1", "rp", &next(b"t2"), at(20))
-            .await
-            .must("rotate"),
+        rotate(&store, b"t1", "rp", &next(b"t2"), at(20), "rotate").await,
         Rotation::Reused { family_id: family }
     );
     // The revocation time of the logout stands.
@@ -186,17 +186,11 @@ pub async fn expired_and_unknown_tokens_rotate_to_nothing(make: &impl MakeStore)
     store.insert_refresh_token(&t1).await.must("insert");
 
     assert_eq!(
-        store
-            .rotate_refresh_token(b"t1", "rp", &next(b"t2"), at(100))
-            .await
-            .must("at expiry"),
+        rotate(&store, b"t1", "rp", &next(b"t2"), at(100), "at expiry").await,
         Rotation::Unknown
     );
     assert_eq!(
-        store
-            .rotate_refresh_token(b"missing", "rp", &next(b"t3"), at(50))
-            .await
-            .must("unknown"),
+        rotate(&store, b"missing", "rp", &next(b"t3"), at(50), "unknown").await,
         Rotation::Unknown
     );
     assert_eq!(store.refresh_token(b"t2").await.must("read"), None);
@@ -346,10 +340,7 @@ pub async fn a_token_without_a_user_rotates_with_none(make: &impl MakeStore) {
     let t1 = refresh_token(b"t1", Uuid::new_v4(), "rp", None);
     store.insert_refresh_token(&t1).await.must("insert");
     assert_matches!(
-        store
-            .rotate_refresh_token(b"t1", "rp", &next(b"t2"), at(600))
-            .await
-            .must("rotate"),
+        rotate(&store, b"t1", "rp", &next(b"t2"), at(600), "rotate").await,
         Rotation::Rotated { user: None, .. }
     );
     assert_eq!(read(&store, b"t2").await.user_id, None);
@@ -364,24 +355,31 @@ pub async fn another_clients_token_is_unknown_and_untouched(make: &impl MakeStor
     store.insert_refresh_token(&t1).await.must("insert");
 
     assert_eq!(
-        store
-            .rotate_refresh_token(b"t1", "other", &next(b"t2"), at(600))
-            .await
-            .must("fresh, other client"),
+        rotate(
+            &store,
+            b"t1",
+            "other",
+            &next(b"t2"),
+            at(600),
+            "fresh, other client"
+        )
+        .await,
         Rotation::Unknown
     );
     assert_eq!(read(&store, b"t1").await, t1);
     assert_eq!(store.refresh_token(b"t2").await.must("read"), None);
 
-    store
-        .rotate_refresh_token(b"t1", "rp", &next(b"t3"), at(700))
-        .await
-        .must("rotate");
+    rotate(&store, b"t1", "rp", &next(b"t3"), at(700), "rotate").await;
     assert_eq!(
-        store
-            .rotate_refresh_token(b"t1", "other", &next(b"t4"), at(800))
-            .await
-            .must("spent, other client"),
+        rotate(
+            &store,
+            b"t1",
+            "other",
+            &next(b"t4"),
+            at(800),
+            "spent, other client"
+        )
+        .await,
         Rotation::Unknown
     );
     assert_eq!(read(&store, b"t3").await.revoked_at, None);
