@@ -796,7 +796,11 @@ async fn client_changes_reach_every_node_on_postgres_and_redis() {
     );
     cc_token(&b, &oid, &osecret, None).await;
     let out = run_cli(&a.data_dir, &cli_env, &["client", "delete", &oid], None).await;
-    assert!(out.status.success());
+    assert!(
+        out.status.success(),
+        "client delete failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let (s, _) = token(&b, &oid, &osecret, &[("grant_type", "client_credentials")]).await;
     assert_eq!(s, 401);
 

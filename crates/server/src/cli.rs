@@ -56,14 +56,20 @@ pub enum ClientCommand {
     },
     /// Show one client's metadata.
     Show {
+        /// Client id; ids may begin with `-`, so one is never taken for an option.
+        #[arg(allow_hyphen_values = true)]
         id: String,
         #[arg(long)]
         json: bool,
     },
     /// Delete a client with its consents and refresh tokens.
-    Delete { id: String },
+    Delete {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
     /// Issue a new secret; the old one stops working at once.
     RotateSecret {
+        #[arg(allow_hyphen_values = true)]
         id: String,
         #[arg(long)]
         json: bool,
@@ -156,6 +162,28 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Generated ids are base64url, and older ones may begin with `-`: CI
+    /// once failed when `client delete -Y…` was read as an unknown option.
+    #[test]
+    fn client_ids_beginning_with_a_hyphen_are_ids() {
+        for args in [
+            vec!["pratu", "client", "delete", "-Yab_c"],
+            vec!["pratu", "client", "show", "-Yab_c", "--json"],
+            vec!["pratu", "client", "rotate-secret", "--json", "-Yab_c"],
+        ] {
+            let cli = Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            let id = match cli.command {
+                Some(Command::Client(
+                    ClientCommand::Delete { id }
+                    | ClientCommand::Show { id, .. }
+                    | ClientCommand::RotateSecret { id, .. },
+                )) => id,
+                other => panic!("{args:?} parsed as {other:?}"),
+            };
+            assert_eq!(id, "-Yab_c");
+        }
     }
 
     #[test]

@@ -174,7 +174,7 @@ impl ClientService {
                 }
                 id.clone()
             }
-            None => random_token(16),
+            None => new_client_id(),
         };
         let now = self.clock.now();
         let mut client = Client {
@@ -332,6 +332,17 @@ impl ClientService {
     }
 }
 
+/// A fresh client id: 128 random bits in base64url, never beginning with
+/// `-`, which command lines and shells would read as an option.
+fn new_client_id() -> String {
+    loop {
+        let id = random_token(16);
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
+}
+
 /// Whether the client authenticates with a shared secret.
 pub(crate) fn uses_secret(c: &Client) -> bool {
     c.token_endpoint_auth_method == AUTH_BASIC || c.token_endpoint_auth_method == AUTH_POST
@@ -382,6 +393,17 @@ mod tests {
         a.set_enabled(&id, false).await.unwrap();
         assert!(lone.active(&id).await.unwrap().is_some());
         assert!(b.active(&id).await.unwrap().is_none());
+    }
+
+    #[test]
+    fn generated_client_ids_never_begin_with_a_hyphen() {
+        // One id in 64 would without the check: 2,000 draws miss it with
+        // odds of about 1 in 10^14.
+        for _ in 0..2000 {
+            let id = new_client_id();
+            assert_eq!(id.len(), 22);
+            assert!(!id.starts_with('-'), "{id}");
+        }
     }
 
     #[tokio::test]
