@@ -17,6 +17,14 @@ use clap::Parser as _;
 use crate::cli::{Cli, Command};
 use crate::config::Config;
 
+/// mimalloc instead of glibc's malloc: every request allocates many small,
+/// short-lived buffers (JSON, headers, tokens) on one thread and frees them on
+/// another; measured 11–25 % less server CPU per request (README,
+/// Performance). Built without transparent huge pages and without an arena
+/// reserve (`.cargo/config.toml`), so idle RSS stays where glibc left it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
