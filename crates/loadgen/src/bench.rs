@@ -568,9 +568,6 @@ async fn bench_backend(
     })
 }
 
-/// The login flow's server CPU without the password hash's: the same flow
-/// on a fresh server whose Argon2id parameters cost next to nothing
-/// (subtracting one verify's CPU from the real flow's is lost in noise).
 /// This machine's Argon2id verifies per second at the bench's parameters.
 async fn argon_limit(a: &BenchArgs, label: &str) -> Result<argon::Limit, LoadError> {
     let limit = argon::measure(
@@ -587,6 +584,9 @@ async fn argon_limit(a: &BenchArgs, label: &str) -> Result<argon::Limit, LoadErr
     Ok(limit)
 }
 
+/// The login flow's server CPU without the password hash's: the same flow
+/// on a fresh server whose Argon2id parameters cost next to nothing
+/// (subtracting one verify's CPU from the real flow's is lost in noise).
 async fn login_cpu_without_argon(a: &BenchArgs, backend: &Backend) -> Option<f64> {
     let mut cheap = a.clone();
     cheap.argon2_memory_kib = 64;

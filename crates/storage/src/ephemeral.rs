@@ -12,8 +12,6 @@ use crate::error::Result;
 pub mod memory;
 pub mod redis;
 
-/// Keys are plain strings chosen by the callers (e.g. `code:<digest>`); the
-/// Redis adapter prefixes them per deployment.
 /// How full a bounded store is (see [`EphemeralStore::occupancy`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Occupancy {
@@ -22,6 +20,8 @@ pub struct Occupancy {
     pub evicted: u64,
 }
 
+/// Keys are plain strings chosen by the callers (e.g. `code:<digest>`); the
+/// Redis adapter prefixes them per deployment.
 #[async_trait]
 pub trait EphemeralStore: Send + Sync + std::fmt::Debug {
     /// Stores `value` under `key` for `ttl`, replacing any previous value.
