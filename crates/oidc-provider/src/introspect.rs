@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pratu_storage::records::Client;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::clients::AUTH_NONE;
 use crate::discovery::{INTROSPECT_PATH, REVOKE_PATH};
@@ -18,6 +17,7 @@ use crate::state::OidcState;
 use crate::subject::SubjectKind;
 use crate::token::client_auth::authenticate;
 use crate::token::mint::{ACCESS_TOKEN_TYP, AccessClaims, access_token_validation};
+use crate::token::refresh_format::Presented;
 use crate::web::oauth_error::{Challenge, OAuthError, internal};
 use crate::web::params::Params;
 
@@ -109,12 +109,11 @@ async fn introspect_inner(
         }
         return Ok(v);
     }
-    if token.len() <= 128 {
-        let hash = Sha256::digest(token.as_bytes()).to_vec();
+    if let Some(presented) = Presented::parse(token) {
         if let Some(rt) = state
             .0
             .store
-            .refresh_token(&hash)
+            .refresh_token(presented.key())
             .await
             .map_err(|e| internal(&e))?
         {
@@ -183,12 +182,11 @@ async fn revoke_inner(
         );
         return Ok(());
     }
-    if token.len() <= 128 {
-        let hash = Sha256::digest(token.as_bytes()).to_vec();
+    if let Some(presented) = Presented::parse(token) {
         if let Some(rt) = state
             .0
             .store
-            .refresh_token(&hash)
+            .refresh_token(presented.key())
             .await
             .map_err(|e| internal(&e))?
             && rt.client_id == client.client_id

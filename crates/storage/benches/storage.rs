@@ -30,7 +30,7 @@ use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterio
 use pratu_storage::ephemeral::EphemeralStore;
 use pratu_storage::ephemeral::memory::MemoryStore;
 use pratu_storage::password::{Argon2Params, PasswordHasher};
-use pratu_storage::records::{RefreshToken, Rotation, Successor};
+use pratu_storage::records::{RefreshKey, RefreshToken, Rotation, Successor};
 use pratu_storage::testing::fixtures::{at, client, refresh_token, user};
 use pratu_storage::testing::{self, Made, Must, TestGuard};
 use pratu_storage::{PgStore, PoolOptions, Store, SystemClock};
@@ -99,6 +99,7 @@ fn both_ways(
 /// A refresh-token chain: the current token, rotated into a fresh one per
 /// operation.
 struct Chain {
+    family_id: Uuid,
     /// The digest of the token to present next.
     current: Vec<u8>,
 }
@@ -124,13 +125,17 @@ async fn rotation_op(store: Arc<dyn Store>) -> Op {
     let clock = Arc::new(AtomicU64::new(0));
     let mut chains = Vec::with_capacity(TASKS);
     for w in 0..TASKS {
+        let next = successor(&clock);
         let first = RefreshToken {
             session_id: Some(format!("sid-{w}")),
+            token_hash: next.token_hash,
+            issued_at: next.issued_at,
+            expires_at: next.expires_at,
             ..refresh_token(b"", Uuid::new_v4(), "rp", Some(u.id))
         };
-        let first = successor(&clock).of(&first);
         store.insert_refresh_token(&first).await.must("first token");
         chains.push(tokio::sync::Mutex::new(Chain {
+            family_id: first.family_id,
             current: first.token_hash,
         }));
     }
@@ -143,7 +148,15 @@ async fn rotation_op(store: Arc<dyn Store>) -> Op {
             let mut chain = chains[w].lock().await;
             let new = successor(&clock);
             let rotation = store
-                .rotate_refresh_token(&chain.current, "rp", &new, new.issued_at)
+                .rotate_refresh_token(
+                    RefreshKey::Family {
+                        family_id: chain.family_id,
+                        token_hash: &chain.current,
+                    },
+                    "rp",
+                    &new,
+                    new.issued_at,
+                )
                 .await
                 .must("rotate");
             assert!(matches!(rotation, Rotation::Rotated { .. }), "{rotation:?}");

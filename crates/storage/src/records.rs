@@ -216,8 +216,10 @@ pub struct Consent {
     pub granted_at: OffsetDateTime,
 }
 
-/// One refresh token in a rotation family. Only a digest of the token is
-/// stored.
+/// One refresh token as the store sees it. A rotation family (every token
+/// descended from one authorization) is one row, holding the digest of its
+/// one current token; rotation replaces that digest in place. A spent token
+/// of a family reads as the family with `used_at` set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefreshToken {
     /// SHA-256 digest of the opaque token.
@@ -231,37 +233,62 @@ pub struct RefreshToken {
     pub session_id: Option<String>,
     /// Sign-in facts and requested claims carried to refreshed ID tokens.
     pub grant: serde_json::Value,
+    /// When the family's current token was issued, and until when it is
+    /// valid.
     pub issued_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    /// Set when the token read is not its family's current one: it was spent
+    /// when the current one was issued (this is that time). Never stored:
+    /// a new family's token is current.
     pub used_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
 }
 
+impl RefreshToken {
+    /// The token `presented` (a digest) as read through its family: the
+    /// family itself if it is the current token, else a token spent when
+    /// the current one was issued.
+    pub(crate) fn as_presented(mut self, presented: &[u8]) -> Self {
+        if self.token_hash != presented {
+            self.token_hash = presented.to_vec();
+            self.used_at = Some(self.issued_at);
+        }
+        self
+    }
+}
+
+/// How the store finds a presented refresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshKey<'a> {
+    /// A token that names its family (all issued since migration 0004):
+    /// the family's row, and the digest to compare with its current one.
+    Family {
+        family_id: Uuid,
+        token_hash: &'a [u8],
+    },
+    /// A token issued before the families: its family is found through the
+    /// digests of those tokens, which the migration kept.
+    Legacy { token_hash: &'a [u8] },
+}
+
+impl RefreshKey<'_> {
+    #[must_use]
+    pub fn token_hash(&self) -> &[u8] {
+        match self {
+            Self::Family { token_hash, .. } | Self::Legacy { token_hash } => token_hash,
+        }
+    }
+}
+
 /// The token a rotation issues in place of the one presented. The rest of
 /// it — family, client, user, scopes, session, sign-in facts — is the
-/// presented token's, copied by the store, so the caller need not read the
-/// presented token first.
+/// family's, kept by the store, so the caller need not read it first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Successor {
     /// SHA-256 digest of the new opaque token.
     pub token_hash: Vec<u8>,
     pub issued_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
-}
-
-impl Successor {
-    /// The record `presented` rotates into.
-    #[must_use]
-    pub fn of(&self, presented: &RefreshToken) -> RefreshToken {
-        RefreshToken {
-            token_hash: self.token_hash.clone(),
-            issued_at: self.issued_at,
-            expires_at: self.expires_at,
-            used_at: None,
-            revoked_at: None,
-            ..presented.clone()
-        }
-    }
 }
 
 /// Result of presenting a refresh token for rotation.
@@ -271,14 +298,15 @@ impl Successor {
     reason = "returned once per token request and matched at once; boxing buys nothing"
 )]
 pub enum Rotation {
-    /// The old token was current: it is now used and its successor stored.
-    /// With it comes its user as the rotation read it (`None` for a token
-    /// without one), so the token endpoint needs no other round trip.
+    /// The token was current: its family now holds the successor, returned
+    /// as stored. With it comes its user as the rotation read it (`None`
+    /// for a family without one), so the token endpoint needs no other
+    /// round trip.
     Rotated {
-        old: RefreshToken,
+        current: RefreshToken,
         user: Option<User>,
     },
-    /// The token had already been used (or its family revoked): a replay.
+    /// The token had already been spent (or its family revoked): a replay.
     /// The whole family has been revoked.
     Reused { family_id: Uuid },
     /// No such token, or expired.

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::records::{
-    AuditEvent, AuditFilter, Client, ClientStatus, Consent, Enrollment, RefreshToken,
+    AuditEvent, AuditFilter, Client, ClientStatus, Consent, Enrollment, RefreshKey, RefreshToken,
     RegistrationToken, Rotation, SigningKey, Successor, User, UserStatus,
 };
 
@@ -97,28 +97,29 @@ pub trait ConsentRepo: Send + Sync {
 
 #[async_trait]
 pub trait RefreshTokenRepo: Send + Sync {
+    /// Stores a new family with its first token (`used_at` is not stored).
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()>;
-    async fn refresh_token(&self, token_hash: &[u8]) -> Result<Option<RefreshToken>>;
-    /// Atomically: if the token `presented` (a digest) was issued to
-    /// `client_id` and is current (unused, unrevoked, unexpired at `now`),
-    /// mark it used and store its successor `next`; if it was already used
-    /// or its family revoked, revoke the whole family and report `Reused`.
-    /// A token of another client is `Unknown` and left as it is. This is the
-    /// refresh grant's one round trip: it also reads the token's user.
+    async fn refresh_token(&self, key: RefreshKey<'_>) -> Result<Option<RefreshToken>>;
+    /// Atomically: if the token `key` names was issued to `client_id` and is
+    /// its family's current one (unrevoked, unexpired at `now`), replace it
+    /// with `next`; if it was already spent or its family revoked, revoke
+    /// the whole family and report `Reused`. A token of another client is
+    /// `Unknown` and left as it is. This is the refresh grant's one round
+    /// trip: it also reads the family's user.
     async fn rotate_refresh_token(
         &self,
-        presented: &[u8],
+        key: RefreshKey<'_>,
         client_id: &str,
         next: &Successor,
         now: OffsetDateTime,
     ) -> Result<Rotation>;
-    /// Revokes every token of a family. Returns how many were live.
+    /// Revokes a family. Returns 1 if it was live, else 0.
     async fn revoke_refresh_family(&self, family_id: Uuid, at: OffsetDateTime) -> Result<u64>;
-    /// Revokes every token issued under an SSO session (logout).
+    /// Revokes every family issued under an SSO session (logout).
     async fn revoke_refresh_by_session(&self, session_id: &str, at: OffsetDateTime) -> Result<u64>;
-    /// Revokes every token of a user (disable, force logout).
+    /// Revokes every family of a user (disable, force logout).
     async fn revoke_refresh_by_user(&self, user_id: Uuid, at: OffsetDateTime) -> Result<u64>;
-    /// Deletes tokens that expired before `now`.
+    /// Deletes families whose current token expired before `now`.
     async fn delete_expired_refresh_tokens(&self, now: OffsetDateTime) -> Result<u64>;
 }
 

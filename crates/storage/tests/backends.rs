@@ -104,6 +104,13 @@ async fn postgres_concurrent_migrations_apply_once() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_refresh_tokens_issued_before_families_keep_working() {
+    if let Some((options, _guard)) = testing::postgres_schema_from_env().await {
+        testing::postgres::refresh_tokens_issued_before_families_keep_working(options).await;
+    }
+}
+
 fn memory() -> Fut<testing::EphemeralUnderTest> {
     Box::pin(async { testing::memory_store() })
 }

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::TokenResponse;
 use super::mint::SignIn;
+use super::refresh_format;
 use crate::authorize::{CodeGrant, code_key};
 use crate::clients::{GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, allows_grant, random_token};
 use crate::state::OidcState;
@@ -174,10 +175,10 @@ pub(crate) async fn exchange(
     let minted = state.mint_access_token(client, &sub, &grant.scopes, Some(&sign_in), jti)?;
     let refresh_token = match family_id {
         Some(family_id) => {
-            let token = random_token(32);
+            let (token, token_hash) = refresh_format::issue(family_id);
             let issued_at = state.0.clock.now();
             let record = RefreshToken {
-                token_hash: Sha256::digest(token.as_bytes()).to_vec(),
+                token_hash,
                 family_id,
                 client_id: client.client_id.clone(),
                 user_id: Some(user.id),

@@ -8,6 +8,7 @@ mod code;
 mod credentials;
 pub(crate) mod mint;
 mod refresh;
+pub(crate) mod refresh_format;
 
 use axum::body::Bytes;
 use axum::extract::State;

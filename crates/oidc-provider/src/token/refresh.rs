@@ -3,11 +3,11 @@
 //! revokes the whole family (OAuth 2.0 Security BCP §4.14).
 
 use pratu_storage::records::{Client, Rotation, Successor, UserStatus};
-use sha2::{Digest, Sha256};
 
 use super::TokenResponse;
 use super::code::refresh_lifetime;
 use super::mint::SignIn;
+use super::refresh_format::{self, Presented};
 use crate::clients::{GRANT_REFRESH_TOKEN, allows_grant, random_token};
 use crate::state::OidcState;
 use crate::subject::SubjectKind;
@@ -29,10 +29,23 @@ pub(crate) async fn exchange(
         .get("refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
     let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
-    if presented.len() > 128 {
-        return Err(invalid());
-    }
-    let hash = Sha256::digest(presented.as_bytes()).to_vec();
+    let presented = Presented::parse(presented).ok_or_else(invalid)?;
+    // The successor names its family, so a token from before families
+    // (which names none) has its family read first: a rare extra read.
+    let (presented, family_id) = match presented.family_id() {
+        Some(family_id) => (presented, family_id),
+        None => {
+            let family_id = state
+                .0
+                .store
+                .refresh_token(presented.key())
+                .await
+                .map_err(|e| internal(&e))?
+                .ok_or_else(invalid)?
+                .family_id;
+            (presented.of_family(family_id), family_id)
+        }
+    };
     // A narrower scope is checked before the token is spent, so a refused
     // request leaves it usable; the usual request asks for none and spends
     // the token in its first and only round trip.
@@ -42,7 +55,7 @@ pub(crate) async fn exchange(
             let granted = state
                 .0
                 .store
-                .refresh_token(&hash)
+                .refresh_token(presented.key())
                 .await
                 .map_err(|e| internal(&e))?
                 .filter(|t| t.client_id == client.client_id)
@@ -64,24 +77,24 @@ pub(crate) async fn exchange(
     };
 
     let now = state.0.clock.now();
-    let token = random_token(32);
+    let (token, token_hash) = refresh_format::issue(family_id);
     let next = Successor {
-        token_hash: Sha256::digest(token.as_bytes()).to_vec(),
+        token_hash,
         issued_at: now,
         expires_at: now + refresh_lifetime(state),
     };
-    let (old, user) = match state
+    let (family, user) = match state
         .0
         .store
-        .rotate_refresh_token(&hash, &client.client_id, &next, now)
+        .rotate_refresh_token(presented.key(), &client.client_id, &next, now)
         .await
         .map_err(|e| internal(&e))?
     {
-        Rotation::Rotated { old, user } => (old, user),
+        Rotation::Rotated { current, user } => (current, user),
         Rotation::Reused { family_id } => {
             tracing::warn!(event.kind = "security", family = %family_id, "refresh token reused; family revoked");
             // Rare: the one read that names whose family it was.
-            let actor = match state.0.store.refresh_token(&hash).await {
+            let actor = match state.0.store.refresh_token(presented.key()).await {
                 Ok(Some(t)) => t.user_id.map(|u| format!("user:{u}")),
                 _ => None,
             };
@@ -98,20 +111,20 @@ pub(crate) async fn exchange(
     };
     // The refresh token keeps the original scope (RFC 6749 §6); the access
     // token gets the narrower one if asked.
-    let scopes = narrowed.unwrap_or_else(|| old.scopes.clone());
-    let sign_in: SignIn = serde_json::from_value(old.grant).map_err(|e| internal(&e))?;
+    let scopes = narrowed.unwrap_or_else(|| family.scopes.clone());
+    let sign_in: SignIn = serde_json::from_value(family.grant).map_err(|e| internal(&e))?;
     let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
         let _ = state
             .0
             .store
-            .revoke_refresh_family(old.family_id, now)
+            .revoke_refresh_family(family.family_id, now)
             .await;
         return Err(OAuthError::invalid_grant("the account is no longer active"));
     };
     let sub = SubjectKind::of(client).subject(&state.0.server_key, user.id);
     let minted =
         state.mint_access_token(client, &sub, &scopes, Some(&sign_in), random_token(16))?;
-    let id_token = if old.scopes.iter().any(|s| s == "openid") {
+    let id_token = if family.scopes.iter().any(|s| s == "openid") {
         Some(state.mint_id_token(
             client,
             &sub,

@@ -1,5 +1,7 @@
-//! Refresh-token families on PostgreSQL. Rotation is the hot path of the token
-//! endpoint: one statement (one round trip, the user read with it), see
+//! Refresh-token families on PostgreSQL, one row each (migration 0004).
+//! Rotation is the hot path of the token endpoint: one statement (one round
+//! trip, the user read with it) that replaces the family's current digest
+//! in place, a heap-only update; see
 //! [`RefreshTokenRepo::rotate_refresh_token`] below.
 
 use async_trait::async_trait;
@@ -11,20 +13,29 @@ use super::PgStore;
 use super::row::{Reader, json};
 use super::users::{user_columns, user_from_row};
 use crate::error::Result;
-use crate::records::{RefreshToken, Rotation, Successor};
+use crate::records::{RefreshKey, RefreshToken, Rotation, Successor};
 use crate::repo::RefreshTokenRepo;
 use crate::sql::classify;
 
-/// Every column of `refresh_tokens`, as a literal for `concat!`.
+/// Every column of `refresh_families`, as a literal for `concat!`.
 macro_rules! columns {
     () => {
-        "token_hash, family_id, client_id, user_id, scopes, session_id, grant_info, issued_at, \
-         expires_at, used_at, revoked_at"
+        "family_id, token_hash, client_id, user_id, scopes, session_id, grant_info, issued_at, \
+         expires_at, revoked_at"
     };
 }
 
-fn token_from_row(row: &PgRow) -> Result<RefreshToken> {
-    let r = Reader::new(row, "refresh_tokens");
+/// The family a key names: its id (`$1`, NULL for a legacy token) or the
+/// legacy digest (`$2`) the migration kept, as an SQL expression.
+macro_rules! family_of {
+    () => {
+        "COALESCE($1, (SELECT family_id FROM refresh_legacy_tokens WHERE token_hash = $2))"
+    };
+}
+
+/// The family as its current token.
+fn family_from_row(row: &PgRow) -> Result<RefreshToken> {
+    let r = Reader::new(row, "refresh_families");
     Ok(RefreshToken {
         token_hash: r.get("token_hash")?,
         family_id: r.get("family_id")?,
@@ -35,96 +46,103 @@ fn token_from_row(row: &PgRow) -> Result<RefreshToken> {
         grant: r.json("grant_info")?,
         issued_at: r.get("issued_at")?,
         expires_at: r.get("expires_at")?,
-        used_at: r.get("used_at")?,
+        used_at: None,
         revoked_at: r.get("revoked_at")?,
     })
 }
 
-async fn insert<'c, E>(conn: E, t: &RefreshToken) -> Result<()>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Postgres>,
-{
-    sqlx::query(
-        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, \
-         session_id, grant_info, issued_at, expires_at, used_at, revoked_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(t.token_hash.as_slice())
-    .bind(t.family_id)
-    .bind(&t.client_id)
-    .bind(t.user_id)
-    .bind(&t.scopes)
-    .bind(&t.session_id)
-    .bind(json(&t.grant)?)
-    .bind(t.issued_at)
-    .bind(t.expires_at)
-    .bind(t.used_at)
-    .bind(t.revoked_at)
-    .execute(conn)
-    .await
-    .map_err(classify)?;
-    Ok(())
+/// The key's bindings for [`family_of!`]: `$1` and `$2`.
+fn key_params(key: RefreshKey<'_>) -> (Option<Uuid>, &[u8]) {
+    match key {
+        RefreshKey::Family {
+            family_id,
+            token_hash,
+        } => (Some(family_id), token_hash),
+        RefreshKey::Legacy { token_hash } => (None, token_hash),
+    }
 }
 
 #[async_trait]
 impl RefreshTokenRepo for PgStore {
     #[tracing::instrument(name = "db.refresh.insert_refresh_token", skip_all, fields(db.system = "postgresql"))]
-    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()> {
-        insert(&self.pool, token).await
+    async fn insert_refresh_token(&self, t: &RefreshToken) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO refresh_families (family_id, token_hash, client_id, user_id, scopes, \
+             session_id, grant_info, issued_at, expires_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(t.family_id)
+        .bind(t.token_hash.as_slice())
+        .bind(&t.client_id)
+        .bind(t.user_id)
+        .bind(&t.scopes)
+        .bind(&t.session_id)
+        .bind(json(&t.grant)?)
+        .bind(t.issued_at)
+        .bind(t.expires_at)
+        .bind(t.revoked_at)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(())
     }
 
     #[tracing::instrument(name = "db.refresh.refresh_token", skip_all, fields(db.system = "postgresql"))]
-    async fn refresh_token(&self, token_hash: &[u8]) -> Result<Option<RefreshToken>> {
+    async fn refresh_token(&self, key: RefreshKey<'_>) -> Result<Option<RefreshToken>> {
         let sql = concat!(
             "SELECT ",
             columns!(),
-            " FROM refresh_tokens WHERE token_hash = $1"
+            " FROM refresh_families WHERE family_id = ",
+            family_of!()
         );
+        let (family_id, presented) = key_params(key);
         let row = sqlx::query(sql)
-            .bind(token_hash)
+            .bind(family_id)
+            .bind(presented)
             .fetch_optional(&self.pool)
             .await
             .map_err(classify)?;
-        row.as_ref().map(token_from_row).transpose()
+        let family = row.as_ref().map(family_from_row).transpose()?;
+        Ok(family.map(|f| f.as_presented(presented)))
     }
 
-    /// A token that was used or revoked reports `Reused` (and revokes its
+    /// A token that was spent or revoked reports `Reused` (and revokes its
     /// family) even when it has also expired: a replay is a replay. Only an
-    /// unused, unrevoked, expired token is `Unknown`.
+    /// unspent, unrevoked, expired token is `Unknown`.
     #[tracing::instrument(name = "db.refresh.rotate_refresh_token", skip_all, fields(db.system = "postgresql"))]
     async fn rotate_refresh_token(
         &self,
-        presented: &[u8],
+        key: RefreshKey<'_>,
         client_id: &str,
         next: &Successor,
         now: OffsetDateTime,
     ) -> Result<Rotation> {
-        // One statement, one round trip: mark the presented token used if it
-        // is current, insert its successor (a copy of it under the new hash)
-        // only then, and return it with its user. The row lock of the UPDATE
-        // decides a race: the loser waits, re-reads the row, and matches
-        // nothing. Data-modifying CTEs always run to completion, and the
-        // statement as a whole is atomic. (`users` and `refresh_tokens` share
-        // no column name, so the joined row reads as both.)
+        // One statement, one round trip: replace the family's digest if the
+        // presented token is its current one, and return the family with
+        // its user. The row lock of the UPDATE decides a race: the loser
+        // waits, re-reads the row, and matches nothing. (`users` and
+        // `refresh_families` share no column name, so the joined row reads
+        // as both.)
+        let (family_id, presented) = key_params(key);
         let sql = concat!(
-            "WITH old AS (UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 \
-             AND client_id = $3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 \
+            "WITH f AS (UPDATE refresh_families SET token_hash = $3, issued_at = $4, \
+             expires_at = $5 WHERE family_id = ",
+            family_of!(),
+            " AND token_hash = $2 AND client_id = $6 AND revoked_at IS NULL AND expires_at > $7 \
              RETURNING ",
             columns!(),
-            "), new AS (INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, \
-             scopes, session_id, grant_info, issued_at, expires_at) \
-             SELECT $4, family_id, client_id, user_id, scopes, session_id, grant_info, $5, $6 \
-             FROM old) SELECT old.*, ",
+            ") SELECT f.*, ",
             user_columns!(),
-            " FROM old LEFT JOIN users ON users.id = old.user_id"
+            " FROM f LEFT JOIN users ON users.id = f.user_id"
         );
         let current = sqlx::query(sql)
-            .bind(now)
+            .bind(family_id)
             .bind(presented)
-            .bind(client_id)
             .bind(next.token_hash.as_slice())
             .bind(next.issued_at)
             .bind(next.expires_at)
+            .bind(client_id)
+            .bind(now)
             .fetch_optional(&self.pool)
             .await
             .map_err(classify)?;
@@ -134,33 +152,36 @@ impl RefreshTokenRepo for PgStore {
                 None => None,
             };
             return Ok(Rotation::Rotated {
-                old: token_from_row(&row)?,
+                current: family_from_row(&row)?,
                 user,
             });
         }
         // Not current. A separate statement, so it sees what a racing
         // rotation committed while the one above waited for its lock: if the
-        // token was used or revoked, it is a replay, and the whole family
+        // token was spent or revoked, it is a replay, and the whole family
         // (the racing winner's successor included) is revoked.
-        let seen = sqlx::query(
-            "WITH seen AS (SELECT family_id, used_at IS NOT NULL OR revoked_at IS NOT NULL \
-             AS spent FROM refresh_tokens WHERE token_hash = $2 AND client_id = $3), \
-             revoked AS (UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = \
+        let seen = sqlx::query(concat!(
+            "WITH seen AS (SELECT family_id, token_hash <> $2 OR revoked_at IS NOT NULL \
+             AS spent FROM refresh_families WHERE family_id = ",
+            family_of!(),
+            " AND client_id = $3), \
+             revoked AS (UPDATE refresh_families SET revoked_at = $4 WHERE family_id = \
              (SELECT family_id FROM seen WHERE spent) AND revoked_at IS NULL) \
-             SELECT family_id, spent FROM seen",
-        )
-        .bind(now)
+             SELECT family_id, spent FROM seen"
+        ))
+        .bind(family_id)
         .bind(presented)
         .bind(client_id)
+        .bind(now)
         .fetch_optional(&self.pool)
         .await
         .map_err(classify)?;
         let Some(row) = seen else {
             return Ok(Rotation::Unknown);
         };
-        let r = Reader::new(&row, "refresh_tokens");
+        let r = Reader::new(&row, "refresh_families");
         if !r.get::<bool>("spent")? {
-            // Expired unused.
+            // Expired unspent.
             return Ok(Rotation::Unknown);
         }
         Ok(Rotation::Reused {
@@ -168,11 +189,11 @@ impl RefreshTokenRepo for PgStore {
         })
     }
 
-    /// Counts the tokens this call revoked (those not revoked before).
+    /// Counts the families this call revoked (those not revoked before).
     #[tracing::instrument(name = "db.refresh.revoke_refresh_family", skip_all, fields(db.system = "postgresql"))]
     async fn revoke_refresh_family(&self, family_id: Uuid, at: OffsetDateTime) -> Result<u64> {
         let done = sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
+            "UPDATE refresh_families SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
         )
         .bind(at)
         .bind(family_id)
@@ -185,7 +206,7 @@ impl RefreshTokenRepo for PgStore {
     #[tracing::instrument(name = "db.refresh.revoke_refresh_by_session", skip_all, fields(db.system = "postgresql"))]
     async fn revoke_refresh_by_session(&self, session_id: &str, at: OffsetDateTime) -> Result<u64> {
         let done = sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL",
+            "UPDATE refresh_families SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL",
         )
         .bind(at)
         .bind(session_id)
@@ -198,7 +219,7 @@ impl RefreshTokenRepo for PgStore {
     #[tracing::instrument(name = "db.refresh.revoke_refresh_by_user", skip_all, fields(db.system = "postgresql"))]
     async fn revoke_refresh_by_user(&self, user_id: Uuid, at: OffsetDateTime) -> Result<u64> {
         let done = sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            "UPDATE refresh_families SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
         )
         .bind(at)
         .bind(user_id)
@@ -210,7 +231,7 @@ impl RefreshTokenRepo for PgStore {
 
     #[tracing::instrument(name = "db.refresh.delete_expired_refresh_tokens", skip_all, fields(db.system = "postgresql"))]
     async fn delete_expired_refresh_tokens(&self, now: OffsetDateTime) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
+        let done = sqlx::query("DELETE FROM refresh_families WHERE expires_at < $1")
             .bind(now)
             .execute(&self.pool)
             .await

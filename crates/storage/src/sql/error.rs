@@ -22,8 +22,8 @@ const UNIQUE_SUBJECTS: &[(&str, &str, &str)] = &[
     ("enrollments.id", "enrollments_pkey", "enrollment_id"),
     ("clients.client_id", "clients_pkey", "client_id"),
     (
-        "refresh_tokens.token_hash",
-        "refresh_tokens_pkey",
+        "refresh_families.family_id",
+        "refresh_families_pkey",
         "refresh_token",
     ),
     ("signing_keys.kid", "signing_keys_pkey", "kid"),

@@ -318,54 +318,72 @@ mod tests {
         assert_eq!((writer.size, writer.idle), (0, 0), "closed");
     }
 
+    /// Tokens stored one row each (migrations 0001–0003) still work after
+    /// 0004 makes a row per family; see the shared suite's
+    /// `legacy_tokens_after_migration`.
     #[tokio::test]
-    async fn moving_refresh_tokens_to_a_rowid_table_keeps_every_token() {
-        use crate::repo::{ClientRepo, RefreshTokenRepo};
-        use crate::testing::fixtures::{at, client, refresh_token, user};
+    async fn refresh_tokens_issued_before_families_keep_working() {
+        use crate::repo::{ClientRepo, UserRepo};
+        use crate::testing::fixtures::{at, client, user};
 
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open_path(&dir.path().join("p.db"), &PoolOptions::default())
             .await
             .unwrap();
-        // The schema as of the first migration only.
-        let first = Migrator {
-            migrations: std::borrow::Cow::Owned(MIGRATOR.migrations[..1].to_vec()),
+        let before = Migrator {
+            migrations: std::borrow::Cow::Owned(MIGRATOR.migrations[..3].to_vec()),
             ..Migrator::DEFAULT
         };
         let mut conn = store.options.connect().await.unwrap();
-        first.run_direct(&mut conn).await.unwrap();
+        before.run_direct(&mut conn).await.unwrap();
         conn.close().await.unwrap();
 
         store.create_client(&client("rp")).await.unwrap();
         let u = user("somchai");
         store.create_user(&u).await.unwrap();
-        let family = uuid::Uuid::new_v4();
-        let used = crate::records::RefreshToken {
-            used_at: Some(at(60)),
-            ..refresh_token(b"old", family, "rp", Some(u.id))
-        };
-        let current = refresh_token(b"current", family, "rp", Some(u.id));
-        store.insert_refresh_token(&used).await.unwrap();
-        store.insert_refresh_token(&current).await.unwrap();
+        let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+        let rows: [(&[u8], uuid::Uuid, i64, Option<i64>, Option<i64>); 3] = [
+            (b"old", a, 0, Some(60), None),
+            (b"current", a, 60, None, None),
+            (b"gone", b, 0, None, Some(30)),
+        ];
+        for (hash, family, issued, used, revoked) in rows {
+            let s = |t: i64| row::micros(at(t));
+            store
+                .write(
+                    (
+                        hash.to_vec(),
+                        family.to_string(),
+                        u.id.to_string(),
+                        s(issued),
+                        used.map(s),
+                        revoked.map(s),
+                        s(86_400),
+                    ),
+                    |conn, (hash, family, user, issued, used, revoked, expires)| {
+                        writer::execute(
+                            conn,
+                            "INSERT INTO refresh_tokens (token_hash, family_id, client_id, \
+                             user_id, scopes, session_id, grant_info, issued_at, expires_at, \
+                             used_at, revoked_at) VALUES (?1, ?2, 'rp', ?3, '[\"openid\"]', \
+                             'sid-1', '{}', ?4, ?5, ?6, ?7)",
+                            rusqlite::params![hash, family, user, issued, expires, used, revoked],
+                        )
+                    },
+                )
+                .await
+                .unwrap();
+        }
 
         store.migrate().await.unwrap();
-
-        assert_eq!(store.refresh_token(b"old").await.unwrap(), Some(used));
-        assert_eq!(
-            store.refresh_token(b"current").await.unwrap(),
-            Some(current)
-        );
-        let next = crate::records::Successor {
-            token_hash: b"next".to_vec(),
-            issued_at: at(120),
-            expires_at: at(86_400),
-        };
-        assert!(matches!(
-            store
-                .rotate_refresh_token(b"current", "rp", &next, at(120))
-                .await,
-            Ok(crate::records::Rotation::Rotated { .. })
-        ));
+        let reader = store.reader.clone();
+        let store: std::sync::Arc<dyn crate::repo::Store> = std::sync::Arc::new(store);
+        crate::testing::refresh::legacy_tokens_after_migration(&store, a, b).await;
+        let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM refresh_legacy_tokens")
+            .fetch_one(&reader)
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "old digests go with their family");
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
-//! Refresh-token families on SQLite. Rotation is the hot path of the token
-//! endpoint: normally three statements on the writer (spend, insert the
-//! successor, read the user), group-committed with the writes queued
-//! beside it (see `writer.rs`).
+//! Refresh-token families on SQLite, one row each (migration 0004).
+//! Rotation is the hot path of the token endpoint: normally one statement
+//! on the writer (replace the family's current digest) and the user read,
+//! group-committed with the writes queued beside it (see `writer.rs`).
 
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
@@ -14,20 +14,28 @@ use super::row::{Columns, LiteReader, Reader, json, micros, opt_micros};
 use super::users::user_by_id_on;
 use super::writer::{execute, first_row};
 use crate::error::Result;
-use crate::records::{RefreshToken, Rotation, Successor};
+use crate::records::{RefreshKey, RefreshToken, Rotation, Successor};
 use crate::repo::RefreshTokenRepo;
 use crate::sql::classify;
 
-/// Every column of `refresh_tokens`, as a literal for `concat!`.
+/// Every column of `refresh_families`, as a literal for `concat!`.
 macro_rules! columns {
     () => {
-        "token_hash, family_id, client_id, user_id, scopes, session_id, grant_info, issued_at, \
-         expires_at, used_at, revoked_at"
+        "family_id, token_hash, client_id, user_id, scopes, session_id, grant_info, issued_at, \
+         expires_at, revoked_at"
     };
 }
 
-/// One mapper for both drivers' rows.
-fn token_from(r: &impl Columns) -> Result<RefreshToken> {
+/// The family a key names: its id (`?1`, NULL for a legacy token) or the
+/// legacy digest (`?2`) the migration kept, as an SQL expression.
+macro_rules! family_of {
+    () => {
+        "COALESCE(?1, (SELECT family_id FROM refresh_legacy_tokens WHERE token_hash = ?2))"
+    };
+}
+
+/// One mapper for both drivers' rows: the family as its current token.
+fn family_from(r: &impl Columns) -> Result<RefreshToken> {
     Ok(RefreshToken {
         token_hash: r.blob("token_hash")?,
         family_id: r.uuid("family_id")?,
@@ -38,29 +46,40 @@ fn token_from(r: &impl Columns) -> Result<RefreshToken> {
         grant: r.json("grant_info")?,
         issued_at: r.time("issued_at")?,
         expires_at: r.time("expires_at")?,
-        used_at: r.opt_time("used_at")?,
+        used_at: None,
         revoked_at: r.opt_time("revoked_at")?,
     })
 }
 
-fn token_from_row(row: &SqliteRow) -> Result<RefreshToken> {
-    token_from(&Reader::new(row, "refresh_tokens"))
+fn family_from_row(row: &SqliteRow) -> Result<RefreshToken> {
+    family_from(&Reader::new(row, "refresh_families"))
 }
 
-/// [`token_from_row`] for the writer thread's rows.
-fn token_from_lite_row(row: &rusqlite::Row<'_>) -> Result<RefreshToken> {
-    token_from(&LiteReader::new(row, "refresh_tokens"))
+/// [`family_from_row`] for the writer thread's and inline readers' rows.
+fn family_from_lite_row(row: &rusqlite::Row<'_>) -> Result<RefreshToken> {
+    family_from(&LiteReader::new(row, "refresh_families"))
+}
+
+/// The key's bindings for [`family_of!`]: `?1` and `?2`.
+fn key_params(key: RefreshKey<'_>) -> (Option<String>, Vec<u8>) {
+    match key {
+        RefreshKey::Family {
+            family_id,
+            token_hash,
+        } => (Some(family_id.to_string()), token_hash.to_vec()),
+        RefreshKey::Legacy { token_hash } => (None, token_hash.to_vec()),
+    }
 }
 
 fn insert(conn: &Connection, t: &RefreshToken) -> Result<()> {
     execute(
         conn,
-        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, \
-         session_id, grant_info, issued_at, expires_at, used_at, revoked_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO refresh_families (family_id, token_hash, client_id, user_id, scopes, \
+         session_id, grant_info, issued_at, expires_at, revoked_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
-            t.token_hash,
             t.family_id.to_string(),
+            t.token_hash,
             t.client_id,
             t.user_id.map(|u| u.to_string()),
             json(&t.scopes)?,
@@ -68,7 +87,6 @@ fn insert(conn: &Connection, t: &RefreshToken) -> Result<()> {
             json(&t.grant)?,
             micros(t.issued_at),
             micros(t.expires_at),
-            opt_micros(t.used_at),
             opt_micros(t.revoked_at),
         ],
     )?;
@@ -76,7 +94,8 @@ fn insert(conn: &Connection, t: &RefreshToken) -> Result<()> {
 }
 
 impl SqliteStore {
-    /// Revokes the tokens of one family, session or user (`column = ?2`).
+    /// Revokes the live families of one family id, session or user
+    /// (`column = ?2`).
     async fn revoke_where(
         &self,
         sql: &'static str,
@@ -92,6 +111,7 @@ impl SqliteStore {
 
 /// A rotation's inputs, owned so the writer thread can run it.
 struct Rotate {
+    family_id: Option<String>,
     presented: Vec<u8>,
     client_id: String,
     next: Successor,
@@ -100,46 +120,59 @@ struct Rotate {
 
 /// See [`RefreshTokenRepo::rotate_refresh_token`]. On the writer thread,
 /// whose connection has the pages in cache (an inline reader's cache is
-/// dropped by every commit): the token is read by the statement that spends
-/// it, and its user in the same job. If the insert fails, the writer rolls
-/// back the update with it.
+/// dropped by every commit): the family is read by the statement that
+/// rotates it, and its user in the same job.
 fn rotate(conn: &Connection, r: &Rotate) -> Result<Rotation> {
     let sql = concat!(
-        "UPDATE refresh_tokens SET used_at = ?1 WHERE token_hash = ?2 AND client_id = ?3 \
-         AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?1 RETURNING ",
+        "UPDATE refresh_families SET token_hash = ?3, issued_at = ?4, expires_at = ?5 \
+         WHERE family_id = ",
+        family_of!(),
+        " AND token_hash = ?2 AND client_id = ?6 AND revoked_at IS NULL AND expires_at > ?7 \
+         RETURNING ",
         columns!()
     );
-    let spent = first_row(
+    let rotated = first_row(
         conn,
         sql,
-        params![r.now, r.presented, r.client_id],
-        token_from_lite_row,
+        params![
+            r.family_id,
+            r.presented,
+            r.next.token_hash,
+            micros(r.next.issued_at),
+            micros(r.next.expires_at),
+            r.client_id,
+            r.now
+        ],
+        family_from_lite_row,
     )?;
-    if let Some(old) = spent {
-        insert(conn, &r.next.of(&old))?;
-        let user = match old.user_id {
+    if let Some(current) = rotated {
+        let user = match current.user_id {
             Some(id) => user_by_id_on(conn, id)?,
             None => None,
         };
-        return Ok(Rotation::Rotated { old, user });
+        return Ok(Rotation::Rotated { current, user });
     }
     let seen = first_row(
         conn,
-        "SELECT family_id, used_at IS NOT NULL OR revoked_at IS NOT NULL AS spent \
-         FROM refresh_tokens WHERE token_hash = ?1 AND client_id = ?2",
-        params![r.presented, r.client_id],
+        concat!(
+            "SELECT family_id, token_hash <> ?2 OR revoked_at IS NOT NULL AS spent \
+             FROM refresh_families WHERE family_id = ",
+            family_of!(),
+            " AND client_id = ?3"
+        ),
+        params![r.family_id, r.presented, r.client_id],
         |row| {
-            let r = LiteReader::new(row, "refresh_tokens");
+            let r = LiteReader::new(row, "refresh_families");
             Ok((r.uuid("family_id")?, r.bool("spent")?))
         },
     )?;
     let Some((family_id, true)) = seen else {
-        // Never issued (to this client), or expired unused.
+        // Never issued (to this client), or expired unspent.
         return Ok(Rotation::Unknown);
     };
     execute(
         conn,
-        "UPDATE refresh_tokens SET revoked_at = ?1 WHERE family_id = ?2 AND revoked_at IS NULL",
+        "UPDATE refresh_families SET revoked_at = ?1 WHERE family_id = ?2 AND revoked_at IS NULL",
         params![r.now, family_id.to_string()],
     )?;
     Ok(Rotation::Reused { family_id })
@@ -153,38 +186,52 @@ impl RefreshTokenRepo for SqliteStore {
     }
 
     #[tracing::instrument(name = "db.refresh.refresh_token", skip_all, fields(db.system = "sqlite"))]
-    async fn refresh_token(&self, token_hash: &[u8]) -> Result<Option<RefreshToken>> {
+    async fn refresh_token(&self, key: RefreshKey<'_>) -> Result<Option<RefreshToken>> {
         let sql = concat!(
             "SELECT ",
             columns!(),
-            " FROM refresh_tokens WHERE token_hash = ?1"
+            " FROM refresh_families WHERE family_id = ",
+            family_of!()
         );
-        if let Some(read) = self.inline.as_ref().and_then(|r| {
-            r.read(|conn| first_row(conn, sql, params![token_hash], token_from_lite_row))
+        let (family_id, presented) = key_params(key);
+        let family = if let Some(read) = self.inline.as_ref().and_then(|r| {
+            r.read(|conn| {
+                first_row(
+                    conn,
+                    sql,
+                    params![family_id, presented],
+                    family_from_lite_row,
+                )
+            })
         }) {
-            return read;
-        }
-        let row = sqlx::query(sql)
-            .bind(token_hash)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(token_from_row).transpose()
+            read?
+        } else {
+            let row = sqlx::query(sql)
+                .bind(&family_id)
+                .bind(&presented)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(classify)?;
+            row.as_ref().map(family_from_row).transpose()?
+        };
+        Ok(family.map(|f| f.as_presented(&presented)))
     }
 
-    /// A token that was used or revoked reports `Reused` (and revokes its
+    /// A token that was spent or revoked reports `Reused` (and revokes its
     /// family) even when it has also expired: a replay is a replay. Only an
-    /// unused, unrevoked, expired token is `Unknown`.
+    /// unspent, unrevoked, expired token is `Unknown`.
     #[tracing::instrument(name = "db.refresh.rotate_refresh_token", skip_all, fields(db.system = "sqlite"))]
     async fn rotate_refresh_token(
         &self,
-        presented: &[u8],
+        key: RefreshKey<'_>,
         client_id: &str,
         next: &Successor,
         now: OffsetDateTime,
     ) -> Result<Rotation> {
+        let (family_id, presented) = key_params(key);
         let rotation = Rotate {
-            presented: presented.to_vec(),
+            family_id,
+            presented,
             client_id: client_id.to_owned(),
             next: next.clone(),
             now: micros(now),
@@ -192,11 +239,11 @@ impl RefreshTokenRepo for SqliteStore {
         self.write(rotation, rotate).await
     }
 
-    /// Counts the tokens this call revoked (those not revoked before).
+    /// Counts the families this call revoked (those not revoked before).
     #[tracing::instrument(name = "db.refresh.revoke_refresh_family", skip_all, fields(db.system = "sqlite"))]
     async fn revoke_refresh_family(&self, family_id: Uuid, at: OffsetDateTime) -> Result<u64> {
         self.revoke_where(
-            "UPDATE refresh_tokens SET revoked_at = ?1 WHERE family_id = ?2 AND revoked_at IS NULL",
+            "UPDATE refresh_families SET revoked_at = ?1 WHERE family_id = ?2 AND revoked_at IS NULL",
             family_id.to_string(),
             at,
         )
@@ -206,7 +253,7 @@ impl RefreshTokenRepo for SqliteStore {
     #[tracing::instrument(name = "db.refresh.revoke_refresh_by_session", skip_all, fields(db.system = "sqlite"))]
     async fn revoke_refresh_by_session(&self, session_id: &str, at: OffsetDateTime) -> Result<u64> {
         self.revoke_where(
-            "UPDATE refresh_tokens SET revoked_at = ?1 WHERE session_id = ?2 AND revoked_at IS NULL",
+            "UPDATE refresh_families SET revoked_at = ?1 WHERE session_id = ?2 AND revoked_at IS NULL",
             session_id.to_owned(),
             at,
         )
@@ -216,7 +263,7 @@ impl RefreshTokenRepo for SqliteStore {
     #[tracing::instrument(name = "db.refresh.revoke_refresh_by_user", skip_all, fields(db.system = "sqlite"))]
     async fn revoke_refresh_by_user(&self, user_id: Uuid, at: OffsetDateTime) -> Result<u64> {
         self.revoke_where(
-            "UPDATE refresh_tokens SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
+            "UPDATE refresh_families SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
             user_id.to_string(),
             at,
         )
@@ -228,7 +275,7 @@ impl RefreshTokenRepo for SqliteStore {
         self.write(micros(now), |conn, now| {
             execute(
                 conn,
-                "DELETE FROM refresh_tokens WHERE expires_at < ?1",
+                "DELETE FROM refresh_families WHERE expires_at < ?1",
                 params![now],
             )
         })

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::fixtures::{at, client, consent, public_client, refresh_token, user};
 use super::{MakeStore, Must};
 use crate::error::StorageError;
-use crate::records::{Client, ClientStatus};
+use crate::records::{Client, ClientStatus, RefreshKey};
 
 pub async fn run(make: &impl MakeStore) {
     clients_round_trip_with_and_without_optional_fields(make).await;
@@ -131,25 +131,34 @@ pub async fn deleting_a_client_takes_its_consents_and_tokens(make: &impl MakeSto
     store.create_user(&u).await.must("user");
     store.create_client(&client("gone")).await.must("client");
     store.create_client(&client("kept")).await.must("client");
-    for id in ["gone", "kept"] {
+    let families = [Uuid::new_v4(), Uuid::new_v4()];
+    for (id, family) in ["gone", "kept"].into_iter().zip(families) {
         store.put_consent(&consent(u.id, id)).await.must("consent");
         store
-            .insert_refresh_token(&refresh_token(
-                id.as_bytes(),
-                Uuid::new_v4(),
-                id,
-                Some(u.id),
-            ))
+            .insert_refresh_token(&refresh_token(id.as_bytes(), family, id, Some(u.id)))
             .await
             .must("token");
     }
+    let token = |i: usize, hash: &'static [u8]| RefreshKey::Family {
+        family_id: families[i],
+        token_hash: hash,
+    };
 
     assert!(store.delete_client("gone").await.must("delete"));
 
     assert_eq!(store.client_by_id("gone").await.must("client"), None);
     assert_eq!(store.consent(u.id, "gone").await.must("consent"), None);
-    assert_eq!(store.refresh_token(b"gone").await.must("token"), None);
+    assert_eq!(
+        store.refresh_token(token(0, b"gone")).await.must("token"),
+        None
+    );
     assert!(store.consent(u.id, "kept").await.must("consent").is_some());
-    assert!(store.refresh_token(b"kept").await.must("token").is_some());
+    assert!(
+        store
+            .refresh_token(token(1, b"kept"))
+            .await
+            .must("token")
+            .is_some()
+    );
     assert!(!store.delete_client("gone").await.must("delete twice"));
 }

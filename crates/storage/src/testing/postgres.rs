@@ -49,3 +49,67 @@ pub async fn concurrent_migrations_apply_once(options: PgConnectOptions, nodes: 
     assert!(in_schema, "_sqlx_migrations is in the test schema");
     store.ping().await.must("ping");
 }
+
+/// Tokens stored one row each (migrations 0001–0003) still work after 0004
+/// makes a row per family; see [`super::refresh::legacy_tokens_after_migration`].
+pub async fn refresh_tokens_issued_before_families_keep_working(options: PgConnectOptions) {
+    use sqlx::migrate::Migrator;
+    use sqlx::{ConnectOptions, Connection};
+
+    use super::fixtures::{at, client, user};
+    use crate::repo::{ClientRepo, UserRepo};
+
+    let all = sqlx::migrate!("./migrations/postgres");
+    let before = Migrator {
+        migrations: std::borrow::Cow::Owned(
+            all.iter()
+                .filter(|m| m.version < 4)
+                .cloned()
+                .collect::<Vec<_>>(),
+        ),
+        ..Migrator::DEFAULT
+    };
+    let mut conn = options.connect().await.must("connect");
+    before.run_direct(&mut conn).await.must("migrate to 0003");
+    conn.close().await.must("close");
+
+    let store = PgStore::connect_with(options, &PoolOptions::default())
+        .await
+        .must("connect");
+    store.create_client(&client("rp")).await.must("client");
+    let u = user("somchai");
+    store.create_user(&u).await.must("user");
+    let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let rows: [(&[u8], uuid::Uuid, i64, Option<i64>, Option<i64>); 3] = [
+        (b"old", a, 0, Some(60), None),
+        (b"current", a, 60, None, None),
+        (b"gone", b, 0, None, Some(30)),
+    ];
+    for (hash, family, issued, used, revoked) in rows {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, \
+             session_id, grant_info, issued_at, expires_at, used_at, revoked_at) \
+             VALUES ($1, $2, 'rp', $3, ARRAY['openid'], 'sid-1', '{}', $4, $5, $6, $7)",
+        )
+        .bind(hash)
+        .bind(family)
+        .bind(u.id)
+        .bind(at(issued))
+        .bind(at(86_400))
+        .bind(used.map(at))
+        .bind(revoked.map(at))
+        .execute(&store.pool)
+        .await
+        .must("insert a legacy token");
+    }
+
+    store.migrate().await.must("migrate");
+    let pool = store.pool.clone();
+    let store: Arc<dyn Store> = Arc::new(store);
+    super::refresh::legacy_tokens_after_migration(&store, a, b).await;
+    let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM refresh_legacy_tokens")
+        .fetch_one(&pool)
+        .await
+        .must("count");
+    assert_eq!(left, 0, "old digests go with their family");
+}

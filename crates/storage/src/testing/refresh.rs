@@ -1,4 +1,5 @@
-//! The refresh-token suite: rotation, reuse detection, revocation, expiry.
+//! The refresh-token suite: families, rotation, reuse detection,
+//! revocation, expiry.
 
 use std::sync::Arc;
 
@@ -7,15 +8,15 @@ use uuid::Uuid;
 use super::fixtures::{at, client, refresh_token, user};
 use super::{MakeStore, Must};
 use crate::error::StorageError;
-use crate::records::{RefreshToken, Rotation, Successor, User};
+use crate::records::{RefreshKey, RefreshToken, Rotation, Successor, User};
 use crate::repo::Store;
 
 pub async fn run(make: &impl MakeStore) {
     refresh_tokens_round_trip(make).await;
-    rotating_a_current_token_marks_it_used_and_stores_the_next(make).await;
+    rotating_the_current_token_replaces_it_in_its_family(make).await;
     a_token_without_a_user_rotates_with_none(make).await;
     another_clients_token_is_unknown_and_untouched(make).await;
-    replaying_a_used_token_revokes_the_family(make).await;
+    replaying_a_spent_token_revokes_the_family(make).await;
     presenting_a_revoked_token_is_reuse(make).await;
     expired_and_unknown_tokens_rotate_to_nothing(make).await;
     racing_rotations_of_one_token_rotate_once(make).await;
@@ -32,55 +33,85 @@ async fn seeded(make: &impl MakeStore) -> (Arc<dyn Store>, super::TestGuard, Use
     (store, guard, u)
 }
 
-async fn read(store: &Arc<dyn Store>, hash: &[u8]) -> RefreshToken {
+fn key(family_id: Uuid, token_hash: &[u8]) -> RefreshKey<'_> {
+    RefreshKey::Family {
+        family_id,
+        token_hash,
+    }
+}
+
+async fn read(store: &Arc<dyn Store>, family: Uuid, hash: &[u8]) -> RefreshToken {
     store
-        .refresh_token(hash)
+        .refresh_token(key(family, hash))
         .await
         .must("read token")
         .must("token exists")
 }
 
-/// Presents `presented` as `client`, to be replaced by `next`.
+/// Presents `presented` of `family` as `client`, to be replaced by `next`.
 async fn rotate(
     store: &Arc<dyn Store>,
-    presented: &[u8],
+    (family, presented): (Uuid, &[u8]),
     client: &str,
     next: &Successor,
     now: time::OffsetDateTime,
     what: &str,
 ) -> Rotation {
     store
-        .rotate_refresh_token(presented, client, next, now)
+        .rotate_refresh_token(key(family, presented), client, next, now)
         .await
         .must(what)
 }
 
-fn next(hash: &[u8]) -> Successor {
+fn next(hash: &[u8], at_secs: i64) -> Successor {
     Successor {
         token_hash: hash.to_vec(),
-        issued_at: at(600),
-        expires_at: at(600 + 86_400),
+        issued_at: at(at_secs),
+        expires_at: at(at_secs + 86_400),
     }
 }
 
 pub async fn refresh_tokens_round_trip(make: &impl MakeStore) {
     let (store, _g, u) = seeded(make).await;
-    let t = refresh_token(b"t1", Uuid::new_v4(), "rp", Some(u.id));
+    let family = Uuid::new_v4();
+    let t = refresh_token(b"t1", family, "rp", Some(u.id));
     store.insert_refresh_token(&t).await.must("insert");
-    assert_eq!(read(&store, b"t1").await, t);
+    assert_eq!(read(&store, family, b"t1").await, t);
 
+    let bare_family = Uuid::new_v4();
     let bare = RefreshToken {
         user_id: None,
         session_id: None,
         grant: serde_json::json!({}),
-        used_at: Some(at(5)),
         revoked_at: Some(at(6)),
-        ..refresh_token(b"t2", Uuid::new_v4(), "rp", None)
+        ..refresh_token(b"t2", bare_family, "rp", None)
     };
     store.insert_refresh_token(&bare).await.must("insert bare");
-    assert_eq!(read(&store, b"t2").await, bare);
+    assert_eq!(read(&store, bare_family, b"t2").await, bare);
 
-    assert_eq!(store.refresh_token(b"nope").await.must("unknown"), None);
+    // Another digest of a known family reads as a spent token of it.
+    assert_eq!(
+        read(&store, family, b"older").await,
+        RefreshToken {
+            token_hash: b"older".to_vec(),
+            used_at: Some(t.issued_at),
+            ..t.clone()
+        }
+    );
+    assert_eq!(
+        store
+            .refresh_token(key(Uuid::new_v4(), b"t1"))
+            .await
+            .must("unknown family"),
+        None
+    );
+    assert_eq!(
+        store
+            .refresh_token(RefreshKey::Legacy { token_hash: b"t1" })
+            .await
+            .must("no legacy digests"),
+        None
+    );
     assert_matches!(
         store.insert_refresh_token(&t).await,
         Err(StorageError::AlreadyExists {
@@ -89,75 +120,97 @@ pub async fn refresh_tokens_round_trip(make: &impl MakeStore) {
     );
 }
 
-pub async fn rotating_a_current_token_marks_it_used_and_stores_the_next(make: &impl MakeStore) {
+pub async fn rotating_the_current_token_replaces_it_in_its_family(make: &impl MakeStore) {
     let (store, _g, u) = seeded(make).await;
-    let t1 = refresh_token(b"t1", Uuid::new_v4(), "rp", Some(u.id));
+    let family = Uuid::new_v4();
+    let t1 = refresh_token(b"t1", family, "rp", Some(u.id));
     store.insert_refresh_token(&t1).await.must("insert");
-    let t2 = next(b"t2");
 
-    let rotation = rotate(&store, b"t1", "rp", &t2, at(600), "rotate").await;
-    let used = RefreshToken {
-        used_at: Some(at(600)),
+    let rotation = rotate(
+        &store,
+        (family, b"t1"),
+        "rp",
+        &next(b"t2", 600),
+        at(600),
+        "rotate",
+    )
+    .await;
+    // The successor is the family under the new digest and times.
+    let t2 = RefreshToken {
+        token_hash: b"t2".to_vec(),
+        issued_at: at(600),
+        expires_at: at(600 + 86_400),
         ..t1.clone()
     };
     assert_eq!(
         rotation,
         Rotation::Rotated {
-            old: used.clone(),
+            current: t2.clone(),
             user: Some(u.clone()),
         }
     );
-    assert_eq!(read(&store, b"t1").await, used);
-    // The successor is the presented token under the new hash and times.
-    assert_eq!(
-        read(&store, b"t2").await,
-        RefreshToken {
-            token_hash: b"t2".to_vec(),
-            issued_at: at(600),
-            expires_at: at(600 + 86_400),
-            ..t1
-        }
-    );
+    assert_eq!(read(&store, family, b"t2").await, t2);
+    assert_eq!(read(&store, family, b"t1").await.used_at, Some(at(600)));
 
     // The successor rotates in turn.
-    let t3 = next(b"t3");
     assert_matches!(
-        store.rotate_refresh_token(b"t2", "rp", &t3, at(1200)).await,
+        store
+            .rotate_refresh_token(key(family, b"t2"), "rp", &next(b"t3", 1200), at(1200))
+            .await,
         Ok(Rotation::Rotated { .. })
     );
 }
 
-pub async fn replaying_a_used_token_revokes_the_family(make: &impl MakeStore) {
+pub async fn replaying_a_spent_token_revokes_the_family(make: &impl MakeStore) {
     let (store, _g, u) = seeded(make).await;
     let family = Uuid::new_v4();
-    let t1 = refresh_token(b"t1", family, "rp", Some(u.id));
-    let other = refresh_token(b"other", Uuid::new_v4(), "rp", Some(u.id));
-    store.insert_refresh_token(&t1).await.must("insert");
+    let other_family = Uuid::new_v4();
     store
-        .insert_refresh_token(&other)
+        .insert_refresh_token(&refresh_token(b"t1", family, "rp", Some(u.id)))
+        .await
+        .must("insert");
+    store
+        .insert_refresh_token(&refresh_token(b"other", other_family, "rp", Some(u.id)))
         .await
         .must("insert other");
-    let t2 = next(b"t2");
-    rotate(&store, b"t1", "rp", &t2, at(600), "rotate").await;
+    rotate(
+        &store,
+        (family, b"t1"),
+        "rp",
+        &next(b"t2", 600),
+        at(600),
+        "rotate",
+    )
+    .await;
 
     // An attacker replays t1.
-    let stolen = next(b"t2-attacker");
+    let stolen = next(b"t2-attacker", 700);
     assert_eq!(
-        rotate(&store, b"t1", "rp", &stolen, at(700), "replay").await,
+        rotate(&store, (family, b"t1"), "rp", &stolen, at(700), "replay").await,
         Rotation::Reused { family_id: family }
     );
-    assert_eq!(store.refresh_token(b"t2-attacker").await.must("read"), None);
-    assert_eq!(read(&store, b"t2").await.revoked_at, Some(at(700)));
-    assert_eq!(read(&store, b"t1").await.revoked_at, Some(at(700)));
-    assert_eq!(read(&store, b"other").await.revoked_at, None);
+    assert_eq!(read(&store, family, b"t2").await.revoked_at, Some(at(700)));
+    assert_eq!(read(&store, family, b"t2").await.used_at, None);
+    assert_eq!(read(&store, other_family, b"other").await.revoked_at, None);
 
     // The legitimate successor is now dead too.
-    let t3 = next(b"t3");
     assert_eq!(
-        rotate(&store, b"t2", "rp", &t3, at(800), "after revocation").await,
+        rotate(
+            &store,
+            (family, b"t2"),
+            "rp",
+            &next(b"t3", 800),
+            at(800),
+            "after revocation"
+        )
+        .await,
         Rotation::Reused { family_id: family }
     );
-    assert_eq!(store.refresh_token(b"t3").await.must("read"), None);
+    assert_eq!(
+        read(&store, family, b"t3").await.used_at,
+        Some(at(600)),
+        "never stored"
+    );
 }
 
 pub async fn presenting_a_revoked_token_is_reuse(make: &impl MakeStore) {
@@ -170,33 +223,68 @@ pub async fn presenting_a_revoked_token_is_reuse(make: &impl MakeStore) {
         .await
         .must("logout");
     assert_eq!(
-        rotate(&store, b"t1", "rp", &next(b"t2"), at(20), "rotate").await,
+        rotate(
+            &store,
+            (family, b"t1"),
+            "rp",
+            &next(b"t2", 20),
+            at(20),
+            "rotate"
+        )
+        .await,
         Rotation::Reused { family_id: family }
     );
     // The revocation time of the logout stands.
-    assert_eq!(read(&store, b"t1").await.revoked_at, Some(at(10)));
+    assert_eq!(read(&store, family, b"t1").await.revoked_at, Some(at(10)));
 }
 
 pub async fn expired_and_unknown_tokens_rotate_to_nothing(make: &impl MakeStore) {
     let (store, _g, u) = seeded(make).await;
+    let family = Uuid::new_v4();
     let t1 = RefreshToken {
         expires_at: at(100),
-        ..refresh_token(b"t1", Uuid::new_v4(), "rp", Some(u.id))
+        ..refresh_token(b"t1", family, "rp", Some(u.id))
     };
     store.insert_refresh_token(&t1).await.must("insert");
 
     assert_eq!(
-        rotate(&store, b"t1", "rp", &next(b"t2"), at(100), "at expiry").await,
+        rotate(
+            &store,
+            (family, b"t1"),
+            "rp",
+            &next(b"t2", 100),
+            at(100),
+            "at expiry"
+        )
+        .await,
         Rotation::Unknown
     );
     assert_eq!(
-        rotate(&store, b"missing", "rp", &next(b"t3"), at(50), "unknown").await,
+        rotate(
+            &store,
+            (Uuid::new_v4(), b"t1"),
+            "rp",
+            &next(b"t3", 50),
+            at(50),
+            "unknown"
+        )
+        .await,
         Rotation::Unknown
     );
-    assert_eq!(store.refresh_token(b"t2").await.must("read"), None);
-    assert_eq!(store.refresh_token(b"t3").await.must("read"), None);
     assert_eq!(
-        read(&store, b"t1").await,
+        store
+            .rotate_refresh_token(
+                RefreshKey::Legacy { token_hash: b"t1" },
+                "rp",
+                &next(b"t4", 50),
+                at(50)
+            )
+            .await
+            .must("unknown legacy"),
+        Rotation::Unknown
+    );
+    assert_eq!(
+        read(&store, family, b"t1").await,
         t1,
         "an expired token is not touched"
     );
@@ -213,10 +301,10 @@ pub async fn racing_rotations_of_one_token_rotate_once(make: &impl MakeStore) {
     let tasks: Vec<_> = (0..10)
         .map(|i| {
             let store = store.clone();
-            let successor = next(format!("next-{i}").as_bytes());
+            let successor = next(format!("next-{i}").as_bytes(), 600);
             tokio::spawn(async move {
                 store
-                    .rotate_refresh_token(b"t1", "rp", &successor, at(600))
+                    .rotate_refresh_token(key(family, b"t1"), "rp", &successor, at(600))
                     .await
             })
         })
@@ -230,15 +318,10 @@ pub async fn racing_rotations_of_one_token_rotate_once(make: &impl MakeStore) {
         }
     }
     assert_eq!(rotated, 1);
-    for i in 0..10 {
-        if let Some(t) = store
-            .refresh_token(format!("next-{i}").as_bytes())
-            .await
-            .must("read")
-        {
-            assert!(t.revoked_at.is_some(), "the winner's successor is revoked");
-        }
-    }
+    assert!(
+        read(&store, family, b"t1").await.revoked_at.is_some(),
+        "the winner's successor is revoked with its family"
+    );
 }
 
 pub async fn revocation_by_family_session_and_user(make: &impl MakeStore) {
@@ -247,16 +330,16 @@ pub async fn revocation_by_family_session_and_user(make: &impl MakeStore) {
     store.create_user(&other_user).await.must("user");
     let fam_a = Uuid::new_v4();
     let fam_b = Uuid::new_v4();
+    let fam_c = Uuid::new_v4();
     let tokens = [
         refresh_token(b"a1", fam_a, "rp", Some(u.id)),
-        refresh_token(b"a2", fam_a, "rp", Some(u.id)),
         RefreshToken {
             session_id: Some("sid-2".into()),
             ..refresh_token(b"b1", fam_b, "rp", Some(u.id))
         },
         RefreshToken {
             session_id: Some("sid-3".into()),
-            ..refresh_token(b"c1", Uuid::new_v4(), "rp", Some(other_user.id))
+            ..refresh_token(b"c1", fam_c, "rp", Some(other_user.id))
         },
     ];
     for t in &tokens {
@@ -268,7 +351,7 @@ pub async fn revocation_by_family_session_and_user(make: &impl MakeStore) {
             .revoke_refresh_family(fam_a, at(10))
             .await
             .must("family"),
-        2
+        1
     );
     assert_eq!(
         store
@@ -277,8 +360,8 @@ pub async fn revocation_by_family_session_and_user(make: &impl MakeStore) {
             .must("family again"),
         0
     );
-    assert_eq!(read(&store, b"a1").await.revoked_at, Some(at(10)));
-    assert_eq!(read(&store, b"b1").await.revoked_at, None);
+    assert_eq!(read(&store, fam_a, b"a1").await.revoked_at, Some(at(10)));
+    assert_eq!(read(&store, fam_b, b"b1").await.revoked_at, None);
 
     assert_eq!(
         store
@@ -287,8 +370,8 @@ pub async fn revocation_by_family_session_and_user(make: &impl MakeStore) {
             .must("session"),
         1
     );
-    assert_eq!(read(&store, b"b1").await.revoked_at, Some(at(20)));
-    assert_eq!(read(&store, b"c1").await.revoked_at, None);
+    assert_eq!(read(&store, fam_b, b"b1").await.revoked_at, Some(at(20)));
+    assert_eq!(read(&store, fam_c, b"c1").await.revoked_at, None);
 
     assert_eq!(
         store
@@ -297,7 +380,7 @@ pub async fn revocation_by_family_session_and_user(make: &impl MakeStore) {
             .must("user"),
         1
     );
-    assert_eq!(read(&store, b"c1").await.revoked_at, Some(at(30)));
+    assert_eq!(read(&store, fam_c, b"c1").await.revoked_at, Some(at(30)));
     assert_eq!(
         store
             .revoke_refresh_by_user(u.id, at(40))
@@ -309,11 +392,13 @@ pub async fn revocation_by_family_session_and_user(make: &impl MakeStore) {
 
 pub async fn retention_deletes_expired_tokens(make: &impl MakeStore) {
     let (store, _g, u) = seeded(make).await;
+    let short_family = Uuid::new_v4();
+    let long_family = Uuid::new_v4();
     let short = RefreshToken {
         expires_at: at(100),
-        ..refresh_token(b"short", Uuid::new_v4(), "rp", Some(u.id))
+        ..refresh_token(b"short", short_family, "rp", Some(u.id))
     };
-    let long = refresh_token(b"long", Uuid::new_v4(), "rp", Some(u.id));
+    let long = refresh_token(b"long", long_family, "rp", Some(u.id));
     store.insert_refresh_token(&short).await.must("insert");
     store.insert_refresh_token(&long).await.must("insert");
 
@@ -331,19 +416,40 @@ pub async fn retention_deletes_expired_tokens(make: &impl MakeStore) {
             .must("delete"),
         1
     );
-    assert_eq!(store.refresh_token(b"short").await.must("read"), None);
-    assert!(store.refresh_token(b"long").await.must("read").is_some());
+    assert_eq!(
+        store
+            .refresh_token(key(short_family, b"short"))
+            .await
+            .must("read"),
+        None
+    );
+    assert!(
+        store
+            .refresh_token(key(long_family, b"long"))
+            .await
+            .must("read")
+            .is_some()
+    );
 }
 
 pub async fn a_token_without_a_user_rotates_with_none(make: &impl MakeStore) {
     let (store, _g, _u) = seeded(make).await;
-    let t1 = refresh_token(b"t1", Uuid::new_v4(), "rp", None);
+    let family = Uuid::new_v4();
+    let t1 = refresh_token(b"t1", family, "rp", None);
     store.insert_refresh_token(&t1).await.must("insert");
     assert_matches!(
-        rotate(&store, b"t1", "rp", &next(b"t2"), at(600), "rotate").await,
+        rotate(
+            &store,
+            (family, b"t1"),
+            "rp",
+            &next(b"t2", 600),
+            at(600),
+            "rotate"
+        )
+        .await,
         Rotation::Rotated { user: None, .. }
     );
-    assert_eq!(read(&store, b"t2").await.user_id, None);
+    assert_eq!(read(&store, family, b"t2").await.user_id, None);
 }
 
 /// A client presenting another client's token — fresh or spent — learns
@@ -351,36 +457,123 @@ pub async fn a_token_without_a_user_rotates_with_none(make: &impl MakeStore) {
 pub async fn another_clients_token_is_unknown_and_untouched(make: &impl MakeStore) {
     let (store, _g, u) = seeded(make).await;
     store.create_client(&client("other")).await.must("client");
-    let t1 = refresh_token(b"t1", Uuid::new_v4(), "rp", Some(u.id));
+    let family = Uuid::new_v4();
+    let t1 = refresh_token(b"t1", family, "rp", Some(u.id));
     store.insert_refresh_token(&t1).await.must("insert");
 
     assert_eq!(
         rotate(
             &store,
-            b"t1",
+            (family, b"t1"),
             "other",
-            &next(b"t2"),
+            &next(b"t2", 600),
             at(600),
             "fresh, other client"
         )
         .await,
         Rotation::Unknown
     );
-    assert_eq!(read(&store, b"t1").await, t1);
-    assert_eq!(store.refresh_token(b"t2").await.must("read"), None);
+    assert_eq!(read(&store, family, b"t1").await, t1);
 
-    rotate(&store, b"t1", "rp", &next(b"t3"), at(700), "rotate").await;
+    rotate(
+        &store,
+        (family, b"t1"),
+        "rp",
+        &next(b"t3", 700),
+        at(700),
+        "rotate",
+    )
+    .await;
     assert_eq!(
         rotate(
             &store,
-            b"t1",
+            (family, b"t1"),
             "other",
-            &next(b"t4"),
+            &next(b"t4", 800),
             at(800),
             "spent, other client"
         )
         .await,
         Rotation::Unknown
     );
-    assert_eq!(read(&store, b"t3").await.revoked_at, None);
+    assert_eq!(read(&store, family, b"t3").await.revoked_at, None);
+}
+
+/// Tokens issued before migration 0004 (one row per token), as each
+/// backend's migration test seeds them at the schema before it: family `a`
+/// of client `rp` holds `old` (issued at `t0`, spent at 60 s) and `current`
+/// (issued at 60 s); family `b` holds `gone`, revoked at 30 s. After the
+/// migration, the old tokens are found by digest: `current` still rotates
+/// (into a token that names its family), `old` is still a replay.
+pub async fn legacy_tokens_after_migration(store: &Arc<dyn Store>, a: Uuid, b: Uuid) {
+    let legacy = |h: &'static [u8]| RefreshKey::Legacy { token_hash: h };
+    let current = store
+        .refresh_token(legacy(b"current"))
+        .await
+        .must("read")
+        .must("the current token is kept");
+    assert_eq!(
+        (
+            current.family_id,
+            current.used_at,
+            current.revoked_at,
+            current.issued_at
+        ),
+        (a, None, None, at(60))
+    );
+    let old = store
+        .refresh_token(legacy(b"old"))
+        .await
+        .must("read")
+        .must("the spent token is known");
+    assert_eq!((old.family_id, old.used_at), (a, Some(at(60))));
+    assert_eq!(
+        store
+            .refresh_token(legacy(b"gone"))
+            .await
+            .must("read")
+            .map(|t| t.revoked_at),
+        Some(Some(at(30)))
+    );
+
+    let rotation = store
+        .rotate_refresh_token(legacy(b"current"), "rp", &next(b"n1", 120), at(120))
+        .await
+        .must("rotate the legacy token");
+    let Rotation::Rotated { current, .. } = rotation else {
+        panic!("the legacy token did not rotate: {rotation:?}");
+    };
+    assert_eq!(
+        (current.token_hash.as_slice(), current.family_id),
+        (&b"n1"[..], a)
+    );
+    assert_matches!(
+        store
+            .rotate_refresh_token(key(a, b"n1"), "rp", &next(b"n2", 180), at(180))
+            .await,
+        Ok(Rotation::Rotated { .. })
+    );
+    assert_eq!(
+        store
+            .rotate_refresh_token(legacy(b"old"), "rp", &next(b"n3", 240), at(240))
+            .await
+            .must("replay"),
+        Rotation::Reused { family_id: a }
+    );
+    assert_eq!(read(store, a, b"n2").await.revoked_at, Some(at(240)));
+    assert_eq!(
+        store
+            .rotate_refresh_token(legacy(b"gone"), "rp", &next(b"n4", 240), at(240))
+            .await
+            .must("revoked"),
+        Rotation::Reused { family_id: b }
+    );
+    assert_eq!(read(store, b, b"gone").await.revoked_at, Some(at(30)));
+
+    // Families expire and take their old digests with them.
+    store
+        .delete_expired_refresh_tokens(at(10 * 86_400))
+        .await
+        .must("expire");
+    assert_eq!(store.refresh_token(legacy(b"old")).await.must("read"), None);
 }
