@@ -109,36 +109,37 @@ async fn introspect_inner(
         }
         return Ok(v);
     }
-    if let Some(presented) = Presented::parse(token) {
-        if let Some(rt) = state
-            .0
-            .store
-            .refresh_token(presented.key())
-            .await
-            .map_err(|e| internal(&e))?
+    let Some(presented) = Presented::parse(token) else {
+        return Ok(inactive);
+    };
+    if let Some(rt) = state
+        .0
+        .store
+        .refresh_token(presented.key())
+        .await
+        .map_err(|e| internal(&e))?
+    {
+        let now = state.0.clock.now();
+        // A refresh token is a secret of its client: only that client
+        // learns anything about it.
+        if rt.client_id == caller.client_id
+            && rt.used_at.is_none()
+            && rt.revoked_at.is_none()
+            && rt.expires_at > now
         {
-            let now = state.0.clock.now();
-            // A refresh token is a secret of its client: only that client
-            // learns anything about it.
-            if rt.client_id == caller.client_id
-                && rt.used_at.is_none()
-                && rt.revoked_at.is_none()
-                && rt.expires_at > now
-            {
-                let sub = rt
-                    .user_id
-                    .map(|u| SubjectKind::of(&caller).subject(&state.0.server_key, u));
-                return Ok(json!({
-                    "active": true,
-                    "scope": rt.scopes.join(" "),
-                    "client_id": rt.client_id,
-                    "token_type": "refresh_token",
-                    "exp": rt.expires_at.unix_timestamp(),
-                    "iat": rt.issued_at.unix_timestamp(),
-                    "sub": sub,
-                    "iss": state.0.issuer.url,
-                }));
-            }
+            let sub = rt
+                .user_id
+                .map(|u| SubjectKind::of(&caller).subject(&state.0.server_key, u));
+            return Ok(json!({
+                "active": true,
+                "scope": rt.scopes.join(" "),
+                "client_id": rt.client_id,
+                "token_type": "refresh_token",
+                "exp": rt.expires_at.unix_timestamp(),
+                "iat": rt.issued_at.unix_timestamp(),
+                "sub": sub,
+                "iss": state.0.issuer.url,
+            }));
         }
     }
     Ok(inactive)
@@ -182,29 +183,30 @@ async fn revoke_inner(
         );
         return Ok(());
     }
-    if let Some(presented) = Presented::parse(token) {
-        if let Some(rt) = state
+    let Some(presented) = Presented::parse(token) else {
+        return Ok(());
+    };
+    if let Some(rt) = state
+        .0
+        .store
+        .refresh_token(presented.key())
+        .await
+        .map_err(|e| internal(&e))?
+        && rt.client_id == client.client_id
+    {
+        state
             .0
             .store
-            .refresh_token(presented.key())
+            .revoke_refresh_family(rt.family_id, state.0.clock.now())
             .await
-            .map_err(|e| internal(&e))?
-            && rt.client_id == client.client_id
-        {
-            state
-                .0
-                .store
-                .revoke_refresh_family(rt.family_id, state.0.clock.now())
-                .await
-                .map_err(|e| internal(&e))?;
-            state.audit(
-                format!("client:{}", client.client_id),
-                "token.revoked",
-                None,
-                "success",
-                json!({"type": "refresh_token"}),
-            );
-        }
+            .map_err(|e| internal(&e))?;
+        state.audit(
+            format!("client:{}", client.client_id),
+            "token.revoked",
+            None,
+            "success",
+            json!({"type": "refresh_token"}),
+        );
     }
     Ok(())
 }

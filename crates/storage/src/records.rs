@@ -248,7 +248,7 @@ impl RefreshToken {
     /// The token `presented` (a digest) as read through its family: the
     /// family itself if it is the current token, else a token spent when
     /// the current one was issued.
-    pub(crate) fn as_presented(mut self, presented: &[u8]) -> Self {
+    pub(crate) fn seen_as(mut self, presented: &[u8]) -> Self {
         if self.token_hash != presented {
             self.token_hash = presented.to_vec();
             self.used_at = Some(self.issued_at);

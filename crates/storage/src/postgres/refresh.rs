@@ -103,7 +103,7 @@ impl RefreshTokenRepo for PgStore {
             .await
             .map_err(classify)?;
         let family = row.as_ref().map(family_from_row).transpose()?;
-        Ok(family.map(|f| f.as_presented(presented)))
+        Ok(family.map(|f| f.seen_as(presented)))
     }
 
     /// A token that was spent or revoked reports `Reused` (and revokes its

@@ -342,35 +342,28 @@ mod tests {
         let u = user("somchai");
         store.create_user(&u).await.unwrap();
         let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
-        let rows: [(&[u8], uuid::Uuid, i64, Option<i64>, Option<i64>); 3] = [
-            (b"old", a, 0, Some(60), None),
-            (b"current", a, 60, None, None),
-            (b"gone", b, 0, None, Some(30)),
-        ];
-        for (hash, family, issued, used, revoked) in rows {
+        for t in crate::testing::refresh::legacy_tokens(a, b) {
             let s = |t: i64| row::micros(at(t));
+            let row = (
+                t.hash.to_vec(),
+                t.family_id.to_string(),
+                u.id.to_string(),
+                s(t.issued),
+                t.used.map(s),
+                t.revoked.map(s),
+                s(86_400),
+            );
             store
-                .write(
-                    (
-                        hash.to_vec(),
-                        family.to_string(),
-                        u.id.to_string(),
-                        s(issued),
-                        used.map(s),
-                        revoked.map(s),
-                        s(86_400),
-                    ),
-                    |conn, (hash, family, user, issued, used, revoked, expires)| {
-                        writer::execute(
-                            conn,
-                            "INSERT INTO refresh_tokens (token_hash, family_id, client_id, \
-                             user_id, scopes, session_id, grant_info, issued_at, expires_at, \
-                             used_at, revoked_at) VALUES (?1, ?2, 'rp', ?3, '[\"openid\"]', \
-                             'sid-1', '{}', ?4, ?5, ?6, ?7)",
-                            rusqlite::params![hash, family, user, issued, expires, used, revoked],
-                        )
-                    },
-                )
+                .write(row, |conn, (hash, family, user, issued, used, revoked, expires)| {
+                    writer::execute(
+                        conn,
+                        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, \
+                         scopes, session_id, grant_info, issued_at, expires_at, used_at, \
+                         revoked_at) VALUES (?1, ?2, 'rp', ?3, '[\"openid\"]', 'sid-1', '{}', \
+                         ?4, ?5, ?6, ?7)",
+                        rusqlite::params![hash, family, user, issued, expires, used, revoked],
+                    )
+                })
                 .await
                 .unwrap();
         }

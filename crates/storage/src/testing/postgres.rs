@@ -80,24 +80,19 @@ pub async fn refresh_tokens_issued_before_families_keep_working(options: PgConne
     let u = user("somchai");
     store.create_user(&u).await.must("user");
     let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
-    let rows: [(&[u8], uuid::Uuid, i64, Option<i64>, Option<i64>); 3] = [
-        (b"old", a, 0, Some(60), None),
-        (b"current", a, 60, None, None),
-        (b"gone", b, 0, None, Some(30)),
-    ];
-    for (hash, family, issued, used, revoked) in rows {
+    for t in super::refresh::legacy_tokens(a, b) {
         sqlx::query(
             "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, \
              session_id, grant_info, issued_at, expires_at, used_at, revoked_at) \
              VALUES ($1, $2, 'rp', $3, ARRAY['openid'], 'sid-1', '{}', $4, $5, $6, $7)",
         )
-        .bind(hash)
-        .bind(family)
+        .bind(t.hash)
+        .bind(t.family_id)
         .bind(u.id)
-        .bind(at(issued))
+        .bind(at(t.issued))
         .bind(at(86_400))
-        .bind(used.map(at))
-        .bind(revoked.map(at))
+        .bind(t.used.map(at))
+        .bind(t.revoked.map(at))
         .execute(&store.pool)
         .await
         .must("insert a legacy token");

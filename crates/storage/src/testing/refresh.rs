@@ -499,12 +499,38 @@ pub async fn another_clients_token_is_unknown_and_untouched(make: &impl MakeStor
     assert_eq!(read(&store, family, b"t3").await.revoked_at, None);
 }
 
-/// Tokens issued before migration 0004 (one row per token), as each
-/// backend's migration test seeds them at the schema before it: family `a`
-/// of client `rp` holds `old` (issued at `t0`, spent at 60 s) and `current`
-/// (issued at 60 s); family `b` holds `gone`, revoked at 30 s. After the
-/// migration, the old tokens are found by digest: `current` still rotates
-/// (into a token that names its family), `old` is still a replay.
+/// A token as stored before migration 0004 (one row per token), of client
+/// `rp`, valid until `at(86_400)`; times in seconds after `t0`.
+#[derive(Debug)]
+pub struct LegacyToken {
+    pub hash: &'static [u8],
+    pub family_id: Uuid,
+    pub issued: i64,
+    pub used: Option<i64>,
+    pub revoked: Option<i64>,
+}
+
+/// What each backend's migration test seeds at the schema before 0004:
+/// family `a` holds `old` (issued at `t0`, spent at 60 s) and `current`
+/// (issued at 60 s); family `b` holds `gone`, revoked at 30 s.
+pub fn legacy_tokens(a: Uuid, b: Uuid) -> [LegacyToken; 3] {
+    let token = |hash, family_id, issued, used, revoked| LegacyToken {
+        hash,
+        family_id,
+        issued,
+        used,
+        revoked,
+    };
+    [
+        token(b"old", a, 0, Some(60), None),
+        token(b"current", a, 60, None, None),
+        token(b"gone", b, 0, None, Some(30)),
+    ]
+}
+
+/// After the migration, the [`legacy_tokens`] are found by digest:
+/// `current` still rotates (into a token that names its family), `old` is
+/// still a replay.
 pub async fn legacy_tokens_after_migration(store: &Arc<dyn Store>, a: Uuid, b: Uuid) {
     let legacy = |h: &'static [u8]| RefreshKey::Legacy { token_hash: h };
     let current = store
