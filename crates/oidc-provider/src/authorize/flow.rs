@@ -339,9 +339,12 @@ impl OidcState {
             acr: s.acr.clone(),
             amr: s.amr.clone(),
         };
-        let code = random_token(32);
+        let lifetime = self.0.config.tokens.code_lifetime_seconds;
+        let expires_at =
+            self.0.clock.now().unix_timestamp() + i64::try_from(lifetime).unwrap_or(i64::MAX / 2);
+        let code = crate::token::code_format::issue(&self.0.server_key, expires_at);
         let bytes = serde_json::to_vec(&grant).map_err(StorageError::unhandled)?;
-        let ttl = Duration::from_secs(self.0.config.tokens.code_lifetime_seconds);
+        let ttl = Duration::from_secs(lifetime);
         self.0.ephemeral.put(&code_key(&code), &bytes, ttl).await?;
         self.session_add_client(&s.sid, &req.client_id).await?;
         if let Some(id) = pending {

@@ -5,6 +5,7 @@
 pub(crate) mod bearer;
 pub(crate) mod client_auth;
 mod code;
+pub(crate) mod code_format;
 mod credentials;
 pub(crate) mod mint;
 mod refresh;
