@@ -4,6 +4,8 @@
 //! refresh family's id derive from the code (see `code_format`), so nothing
 //! is kept per redemption.
 
+use std::time::Duration;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use pratu_storage::records::{Client, RefreshToken, UserStatus};
@@ -174,12 +176,21 @@ fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAu
 
 /// A code presented again: revoke what its first redemption issued. Only
 /// a code of ours within its lifetime counts: a later one is refused as
-/// expired, as it always was, and a made-up one costs nothing.
+/// expired, as it always was, and a made-up one costs nothing. Only the
+/// first replay revokes and is audited: more of them (a captured code sent
+/// in a loop) cost a lookup each, not a database write.
 async fn replayed(state: &OidcState, code: &str) {
     let now = state.0.clock.now();
-    match code_format::issued_expiry(&state.0.server_key, code) {
-        Some(exp) if exp > now.unix_timestamp() => {}
+    let left = match code_format::issued_expiry(&state.0.server_key, code) {
+        Some(exp) if exp > now.unix_timestamp() => exp - now.unix_timestamp(),
         _ => return,
+    };
+    let key = code_key(code);
+    let once = format!("replayed:{}", key.strip_prefix("code:").unwrap_or(&key));
+    let ttl = Duration::from_secs(u64::try_from(left).unwrap_or(0));
+    // If the store cannot say, revoke anyway.
+    if let Ok(false) = state.0.ephemeral.put_if_absent(&once, b"1", ttl).await {
+        return;
     }
     tracing::warn!(
         event.kind = "security",

@@ -134,3 +134,22 @@ async fn a_replayed_refresh_token_is_audited_and_no_event_holds_the_citizen_id()
     assert!(!of(&events, "login.succeeded").is_empty());
     assert_no_citizen_id(&events);
 }
+
+/// A captured code sent again and again revokes and is audited once.
+#[tokio::test]
+async fn a_code_replayed_three_times_is_audited_once() {
+    let app = TestApp::spawn().await;
+    app.user("somchai").await;
+    let client = app.confidential("Agency").await;
+    let mut b = app.browser();
+    let code = app.sign_in_for_code(&mut b, &client, &[]).await;
+    assert_eq!(app.exchange(&client, &code).await.0, 200);
+    for _ in 0..3 {
+        assert_eq!(app.exchange(&client, &code).await.0, 400);
+    }
+    events_after(&app, "token.code_replayed", 1).await;
+    // Audit writes land off the request path: give any others time to.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let all = events_after(&app, "token.code_replayed", 1).await;
+    assert_eq!(of(&all, "token.code_replayed").len(), 1);
+}
