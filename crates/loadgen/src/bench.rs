@@ -209,11 +209,11 @@ pub async fn bench(a: BenchArgs) -> Result<ExitCode, LoadError> {
         let r = bench_backend(&a, &b, &scenarios).await;
         match r {
             Ok(mut r) => {
-                if scenarios.contains(&Scenario::LoginFlow) {
-                    if let Some((flow, verify)) = login_cpu_without_argon(&a, &b).await {
-                        r.login_cpu_cheap_argon_ms = Some(flow);
-                        r.cheap_argon_verify_ms = Some(verify);
-                    }
+                if scenarios.contains(&Scenario::LoginFlow)
+                    && let Some((flow, verify)) = login_cpu_without_argon(&a, &b).await
+                {
+                    r.login_cpu_cheap_argon_ms = Some(flow);
+                    r.cheap_argon_verify_ms = Some(verify);
                 }
                 failed |= r.scenarios.iter().any(|s| s.median.is_none());
                 result.backends.push(r);
