@@ -44,14 +44,15 @@ pub(crate) async fn exchange(
             "the code is invalid, expired or already used",
         ));
     }
+    let key = code_key(code);
     let Some(raw) = state
         .0
         .ephemeral
-        .take(&code_key(code))
+        .take(&key)
         .await
         .map_err(|e| internal(&e))?
     else {
-        replayed(state, code).await;
+        replayed(state, code, &key).await;
         return Err(OAuthError::invalid_grant(
             "the code is invalid, expired or already used",
         ));
@@ -179,14 +180,16 @@ fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAu
 /// expired, as it always was, and a made-up one costs nothing. Only the
 /// first replay revokes and is audited: more of them (a captured code sent
 /// in a loop) cost a lookup each, not a database write.
-async fn replayed(state: &OidcState, code: &str) {
+async fn replayed(state: &OidcState, code: &str, code_key: &str) {
     let now = state.0.clock.now();
     let left = match code_format::issued_expiry(&state.0.server_key, code) {
         Some(exp) if exp > now.unix_timestamp() => exp - now.unix_timestamp(),
         _ => return,
     };
-    let key = code_key(code);
-    let once = format!("replayed:{}", key.strip_prefix("code:").unwrap_or(&key));
+    let once = format!(
+        "replayed:{}",
+        code_key.strip_prefix("code:").unwrap_or(code_key)
+    );
     let ttl = Duration::from_secs(u64::try_from(left).unwrap_or(0));
     // If the store cannot say, revoke anyway.
     if let Ok(false) = state.0.ephemeral.put_if_absent(&once, b"1", ttl).await {

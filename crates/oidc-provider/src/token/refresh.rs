@@ -30,43 +30,41 @@ pub(crate) async fn exchange(
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
     let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
     let presented = Presented::parse(presented).ok_or_else(invalid)?;
-    // The successor names its family, so a token from before families
-    // (which names none) has its family read first: a rare extra read.
-    let (presented, family_id) = match presented.family_id() {
-        Some(family_id) => (presented, family_id),
-        None => {
-            let family_id = state
+    // Read first only when needed, once: a token from before families
+    // names none, and its successor must; a narrower scope is checked
+    // before the token is spent, so a refused request leaves it usable. The
+    // usual request needs neither and spends the token in its first and
+    // only round trip.
+    let scope = p.get("scope");
+    let read = if presented.family_id().is_none() || scope.is_some() {
+        Some(
+            state
                 .0
                 .store
                 .refresh_token(presented.key())
                 .await
                 .map_err(|e| internal(&e))?
-                .ok_or_else(invalid)?
-                .family_id;
-            (presented.of_family(family_id), family_id)
-        }
+                .ok_or_else(invalid)?,
+        )
+    } else {
+        None
     };
-    // A narrower scope is checked before the token is spent, so a refused
-    // request leaves it usable; the usual request asks for none and spends
-    // the token in its first and only round trip.
-    let narrowed = match p.get("scope") {
-        None => None,
-        Some(s) => {
-            let granted = state
-                .0
-                .store
-                .refresh_token(presented.key())
-                .await
-                .map_err(|e| internal(&e))?
-                .filter(|t| t.client_id == client.client_id)
-                .ok_or_else(invalid)?
-                .scopes;
+    let family_id = presented
+        .family_id()
+        .or(read.as_ref().map(|t| t.family_id))
+        .ok_or_else(invalid)?;
+    let presented = presented.of_family(family_id);
+    let narrowed = match (scope, read) {
+        (Some(s), Some(t)) => {
+            if t.client_id != client.client_id {
+                return Err(invalid());
+            }
             let asked: Vec<String> = s
                 .split(' ')
                 .filter(|x| !x.is_empty())
                 .map(str::to_owned)
                 .collect();
-            if asked.iter().any(|a| !granted.contains(a)) {
+            if asked.iter().any(|a| !t.scopes.contains(a)) {
                 return Err(OAuthError::new(
                     ErrorCode::InvalidScope,
                     "scope exceeds the original grant",
@@ -74,6 +72,7 @@ pub(crate) async fn exchange(
             }
             Some(asked)
         }
+        _ => None,
     };
 
     let now = state.0.clock.now();
