@@ -11,17 +11,20 @@
 //! nothing to do.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, Postgres, Transaction};
 
+use self::batch::Batcher;
 use crate::PoolOptions;
 use crate::error::{Result, StorageError};
 use crate::repo::{PoolStats, Store};
 use crate::sql::classify;
 
 mod audit;
+mod batch;
 mod clients;
 mod consents;
 mod enrollments;
@@ -37,6 +40,10 @@ pub struct PgStore {
     pub(crate) pool: PgPool,
     /// For the dedicated migration connection.
     options: PgConnectOptions,
+    /// Refresh rotations, batched (see `batch`).
+    rotations: Arc<Batcher<refresh::Rotations>>,
+    /// New refresh families, batched.
+    family_inserts: Arc<Batcher<refresh::FamilyInserts>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -68,7 +75,22 @@ impl PgStore {
             .connect_with(options.clone())
             .await
             .map_err(StorageError::unhandled)?;
-        Ok(Self { pool, options })
+        let rotations = Arc::new(Batcher::spawn(
+            refresh::Rotations,
+            pool.clone(),
+            BATCH_LANES,
+        ));
+        let family_inserts = Arc::new(Batcher::spawn(
+            refresh::FamilyInserts,
+            pool.clone(),
+            BATCH_LANES,
+        ));
+        Ok(Self {
+            pool,
+            options,
+            rotations,
+            family_inserts,
+        })
     }
 
     /// Closes the pool, waiting for connections to finish.
@@ -80,6 +102,12 @@ impl PgStore {
         self.pool.begin().await.map_err(classify)
     }
 }
+
+/// How many batches of one kind may be in flight at once. Two: one
+/// travels or commits while the next executes. More lanes make smaller
+/// batches, and on the 2-core bench machine 1-2 lanes rotated 10-11k
+/// refresh tokens/s where 4 managed 8.7k and 8 7.4k.
+const BATCH_LANES: usize = 2;
 
 #[async_trait]
 impl Store for PgStore {

@@ -20,6 +20,7 @@ pub async fn run(make: &impl MakeStore) {
     presenting_a_revoked_token_is_reuse(make).await;
     expired_and_unknown_tokens_rotate_to_nothing(make).await;
     racing_rotations_of_one_token_rotate_once(make).await;
+    many_families_at_once_each_get_their_own_answer(make).await;
     revocation_by_family_session_and_user(make).await;
     retention_deletes_expired_tokens(make).await;
 }
@@ -322,6 +323,80 @@ pub async fn racing_rotations_of_one_token_rotate_once(make: &impl MakeStore) {
         read(&store, family, b"t1").await.revoked_at.is_some(),
         "the winner's successor is revoked with its family"
     );
+}
+
+/// Forty families started at once, one of them twice, then every one
+/// rotated at once with a spent token among them: each request gets its own
+/// answer, whether the store runs them one by one or together (PostgreSQL
+/// batches them): the duplicate start is refused for that request
+/// alone, each rotation returns its own family and user, and the spent
+/// token revokes only its family.
+pub async fn many_families_at_once_each_get_their_own_answer(make: &impl MakeStore) {
+    let (store, _g, u) = seeded(make).await;
+    let other = user("other");
+    store.create_user(&other).await.must("user");
+    let families: Vec<(Uuid, Uuid)> = (0..40)
+        .map(|i| (Uuid::new_v4(), if i % 2 == 0 { u.id } else { other.id }))
+        .collect();
+    let mut starts = tokio::task::JoinSet::new();
+    for (i, &(family, owner)) in families.iter().enumerate() {
+        let store = store.clone();
+        starts.spawn(async move {
+            let t = refresh_token(format!("t-{i}").as_bytes(), family, "rp", Some(owner));
+            (None, store.insert_refresh_token(&t).await)
+        });
+    }
+    let (dup, _) = families[7];
+    let store2 = store.clone();
+    starts.spawn(async move {
+        let t = refresh_token(b"dup", dup, "rp", Some(u.id));
+        (Some(dup), store2.insert_refresh_token(&t).await)
+    });
+    let mut conflicts = 0;
+    for (dup, answer) in starts.join_all().await {
+        match (dup, answer) {
+            (None, a) => a.must("a distinct family starts"),
+            (Some(_), Err(StorageError::AlreadyExists { what })) => {
+                assert_eq!(what, "refresh_token");
+                conflicts += 1;
+            }
+            (Some(_), other) => panic!("a duplicate family id started: {other:?}"),
+        }
+    }
+    assert_eq!(conflicts, 1);
+
+    let mut rotations = tokio::task::JoinSet::new();
+    for (i, &(family, owner)) in families.iter().enumerate() {
+        let store = store.clone();
+        rotations.spawn(async move {
+            // Family 3 presents a token that was never its current one.
+            let presented = match i {
+                3 => "spent".to_owned(),
+                _ => format!("t-{i}"),
+            };
+            let successor = next(format!("n-{i}").as_bytes(), 600);
+            let r = store
+                .rotate_refresh_token(key(family, presented.as_bytes()), "rp", &successor, at(600))
+                .await;
+            (i, family, owner, r)
+        });
+    }
+    for (i, family, owner, answer) in rotations.join_all().await {
+        match (i, answer.must("rotate")) {
+            (3, Rotation::Reused { family_id }) => assert_eq!(family_id, family),
+            (3, other) => panic!("the spent token rotated: {other:?}"),
+            (_, Rotation::Rotated { current, user }) => {
+                assert_eq!(current.family_id, family);
+                assert_eq!(current.token_hash, format!("n-{i}").into_bytes());
+                assert_eq!(user.must("user").id, owner);
+            }
+            (_, other) => panic!("family {i} did not rotate: {other:?}"),
+        }
+    }
+    for (i, &(family, _)) in families.iter().enumerate() {
+        let current = read(&store, family, format!("n-{i}").as_bytes()).await;
+        assert_eq!(current.revoked_at.is_some(), i == 3, "family {i}");
+    }
 }
 
 pub async fn revocation_by_family_session_and_user(make: &impl MakeStore) {
