@@ -16,11 +16,23 @@ async fn load_generator_scenarios_run_without_errors() {
     let regdir = tempfile::tempdir().unwrap();
     let registry_csv = regdir.path().join("registry.csv");
     registry::write(&registry_csv, &registry::generate(500)).unwrap();
-    let p = Pratu::start_with(Options::default().env(
+    // The load comes from one address: lift the per-IP abuse limits, as
+    // `pratu-load bench` does. On a fast machine two virtual users enrol
+    // more than the default 300 per hour within the one-second run.
+    let mut options = Options::default().env(
         "PRATU_PROOFING__REGISTRY_FILE",
         registry_csv.to_str().unwrap(),
-    ))
-    .await;
+    );
+    for key in [
+        "ENROLLMENTS_PER_IP",
+        "CITIZEN_ID_PER_IP",
+        "PROOFING_PER_IP",
+        "OTP_SENDS_PER_IP",
+        "OTP_CHECKS_PER_IP",
+    ] {
+        options = options.env(&format!("PRATU_LIMITS__{key}__MAX"), "100000000");
+    }
+    let p = Pratu::start_with(options).await;
 
     let client: Value = cli_json(
         &p.data_dir,
