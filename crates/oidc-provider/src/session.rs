@@ -56,7 +56,7 @@ impl Current {
     }
 }
 
-fn clients_key(sid: &str) -> String {
+pub(crate) fn clients_key(sid: &str) -> String {
     format!("sso_rp:{sid}")
 }
 
@@ -156,17 +156,10 @@ impl OidcState {
         Ok(s)
     }
 
-    /// Records that `client_id` received tokens in this session (for logout).
-    pub(crate) async fn session_add_client(
-        &self,
-        sid: &str,
-        client_id: &str,
-    ) -> Result<(), StorageError> {
-        let ttl = Duration::from_secs(self.0.config.session.lifetime_seconds);
-        self.0
-            .ephemeral
-            .set_add(&clients_key(sid), client_id, ttl)
-            .await
+    /// How long the set of clients that received tokens in a session (for
+    /// logout) is kept after its last addition: as long as a session lives.
+    pub(crate) fn session_clients_ttl(&self) -> Duration {
+        Duration::from_secs(self.0.config.session.lifetime_seconds)
     }
 
     /// Ends a session on every node; returns the clients it had issued to.

@@ -3,14 +3,19 @@
 //! revoked token ids. In process (bounded, expiring) for one node; Redis for
 //! several.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::error::Result;
 
+mod feed;
 pub mod memory;
+mod notices;
 pub mod redis;
+
+pub use notices::Notices;
 
 /// How full a bounded store is (see [`EphemeralStore::occupancy`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +23,25 @@ pub struct Occupancy {
     pub entries: usize,
     pub max_entries: usize,
     pub evicted: u64,
+}
+
+/// One write of [`EphemeralStore::write_all`].
+#[derive(Debug, Clone, Copy)]
+pub enum Write<'a> {
+    /// As [`EphemeralStore::put`].
+    Put {
+        key: &'a str,
+        value: &'a [u8],
+        ttl: Duration,
+    },
+    /// As [`EphemeralStore::set_add`].
+    SetAdd {
+        key: &'a str,
+        member: &'a str,
+        ttl: Duration,
+    },
+    /// As [`EphemeralStore::delete`].
+    Delete { key: &'a str },
 }
 
 /// Keys are plain strings chosen by the callers (e.g. `code:<digest>`); the
@@ -40,8 +64,28 @@ pub trait EphemeralStore: Send + Sync + std::fmt::Debug {
     /// Adds `member` to the set at `key`, (re)setting the set's TTL.
     async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<()>;
     async fn set_members(&self, key: &str) -> Result<Vec<String>>;
+    /// Makes several writes, in order, in one round trip where the store
+    /// has round trips (Redis: one `MULTI`…`EXEC`, all or nothing).
+    async fn write_all(&self, writes: &[Write<'_>]) -> Result<()> {
+        for w in writes {
+            match *w {
+                Write::Put { key, value, ttl } => self.put(key, value, ttl).await?,
+                Write::SetAdd { key, member, ttl } => self.set_add(key, member, ttl).await?,
+                Write::Delete { key } => {
+                    self.delete(key).await?;
+                }
+            }
+        }
+        Ok(())
+    }
     /// Cheap round trip for `/readyz`.
     async fn ping(&self) -> Result<()>;
+    /// Tells every subscriber of `topic`, on every node sharing this store,
+    /// that something under it changed (see [`Notices`]).
+    async fn publish(&self, topic: &str) -> Result<()>;
+    /// Starts hearing notices on `topic`. `None` when this store cannot
+    /// deliver them (outside a Tokio runtime): ask the store instead.
+    fn subscribe(&self, topic: &str) -> Option<Arc<Notices>>;
     /// Removes expired entries now; returns how many. Stores that expire
     /// entries themselves (Redis) have nothing to do.
     fn sweep(&self) -> usize {

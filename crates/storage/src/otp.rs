@@ -425,6 +425,12 @@ mod tests {
         async fn ping(&self) -> crate::error::Result<()> {
             Ok(())
         }
+        async fn publish(&self, _: &str) -> crate::error::Result<()> {
+            unimplemented!()
+        }
+        fn subscribe(&self, _: &str) -> Option<Arc<crate::ephemeral::Notices>> {
+            unimplemented!()
+        }
         fn backend(&self) -> &'static str {
             "fake"
         }

@@ -155,6 +155,20 @@ macro_rules! ephemeral_tests {
                     testing::ephemeral::sets(&make).await;
                 }
             }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn ephemeral_writes_together() {
+                if let Some(make) = $make.await {
+                    testing::ephemeral::writes_together(&make).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn ephemeral_notices() {
+                if let Some(make) = $make.await {
+                    testing::ephemeral::notices(&make).await;
+                }
+            }
         }
     };
 }

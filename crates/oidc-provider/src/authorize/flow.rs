@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use pratu_storage::StorageError;
+use pratu_storage::ephemeral::Write;
 use pratu_storage::records::Client;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -344,13 +345,27 @@ impl OidcState {
             self.0.clock.now().unix_timestamp() + i64::try_from(lifetime).unwrap_or(i64::MAX / 2);
         let code = crate::token::code_format::issue(&self.0.server_key, expires_at);
         let bytes = serde_json::to_vec(&grant).map_err(StorageError::unhandled)?;
-        let ttl = Duration::from_secs(lifetime);
-        self.0.ephemeral.put(&code_key(&code), &bytes, ttl).await?;
-        self.session_add_client(&s.sid, &req.client_id).await?;
-        if let Some(id) = pending {
-            // Answered: a replay of the continue URL finds nothing.
-            let _ = self.0.ephemeral.delete(&pending_key(id)).await;
+        let (code_key, clients_key) = (code_key(&code), crate::session::clients_key(&s.sid));
+        // One round trip: the code, the client's place in the session (for
+        // logout), and, answered, the pending request (a replay of the
+        // continue URL finds nothing).
+        let pending_key = pending.map(pending_key);
+        let mut writes = vec![
+            Write::Put {
+                key: &code_key,
+                value: &bytes,
+                ttl: Duration::from_secs(lifetime),
+            },
+            Write::SetAdd {
+                key: &clients_key,
+                member: &req.client_id,
+                ttl: self.session_clients_ttl(),
+            },
+        ];
+        if let Some(key) = &pending_key {
+            writes.push(Write::Delete { key });
         }
+        self.0.ephemeral.write_all(&writes).await?;
         Ok(redirect(self, &req.target(), vec![("code", code)]))
     }
 }

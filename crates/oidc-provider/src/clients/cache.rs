@@ -1,12 +1,13 @@
 //! A short-lived, bounded per-node cache of client records: every token,
 //! authorize and introspection request needs its client, and the record
 //! rarely changes. Changes made through this node's [`super::ClientService`]
-//! invalidate the entry at once. Other nodes learn of a change through a
-//! generation value in the shared ephemeral store that every change
-//! replaces: a node that reads a generation other than the one its entries
-//! were fetched under drops them all (client changes are rare, so dropping
-//! everything is cheap). Without a shared store (the CLI against an
-//! in-memory ephemeral store) changes are seen within the TTL
+//! invalidate the entry at once. Other nodes hear of a change as a notice
+//! through the shared ephemeral store (Redis pub/sub), and drop every entry
+//! (client changes are rare, so dropping everything is cheap). While that
+//! feed is down, a node instead reads a generation value that every change
+//! replaces, on every lookup, and drops its entries when it differs from
+//! the one they were fetched under. Without a shared store (the CLI against
+//! an in-memory ephemeral store) changes are seen within the TTL
 //! (`clients.cache_ttl_seconds`).
 
 use std::collections::HashMap;
@@ -23,13 +24,21 @@ const MAX_ENTRIES: usize = 4096;
 /// When an entry was fetched, and what (`None`: no such client).
 type Entry = (OffsetDateTime, Option<Arc<Client>>);
 
+#[derive(Debug, Default)]
+struct Entries {
+    map: HashMap<String, Entry>,
+    /// The notice epoch (see `pratu_storage::ephemeral::Notices`) the
+    /// entries were fetched under.
+    epoch: u64,
+}
+
 #[derive(Debug)]
 pub(crate) struct ClientCache {
     ttl: Duration,
     clock: Arc<dyn Clock>,
     /// `None` caches "no such client" too, so unknown ids do not reach the
     /// database on every request.
-    entries: RwLock<HashMap<String, Entry>>,
+    entries: RwLock<Entries>,
     /// The shared generation the entries were fetched under.
     generation: RwLock<Option<Vec<u8>>>,
 }
@@ -39,7 +48,7 @@ impl ClientCache {
         Self {
             ttl: Duration::seconds(i64::try_from(ttl_seconds).unwrap_or(5)),
             clock,
-            entries: RwLock::new(HashMap::new()),
+            entries: RwLock::default(),
             generation: RwLock::new(None),
         }
     }
@@ -51,22 +60,40 @@ impl ClientCache {
             return None;
         }
         let now = self.clock.now();
-        let map = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        map.get(client_id)
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        entries
+            .map
+            .get(client_id)
             .filter(|(at, _)| now - *at < self.ttl && *at <= now)
             .map(|(_, c)| c.clone())
     }
 
-    pub(crate) fn put(&self, client_id: &str, client: Option<Arc<Client>>) {
+    /// Keeps `client`, read under notice epoch `epoch`, unless a notice
+    /// has arrived since: then it may be stale already.
+    pub(crate) fn put(&self, client_id: &str, client: Option<Arc<Client>>, epoch: u64) {
         if self.ttl <= Duration::ZERO {
             return;
         }
         let now = self.clock.now();
-        let mut map = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= MAX_ENTRIES {
-            map.clear();
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if entries.epoch != epoch {
+            return;
         }
-        map.insert(client_id.to_owned(), (now, client));
+        if entries.map.len() >= MAX_ENTRIES {
+            entries.map.clear();
+        }
+        entries.map.insert(client_id.to_owned(), (now, client));
+    }
+
+    /// Drops every entry unless `epoch` is the notice epoch they were
+    /// fetched under.
+    pub(crate) fn observe_epoch(&self, epoch: u64) {
+        if self.entries.read().unwrap_or_else(|p| p.into_inner()).epoch == epoch {
+            return;
+        }
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        entries.map.clear();
+        entries.epoch = epoch;
     }
 
     /// Drops every entry unless `current` is the generation they were
@@ -75,8 +102,11 @@ impl ClientCache {
         if *self.generation.read().unwrap_or_else(|p| p.into_inner()) == current {
             return;
         }
-        let mut map = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        map.clear();
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .map
+            .clear();
         *self.generation.write().unwrap_or_else(|p| p.into_inner()) = current;
     }
 
@@ -84,6 +114,7 @@ impl ClientCache {
         self.entries
             .write()
             .unwrap_or_else(|p| p.into_inner())
+            .map
             .remove(client_id);
     }
 }

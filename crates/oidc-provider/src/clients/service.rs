@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use pratu_storage::ephemeral::EphemeralStore;
+use pratu_storage::ephemeral::{EphemeralStore, Notices};
 use pratu_storage::records::{Client, ClientStatus};
 use pratu_storage::{Clock, StorageError, Store};
 use serde::Deserialize;
@@ -103,9 +103,15 @@ pub struct ClientService {
     clock: Arc<dyn Clock>,
     cache: Arc<ClientCache>,
     default_alg: String,
-    /// Where the cache generation is shared between nodes.
+    /// Where changes are announced to other nodes, and the cache
+    /// generation kept for when the announcements cannot be heard.
     shared: Option<Arc<dyn EphemeralStore>>,
+    /// Announcements of client changes from every node.
+    notices: Option<Arc<Notices>>,
 }
+
+/// The topic client changes are announced under.
+const CHANGES_TOPIC: &str = "clients:changed";
 
 /// Ephemeral-store key of the client-cache generation.
 const GENERATION_KEY: &str = "clients:generation";
@@ -128,16 +134,20 @@ impl ClientService {
             clock,
             default_alg: default_alg.to_owned(),
             shared: None,
+            notices: None,
         }
     }
 
     /// Shares cache invalidation through `ephemeral`: every change made
-    /// here replaces a generation value there, and every lookup compares
-    /// it with the one this node's cache was filled under, so a client
-    /// disabled on one node (or by the CLI, given the same store) is
-    /// refused by every node from its next request.
+    /// here is announced there (Redis pub/sub) and replaces a generation
+    /// value, so a client disabled on one node (or by the CLI, given the
+    /// same store) is refused by every node as soon as the announcement
+    /// arrives. While a node cannot hear announcements it compares the
+    /// generation on every lookup instead; nodes of a release before
+    /// announcements always do.
     #[must_use]
     pub fn with_shared_invalidation(mut self, ephemeral: Arc<dyn EphemeralStore>) -> Self {
+        self.notices = ephemeral.subscribe(CHANGES_TOPIC);
         self.shared = Some(ephemeral);
         self
     }
@@ -152,6 +162,9 @@ impl ClientService {
                 .await
             {
                 tracing::error!(error = %e, "could not publish a client change to other nodes");
+            }
+            if let Err(e) = shared.publish(CHANGES_TOPIC).await {
+                tracing::error!(error = %e, "could not announce a client change to other nodes");
             }
         }
     }
@@ -299,17 +312,22 @@ impl ClientService {
         if client_id.is_empty() || client_id.len() > MAX_CLIENT_ID_LEN {
             return Ok(None);
         }
-        if let Some(shared) = &self.shared {
+        // Read before anything else, so that a notice arriving during the
+        // lookup keeps its result out of the cache.
+        let epoch = self.notices.as_ref().map_or(0, |n| n.epoch());
+        let hearing = self.notices.as_ref().is_some_and(|n| n.live());
+        if let Some(shared) = self.shared.as_ref().filter(|_| !hearing) {
             // If the store is down the TTL still bounds staleness.
             if let Ok(current) = shared.get(GENERATION_KEY).await {
                 self.cache.observe_generation(current);
             }
         }
+        self.cache.observe_epoch(epoch);
         let client = match self.cache.get(client_id) {
             Some(c) => c,
             None => {
                 let c = self.store.client_by_id(client_id).await?.map(Arc::new);
-                self.cache.put(client_id, c.clone());
+                self.cache.put(client_id, c.clone(), epoch);
                 c
             }
         };
@@ -369,8 +387,26 @@ mod tests {
         }
     }
 
-    /// Two nodes with a long cache TTL sharing `shared`: a client disabled
-    /// through one is refused by the other at its next lookup.
+    /// Whether `node` has `id` as active, asked until the answer is
+    /// `expected` or 5 s have passed (far below the 300 s cache TTL: a pass
+    /// shows the announcement arrived, not that the entry expired). An
+    /// announcement through Redis arrives within milliseconds, not at
+    /// once; the in-process store delivers it before `publish` returns.
+    async fn settles(node: &ClientService, id: &str, expected: bool) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let active = node.active(id).await.unwrap().is_some();
+            if active == expected || std::time::Instant::now() > deadline {
+                return active;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Nodes with a long cache TTL sharing `shared`: a client disabled
+    /// through one is refused by another once the change is announced, and
+    /// at once by a node that cannot hear announcements (its feed down),
+    /// through the generation.
     async fn disable_reaches_the_other_node(shared: Arc<dyn EphemeralStore>) {
         let (store, _guard) = sqlite_store().await;
         let clock: Arc<dyn Clock> = Arc::new(MockClock::new(SystemClock.now()));
@@ -379,20 +415,39 @@ mod tests {
                 .with_shared_invalidation(Arc::clone(&shared))
         };
         let (a, b) = (node(), node());
+        let deaf = ClientService {
+            notices: None,
+            ..node()
+        };
+        // Announcements are what is under test: wait for b's feed.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !b.notices.as_ref().is_some_and(|n| n.live()) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "b's feed never came up"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         let id = a.create(new_client()).await.unwrap().client_id;
         assert!(b.active(&id).await.unwrap().is_some(), "b caches it");
+        assert!(deaf.active(&id).await.unwrap().is_some(), "so does deaf");
         a.set_enabled(&id, false).await.unwrap();
-        assert!(b.active(&id).await.unwrap().is_none(), "b sees the change");
+        assert!(
+            deaf.active(&id).await.unwrap().is_none(),
+            "deaf reads the generation"
+        );
+        assert!(!settles(&b, &id, false).await, "b hears of the change");
         a.set_enabled(&id, true).await.unwrap();
-        assert!(b.active(&id).await.unwrap().is_some());
+        assert!(settles(&b, &id, true).await);
+        assert!(deaf.active(&id).await.unwrap().is_some());
 
         // A node that does not share invalidation keeps its copy for the
-        // TTL: what the generation is for.
+        // TTL.
         let lone = ClientService::new(Arc::clone(&store), Arc::clone(&clock), 300, "ES256");
         assert!(lone.active(&id).await.unwrap().is_some());
         a.set_enabled(&id, false).await.unwrap();
         assert!(lone.active(&id).await.unwrap().is_some());
-        assert!(b.active(&id).await.unwrap().is_none());
+        assert!(!settles(&b, &id, false).await);
     }
 
     #[test]

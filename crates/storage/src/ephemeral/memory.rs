@@ -31,13 +31,13 @@ use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::{EphemeralStore, Occupancy};
+use super::{EphemeralStore, Notices, Occupancy};
 use crate::clock::Clock;
 use crate::error::{Result, StorageError};
 
@@ -66,6 +66,9 @@ pub struct MemoryStore {
     /// Live entries evicted, and when that was last logged (a stamp).
     evicted: AtomicU64,
     warned_at: AtomicI64,
+    /// Subscribers by topic (see [`super::Notices`]); dropped ones are
+    /// forgotten at the next publish.
+    subscribers: Mutex<HashMap<Box<str>, Vec<Weak<Notices>>>>,
 }
 
 type Shard = HashMap<Box<str>, Entry>;
@@ -126,6 +129,7 @@ impl MemoryStore {
             tick: AtomicU64::new(0),
             evicted: AtomicU64::new(0),
             warned_at: AtomicI64::new(i64::MIN),
+            subscribers: Mutex::default(),
         }
     }
 
@@ -412,6 +416,25 @@ impl EphemeralStore for MemoryStore {
             max_entries: self.max_entries,
             evicted: self.evicted(),
         })
+    }
+
+    async fn publish(&self, topic: &str) -> Result<()> {
+        let mut subscribers = self.subscribers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(list) = subscribers.get_mut(topic) {
+            list.retain(|w| w.upgrade().map(|n| n.heard()).is_some());
+        }
+        Ok(())
+    }
+
+    fn subscribe(&self, topic: &str) -> Option<Arc<Notices>> {
+        let notices = Arc::new(Notices::live_from_start());
+        self.subscribers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(topic.into())
+            .or_default()
+            .push(Arc::downgrade(&notices));
+        Some(notices)
     }
 
     fn backend(&self) -> &'static str {

@@ -10,15 +10,18 @@
 //! deployments or tests. Each operation is one atomic command or script:
 //! `take` is `GETDEL`, `put_if_absent` is `SET NX PX`, `incr` is a Lua script
 //! (`INCR`, then `PEXPIRE` when the window starts), `set_add` is
-//! `MULTI SADD PEXPIRE EXEC`. Redis judges expiry by its own clock.
+//! `MULTI SADD PEXPIRE EXEC`, `write_all` one `MULTI`…`EXEC` of them all.
+//! Redis judges expiry by its own clock.
+//! Notices travel by pub/sub on a connection of their own (see `feed`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Script};
 
-use super::EphemeralStore;
+use super::{EphemeralStore, Notices, Write};
 use crate::error::{Result, StorageError};
 
 /// Upper bound on any one call, reconnection included.
@@ -42,6 +45,8 @@ return n
 #[derive(Clone)]
 pub struct RedisStore {
     conn: ConnectionManager,
+    /// For the pub/sub connections of [`EphemeralStore::subscribe`].
+    client: Client,
     prefix: String,
     incr: Script,
 }
@@ -72,9 +77,10 @@ impl RedisStore {
             .set_response_timeout(RESPONSE_TIMEOUT)
             .set_number_of_retries(2)
             .set_max_delay(500);
-        let conn = bounded(ConnectionManager::new_with_config(client, config)).await?;
+        let conn = bounded(ConnectionManager::new_with_config(client.clone(), config)).await?;
         Ok(Self {
             conn,
+            client,
             prefix: prefix.to_owned(),
             incr: Script::new(INCR_SCRIPT),
         })
@@ -170,6 +176,36 @@ impl EphemeralStore for RedisStore {
         bounded(pipe.query_async::<()>(&mut conn)).await
     }
 
+    async fn write_all(&self, writes: &[Write<'_>]) -> Result<()> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for w in writes {
+            match *w {
+                Write::Put { key, value, ttl } => {
+                    pipe.cmd("SET")
+                        .arg(self.key(key))
+                        .arg(value)
+                        .arg("PX")
+                        .arg(millis(ttl))
+                        .ignore();
+                }
+                Write::SetAdd { key, member, ttl } => {
+                    let key = self.key(key);
+                    pipe.cmd("SADD").arg(&key).arg(member).ignore();
+                    pipe.cmd("PEXPIRE").arg(&key).arg(millis(ttl)).ignore();
+                }
+                Write::Delete { key } => {
+                    pipe.cmd("DEL").arg(self.key(key)).ignore();
+                }
+            }
+        }
+        let mut conn = self.conn.clone();
+        bounded(pipe.query_async::<()>(&mut conn)).await
+    }
+
     async fn set_members(&self, key: &str) -> Result<Vec<String>> {
         self.query(redis::cmd("SMEMBERS").arg(self.key(key))).await
     }
@@ -177,6 +213,20 @@ impl EphemeralStore for RedisStore {
     async fn ping(&self) -> Result<()> {
         let _pong: String = self.query(&redis::cmd("PING")).await?;
         Ok(())
+    }
+
+    async fn publish(&self, topic: &str) -> Result<()> {
+        let _receivers: u64 = self
+            .query(redis::cmd("PUBLISH").arg(self.key(topic)).arg("1"))
+            .await?;
+        Ok(())
+    }
+
+    fn subscribe(&self, topic: &str) -> Option<Arc<Notices>> {
+        tokio::runtime::Handle::try_current().ok()?;
+        let notices = Arc::new(Notices::default());
+        super::feed::follow(self.client.clone(), self.key(topic), &notices);
+        Some(notices)
     }
 
     fn backend(&self) -> &'static str {

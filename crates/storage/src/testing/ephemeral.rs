@@ -65,6 +65,8 @@ pub async fn run_ephemeral_suite(make: impl MakeEphemeral) {
     expiry(&make).await;
     counters(&make).await;
     sets(&make).await;
+    writes_together(&make).await;
+    notices(&make).await;
 }
 
 /// put / get / put_if_absent / delete / ping.
@@ -190,4 +192,83 @@ pub async fn sets(make: &impl MakeEphemeral) {
     assert_eq!(s.set_members("sids").await.must("members").len(), 3);
     t.time.pass(TTL).await;
     assert!(s.set_members("sids").await.must("expired").is_empty());
+}
+
+/// Several writes at once land as if made one by one, in order.
+pub async fn writes_together(make: &impl MakeEphemeral) {
+    use crate::ephemeral::Write;
+    let t = make().await;
+    let s = &t.store;
+    s.put("pending", b"p", LONG).await.must("put");
+    s.write_all(&[
+        Write::Put {
+            key: "code",
+            value: b"grant",
+            ttl: TTL,
+        },
+        Write::SetAdd {
+            key: "sids",
+            member: "rp",
+            ttl: LONG,
+        },
+        Write::Delete { key: "pending" },
+        Write::Put {
+            key: "code",
+            value: b"grant-2",
+            ttl: TTL,
+        },
+    ])
+    .await
+    .must("write all");
+    assert_eq!(
+        s.get("code").await.must("get").as_deref(),
+        Some(&b"grant-2"[..])
+    );
+    assert_eq!(s.set_members("sids").await.must("members"), ["rp"]);
+    assert_eq!(s.get("pending").await.must("get"), None);
+    s.write_all(&[]).await.must("nothing to write");
+    t.time.pass(TTL).await;
+    assert_eq!(s.get("code").await.must("expired"), None, "the TTL applies");
+    assert_eq!(s.set_members("sids").await.must("members"), ["rp"]);
+}
+
+/// Waits (real time, up to 5 s) until `ready` holds: notices cross a
+/// network connection on Redis.
+async fn settle(what: &str, ready: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !ready() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// A notice published under a topic reaches every subscriber of that topic
+/// (the publisher's store included) and no other; a subscriber dropped
+/// stops costing anything.
+pub async fn notices(make: &impl MakeEphemeral) {
+    let t = make().await;
+    let s = &t.store;
+    let a = s.subscribe("clients:changed").must("a subscribes");
+    let b = s.subscribe("clients:changed").must("b subscribes");
+    let other = s.subscribe("other").must("other subscribes");
+    settle("the feeds came up", || a.live() && b.live() && other.live()).await;
+    let (ea, eb, eo) = (a.epoch(), b.epoch(), other.epoch());
+    s.publish("clients:changed").await.must("publish");
+    settle("a heard it", || a.epoch() != ea).await;
+    settle("b heard it", || b.epoch() != eb).await;
+    // Give a stray notice time to arrive before saying none did.
+    s.publish("other-again").await.must("publish elsewhere");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        other.epoch(),
+        eo,
+        "another topic's subscriber heard nothing"
+    );
+    drop(b);
+    s.publish("clients:changed")
+        .await
+        .must("publish with one gone");
+    let ea = a.epoch();
+    s.publish("clients:changed").await.must("publish");
+    settle("a still hears", || a.epoch() != ea).await;
 }
