@@ -1,10 +1,14 @@
 //! Remembered consents on PostgreSQL.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
+use sqlx::PgPool;
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
 use super::PgStore;
+use super::batch::Job;
 use super::row::Reader;
 use crate::error::Result;
 use crate::records::Consent;
@@ -19,6 +23,53 @@ fn consent_from_row(row: &PgRow) -> Result<Consent> {
         scopes: r.get("scopes")?,
         granted_at: r.get("granted_at")?,
     })
+}
+
+/// A consent read, as a [`Job`]: every authorization request of a
+/// third-party client reads one, and under load those reads go to the
+/// database together (see `batch`).
+pub(super) struct ConsentReads;
+
+#[async_trait]
+impl Job for ConsentReads {
+    type Input = (Uuid, String);
+    type Output = Option<Consent>;
+
+    async fn many(&self, pool: &PgPool, keys: &[(Uuid, String)]) -> Result<Vec<Option<Consent>>> {
+        let rows = sqlx::query(
+            "SELECT c.user_id, c.client_id, c.scopes, c.granted_at FROM consents c \
+             JOIN unnest($1::uuid[], $2::text[]) AS i(user_id, client_id) \
+             ON c.user_id = i.user_id AND c.client_id = i.client_id",
+        )
+        .bind(keys.iter().map(|(u, _)| *u).collect::<Vec<_>>())
+        .bind(keys.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>())
+        .fetch_all(pool)
+        .await
+        .map_err(classify)?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let c = consent_from_row(row)?;
+            found.insert((c.user_id, c.client_id.clone()), c);
+        }
+        Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
+    }
+
+    async fn one(
+        &self,
+        pool: &PgPool,
+        (user_id, client_id): &(Uuid, String),
+    ) -> Result<Option<Consent>> {
+        let row = sqlx::query(
+            "SELECT user_id, client_id, scopes, granted_at FROM consents \
+             WHERE user_id = $1 AND client_id = $2",
+        )
+        .bind(user_id)
+        .bind(client_id)
+        .fetch_optional(pool)
+        .await
+        .map_err(classify)?;
+        row.as_ref().map(consent_from_row).transpose()
+    }
 }
 
 #[async_trait]
@@ -42,16 +93,9 @@ impl ConsentRepo for PgStore {
 
     #[tracing::instrument(name = "db.consents.consent", skip_all, fields(db.system = "postgresql"))]
     async fn consent(&self, user_id: Uuid, client_id: &str) -> Result<Option<Consent>> {
-        let row = sqlx::query(
-            "SELECT user_id, client_id, scopes, granted_at FROM consents \
-             WHERE user_id = $1 AND client_id = $2",
-        )
-        .bind(user_id)
-        .bind(client_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(classify)?;
-        row.as_ref().map(consent_from_row).transpose()
+        self.consent_reads
+            .submit((user_id, client_id.to_owned()))
+            .await
     }
 
     #[tracing::instrument(name = "db.consents.revoke_consent", skip_all, fields(db.system = "postgresql"))]
@@ -63,5 +107,49 @@ impl ConsentRepo for PgStore {
             .await
             .map_err(classify)?;
         Ok(done.rows_affected() > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The batched read itself (a failing batch would fall back to one
+    //! statement per key, hiding it from every other test).
+
+    use super::*;
+    use crate::repo::{ClientRepo, UserRepo};
+    use crate::testing::fixtures::{client, t0, user};
+    use crate::testing::{Must, postgres_schema_from_env};
+    use crate::{PoolOptions, Store};
+
+    #[tokio::test]
+    async fn a_batch_of_keys_reads_each_consent_in_input_order() {
+        let Some((options, _guard)) = postgres_schema_from_env().await else {
+            return;
+        };
+        let store = PgStore::connect_with(options, &PoolOptions::default())
+            .await
+            .must("connect");
+        store.migrate().await.must("migrate");
+        let u = user("somchai");
+        store.create_user(&u).await.must("user");
+        for c in ["rp1", "rp2"] {
+            store.create_client(&client(c)).await.must("client");
+        }
+        let consent = Consent {
+            user_id: u.id,
+            client_id: "rp2".to_owned(),
+            scopes: vec!["openid".to_owned(), "phone".to_owned()],
+            granted_at: t0(),
+        };
+        store.put_consent(&consent).await.must("consent");
+        let key = |c: &str| (u.id, c.to_owned());
+        let read = ConsentReads
+            .many(
+                &store.pool,
+                &[key("rp1"), key("rp2"), (Uuid::new_v4(), "rp2".to_owned())],
+            )
+            .await
+            .must("batched read");
+        assert_eq!(read, [None, Some(consent), None]);
     }
 }

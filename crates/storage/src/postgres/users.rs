@@ -5,7 +5,12 @@ use sqlx::postgres::PgRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use std::collections::HashMap;
+
+use sqlx::PgPool;
+
 use super::PgStore;
+use super::batch::Job;
 use super::row::{Reader, json, opt_json};
 use crate::error::{Result, StorageError};
 use crate::records::{SealedCitizenId, User, UserStatus};
@@ -59,6 +64,41 @@ pub(super) fn user_from_row(row: &PgRow) -> Result<User> {
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
     })
+}
+
+/// A user read by id, as a [`Job`]: every code exchange and userinfo
+/// request reads one, and under load those reads go to the database
+/// together (see `batch`), one statement for many ids.
+pub(super) struct UserReads;
+
+#[async_trait]
+impl Job for UserReads {
+    type Input = Uuid;
+    type Output = Option<User>;
+
+    async fn many(&self, pool: &PgPool, ids: &[Uuid]) -> Result<Vec<Option<User>>> {
+        let rows = sqlx::query(select!("WHERE id = ANY($1)"))
+            .bind(ids)
+            .fetch_all(pool)
+            .await
+            .map_err(classify)?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let user = user_from_row(row)?;
+            found.insert(user.id, user);
+        }
+        // The same id twice in a batch gets the user twice.
+        Ok(ids.iter().map(|id| found.get(id).cloned()).collect())
+    }
+
+    async fn one(&self, pool: &PgPool, id: &Uuid) -> Result<Option<User>> {
+        let row = sqlx::query(select!("WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(classify)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
 }
 
 /// Inserts `user` on `conn` (a pool or an open transaction).
@@ -131,8 +171,7 @@ impl UserRepo for PgStore {
 
     #[tracing::instrument(name = "db.users.user_by_id", skip_all, fields(db.system = "postgresql"))]
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>> {
-        self.one_user(sqlx::query(select!("WHERE id = $1")).bind(id))
-            .await
+        self.user_reads.submit(id).await
     }
 
     #[tracing::instrument(name = "db.users.user_by_username", skip_all, fields(db.system = "postgresql"))]
@@ -194,5 +233,41 @@ impl UserRepo for PgStore {
         .await
         .map_err(classify)?;
         rows.iter().map(user_from_row).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The batched read itself (a failing batch would fall back to one
+    //! statement per id, hiding it from every other test).
+
+    use super::*;
+    use crate::testing::fixtures::user;
+    use crate::testing::{Must, postgres_schema_from_env};
+    use crate::{PoolOptions, Store};
+
+    #[tokio::test]
+    async fn a_batch_of_ids_reads_each_user_in_input_order() {
+        let Some((options, _guard)) = postgres_schema_from_env().await else {
+            return;
+        };
+        let store = PgStore::connect_with(options, &PoolOptions::default())
+            .await
+            .must("connect");
+        store.migrate().await.must("migrate");
+        let (a, b) = (user("somchai"), user("malee"));
+        store.create_user(&a).await.must("user");
+        store.create_user(&b).await.must("user");
+        let nobody = Uuid::new_v4();
+        let read = UserReads
+            .many(&store.pool, &[b.id, nobody, a.id, b.id])
+            .await
+            .must("batched read");
+        let names: Vec<Option<&str>> = read
+            .iter()
+            .map(|u| u.as_ref().map(|u| u.username.as_str()))
+            .collect();
+        assert_eq!(names, [Some("malee"), None, Some("somchai"), Some("malee")]);
+        assert_eq!(read[2].as_ref().must("a"), &a, "every column read back");
     }
 }
