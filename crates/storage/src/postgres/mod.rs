@@ -48,6 +48,8 @@ pub struct PgStore {
     user_reads: Arc<Batcher<users::UserReads>>,
     /// Consents read, batched.
     consent_reads: Arc<Batcher<consents::ConsentReads>>,
+    /// Audit events appended, batched.
+    audit_appends: Arc<Batcher<audit::AuditAppends>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -95,6 +97,11 @@ impl PgStore {
             pool.clone(),
             BATCH_LANES,
         ));
+        let audit_appends = Arc::new(Batcher::spawn(
+            audit::AuditAppends,
+            pool.clone(),
+            BATCH_LANES,
+        ));
         Ok(Self {
             pool,
             options,
@@ -102,6 +109,7 @@ impl PgStore {
             family_inserts,
             user_reads,
             consent_reads,
+            audit_appends,
         })
     }
 
@@ -115,8 +123,9 @@ impl PgStore {
     }
 }
 
-/// How many batches of one kind may be in flight at once (four kinds:
-/// at most eight of the pool's connections busy with batches). Two: one
+/// How many batches of one kind may be in flight at once (five kinds:
+/// at most ten of the pool's connections busy with batches, and those
+/// only while a statement runs). Two: one
 /// travels or commits while the next executes. More lanes make smaller
 /// batches, and on the 2-core bench machine 1-2 lanes rotated 10-11k
 /// refresh tokens/s where 4 managed 8.7k and 8 7.4k.
