@@ -85,15 +85,18 @@ impl ClientCache {
         entries.map.insert(client_id.to_owned(), (now, client));
     }
 
-    /// Drops every entry unless `epoch` is the notice epoch they were
-    /// fetched under.
+    /// Drops every entry if `epoch` is later than the notice epoch they
+    /// were fetched under. Epochs only grow; a lookup that read an earlier
+    /// one (it began before the latest notice) changes nothing.
     pub(crate) fn observe_epoch(&self, epoch: u64) {
-        if self.entries.read().unwrap_or_else(|p| p.into_inner()).epoch == epoch {
+        if self.entries.read().unwrap_or_else(|p| p.into_inner()).epoch >= epoch {
             return;
         }
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        entries.map.clear();
-        entries.epoch = epoch;
+        if entries.epoch < epoch {
+            entries.map.clear();
+            entries.epoch = epoch;
+        }
     }
 
     /// Drops every entry unless `current` is the generation they were
@@ -116,5 +119,44 @@ impl ClientCache {
             .unwrap_or_else(|p| p.into_inner())
             .map
             .remove(client_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pratu_storage::{MockClock, SystemClock};
+
+    use super::*;
+
+    fn cache() -> ClientCache {
+        ClientCache::new(300, Arc::new(MockClock::new(SystemClock.now())))
+    }
+
+    /// ("no such client" entries stand in for records: the epoch logic does
+    /// not look at them.)
+    #[test]
+    fn a_notice_drops_entries_and_keeps_reads_begun_before_it_out() {
+        let c = cache();
+        c.observe_epoch(1);
+        c.put("a", None, 1);
+        assert_eq!(c.get("a"), Some(None), "kept under the current epoch");
+
+        // A lookup that began before a notice (epoch 1) and finishes after
+        // another lookup saw it (epoch 2): its result may be stale.
+        c.observe_epoch(2);
+        assert_eq!(c.get("a"), None, "the notice dropped the entry");
+        c.put("b", None, 1);
+        assert_eq!(
+            c.get("b"),
+            None,
+            "a read begun before the notice is not kept"
+        );
+
+        // An older epoch seen late neither drops newer entries nor rewinds.
+        c.put("c", None, 2);
+        c.observe_epoch(1);
+        assert_eq!(c.get("c"), Some(None));
+        c.put("d", None, 1);
+        assert_eq!(c.get("d"), None);
     }
 }
