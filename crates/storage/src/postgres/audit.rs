@@ -135,18 +135,13 @@ mod tests {
 
     use super::*;
     use crate::testing::fixtures::t0;
-    use crate::testing::{Must, postgres_schema_from_env};
-    use crate::{PoolOptions, Store};
+    use crate::testing::{Must, pg_store_from_env};
 
     #[tokio::test]
     async fn a_batch_of_events_is_appended_whole() {
-        let Some((options, _guard)) = postgres_schema_from_env().await else {
+        let Some((store, _guard)) = pg_store_from_env().await else {
             return;
         };
-        let store = PgStore::connect_with(options, &PoolOptions::default())
-            .await
-            .must("connect");
-        store.migrate().await.must("migrate");
         let event = |n: i64, target: Option<&str>| AuditEvent {
             id: Uuid::now_v7(),
             at: t0() + time::Duration::seconds(n),

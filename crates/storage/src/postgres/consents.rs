@@ -118,18 +118,13 @@ mod tests {
     use super::*;
     use crate::repo::{ClientRepo, UserRepo};
     use crate::testing::fixtures::{client, t0, user};
-    use crate::testing::{Must, postgres_schema_from_env};
-    use crate::{PoolOptions, Store};
+    use crate::testing::{Must, pg_store_from_env};
 
     #[tokio::test]
     async fn a_batch_of_keys_reads_each_consent_in_input_order() {
-        let Some((options, _guard)) = postgres_schema_from_env().await else {
+        let Some((store, _guard)) = pg_store_from_env().await else {
             return;
         };
-        let store = PgStore::connect_with(options, &PoolOptions::default())
-            .await
-            .must("connect");
-        store.migrate().await.must("migrate");
         let u = user("somchai");
         store.create_user(&u).await.must("user");
         for c in ["rp1", "rp2"] {

@@ -471,18 +471,13 @@ mod tests {
     use super::*;
     use crate::repo::{ClientRepo, UserRepo};
     use crate::testing::fixtures::{at, client, refresh_token, user};
-    use crate::testing::{Must, postgres_schema_from_env};
-    use crate::{PoolOptions, Store};
+    use crate::testing::{Must, pg_store_from_env};
 
     #[tokio::test]
     async fn batched_inserts_and_rotations_run_as_one_statement() {
-        let Some((options, _guard)) = postgres_schema_from_env().await else {
+        let Some((store, _guard)) = pg_store_from_env().await else {
             return;
         };
-        let store = PgStore::connect_with(options, &PoolOptions::default())
-            .await
-            .must("connect");
-        store.migrate().await.must("migrate");
         store.create_client(&client("rp")).await.must("client");
         let u = user("somchai");
         store.create_user(&u).await.must("user");

@@ -243,18 +243,13 @@ mod tests {
 
     use super::*;
     use crate::testing::fixtures::user;
-    use crate::testing::{Must, postgres_schema_from_env};
-    use crate::{PoolOptions, Store};
+    use crate::testing::{Must, pg_store_from_env};
 
     #[tokio::test]
     async fn a_batch_of_ids_reads_each_user_in_input_order() {
-        let Some((options, _guard)) = postgres_schema_from_env().await else {
+        let Some((store, _guard)) = pg_store_from_env().await else {
             return;
         };
-        let store = PgStore::connect_with(options, &PoolOptions::default())
-            .await
-            .must("connect");
-        store.migrate().await.must("migrate");
         let (a, b) = (user("somchai"), user("malee"));
         store.create_user(&a).await.must("user");
         store.create_user(&b).await.must("user");

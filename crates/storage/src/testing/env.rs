@@ -93,6 +93,14 @@ pub async fn postgres_schema_from_env() -> Option<(PgConnectOptions, TestGuard)>
 /// A fresh, migrated PostgreSQL store in its own schema (see
 /// [`postgres_schema_from_env`]), dropped with the guard.
 pub async fn postgres_store_from_env() -> Option<Made> {
+    let (store, guard) = pg_store_from_env().await?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    Some((store, guard))
+}
+
+/// [`postgres_store_from_env`] as the concrete [`PgStore`], for tests of
+/// its own statements.
+pub async fn pg_store_from_env() -> Option<(PgStore, TestGuard)> {
     let (options, guard) = postgres_schema_from_env().await?;
     let opts = PoolOptions {
         max_connections: 5,
@@ -102,7 +110,6 @@ pub async fn postgres_store_from_env() -> Option<Made> {
         .await
         .unwrap_or_else(|e| unusable(POSTGRES_VAR, &e));
     store.migrate().await.must("migrate PostgreSQL");
-    let store: Arc<dyn Store> = Arc::new(store);
     Some((store, guard))
 }
 

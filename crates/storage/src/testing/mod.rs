@@ -57,7 +57,8 @@ pub mod store;
 pub mod users;
 
 pub use env::{
-    backend_url, postgres_schema_from_env, postgres_store_from_env, redis_from_env, sqlite_store,
+    backend_url, pg_store_from_env, postgres_schema_from_env, postgres_store_from_env,
+    redis_from_env, sqlite_store,
 };
 pub use ephemeral::{
     EphemeralUnderTest, MakeEphemeral, TimeTravel, memory_store, run_ephemeral_suite,
