@@ -105,15 +105,46 @@ async fn run<J: Job>(job: &J, pool: &PgPool, batch: Vec<Request<J>>) {
                 return;
             }
             Ok(_) => tracing::error!("a batched statement answered the wrong number of rows"),
+            Err(e) if refused_by_the_database(&e) => {
+                tracing::debug!(error = %e, size = inputs.len(), "batch refused; retrying its inputs one by one")
+            }
+            // The database could not be reached or did not answer: one by
+            // one would fail the same way, each after its own timeout, and
+            // keep this lane from the next batch long after it recovers.
             Err(e) => {
-                tracing::debug!(error = %e, size = inputs.len(), "batch failed; retrying its inputs one by one")
+                let e = std::sync::Arc::new(e);
+                for answer in answers {
+                    let _gone = answer.send(Err(StorageError::unhandled(Shared(e.clone()))));
+                }
+                return;
             }
         }
     }
     for (input, answer) in inputs.iter().zip(answers) {
-        let _gone = answer.send(job.one(pool, input).await);
+        // A request given up on (its client went away) is not retried.
+        if !answer.is_closed() {
+            let _gone = answer.send(job.one(pool, input).await);
+        }
     }
 }
+
+/// Whether PostgreSQL itself refused the statement (a constraint, a bad
+/// value): then the other rows of the batch may well succeed alone.
+fn refused_by_the_database(e: &StorageError) -> bool {
+    match e {
+        StorageError::AlreadyExists { .. } | StorageError::NotFound { .. } => true,
+        StorageError::Unhandled(source) => matches!(
+            source.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::Database(_))
+        ),
+        _ => false,
+    }
+}
+
+/// One batch's failure, answered to each of its requests.
+#[derive(Debug, thiserror::Error)]
+#[error("the batched statement failed")]
+struct Shared(#[source] std::sync::Arc<StorageError>);
 
 /// The draining tasks are gone (the runtime is shutting down).
 #[derive(Debug, thiserror::Error)]
@@ -126,12 +157,15 @@ mod tests {
 
     use super::*;
 
-    /// Doubles its inputs; refuses a batch holding a zero (as a statement
-    /// with one bad row fails whole), and a zero alone.
+    /// Doubles its inputs. A zero is a row the database refuses (the whole
+    /// batch holding it fails, as a statement does, and so does the zero
+    /// alone); a 1000 makes the batch fail as if the database were
+    /// unreachable.
     #[derive(Default)]
     struct Double {
         batches: AtomicUsize,
         largest: AtomicUsize,
+        alone: AtomicUsize,
     }
 
     #[async_trait]
@@ -143,16 +177,20 @@ mod tests {
             self.batches.fetch_add(1, Ordering::SeqCst);
             self.largest.fetch_max(inputs.len(), Ordering::SeqCst);
             tokio::task::yield_now().await;
+            if inputs.contains(&1000) {
+                return Err(StorageError::unhandled(sqlx::Error::PoolTimedOut));
+            }
             if inputs.contains(&0) {
-                return Err(StorageError::unhandled(Stopped));
+                return Err(StorageError::AlreadyExists { what: "zero" });
             }
             Ok(inputs.iter().map(|i| i * 2).collect())
         }
 
         async fn one(&self, _: &PgPool, input: &u32) -> Result<u32> {
+            self.alone.fetch_add(1, Ordering::SeqCst);
             tokio::task::yield_now().await;
             if *input == 0 {
-                return Err(StorageError::unhandled(Stopped));
+                return Err(StorageError::AlreadyExists { what: "zero" });
             }
             Ok(input * 2)
         }
@@ -202,6 +240,16 @@ mod tests {
                 _ => assert_eq!(a.expect("answer"), i * 2),
             }
         }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_fails_the_batch_without_retries() {
+        let job = Arc::new(Double::default());
+        let b = Arc::new(Batcher::spawn(Arc::clone(&job), pool(), 1));
+        let answers = submit_all(&b, [1, 2, 1000, 3].into_iter()).await;
+        assert!(job.largest.load(Ordering::SeqCst) > 1, "one batch");
+        assert!(answers.iter().all(|(_, a)| a.is_err()), "{answers:?}");
+        assert_eq!(job.alone.load(Ordering::SeqCst), 0, "nothing retried alone");
     }
 
     #[tokio::test]
