@@ -23,14 +23,8 @@ async fn load_generator_scenarios_run_without_errors() {
         "PRATU_PROOFING__REGISTRY_FILE",
         registry_csv.to_str().unwrap(),
     );
-    for key in [
-        "ENROLLMENTS_PER_IP",
-        "CITIZEN_ID_PER_IP",
-        "PROOFING_PER_IP",
-        "OTP_SENDS_PER_IP",
-        "OTP_CHECKS_PER_IP",
-    ] {
-        options = options.env(&format!("PRATU_LIMITS__{key}__MAX"), "100000000");
+    for (key, value) in pratu_loadgen::bench::lifted_per_ip_limits() {
+        options = options.env(&key, value);
     }
     let p = Pratu::start_with(options).await;
 

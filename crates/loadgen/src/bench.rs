@@ -163,6 +163,21 @@ const PASSWORD: &str = "BenchPass123";
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const REGISTRY_ROWS: usize = 15_000;
 
+/// The environment that lifts a server's per-IP abuse limits: load from
+/// one address would trip them (the per-enrollment, per-citizen and
+/// per-phone ones stay).
+pub fn lifted_per_ip_limits() -> impl Iterator<Item = (String, &'static str)> {
+    [
+        "ENROLLMENTS_PER_IP",
+        "CITIZEN_ID_PER_IP",
+        "PROOFING_PER_IP",
+        "OTP_SENDS_PER_IP",
+        "OTP_CHECKS_PER_IP",
+    ]
+    .into_iter()
+    .map(|key| (format!("PRATU_LIMITS__{key}__MAX"), "100000000"))
+}
+
 pub async fn bench(a: BenchArgs) -> Result<ExitCode, LoadError> {
     if !a.pratu.exists() {
         return Err(LoadError::setup(format!(
@@ -294,16 +309,8 @@ impl Setup<'_> {
                 "PRATU_PASSWORD__PARALLELISM",
                 self.args.argon2_parallelism.to_string(),
             );
-        // The load comes from one address: lift the per-IP abuse limits
-        // (the per-enrollment, per-citizen and per-phone ones stay).
-        for key in [
-            "ENROLLMENTS_PER_IP",
-            "CITIZEN_ID_PER_IP",
-            "PROOFING_PER_IP",
-            "OTP_SENDS_PER_IP",
-            "OTP_CHECKS_PER_IP",
-        ] {
-            cmd.env(format!("PRATU_LIMITS__{key}__MAX"), "100000000");
+        for (key, value) in lifted_per_ip_limits() {
+            cmd.env(key, value);
         }
         if let Backend::Postgres {
             database_url,

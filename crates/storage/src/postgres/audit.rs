@@ -6,7 +6,7 @@ use sqlx::postgres::PgRow;
 use time::OffsetDateTime;
 
 use super::PgStore;
-use super::batch::Job;
+use super::batch::{Job, column};
 use super::row::{Reader, json};
 use crate::error::Result;
 use crate::records::{AuditEvent, AuditFilter};
@@ -46,13 +46,13 @@ impl Job for AuditAppends {
              SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], \
              $5::text[], $6::text[], $7::text[], $8::jsonb[])",
         )
-        .bind(events.iter().map(|e| e.id).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.actor.as_str()).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.target.as_deref()).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.request_id.as_deref()).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.outcome.as_str()).collect::<Vec<_>>())
+        .bind(column(events, |e| e.id))
+        .bind(column(events, |e| e.at))
+        .bind(column(events, |e| e.actor.as_str()))
+        .bind(column(events, |e| e.action.as_str()))
+        .bind(column(events, |e| e.target.as_deref()))
+        .bind(column(events, |e| e.request_id.as_deref()))
+        .bind(column(events, |e| e.outcome.as_str()))
         .bind(details)
         .execute(pool)
         .await

@@ -37,6 +37,11 @@ pub(crate) trait Job: Send + Sync + 'static {
     async fn one(&self, pool: &PgPool, input: &Self::Input) -> Result<Self::Output>;
 }
 
+/// One column of a batch, for binding as an array parameter.
+pub(crate) fn column<'a, T, U>(rows: &'a [T], field: impl Fn(&'a T) -> U) -> Vec<U> {
+    rows.iter().map(field).collect()
+}
+
 type Request<J> = (
     <J as Job>::Input,
     oneshot::Sender<Result<<J as Job>::Output>>,

@@ -8,7 +8,7 @@ use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
 use super::PgStore;
-use super::batch::Job;
+use super::batch::{Job, column};
 use super::row::Reader;
 use crate::error::Result;
 use crate::records::Consent;
@@ -41,8 +41,8 @@ impl Job for ConsentReads {
              JOIN unnest($1::uuid[], $2::text[]) AS i(user_id, client_id) \
              ON c.user_id = i.user_id AND c.client_id = i.client_id",
         )
-        .bind(keys.iter().map(|(u, _)| *u).collect::<Vec<_>>())
-        .bind(keys.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>())
+        .bind(column(keys, |(u, _)| *u))
+        .bind(column(keys, |(_, c)| c.as_str()))
         .fetch_all(pool)
         .await
         .map_err(classify)?;

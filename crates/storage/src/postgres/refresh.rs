@@ -5,13 +5,14 @@
 //! [`RefreshTokenRepo::rotate_refresh_token`] below.
 
 use async_trait::async_trait;
-use sqlx::PgPool;
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use sqlx::{PgPool, Postgres};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::PgStore;
-use super::batch::Job;
+use super::batch::{Job, column};
 use super::row::{Reader, json};
 use super::users::{user_columns, user_from_row};
 use crate::error::{Result, StorageError};
@@ -142,28 +143,13 @@ impl Job for Rotations {
             " FROM f LEFT JOIN users ON users.id = f.user_id"
         );
         let rows = sqlx::query(sql)
-            .bind(inputs.iter().map(|r| r.family_id).collect::<Vec<_>>())
-            .bind(
-                inputs
-                    .iter()
-                    .map(|r| r.presented.as_slice())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                inputs
-                    .iter()
-                    .map(|r| r.next.token_hash.as_slice())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(inputs.iter().map(|r| r.next.issued_at).collect::<Vec<_>>())
-            .bind(inputs.iter().map(|r| r.next.expires_at).collect::<Vec<_>>())
-            .bind(
-                inputs
-                    .iter()
-                    .map(|r| r.client_id.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(inputs.iter().map(|r| r.now).collect::<Vec<_>>())
+            .bind(column(inputs, |r| r.family_id))
+            .bind(column(inputs, |r| r.presented.as_slice()))
+            .bind(column(inputs, |r| r.next.token_hash.as_slice()))
+            .bind(column(inputs, |r| r.next.issued_at))
+            .bind(column(inputs, |r| r.next.expires_at))
+            .bind(column(inputs, |r| r.client_id.as_str()))
+            .bind(column(inputs, |r| r.now))
             .fetch_all(pool)
             .await
             .map_err(classify)?;
@@ -189,18 +175,8 @@ impl Job for Rotations {
             current!(),
             rotated!()
         );
-        let row = sqlx::query(sql)
-            .bind(r.family_id)
-            .bind(r.presented.as_slice())
-            .bind(r.next.token_hash.as_slice())
-            .bind(r.next.issued_at)
-            .bind(r.next.expires_at)
-            .bind(&r.client_id)
-            .bind(r.now)
-            .fetch_optional(pool)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(rotated_from_row).transpose()
+        let by_family = sqlx::query(sql).bind(r.family_id);
+        rotate_one(pool, by_family, &r.presented, &r.client_id, &r.next, r.now).await
     }
 }
 
@@ -236,31 +212,16 @@ impl Job for FamilyInserts {
              AS i(family_id, token_hash, client_id, user_id, scopes, session_id, grant_info, \
              issued_at, expires_at, revoked_at)",
         )
-        .bind(inputs.iter().map(|t| t.family_id).collect::<Vec<_>>())
-        .bind(
-            inputs
-                .iter()
-                .map(|t| t.token_hash.as_slice())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            inputs
-                .iter()
-                .map(|t| t.client_id.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(inputs.iter().map(|t| t.user_id).collect::<Vec<_>>())
+        .bind(column(inputs, |t| t.family_id))
+        .bind(column(inputs, |t| t.token_hash.as_slice()))
+        .bind(column(inputs, |t| t.client_id.as_str()))
+        .bind(column(inputs, |t| t.user_id))
         .bind(scopes)
-        .bind(
-            inputs
-                .iter()
-                .map(|t| t.session_id.as_deref())
-                .collect::<Vec<_>>(),
-        )
+        .bind(column(inputs, |t| t.session_id.as_deref()))
         .bind(grants)
-        .bind(inputs.iter().map(|t| t.issued_at).collect::<Vec<_>>())
-        .bind(inputs.iter().map(|t| t.expires_at).collect::<Vec<_>>())
-        .bind(inputs.iter().map(|t| t.revoked_at).collect::<Vec<_>>())
+        .bind(column(inputs, |t| t.issued_at))
+        .bind(column(inputs, |t| t.expires_at))
+        .bind(column(inputs, |t| t.revoked_at))
         .execute(pool)
         .await
         .map_err(classify)?;
@@ -306,19 +267,33 @@ impl PgStore {
             current!(),
             rotated!()
         );
-        let row = sqlx::query(sql)
-            .bind(presented)
-            .bind(presented)
-            .bind(next.token_hash.as_slice())
-            .bind(next.issued_at)
-            .bind(next.expires_at)
-            .bind(client_id)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(rotated_from_row).transpose()
+        let by_digest = sqlx::query(sql).bind(presented);
+        rotate_one(&self.pool, by_digest, presented, client_id, next, now).await
     }
+}
+
+/// Runs a one-family rotation statement whose `$1` (how the family is
+/// found) is bound already: binds the rest (see [`current!`]) and reads
+/// the answer.
+async fn rotate_one<'q>(
+    pool: &PgPool,
+    query: Query<'q, Postgres, PgArguments>,
+    presented: &'q [u8],
+    client_id: &'q str,
+    next: &'q Successor,
+    now: OffsetDateTime,
+) -> Result<Option<Rotation>> {
+    let row = query
+        .bind(presented)
+        .bind(next.token_hash.as_slice())
+        .bind(next.issued_at)
+        .bind(next.expires_at)
+        .bind(client_id)
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+        .map_err(classify)?;
+    row.as_ref().map(rotated_from_row).transpose()
 }
 
 #[async_trait]
