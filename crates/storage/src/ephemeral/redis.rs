@@ -161,19 +161,7 @@ impl EphemeralStore for RedisStore {
     }
 
     async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<()> {
-        let key = self.key(key);
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .cmd("SADD")
-            .arg(&key)
-            .arg(member)
-            .ignore()
-            .cmd("PEXPIRE")
-            .arg(&key)
-            .arg(millis(ttl))
-            .ignore();
-        let mut conn = self.conn.clone();
-        bounded(pipe.query_async::<()>(&mut conn)).await
+        self.write_all(&[Write::SetAdd { key, member, ttl }]).await
     }
 
     async fn write_all(&self, writes: &[Write<'_>]) -> Result<()> {
