@@ -387,7 +387,10 @@ async fn an_operator_manages_an_agency_app_through_the_admin_api() {
         None,
     )
     .await;
-    assert_eq!(denied["events"][0]["outcome"], "insufficient_scope");
+    // Outcomes are one closed set across the trail; the problem code says
+    // which refusal it was.
+    assert_eq!(denied["events"][0]["outcome"], "forbidden");
+    assert_eq!(denied["events"][0]["details"]["code"], "insufficient_scope");
     let (s, _, bad) = api(
         &p,
         Method::GET,

@@ -7,6 +7,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use pratu_core::audit::AuditAction;
 use pratu_oidc::BearerError;
 use pratu_oidc::scopes::ADMIN_SCOPE;
 use serde_json::json;
@@ -23,13 +24,7 @@ pub struct Operator {
     pub request_id: Option<String>,
 }
 
-pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.len() <= 128)
-        .map(str::to_owned)
-}
+pub(crate) use pratu_core::web::context::request_id;
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let v = headers.get(AUTHORIZATION)?.to_str().ok()?;
@@ -57,11 +52,11 @@ where
                 state
                     .audit(
                         &actor,
-                        "admin.denied",
+                        AuditAction::AdminDenied,
                         None,
                         request_id.as_deref(),
-                        e.outcome(),
-                        json!({"path": path}),
+                        e.audit_outcome(),
+                        json!({"path": path, "code": e.code()}),
                     )
                     .await;
                 e

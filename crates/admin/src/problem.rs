@@ -1,9 +1,13 @@
 //! Errors of the admin API as RFC 9457 problem details with a stable
-//! `code`. Details name what was wrong, never secrets or personal data.
+//! `code`, written by `pratu_core::web::Problem`. Details name what was
+//! wrong, never secrets or personal data; an internal error's cause goes to
+//! the log (once, with the request id), never to the body.
 
-use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use pratu_core::audit::Outcome;
+use pratu_core::web::Problem as CoreProblem;
+use pratu_core::web::error::InternalError;
 use pratu_oidc::clients::ClientError;
 use pratu_oidc::scopes::ADMIN_SCOPE;
 use serde::Serialize;
@@ -31,10 +35,11 @@ pub enum ApiError {
     #[error("a backing service is unavailable")]
     Unavailable,
     #[error("internal error")]
-    Internal,
+    Internal(InternalError),
 }
 
-/// RFC 9457 problem details.
+/// RFC 9457 problem details, as `pratu_core::web::Problem` writes them
+/// (this struct documents the shape in the OpenAPI document).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
     /// A URN naming the problem type.
@@ -51,9 +56,10 @@ pub struct Problem {
 }
 
 impl ApiError {
-    pub fn internal(e: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %e, "admin request failed");
-        Self::Internal
+    /// An internal failure; its cause is logged by the server's
+    /// `log_internal_errors` layer with the request id.
+    pub fn internal(e: impl Into<InternalError>) -> Self {
+        Self::Internal(e.into())
     }
 
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
@@ -73,7 +79,7 @@ impl ApiError {
                 "unavailable",
                 "Service Unavailable",
             ),
-            Self::Internal => (
+            Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "Internal Server Error",
@@ -81,47 +87,52 @@ impl ApiError {
         }
     }
 
-    /// The outcome recorded in the audit log.
-    pub fn outcome(&self) -> &'static str {
+    /// The problem's stable code (recorded in the audit event's details).
+    pub fn code(&self) -> &'static str {
         self.parts().1
+    }
+
+    /// How a refused admin call reads in the audit log.
+    pub fn audit_outcome(&self) -> Outcome {
+        match self {
+            Self::Unauthorized(_) | Self::Forbidden(_) => Outcome::Forbidden,
+            _ => Outcome::Failure,
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, title) = self.parts();
-        let problem = Problem {
-            kind: format!("urn:pratu:problem:{code}"),
-            title,
-            status: status.as_u16(),
-            detail: self.to_string(),
-            code,
-            field: match &self {
-                Self::Invalid { field, .. } => Some(field),
-                _ => None,
-            },
-        };
-        let mut res = (status, Json(problem)).into_response();
-        let h = res.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        let challenge = match &self {
+        let mut problem = CoreProblem::new(status, code, title, self.to_string());
+        match self {
+            Self::Invalid { field, .. } => problem = problem.with("field", field),
             // Fixed texts only: nothing the caller sent is echoed.
-            Self::Unauthorized(d) => Some(format!(
-                "Bearer error=\"invalid_token\", error_description=\"{d}\""
-            )),
-            Self::Forbidden(d) => Some(format!(
-                "Bearer error=\"insufficient_scope\", scope=\"{ADMIN_SCOPE}\", error_description=\"{d}\""
-            )),
-            _ => None,
-        };
-        if let Some(v) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
-            h.insert(header::WWW_AUTHENTICATE, v);
+            Self::Unauthorized(d) => {
+                problem = challenge(
+                    problem,
+                    format!("Bearer error=\"invalid_token\", error_description=\"{d}\""),
+                );
+            }
+            Self::Forbidden(d) => {
+                problem = challenge(
+                    problem,
+                    format!(
+                        "Bearer error=\"insufficient_scope\", scope=\"{ADMIN_SCOPE}\", error_description=\"{d}\""
+                    ),
+                );
+            }
+            Self::Internal(cause) => problem = problem.caused_by(cause),
+            _ => {}
         }
-        res
+        problem.into_response()
+    }
+}
+
+fn challenge(problem: CoreProblem, value: String) -> CoreProblem {
+    match HeaderValue::from_str(&value) {
+        Ok(v) => problem.header(header::WWW_AUTHENTICATE, v),
+        Err(_) => problem,
     }
 }
 
@@ -131,14 +142,14 @@ impl From<ClientError> for ApiError {
             ClientError::Invalid { field, reason } => Self::Invalid { field, reason },
             ClientError::NotFound => Self::NotFound("client"),
             ClientError::AlreadyExists => Self::Conflict("client_id"),
-            ClientError::Storage(e) => Self::internal(&e),
+            ClientError::Storage(e) => Self::internal(e),
         }
     }
 }
 
 impl From<pratu_storage::StorageError> for ApiError {
     fn from(e: pratu_storage::StorageError) -> Self {
-        Self::internal(&e)
+        Self::internal(e)
     }
 }
 

@@ -2,13 +2,15 @@
 
 use std::sync::Arc;
 
+use axum::http::HeaderValue;
+use pratu_core::audit::{AuditAction, Auditor, Entry, Outcome};
+use pratu_core::pii::{PiiCipher, SecretKey};
+use pratu_core::random::SharedRandom;
+use pratu_core::web::{CookieDef, CookiePolicy, Csrf};
 use pratu_oidc::OidcState;
 use pratu_storage::ephemeral::EphemeralStore;
-use pratu_storage::pii::{PiiCipher, SecretKey};
-use pratu_storage::records::AuditEvent;
 use pratu_storage::{Clock, Store};
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::config::AdminConfig;
 
@@ -19,6 +21,8 @@ pub struct AdminDeps {
     pub store: Arc<dyn Store>,
     pub ephemeral: Arc<dyn EphemeralStore>,
     pub clock: Arc<dyn Clock>,
+    /// Draws console session handles, sign-in states and PKCE verifiers.
+    pub random: SharedRandom,
     /// Opens citizen IDs to show them masked.
     pub citizen_ids: PiiCipher,
     /// Keys the console's CSRF tokens and session cookie.
@@ -35,6 +39,11 @@ pub(crate) struct Inner {
     deps: AdminDeps,
     /// The console's calls to the issuer's token endpoint.
     pub http: reqwest::Client,
+    /// The console's forms, keyed with the console key.
+    pub csrf: Csrf,
+    /// `Secure` except on a loopback http issuer.
+    pub cookies: CookiePolicy,
+    pub auditor: Auditor,
 }
 
 impl std::ops::Deref for Inner {
@@ -51,37 +60,58 @@ impl AdminState {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
-        Self(Arc::new(Inner { deps, http }))
+        let csrf = Csrf::new(deps.console_key.clone());
+        let cookies = CookiePolicy {
+            secure: deps.oidc.issuer().starts_with("https://"),
+        };
+        let auditor = Auditor::new(Arc::clone(&deps.store), Arc::clone(&deps.clock));
+        Self(Arc::new(Inner {
+            deps,
+            http,
+            csrf,
+            cookies,
+            auditor,
+        }))
     }
 
     pub(crate) fn oidc(&self) -> &OidcState {
         &self.0.oidc
     }
 
-    /// Appends an audit event (awaited: an admin change and its record go
-    /// together). A failed write is logged, not fatal.
+    pub(crate) fn cookies(&self) -> CookiePolicy {
+        self.0.cookies
+    }
+
+    /// `Set-Cookie` for a console cookie (HttpOnly, SameSite=Lax — the
+    /// callback arrives by a top-level redirect — scoped to `/admin`).
+    pub(crate) fn set_cookie(
+        &self,
+        cookie: CookieDef,
+        value: &str,
+        max_age: Option<u64>,
+    ) -> HeaderValue {
+        // Pratu's own values are base64url: always a valid header.
+        self.0
+            .cookies
+            .set(cookie, value, max_age)
+            .unwrap_or_else(|| HeaderValue::from_static(""))
+    }
+
+    /// Records an event through the one audit policy (awaited: an admin
+    /// change and its record go together; a failed write is logged).
     pub(crate) async fn audit(
         &self,
         actor: &str,
-        action: &str,
+        action: AuditAction,
         target: Option<String>,
         request_id: Option<&str>,
-        outcome: &str,
+        outcome: Outcome,
         details: Value,
     ) {
-        let event = AuditEvent {
-            id: Uuid::now_v7(),
-            at: self.0.clock.now(),
-            actor: actor.to_owned(),
-            action: action.to_owned(),
-            target,
-            request_id: request_id.map(str::to_owned),
-            outcome: outcome.to_owned(),
-            details,
-        };
-        tracing::info!(event.kind = "security", action, outcome, "audit");
-        if let Err(e) = self.0.store.append_audit(&event).await {
-            tracing::warn!(error = %e, action, "audit write failed");
-        }
+        let entry = Entry::new(actor, action, outcome)
+            .maybe_target(target)
+            .request_id(request_id.map(str::to_owned))
+            .details(details);
+        self.0.auditor.record(entry).await;
     }
 }

@@ -215,8 +215,13 @@ mod tests {
         jwks: JwkSet,
     }
 
+    #[expect(
+        clippy::disallowed_types,
+        reason = "a test of the demo relying party: its issuer's key"
+    )]
     fn issuer(kid: &str) -> Issuer {
-        let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
+        use rand::rngs::OsRng;
+        let secret = p256::SecretKey::random(&mut OsRng);
         let pem = secret.to_pkcs8_pem(p256::pkcs8::LineEnding::LF).unwrap();
         let mut jwk: Value = serde_json::from_str(&secret.public_key().to_jwk_string()).unwrap();
         jwk["kid"] = json!(kid);

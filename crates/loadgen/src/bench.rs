@@ -201,7 +201,7 @@ pub async fn bench(a: BenchArgs) -> Result<ExitCode, LoadError> {
             backends.push(Backend::Postgres {
                 database_url: db.url.clone(),
                 redis_url: redis.clone(),
-                redis_prefix: format!("pratu-bench-{}:", rand::random::<u32>()),
+                redis_prefix: format!("pratu-bench-{}:", crate::random::u64() as u32),
             });
             pg_db = Some(db);
         }
@@ -782,7 +782,7 @@ mod pg {
 
     impl FreshDb {
         pub async fn create(url: &str) -> Result<Self, LoadError> {
-            let name = format!("pratu_bench_{}", rand::random::<u32>());
+            let name = format!("pratu_bench_{}", crate::random::u64() as u32);
             let mut conn = sqlx::PgConnection::connect(url)
                 .await
                 .map_err(|e| LoadError::setup(format!("PostgreSQL: {e}")))?;

@@ -62,7 +62,7 @@ impl EnrollShared {
             rows,
             next_row: AtomicUsize::new(skip),
             seq: AtomicU64::new(0),
-            tag: rand::random::<u64>() % 1_000_000,
+            tag: crate::random::u64() % 1_000_000,
             outbox: Outbox::open(outbox),
         })
     }

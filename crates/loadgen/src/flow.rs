@@ -5,7 +5,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use rand::RngCore as _;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -31,7 +30,7 @@ pub struct Signed {
 
 pub fn random_token(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
-    rand::thread_rng().fill_bytes(&mut b);
+    crate::random::fill(&mut b);
     B64.encode(b)
 }
 

@@ -20,6 +20,7 @@ pub mod html;
 pub mod idtoken;
 pub mod outbox;
 pub mod procstat;
+pub mod random;
 pub mod registry;
 pub mod report;
 pub mod ring_jwt;

@@ -6,7 +6,6 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use rand::Rng as _;
 use serde::Deserialize;
 
 use crate::error::LoadError;
@@ -48,10 +47,9 @@ pub fn citizen_id(first: u8, n: u64) -> String {
 
 /// `count` fresh rows from a random block of IDs.
 pub fn generate(count: usize) -> Vec<Row> {
-    let mut rng = rand::thread_rng();
-    let first = rng.gen_range(1..=8u8);
+    let first = crate::random::in_range(1..=8u8);
     let span = 100_000_000_000u64 - count as u64 - 1;
-    let base = rng.gen_range(0..span);
+    let base = crate::random::in_range(0..span);
     (0..count)
         .map(|i| {
             let n = base + i as u64;

@@ -18,11 +18,11 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use pratu_core::pii::{PiiCipher, SecretKey};
 use pratu_oidc::keys::inbound::{self, decoding_key};
 use pratu_oidc::keys::jws;
 use pratu_oidc::keys::material::{KeySigner, generate};
 use pratu_oidc::keys::{KeyRing, SigningAlg};
-use pratu_storage::pii::{PiiCipher, SecretKey};
 use pratu_storage::records::SigningKey;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -72,7 +72,7 @@ fn mint(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     let (at, id) = (access_claims(), id_claims());
     for alg in SigningAlg::ALL {
-        let k = generate(alg).expect("key");
+        let k = generate(&pratu_core::OsRandom, alg).expect("key");
         let signer = KeySigner::from_pkcs8(alg, &k.pkcs8_der).expect("signer");
         g.bench_function(format!("{}/access_token", name(alg)), |b| {
             b.iter(|| jws::sign(&signer, &k.kid, Some("at+jwt"), black_box(&at)).expect("sign"));
@@ -92,7 +92,7 @@ fn verify(c: &mut Criterion) {
     v.set_issuer(&[ISSUER]);
     v.set_audience(&["xyycFJKrRp2zrgyE38yl1g"]);
     for alg in SigningAlg::ALL {
-        let k = generate(alg).expect("key");
+        let k = generate(&pratu_core::OsRandom, alg).expect("key");
         let signer = KeySigner::from_pkcs8(alg, &k.pkcs8_der).expect("signer");
         let key = decoding_key(alg, &k.public_jwk).expect("decoding key");
         let token = jws::sign(&signer, &k.kid, Some("at+jwt"), &at).expect("sign");
@@ -114,7 +114,7 @@ fn verify_own(c: &mut Criterion) {
     v.validate_aud = false;
     let kek = PiiCipher::new(SecretKey::new("k1", &[7; 32]).expect("kek"), Vec::new());
     for alg in SigningAlg::ALL {
-        let k = generate(alg).expect("key");
+        let k = generate(&pratu_core::OsRandom, alg).expect("key");
         let record = SigningKey {
             kid: k.kid.clone(),
             alg: alg.as_str().to_owned(),
@@ -150,7 +150,7 @@ fn client_auth(c: &mut Criterion) {
     v.set_issuer(&["svc-client"]);
     v.set_audience(&[endpoint.as_str()]);
     for alg in SigningAlg::ALL {
-        let k = generate(alg).expect("key");
+        let k = generate(&pratu_core::OsRandom, alg).expect("key");
         let signer = KeySigner::from_pkcs8(alg, &k.pkcs8_der).expect("signer");
         let key = decoding_key(alg, &k.public_jwk).expect("decoding key");
         let assertion = jws::sign(&signer, &k.kid, None, &claims).expect("sign");

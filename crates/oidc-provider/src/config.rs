@@ -290,7 +290,7 @@ pub struct AssuranceConfig {
 impl Default for AssuranceConfig {
     fn default() -> Self {
         Self {
-            trust_frameworks: vec!["th_dopa_laser".to_owned()],
+            trust_frameworks: vec![pratu_core::assurance::DOPA_LASER_TRUST_FRAMEWORK.to_owned()],
             step_up: true,
             otp_ttl_seconds: 300,
             otp_max_attempts: 5,

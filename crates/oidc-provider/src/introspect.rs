@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use pratu_core::audit::{AuditAction, Outcome};
 use pratu_storage::records::Client;
 use serde_json::{Value, json};
 
@@ -174,13 +175,15 @@ async fn revoke_inner(
             .revoke_access_token(&at.jti, at.exp)
             .await
             .map_err(|e| internal(&e))?;
-        state.audit(
-            format!("client:{}", client.client_id),
-            "token.revoked",
-            None,
-            "success",
-            json!({"type": "access_token"}),
-        );
+        state
+            .audit(
+                format!("client:{}", client.client_id),
+                AuditAction::TokenRevoked,
+                None,
+                Outcome::Success,
+                json!({"type": "access_token"}),
+            )
+            .await;
         return Ok(());
     }
     let Some(presented) = Presented::parse(token) else {
@@ -200,13 +203,15 @@ async fn revoke_inner(
             .revoke_refresh_family(rt.family_id, state.0.clock.now())
             .await
             .map_err(|e| internal(&e))?;
-        state.audit(
-            format!("client:{}", client.client_id),
-            "token.revoked",
-            None,
-            "success",
-            json!({"type": "refresh_token"}),
-        );
+        state
+            .audit(
+                format!("client:{}", client.client_id),
+                AuditAction::TokenRevoked,
+                None,
+                Outcome::Success,
+                json!({"type": "refresh_token"}),
+            )
+            .await;
     }
     Ok(())
 }

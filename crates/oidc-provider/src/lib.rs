@@ -46,7 +46,7 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
 
-pub use state::{ClientIp, InitError, Issuer, OidcDeps, OidcState};
+pub use state::{InitError, Issuer, OidcDeps, OidcState};
 pub use token::bearer::{Bearer, BearerError};
 
 /// Every endpoint of the provider, at the paths discovery advertises.

@@ -6,6 +6,7 @@
 //! The record's `sid` (the ID token's `sid`, sent to relying parties) is a
 //! separate random value for the same reason.
 
+use pratu_core::web::CookieDef;
 use std::time::Duration;
 
 use axum::http::HeaderMap;
@@ -19,7 +20,7 @@ use uuid::Uuid;
 use crate::clients::random_token;
 use crate::state::OidcState;
 
-pub(crate) const COOKIE: &str = "pratu_session";
+pub(crate) const COOKIE: CookieDef = CookieDef::host("pratu_session");
 
 /// A signed-in browser.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,9 +126,9 @@ impl OidcState {
         amr: Vec<String>,
     ) -> Result<(String, SsoSession), StorageError> {
         let now = self.0.clock.now().unix_timestamp();
-        let handle = random_token(32);
+        let handle = random_token(&*self.0.random, 32);
         let session = SsoSession {
-            sid: random_token(16),
+            sid: random_token(&*self.0.random, 16),
             user_id,
             auth_time: now,
             acr: acr.to_owned(),

@@ -4,16 +4,18 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use pratu_core::audit::Auditor;
+use pratu_core::password::PasswordHasher;
+use pratu_core::pii::{PiiCipher, SecretKey};
+use pratu_core::random::SharedRandom;
+use pratu_core::sms::SmsSender;
+use pratu_core::web::{CookiePolicy, Csrf};
 use pratu_storage::ephemeral::EphemeralStore;
-use pratu_storage::password::PasswordHasher;
-use pratu_storage::pii::{PiiCipher, SecretKey};
-use pratu_storage::ports::SmsSender;
 use pratu_storage::{Clock, Store};
 
 use crate::clients::ClientService;
 use crate::config::{ConfigError, OidcConfig};
 use crate::keys::{KeyError, KeyManager, SigningAlg};
-use crate::web::cookies::CookiePolicy;
 
 /// Everything the provider needs from the server.
 #[derive(Debug, Clone)]
@@ -25,6 +27,9 @@ pub struct OidcDeps {
     pub store: Arc<dyn Store>,
     pub ephemeral: Arc<dyn EphemeralStore>,
     pub clock: Arc<dyn Clock>,
+    /// Draws codes, refresh tokens, client secrets, signing keys and CSRF
+    /// cookie values.
+    pub random: SharedRandom,
     pub passwords: PasswordHasher,
     /// Opens citizen IDs (aad `b"citizen_id"`) for clients allowed them.
     pub citizen_ids: PiiCipher,
@@ -97,9 +102,13 @@ pub(crate) struct Inner {
     pub store: Arc<dyn Store>,
     pub ephemeral: Arc<dyn EphemeralStore>,
     pub clock: Arc<dyn Clock>,
+    pub random: SharedRandom,
     pub passwords: PasswordHasher,
     pub citizen_ids: PiiCipher,
     pub server_key: SecretKey,
+    /// Tokens of the provider's forms, keyed with the server key.
+    pub csrf: Csrf,
+    pub auditor: Auditor,
     pub sms: Option<Arc<dyn SmsSender>>,
     pub config: OidcConfig,
     pub keys: Arc<KeyManager>,
@@ -124,13 +133,16 @@ impl OidcState {
     pub async fn init(deps: OidcDeps) -> Result<Self, InitError> {
         deps.config.validate()?;
         let issuer = Issuer::parse(&deps.issuer)?;
-        let keys = Arc::new(KeyManager::new(
-            Arc::clone(&deps.store),
-            deps.key_encryption.clone(),
-            Arc::clone(&deps.clock),
-            deps.config.keys.clone(),
-            deps.config.tokens.max_signed_token_lifetime_seconds(),
-        ));
+        let keys = Arc::new(
+            KeyManager::new(
+                Arc::clone(&deps.store),
+                deps.key_encryption.clone(),
+                Arc::clone(&deps.clock),
+                deps.config.keys.clone(),
+                deps.config.tokens.max_signed_token_lifetime_seconds(),
+            )
+            .with_random(Arc::clone(&deps.random)),
+        );
         keys.ensure_keys().await?;
         keys.reload().await?;
         let clients = ClientService::new(
@@ -139,7 +151,8 @@ impl OidcState {
             deps.config.clients.cache_ttl_seconds,
             &deps.config.keys.default_alg,
         )
-        .with_shared_invalidation(Arc::clone(&deps.ephemeral));
+        .with_shared_invalidation(Arc::clone(&deps.ephemeral))
+        .with_random(Arc::clone(&deps.random));
         let default_alg =
             SigningAlg::parse(&deps.config.keys.default_alg).unwrap_or(SigningAlg::Es256);
         let step_up = deps.config.assurance.step_up && deps.sms.is_some();
@@ -149,13 +162,17 @@ impl OidcState {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
+        let auditor = Auditor::new(Arc::clone(&deps.store), Arc::clone(&deps.clock));
         Ok(Self(Arc::new(Inner {
             issuer,
             store: deps.store,
             ephemeral: deps.ephemeral,
             clock: deps.clock,
+            random: deps.random,
             passwords: deps.passwords,
             citizen_ids: deps.citizen_ids,
+            csrf: Csrf::new(deps.server_key.clone()),
+            auditor,
             server_key: deps.server_key,
             sms: deps.sms,
             config: deps.config,
@@ -193,12 +210,6 @@ impl OidcState {
         self.0.config.assurance.step_up && self.0.sms.is_some()
     }
 }
-
-/// The client's address, for per-IP sign-in limits. The server may insert
-/// it as a request extension (e.g. from a trusted `X-Forwarded-For`);
-/// otherwise `ConnectInfo<SocketAddr>` is used when present.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub std::net::IpAddr);
 
 #[cfg(test)]
 mod tests {

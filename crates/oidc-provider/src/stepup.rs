@@ -5,18 +5,19 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use pratu_storage::otp::{OtpError, OtpOutcome, OtpPolicy, OtpService};
-use pratu_storage::ports::SmsMessage;
+use pratu_core::audit::{AuditAction, Outcome};
+use pratu_core::otp::{OtpError, OtpOutcome, OtpPolicy, OtpService};
+use pratu_core::sms::SmsMessage;
 
 use crate::acr;
 use crate::authorize::CONTINUE_PATH;
 use crate::authorize::request::AuthRequest;
-use crate::authorize::respond::{PageError, error_page};
+use crate::authorize::respond::{PageError, error_page, server_error};
 use crate::session::Current;
 use crate::state::OidcState;
-use crate::web::csrf;
 use crate::web::pages::{self, OtpPage};
 use crate::web::params::Params;
+use pratu_core::web::csrf;
 
 pub(crate) const OTP_PATH: &str = "/login/otp";
 
@@ -50,6 +51,7 @@ impl OidcState {
         OtpService::new(
             std::sync::Arc::clone(&self.0.ephemeral),
             std::sync::Arc::clone(&self.0.clock),
+            std::sync::Arc::clone(&self.0.random),
             OtpPolicy {
                 ttl: std::time::Duration::from_secs(a.otp_ttl_seconds),
                 max_attempts: a.otp_max_attempts,
@@ -133,22 +135,22 @@ impl OidcState {
             to: phone.to_owned(),
             text: issued.sms_text(),
         };
-        let audit = |action: &'static str, outcome: &'static str| {
+        let audit = |action: AuditAction, outcome: Outcome| {
             self.audit(
                 format!("user:{user_id}"),
                 action,
                 Some(format!("client:{client_id}")),
                 outcome,
                 serde_json::json!({}),
-            );
+            )
         };
         if let Err(e) = sms.send(&message).await {
             tracing::warn!(error = %e, "step-up SMS could not be sent");
             let _ = otp.cancel(subject).await;
-            audit("login.otp_send_failed", "failure");
+            audit(AuditAction::LoginOtpSendFailed, Outcome::Failure).await;
             return Err(None);
         }
-        audit("login.otp_sent", "success");
+        audit(AuditAction::LoginOtpSent, Outcome::Success).await;
         Ok(issued.reference().to_owned())
     }
 
@@ -162,7 +164,7 @@ impl OidcState {
         error: Option<&str>,
     ) -> Response {
         let (browser, cookie) = self.csrf_browser(headers);
-        let token = csrf::token(&self.0.server_key, &browser, id);
+        let token = self.0.csrf.token(&browser, id);
         let action = format!("{}{OTP_PATH}", self.0.issuer.url);
         let page = OtpPage {
             t: req.locale.texts(),
@@ -200,10 +202,10 @@ pub(crate) async fn otp_post(
     let req = match state.load_pending(id).await {
         Ok(Some(r)) => r,
         Ok(None) => return error_page(PageError::Expired, Default::default()),
-        Err(_) => return error_page(PageError::Server, Default::default()),
+        Err(e) => return server_error(e, Default::default()),
     };
     let browser = state.0.issuer.cookies.get(&headers, csrf::COOKIE);
-    if !csrf::verify(&state.0.server_key, browser, id, p.get("csrf")) {
+    if !state.0.csrf.verify(browser, id, p.get("csrf")) {
         return error_page(
             PageError::BadRequest("the form is stale; please try again".into()),
             req.locale,
@@ -213,7 +215,7 @@ pub(crate) async fn otp_post(
     let current = match state.current_session(&headers).await {
         Ok(Some(c)) => c,
         Ok(None) => return Redirect::to(&continue_url).into_response(),
-        Err(_) => return error_page(PageError::Server, req.locale),
+        Err(e) => return server_error(e, req.locale),
     };
     let t = req.locale.texts();
     let otp = state.otp();
@@ -255,23 +257,27 @@ pub(crate) async fn otp_post(
             {
                 return error_page(PageError::Server, req.locale);
             }
-            state.audit(
-                format!("user:{}", current.session.user_id),
-                "login.step_up",
-                Some(format!("client:{}", req.client_id)),
-                "success",
-                serde_json::json!({}),
-            );
+            state
+                .audit(
+                    format!("user:{}", current.session.user_id),
+                    AuditAction::LoginStepUp,
+                    Some(format!("client:{}", req.client_id)),
+                    Outcome::Success,
+                    serde_json::json!({}),
+                )
+                .await;
             Redirect::to(&continue_url).into_response()
         }
         Ok(OtpOutcome::Invalid { attempts_left }) => {
-            state.audit(
-                format!("user:{}", current.session.user_id),
-                "login.otp_failed",
-                Some(format!("client:{}", req.client_id)),
-                "failure",
-                serde_json::json!({ "attempts_left": attempts_left }),
-            );
+            state
+                .audit(
+                    format!("user:{}", current.session.user_id),
+                    AuditAction::LoginOtpFailed,
+                    Some(format!("client:{}", req.client_id)),
+                    Outcome::Failure,
+                    serde_json::json!({ "attempts_left": attempts_left }),
+                )
+                .await;
             let reference = otp
                 .pending(&subject)
                 .await
@@ -290,13 +296,15 @@ pub(crate) async fn otp_post(
         }
         Ok(other) => {
             if matches!(other, OtpOutcome::Locked) {
-                state.audit(
-                    format!("user:{}", current.session.user_id),
-                    "login.otp_locked",
-                    Some(format!("client:{}", req.client_id)),
-                    "locked",
-                    serde_json::json!({}),
-                );
+                state
+                    .audit(
+                        format!("user:{}", current.session.user_id),
+                        AuditAction::LoginOtpLocked,
+                        Some(format!("client:{}", req.client_id)),
+                        Outcome::Locked,
+                        serde_json::json!({}),
+                    )
+                    .await;
             }
             let reference = otp
                 .pending(&subject)
@@ -314,7 +322,7 @@ pub(crate) async fn otp_post(
                 Some(t.otp_expired),
             )
         }
-        Err(_) => error_page(PageError::Server, req.locale),
+        Err(e) => server_error(e, req.locale),
     }
 }
 

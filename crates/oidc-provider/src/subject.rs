@@ -14,7 +14,7 @@ use aes_gcm::aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
-use pratu_storage::pii::SecretKey;
+use pratu_core::pii::SecretKey;
 use pratu_storage::records::Client;
 use sha2::Sha256;
 use uuid::Uuid;

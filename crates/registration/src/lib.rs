@@ -25,7 +25,6 @@ pub use config::{
     ConfigError, EnrollmentConfig, LimitsConfig, OtpConfig, ProofingConfig, SmsConfig,
 };
 pub use proofing::{IdentityProofing, build_proofing};
-pub use request::ClientIp;
 pub use sms::{build_sms, build_sms_with_clock};
 pub use state::{RegistrationDeps, RegistrationState};
 

@@ -1,39 +1,22 @@
 //! Facts about the request that the service needs: client address and
 //! request id.
 
-use std::net::{IpAddr, SocketAddr};
-
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use crate::service::Context;
-
-/// The client's address as the server determined it (e.g. from a trusted
-/// proxy header). When the server does not insert it, the TCP peer address
-/// (`ConnectInfo`) is used, when available.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
 
 /// Extracts a [`Context`] for a channel (`C::CHANNEL`).
 #[derive(Debug, Clone)]
 pub(crate) struct RequestContext(pub Context);
 
+/// The service's context of a request: `pratu_core`'s request context
+/// (client IP, request id) and the channel it came through.
 pub(crate) fn context_of(parts: &Parts, channel: &'static str) -> Context {
-    let ip = parts.extensions.get::<ClientIp>().map(|c| c.0).or_else(|| {
-        parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-    });
-    let request_id = parts
-        .headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.len() <= 128)
-        .map(str::to_owned);
+    let ctx = pratu_core::web::RequestContext::of(parts);
     Context {
-        ip,
-        request_id,
+        ip: ctx.ip,
+        request_id: ctx.request_id,
         channel,
     }
 }

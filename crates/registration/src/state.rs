@@ -2,10 +2,13 @@
 
 use std::sync::Arc;
 
+use pratu_core::Random;
+use pratu_core::password::PasswordHasher;
+use pratu_core::pii::{BlindIndex, PiiCipher, SecretKey};
+use pratu_core::random::SharedRandom;
+use pratu_core::sms::SmsSender;
+use pratu_core::web::{CookiePolicy, Csrf};
 use pratu_storage::ephemeral::EphemeralStore;
-use pratu_storage::password::PasswordHasher;
-use pratu_storage::pii::{BlindIndex, PiiCipher};
-use pratu_storage::ports::SmsSender;
 use pratu_storage::{Clock, Store};
 
 use crate::config::{EnrollmentConfig, LimitsConfig, OtpConfig, ProofingConfig};
@@ -18,6 +21,8 @@ pub struct RegistrationDeps {
     pub store: Arc<dyn Store>,
     pub ephemeral: Arc<dyn EphemeralStore>,
     pub clock: Arc<dyn Clock>,
+    /// Draws OTPs, CSRF cookie values and the enrollment tokens.
+    pub random: SharedRandom,
     /// From [`crate::proofing::build_proofing`].
     pub proofing: Arc<dyn IdentityProofing>,
     /// From [`crate::sms::build_sms`].
@@ -32,9 +37,8 @@ pub struct RegistrationDeps {
     pub enrollment: EnrollmentConfig,
     pub otp: OtpConfig,
     pub limits: LimitsConfig,
-    /// Key of the wizard's CSRF tokens (at least 32 bytes; the same on every
-    /// node).
-    pub csrf_key: Vec<u8>,
+    /// Key of the wizard's CSRF tokens (the same on every node).
+    pub csrf_key: SecretKey,
     /// `Secure` on cookies; false only for a loopback `http://` issuer.
     pub secure_cookies: bool,
 }
@@ -48,8 +52,9 @@ pub struct RegistrationState {
 #[derive(Debug)]
 struct Inner {
     service: EnrollmentService,
-    csrf_key: zeroize::Zeroizing<Vec<u8>>,
-    secure_cookies: bool,
+    csrf: Csrf,
+    cookies: CookiePolicy,
+    random: SharedRandom,
 }
 
 impl RegistrationState {
@@ -58,6 +63,7 @@ impl RegistrationState {
             store: deps.store,
             ephemeral: deps.ephemeral,
             clock: deps.clock,
+            random: deps.random.clone(),
             proofing: deps.proofing,
             sms: deps.sms,
             hasher: deps.hasher,
@@ -71,8 +77,11 @@ impl RegistrationState {
         Self {
             inner: Arc::new(Inner {
                 service,
-                csrf_key: zeroize::Zeroizing::new(deps.csrf_key),
-                secure_cookies: deps.secure_cookies,
+                csrf: Csrf::new(deps.csrf_key),
+                cookies: CookiePolicy {
+                    secure: deps.secure_cookies,
+                },
+                random: deps.random,
             }),
         }
     }
@@ -81,11 +90,15 @@ impl RegistrationState {
         &self.inner.service
     }
 
-    pub fn csrf_key(&self) -> &[u8] {
-        &self.inner.csrf_key
+    pub(crate) fn csrf(&self) -> &Csrf {
+        &self.inner.csrf
     }
 
-    pub fn secure_cookies(&self) -> bool {
-        self.inner.secure_cookies
+    pub(crate) fn cookies(&self) -> CookiePolicy {
+        self.inner.cookies
+    }
+
+    pub(crate) fn random(&self) -> &dyn Random {
+        &*self.inner.random
     }
 }

@@ -105,6 +105,11 @@ pub fn router(state: AppState) -> Router {
             http::client_ip::resolve(trusted.clone(), req, next)
         }))
         .layer(axum::middleware::from_fn(http::metrics::track))
+        // Every surface's internal errors reach the log here, once, with
+        // the request id.
+        .layer(axum::middleware::from_fn(
+            pratu_core::web::log_internal_errors,
+        ))
         // Innermost: it changes the request body type, which `from_fn`
         // middleware does not accept.
         .layer(RequestBodyLimitLayer::new(config.http.max_body_bytes));

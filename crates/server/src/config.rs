@@ -33,7 +33,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub log: LogConfig,
     pub secrets: secrets::SecretsConfig,
-    pub password: pratu_storage::password::Argon2Params,
+    pub password: pratu_core::password::Argon2Params,
     pub retention: crate::maintenance::RetentionConfig,
     // Enrollment (pratu-registration).
     pub proofing: reg::ProofingConfig,
@@ -76,7 +76,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             log: LogConfig::default(),
             secrets: secrets::SecretsConfig::default(),
-            password: pratu_storage::password::Argon2Params::default(),
+            password: pratu_core::password::Argon2Params::default(),
             retention: crate::maintenance::RetentionConfig::default(),
             proofing: reg::ProofingConfig::default(),
             sms: reg::SmsConfig::default(),
@@ -328,6 +328,19 @@ impl Config {
         self.oidc()
             .validate()
             .map_err(|e| ConfigError::key(e.key, e.problem))?;
+        // Accounts record the proofing framework and discovery advertises
+        // the supported ones: an app checking one against the other must
+        // find it.
+        if !self
+            .assurance
+            .trust_frameworks
+            .contains(&self.proofing.trust_framework)
+        {
+            return Err(ConfigError::key(
+                "assurance.trust_frameworks",
+                "must include proofing.trust_framework (accounts record it in verified_claims)",
+            ));
+        }
         self.admin
             .validate()
             .map_err(|e| ConfigError::key(format!("admin.{}", e.key), e.problem))?;
@@ -463,6 +476,26 @@ mod tests {
         .unwrap();
         let parsed = Config::from_toml(&text).unwrap();
         assert_eq!(parsed, Config::default());
+    }
+
+    /// Accounts recorded `pratu_dopa_laser` while discovery advertised
+    /// `th_dopa_laser`, so an app checking one against the other refused
+    /// every citizen. The defaults now agree, and a configuration where they
+    /// differ does not start.
+    #[test]
+    fn the_recorded_trust_framework_is_one_discovery_advertises() {
+        let config = Config::default();
+        assert!(
+            config
+                .oidc()
+                .assurance
+                .trust_frameworks
+                .contains(&config.proofing.trust_framework)
+        );
+        let mut config = Config::default();
+        config.proofing.trust_framework = "pratu_dopa_laser".into();
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("assurance.trust_frameworks"), "{err}");
     }
 
     /// Every key of the built-in defaults is shown (set, or commented out

@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
+use pratu_core::password::PasswordHasher;
+use pratu_core::pii::{BlindIndex, PiiCipher};
+use pratu_core::random::{OsRandom, SharedRandom};
 use pratu_oidc::{OidcDeps, OidcState};
 use pratu_registration::{RegistrationDeps, RegistrationState};
 use pratu_storage::ephemeral::EphemeralStore;
-use pratu_storage::password::PasswordHasher;
-use pratu_storage::pii::{BlindIndex, PiiCipher};
 use pratu_storage::{Clock, Store};
 
 use crate::app::{AppParts, AppState};
@@ -15,11 +16,14 @@ use crate::commands::CommandError;
 use crate::config::Config;
 use crate::config::secrets::Secrets;
 
-pub fn password_hasher(config: &Config) -> Result<PasswordHasher, CommandError> {
+pub fn password_hasher(
+    config: &Config,
+    random: SharedRandom,
+) -> Result<PasswordHasher, CommandError> {
     // One Argon2 at a time per core: logins queue instead of starving the
     // other endpoints.
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    PasswordHasher::new(config.password, cores)
+    PasswordHasher::with_random(config.password, cores, random)
         .map_err(|e| CommandError::Failed(format!("password: {e}")))
 }
 
@@ -31,8 +35,11 @@ pub async fn build_state(
     ephemeral: Arc<dyn EphemeralStore>,
     clock: Arc<dyn Clock>,
 ) -> Result<AppState, CommandError> {
-    let hasher = password_hasher(&config)?;
-    let pii = PiiCipher::new(secrets.pii.clone(), secrets.previous_pii.clone());
+    // Every secret, code and nonce of this node comes from here.
+    let random = OsRandom::shared();
+    let hasher = password_hasher(&config, random.clone())?;
+    let pii = PiiCipher::new(secrets.pii.clone(), secrets.previous_pii.clone())
+        .with_random(random.clone());
     let blind_index = BlindIndex::new(secrets.index.clone());
     let secure_cookies = !config.insecure_loopback();
 
@@ -46,6 +53,7 @@ pub async fn build_state(
         store: store.clone(),
         ephemeral: ephemeral.clone(),
         clock: clock.clone(),
+        random: random.clone(),
         proofing,
         sms: sms.clone(),
         hasher: hasher.clone(),
@@ -55,7 +63,7 @@ pub async fn build_state(
         enrollment: config.enrollment.clone(),
         otp: config.otp.clone(),
         limits: config.limits.enrollment.clone(),
-        csrf_key: derive_key(secrets, b"registration.csrf"),
+        csrf_key: derived_secret(secrets, "registration.csrf")?,
         secure_cookies,
     });
 
@@ -64,9 +72,10 @@ pub async fn build_state(
         store: store.clone(),
         ephemeral: ephemeral.clone(),
         clock: clock.clone(),
+        random: random.clone(),
         passwords: hasher,
         citizen_ids: pii,
-        key_encryption: key_encryption(secrets),
+        key_encryption: key_encryption(secrets).with_random(random.clone()),
         server_key: derived_secret(secrets, "oidc")?,
         sms: Some(sms),
         config: config.oidc(),
@@ -80,6 +89,7 @@ pub async fn build_state(
         store: store.clone(),
         ephemeral: ephemeral.clone(),
         clock: clock.clone(),
+        random,
         citizen_ids: PiiCipher::new(secrets.pii.clone(), secrets.previous_pii.clone()),
         console_key: derived_secret(secrets, "admin.console")?,
         config: config.admin.clone(),
@@ -114,9 +124,9 @@ pub fn key_encryption(secrets: &Secrets) -> PiiCipher {
 fn derived_secret(
     secrets: &Secrets,
     purpose: &str,
-) -> Result<pratu_storage::pii::SecretKey, CommandError> {
+) -> Result<pratu_core::pii::SecretKey, CommandError> {
     let bytes = derive_key(secrets, purpose.as_bytes());
-    pratu_storage::pii::SecretKey::new(purpose, &bytes)
+    pratu_core::pii::SecretKey::new(purpose, &bytes)
         .map_err(|e| CommandError::Failed(format!("secrets: {e}")))
 }
 

@@ -7,9 +7,9 @@
 //!   SQLite this is where group commit pays);
 //! - `authorization_code/<store>/…`: one `put` and one `take` of a code,
 //!   sequential and from 64 tasks;
-//! - `argon2id_verify/…`: one password verify at the configured (OWASP)
-//!   parameters through [`PasswordHasher`], alone and with every core busy
-//!   (the machine's login limit; `pratu-load bench` measures it too).
+//!
+//! Password verification is measured beside its code, in `pratu-core`
+//! (`cargo bench -p pratu-core --bench password`).
 //!
 //! SQLite and the in-memory ephemeral store always run; PostgreSQL and Redis
 //! when `PRATU_TEST_POSTGRES_URL` / `PRATU_TEST_REDIS_URL` are set (each in
@@ -29,7 +29,6 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use pratu_storage::ephemeral::EphemeralStore;
 use pratu_storage::ephemeral::memory::MemoryStore;
-use pratu_storage::password::{Argon2Params, PasswordHasher};
 use pratu_storage::records::{RefreshKey, RefreshToken, Rotation, Successor};
 use pratu_storage::testing::fixtures::{at, client, refresh_token, user};
 use pratu_storage::testing::{self, Made, Must, TestGuard};
@@ -110,7 +109,7 @@ fn successor(clock: &AtomicU64) -> Successor {
     let seconds = i64::try_from(clock.fetch_add(1, Ordering::Relaxed)).must("clock");
     let issued_at = at(600) + time::Duration::milliseconds(seconds);
     Successor {
-        token_hash: rand::random::<[u8; 32]>().to_vec(),
+        token_hash: uuid::Uuid::new_v4().as_bytes().repeat(2),
         issued_at,
         expires_at: issued_at + time::Duration::days(30),
     }
@@ -244,43 +243,5 @@ fn authorization_code(c: &mut Criterion) {
     group.finish();
 }
 
-fn argon2id_verify(c: &mut Criterion) {
-    let rt = runtime();
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let mut group = c.benchmark_group("argon2id_verify");
-    group
-        .throughput(Throughput::Elements(1))
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
-    let hasher = PasswordHasher::new(Argon2Params::default(), cores).must("hasher");
-    let phc = rt.block_on(hasher.hash("Correct1horse")).must("hash");
-    let phc: Arc<str> = phc.into();
-    let op: Op = Arc::new(move |_| {
-        let (h, phc) = (hasher.clone(), phc.clone());
-        Box::pin(async move {
-            assert!(h.verify("Correct1horse", Some(&phc)).await.must("verify"));
-        })
-    });
-    group.bench_function("owasp/one", |b| {
-        b.to_async(&rt).iter_custom(|iters| {
-            let op = op.clone();
-            async move { spread(iters, 1, &op).await }
-        });
-    });
-    group.bench_function(format!("owasp/all_{cores}_cores"), |b| {
-        b.to_async(&rt).iter_custom(|iters| {
-            let op = op.clone();
-            async move { spread(iters, cores, &op).await }
-        });
-    });
-    group.finish();
-}
-
-criterion_group!(
-    benches,
-    refresh_rotation,
-    authorization_code,
-    argon2id_verify
-);
+criterion_group!(benches, refresh_rotation, authorization_code);
 criterion_main!(benches);

@@ -1,9 +1,11 @@
 //! Pratu's storage: the records the system keeps and the ports through which
 //! the feature crates reach them.
 //!
-//! `pratu-registration` and `pratu-oidc` never import each other; what they
-//! share — the user account, the SSO session, the ephemeral store, the clock,
-//! password hashing, the SMS port — lives here as records and traits.
+//! Persistence only: `pratu-registration` and `pratu-oidc` never import each
+//! other; the records they share (the user account, the SSO session), the
+//! ephemeral store and the clock that stamps writes live here. Services
+//! (OTP, password hashing, personal-data encryption, the SMS port) live one
+//! level up, in `pratu-core`.
 //!
 //! # Layout
 //! - [`records`]: plain data, backend-neutral.
@@ -14,7 +16,6 @@
 //!   meanwhile in one transaction (group commit, `sqlite/writer/`).
 //! - [`ephemeral`]: short-lived values (codes, OTPs, counters, sessions) in
 //!   memory or Redis.
-//! - [`pii`]: envelope encryption and blind indexes for personal data.
 //! - `testing` (feature `testing`): the shared backend suites and ready-made
 //!   test stores.
 //!
@@ -42,10 +43,6 @@ pub mod clock;
 pub mod ephemeral;
 pub mod error;
 mod open;
-pub mod otp;
-pub mod password;
-pub mod pii;
-pub mod ports;
 pub mod postgres;
 pub mod records;
 pub mod repo;

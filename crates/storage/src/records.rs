@@ -64,8 +64,8 @@ pub struct Proofing {
     pub trust_framework: String,
 }
 
-/// A citizen ID as kept at rest: sealed with [`crate::pii::PiiCipher`] and
-/// findable through its blind index ([`crate::pii::BlindIndex`]).
+/// A citizen ID as kept at rest: sealed with `pratu_core::pii::PiiCipher` and
+/// findable through its blind index (`pratu_core::pii::BlindIndex`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct SealedCitizenId {
     pub ciphertext: Vec<u8>,
@@ -319,7 +319,7 @@ pub struct SigningKey {
     pub kid: String,
     /// `ES256`, `RS256` or `EdDSA`.
     pub alg: String,
-    /// PKCS#8 DER, sealed with [`crate::pii::PiiCipher`] under the KEK.
+    /// PKCS#8 DER, sealed with `pratu_core::pii::PiiCipher` under the KEK.
     pub private_sealed: Vec<u8>,
     /// Public JWK (no private members).
     pub public_jwk: serde_json::Value,

@@ -208,7 +208,7 @@ async fn redis_keys_carry_the_prefix() {
     let Some(url) = testing::backend_url("PRATU_TEST_REDIS_URL") else {
         return;
     };
-    let prefix = format!("pratu-test-prefix-{:016x}:", rand::random::<u64>());
+    let prefix = format!("pratu-test-prefix-{}:", uuid::Uuid::new_v4().simple());
     let store = RedisStore::connect(&url, &prefix).await.expect("connect");
     assert_eq!(store.prefix(), prefix);
     store

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
+use pratu_core::audit::AuditAction;
 use pratu_storage::records::{AuditEvent, AuditFilter};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -108,6 +109,6 @@ pub async fn list(
         })
     }
     .await;
-    let r = super::audited(&s, &op, "admin.audit.listed", None, r).await;
+    let r = super::audited(&s, &op, AuditAction::AdminAuditListed, None, r).await;
     Ok(Json(r?))
 }

@@ -6,6 +6,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use pratu_core::audit::AuditAction;
 use pratu_oidc::clients::{ClientView, NewClient};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -122,7 +123,7 @@ fn target(id: &str) -> Option<String> {
 async fn audited<T>(
     s: &AdminState,
     op: &Operator,
-    action: &str,
+    action: AuditAction,
     id: &str,
     r: Result<T, ApiError>,
 ) -> Result<T, ApiError> {
@@ -145,7 +146,7 @@ pub async fn list(
         .list(page.limit, page.offset)
         .await
         .map_err(ApiError::from);
-    let clients = audited(&s, &op, "admin.client.listed", "*", r).await?;
+    let clients = audited(&s, &op, AuditAction::AdminClientListed, "*", r).await?;
     let next_offset = page.next(clients.len());
     Ok(Json(ClientList {
         clients,
@@ -170,7 +171,7 @@ pub async fn create(
         .await
         .map_err(ApiError::from);
     let id = r.as_ref().map_or("-", |v| v.client_id.as_str()).to_owned();
-    let view = audited(&s, &op, "client.created", &id, r).await?;
+    let view = audited(&s, &op, AuditAction::ClientCreated, &id, r).await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
@@ -184,7 +185,9 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<ClientView>, ApiError> {
     let r = s.oidc().clients().show(&id).await.map_err(ApiError::from);
-    Ok(Json(audited(&s, &op, "admin.client.shown", &id, r).await?))
+    Ok(Json(
+        audited(&s, &op, AuditAction::AdminClientShown, &id, r).await?,
+    ))
 }
 
 #[utoipa::path(put, path = "/admin/api/v1/clients/{client_id}", tag = "clients",
@@ -211,7 +214,9 @@ pub async fn update(
         .update(&id, meta.into())
         .await
         .map_err(ApiError::from);
-    Ok(Json(audited(&s, &op, "client.changed", &id, r).await?))
+    Ok(Json(
+        audited(&s, &op, AuditAction::ClientChanged, &id, r).await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/admin/api/v1/clients/{client_id}", tag = "clients",
@@ -224,7 +229,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let r = s.oidc().clients().delete(&id).await.map_err(ApiError::from);
-    audited(&s, &op, "client.deleted", &id, r).await?;
+    audited(&s, &op, AuditAction::ClientDeleted, &id, r).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -244,7 +249,7 @@ pub async fn rotate_secret(
         .await
         .map_err(ApiError::from);
     Ok(Json(
-        audited(&s, &op, "client.secret_rotated", &id, r).await?,
+        audited(&s, &op, AuditAction::ClientSecretRotated, &id, r).await?,
     ))
 }
 
@@ -260,9 +265,9 @@ async fn set_enabled(
         Err(e) => Err(e.into()),
     };
     let action = if enabled {
-        "client.enabled"
+        AuditAction::ClientEnabled
     } else {
-        "client.disabled"
+        AuditAction::ClientDisabled
     };
     Ok(Json(audited(s, op, action, id, r).await?))
 }

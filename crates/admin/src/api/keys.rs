@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
+use pratu_core::audit::AuditAction;
 use pratu_oidc::keys::{KeyInfo, SigningAlg};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -50,13 +51,8 @@ pub struct RotateQuery {
     responses((status = 200, body = KeyList), (status = 401, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = ["pratu:admin"])))]
 pub async fn list(State(s): State<AdminState>, op: Operator) -> Result<Json<KeyList>, ApiError> {
-    let r = s
-        .oidc()
-        .keys()
-        .list()
-        .await
-        .map_err(|e| ApiError::internal(&e));
-    let r = super::audited(&s, &op, "admin.key.listed", None, r).await;
+    let r = s.oidc().keys().list().await.map_err(ApiError::internal);
+    let r = super::audited(&s, &op, AuditAction::AdminKeyListed, None, r).await;
     Ok(Json(KeyList { keys: r? }))
 }
 
@@ -82,11 +78,11 @@ pub async fn rotate(
         .keys()
         .rotate(alg)
         .await
-        .map_err(|e| ApiError::internal(&e));
+        .map_err(ApiError::internal);
     let r = super::audited(
         &s,
         &op,
-        "key.rotated",
+        AuditAction::KeyRotated,
         Some(format!("keys:{}", q.alg.as_deref().unwrap_or("all"))),
         r,
     )

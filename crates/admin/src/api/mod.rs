@@ -14,6 +14,7 @@ use axum::http::HeaderValue;
 use axum::http::header::CACHE_CONTROL;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
+use pratu_core::audit::{AuditAction, Outcome};
 use serde::Deserialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
@@ -210,18 +211,21 @@ fn field_hint(text: &str) -> String {
 pub(crate) async fn audited<T>(
     s: &AdminState,
     op: &crate::auth::Operator,
-    action: &str,
+    action: AuditAction,
     target: Option<String>,
     r: Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    let outcome = r.as_ref().map_or_else(ApiError::outcome, |_| "success");
+    let (outcome, details) = match &r {
+        Ok(_) => (Outcome::Success, serde_json::json!({})),
+        Err(e) => (e.audit_outcome(), serde_json::json!({ "code": e.code() })),
+    };
     s.audit(
         &op.actor,
         action,
         target,
         op.request_id.as_deref(),
         outcome,
-        serde_json::json!({}),
+        details,
     )
     .await;
     r

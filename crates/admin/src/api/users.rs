@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
+use pratu_core::audit::AuditAction;
 use pratu_storage::records::{User, UserStatus};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -122,7 +123,7 @@ pub async fn search(
             .search_users(&prefix, page.limit, page.offset)
             .await
             .map_err(ApiError::from);
-    let users = audited(&s, &op, "admin.user.searched", None, r).await?;
+    let users = audited(&s, &op, AuditAction::AdminUserSearched, None, r).await?;
     let next_offset = page.next(users.len());
     Ok(Json(UserList {
         users: users.iter().map(|u| view(&s, u)).collect(),
@@ -147,7 +148,14 @@ pub async fn show(
     Path(id): Path<Uuid>,
 ) -> Result<Json<UserView>, ApiError> {
     let r = load(&s, id).await;
-    let u = audited(&s, &op, "admin.user.shown", Some(format!("user:{id}")), r).await?;
+    let u = audited(
+        &s,
+        &op,
+        AuditAction::AdminUserShown,
+        Some(format!("user:{id}")),
+        r,
+    )
+    .await?;
     Ok(Json(view(&s, &u)))
 }
 
@@ -169,8 +177,8 @@ async fn set_status(
     }
     .await;
     let action = match status {
-        UserStatus::Active => "user.enabled",
-        UserStatus::Disabled => "user.disabled",
+        UserStatus::Active => AuditAction::UserEnabled,
+        UserStatus::Disabled => AuditAction::UserDisabled,
     };
     let u = audited(s, op, action, Some(format!("user:{id}")), r).await?;
     Ok(Json(view(s, &u)))
@@ -214,7 +222,14 @@ pub async fn logout(
         Ok(s.oidc().end_user_sessions(id).await?)
     }
     .await;
-    let n = audited(&s, &op, "user.logged_out", Some(format!("user:{id}")), r).await?;
+    let n = audited(
+        &s,
+        &op,
+        AuditAction::UserLoggedOut,
+        Some(format!("user:{id}")),
+        r,
+    )
+    .await?;
     Ok(Json(LogoutResult {
         refresh_tokens_revoked: n,
     }))
@@ -248,7 +263,7 @@ pub async fn revoke_consent(
     let revoked = audited(
         &s,
         &op,
-        "consent.revoked",
+        AuditAction::ConsentRevoked,
         Some(format!("consent:{id}:{client_id}")),
         r,
     )

@@ -6,6 +6,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use pratu_core::audit::{AuditAction, Outcome};
+use pratu_core::web::error::InternalError;
 use pratu_oidc::clients::{ClientError, ClientView, NewClient};
 use pratu_storage::records::AuditEvent;
 use serde::Deserialize;
@@ -173,8 +175,10 @@ pub(crate) async fn clients(
     let list = match state.oidc().clients().list(limit, offset).await {
         Ok(l) => l,
         Err(e) => {
-            tracing::error!(error = %e, "console: listing clients failed");
-            return error_page(StatusCode::SERVICE_UNAVAILABLE, "Please try again shortly.");
+            return InternalError::from(e).attach(error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again shortly.",
+            ));
         }
     };
     let next_offset = (list.len() >= limit as usize).then_some(offset + limit);
@@ -282,10 +286,10 @@ pub(crate) async fn create_client(
             state
                 .audit(
                     &actor,
-                    "client.created",
+                    AuditAction::ClientCreated,
                     Some(format!("client:{}", view.client_id)),
                     rid.as_deref(),
-                    "success",
+                    Outcome::Success,
                     json!({"via": "console"}),
                 )
                 .await;
@@ -345,10 +349,14 @@ pub(crate) async fn rotate_secret(
     state
         .audit(
             &format!("user:{}", session.user_id),
-            "client.secret_rotated",
+            AuditAction::ClientSecretRotated,
             Some(format!("client:{id}")),
             request_id(&headers).as_deref(),
-            if r.is_ok() { "success" } else { "failure" },
+            if r.is_ok() {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            },
             json!({"via": "console"}),
         )
         .await;
@@ -373,10 +381,10 @@ pub(crate) async fn rotate_secret(
         Err(e @ ClientError::Invalid { .. }) => {
             error_page(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string())
         }
-        Err(e) => {
-            tracing::error!(error = %e, "console: rotating a secret failed");
-            error_page(StatusCode::SERVICE_UNAVAILABLE, "Please try again shortly.")
-        }
+        Err(e) => InternalError::from(e).attach(error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Please try again shortly.",
+        )),
     }
 }
 
@@ -399,8 +407,10 @@ pub(crate) async fn audit(
     let events = match state.0.store.list_audit(&filter).await {
         Ok(e) => e,
         Err(e) => {
-            tracing::error!(error = %e, "console: listing audit events failed");
-            return error_page(StatusCode::SERVICE_UNAVAILABLE, "Please try again shortly.");
+            return InternalError::from(e).attach(error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again shortly.",
+            ));
         }
     };
     let next = (events.len() >= filter.limit as usize)

@@ -5,17 +5,18 @@
 //! ephemeral store so every node sees it). The role is checked again on
 //! every page, so revoking it or disabling the account ends access at once.
 
+use pratu_core::audit::{AuditAction, Outcome};
+use pratu_core::web::error::InternalError;
 use std::time::Duration;
 
 use axum::extract::{Query, State};
-use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use hmac::{Hmac, Mac};
+use pratu_core::web::CookieDef;
 use pratu_oidc::scopes::ADMIN_SCOPE;
-use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -25,16 +26,11 @@ use uuid::Uuid;
 use super::pages::error_page;
 use crate::state::AdminState;
 
-pub(crate) const SESSION_COOKIE: &str = "pratu_admin";
-const LOGIN_COOKIE: &str = "pratu_admin_login";
+/// The console's cookies, scoped to `/admin`.
+pub(crate) const SESSION_COOKIE: CookieDef = CookieDef::scoped("pratu_admin", "/admin");
+const LOGIN_COOKIE: CookieDef = CookieDef::scoped("pratu_admin_login", "/admin");
 pub(crate) const CALLBACK_PATH: &str = "/admin/callback";
 const LOGIN_TTL: Duration = Duration::from_secs(600);
-
-fn random(n: usize) -> String {
-    let mut b = vec![0u8; n];
-    rand::thread_rng().fill_bytes(&mut b);
-    B64.encode(b)
-}
 
 fn digest(v: &str) -> String {
     B64.encode(Sha256::digest(v.as_bytes()))
@@ -58,38 +54,7 @@ struct PendingLogin {
     verifier: String,
 }
 
-pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
 impl AdminState {
-    fn secure_cookies(&self) -> bool {
-        self.oidc().issuer().starts_with("https://")
-    }
-
-    /// `Set-Cookie` for a console cookie: HttpOnly, SameSite=Lax (the
-    /// callback arrives by a top-level redirect), Secure except on a
-    /// loopback http issuer, scoped to `/admin`.
-    pub(crate) fn set_cookie(&self, name: &str, value: &str, max_age: Option<u64>) -> HeaderValue {
-        let secure = if self.secure_cookies() {
-            "; Secure"
-        } else {
-            ""
-        };
-        let age = max_age.map_or_else(String::new, |a| format!("; Max-Age={a}"));
-        HeaderValue::from_str(&format!(
-            "{name}={value}; Path=/admin; HttpOnly; SameSite=Lax{secure}{age}"
-        ))
-        .unwrap_or_else(|_| HeaderValue::from_static(""))
-    }
-
     fn redirect_uri(&self) -> String {
         format!("{}{CALLBACK_PATH}", self.oidc().issuer())
     }
@@ -97,7 +62,7 @@ impl AdminState {
     /// The operator signed in to the console, if any — and still an
     /// operator.
     pub(crate) async fn console_session(&self, headers: &HeaderMap) -> Option<ConsoleSession> {
-        let handle = cookie(headers, SESSION_COOKIE)?;
+        let handle = self.cookies().get(headers, SESSION_COOKIE)?;
         if handle.len() > 64 {
             return None;
         }
@@ -124,28 +89,21 @@ impl AdminState {
     /// A CSRF token for the console's forms: bound to the session handle
     /// and the form's purpose with the console key.
     pub(crate) fn csrf(&self, session: &ConsoleSession, purpose: &str) -> String {
-        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(self.0.console_key.expose_bytes())
-        else {
-            return String::new();
-        };
-        mac.update(b"pratu.admin.csrf\0");
-        mac.update(session.handle.as_bytes());
-        mac.update(b"\0");
-        mac.update(purpose.as_bytes());
-        B64.encode(mac.finalize().into_bytes())
+        self.0.csrf.token(&session.handle, purpose)
     }
 
     pub(crate) fn csrf_ok(&self, session: &ConsoleSession, purpose: &str, presented: &str) -> bool {
-        let expected = self.csrf(session, purpose);
-        !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
+        self.0
+            .csrf
+            .verify(Some(&session.handle), purpose, Some(presented))
     }
 }
 
 /// Sends the browser to Pratu's authorization endpoint as the console
 /// client.
 pub(crate) async fn start_login(state: &AdminState) -> Response {
-    let login_state = random(16);
-    let verifier = random(32);
+    let login_state = state.0.random.token(16);
+    let verifier = state.0.random.token(32);
     let challenge = B64.encode(Sha256::digest(verifier.as_bytes()));
     let pending = serde_json::to_vec(&PendingLogin { verifier }).unwrap_or_default();
     if let Err(e) = state
@@ -158,8 +116,10 @@ pub(crate) async fn start_login(state: &AdminState) -> Response {
         )
         .await
     {
-        tracing::error!(error = %e, "console login could not start");
-        return error_page(StatusCode::SERVICE_UNAVAILABLE, "Please try again shortly.");
+        return InternalError::from(e).attach(error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Please try again shortly.",
+        ));
     }
     let mut url = match url::Url::parse(&format!("{}/authorize", state.oidc().issuer())) {
         Ok(u) => u,
@@ -214,7 +174,9 @@ pub(crate) async fn callback(
         );
     };
     // The state must be this browser's (login CSRF).
-    let ours = cookie(&headers, LOGIN_COOKIE)
+    let ours = state
+        .cookies()
+        .get(&headers, LOGIN_COOKIE)
         .is_some_and(|c| bool::from(c.as_bytes().ct_eq(login_state.as_bytes())));
     let pending = match state
         .0
@@ -255,10 +217,10 @@ pub(crate) async fn callback(
         state
             .audit(
                 &actor,
-                "admin.console.sign_in",
+                AuditAction::AdminConsoleSignIn,
                 None,
                 request_id.as_deref(),
-                "forbidden",
+                Outcome::Forbidden,
                 json!({}),
             )
             .await;
@@ -267,7 +229,7 @@ pub(crate) async fn callback(
             "This account does not hold the operator role.",
         );
     };
-    let handle = random(32);
+    let handle = state.0.random.token(32);
     let session = ConsoleSession {
         user_id,
         username: user.username,
@@ -291,10 +253,10 @@ pub(crate) async fn callback(
     state
         .audit(
             &actor,
-            "admin.console.sign_in",
+            AuditAction::AdminConsoleSignIn,
             None,
             request_id.as_deref(),
-            "success",
+            Outcome::Success,
             json!({}),
         )
         .await;

@@ -1,7 +1,7 @@
 //! The machine's Argon2id limit at the server's parameters: how many
 //! verifies per second all cores manage, and what one costs on one core.
 //! The login-flow target is a fraction of this, measured in the same run.
-//! Computed as the server computes it (`pratu_storage::password`): each
+//! Computed as the server computes it (`pratu_core::password`): each
 //! thread reuses its Argon2 memory.
 
 use std::sync::atomic::{AtomicU64, Ordering};

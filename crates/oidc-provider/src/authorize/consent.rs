@@ -5,14 +5,15 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
+use pratu_core::audit::{AuditAction, Outcome};
 use pratu_storage::records::Consent;
 
 use super::flow::CONTINUE_PATH;
-use super::respond::{PageError, error_page, redirect};
+use super::respond::{PageError, error_page, redirect, server_error};
 use crate::state::OidcState;
-use crate::web::csrf;
 use crate::web::i18n::Locale;
 use crate::web::params::Params;
+use pratu_core::web::csrf;
 
 #[tracing::instrument(name = "pratu.oidc.consent", skip_all)]
 pub(crate) async fn consent_post(
@@ -30,10 +31,10 @@ pub(crate) async fn consent_post(
     let req = match state.load_pending(id).await {
         Ok(Some(r)) => r,
         Ok(None) => return error_page(PageError::Expired, Locale::default()),
-        Err(_) => return error_page(PageError::Server, Locale::default()),
+        Err(e) => return server_error(e, Locale::default()),
     };
     let browser = state.0.issuer.cookies.get(&headers, csrf::COOKIE);
-    if !csrf::verify(&state.0.server_key, browser, id, p.get("csrf")) {
+    if !state.0.csrf.verify(browser, id, p.get("csrf")) {
         return error_page(
             PageError::BadRequest("the form is stale; please try again".into()),
             req.locale,
@@ -42,7 +43,7 @@ pub(crate) async fn consent_post(
     let client = match state.0.clients.active(&req.client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return error_page(PageError::UnknownClient, req.locale),
-        Err(_) => return error_page(PageError::Server, req.locale),
+        Err(e) => return server_error(e, req.locale),
     };
     let current = match state.current_session(&headers).await {
         Ok(Some(c)) => c,
@@ -51,18 +52,20 @@ pub(crate) async fn consent_post(
             return Redirect::to(&format!("{}{CONTINUE_PATH}?req={id}", state.0.issuer.url))
                 .into_response();
         }
-        Err(_) => return error_page(PageError::Server, req.locale),
+        Err(e) => return server_error(e, req.locale),
     };
     let user = current.session.user_id;
     if p.get("decision") != Some("allow") {
         let _ = state.0.ephemeral.delete(&format!("authz:{id}")).await;
-        state.audit(
-            format!("user:{user}"),
-            "consent.denied",
-            Some(format!("client:{}", req.client_id)),
-            "failure",
-            serde_json::json!({}),
-        );
+        state
+            .audit(
+                format!("user:{user}"),
+                AuditAction::ConsentDenied,
+                Some(format!("client:{}", req.client_id)),
+                Outcome::Failure,
+                serde_json::json!({}),
+            )
+            .await;
         return redirect(
             &state,
             &req.target(),
@@ -77,7 +80,7 @@ pub(crate) async fn consent_post(
     }
     let mut scopes = match state.0.store.consent(user, &req.client_id).await {
         Ok(c) => c.map(|c| c.scopes).unwrap_or_default(),
-        Err(_) => return error_page(PageError::Server, req.locale),
+        Err(e) => return server_error(e, req.locale),
     };
     for s in req.consent_scopes() {
         if !scopes.contains(&s) {
@@ -90,16 +93,18 @@ pub(crate) async fn consent_post(
         scopes: scopes.clone(),
         granted_at: state.0.clock.now(),
     };
-    if state.0.store.put_consent(&consent).await.is_err() {
-        return error_page(PageError::Server, req.locale);
+    if let Err(e) = state.0.store.put_consent(&consent).await {
+        return server_error(e, req.locale);
     }
-    state.audit(
-        format!("user:{user}"),
-        "consent.granted",
-        Some(format!("client:{}", req.client_id)),
-        "success",
-        serde_json::json!({"scopes": scopes}),
-    );
+    state
+        .audit(
+            format!("user:{user}"),
+            AuditAction::ConsentGranted,
+            Some(format!("client:{}", req.client_id)),
+            Outcome::Success,
+            serde_json::json!({"scopes": scopes}),
+        )
+        .await;
     state
         .advance(&headers, req, client, Some(id.to_owned()), true)
         .await

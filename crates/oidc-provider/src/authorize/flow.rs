@@ -3,6 +3,7 @@
 //! request and the SSO session, so a reload or a back button never skips a
 //! step.
 
+use pratu_core::web::error::InternalError;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::request::AuthRequest;
-use super::respond::{AuthorizeError, PageError, ResponseMode, redirect};
+use super::respond::{AuthorizeError, ResponseMode, redirect};
 use crate::acr;
 use crate::claims::ClaimsRequest;
 use crate::clients::random_token;
@@ -174,10 +175,7 @@ impl OidcState {
         pending: Option<String>,
         consented_now: bool,
     ) -> Result<Response, AuthorizeError> {
-        let server = |e: StorageError| {
-            tracing::error!(error = %e, "authorization step failed");
-            AuthorizeError::Page(PageError::Server, req.locale)
-        };
+        let server = |e: StorageError| AuthorizeError::Internal(e.into(), req.locale);
         let redirect_err = |error: &'static str, d: &str| AuthorizeError::Redirect {
             target: req.target(),
             error,
@@ -195,7 +193,10 @@ impl OidcState {
             return Ok(self.login_page(headers, &req, &client, &id, None, None, StatusCode::OK));
         }
         let Some(current) = current else {
-            return Err(AuthorizeError::Page(PageError::Server, req.locale));
+            return Err(AuthorizeError::Internal(
+                InternalError::described("no SSO session after sign-in".to_owned()),
+                req.locale,
+            ));
         };
         if self.needs_step_up(&req, &current.session) {
             if req.prompt_none {
@@ -244,10 +245,7 @@ impl OidcState {
         consented_now: bool,
         current: Current,
     ) -> Result<Response, AuthorizeError> {
-        let server = |e: StorageError| {
-            tracing::error!(error = %e, "authorization step failed");
-            AuthorizeError::Page(PageError::Server, req.locale)
-        };
+        let server = |e: StorageError| AuthorizeError::Internal(e.into(), req.locale);
         let redirect_err = |error: &'static str, d: &str| AuthorizeError::Redirect {
             target: req.target(),
             error,
@@ -303,7 +301,7 @@ impl OidcState {
         match pending {
             Some(id) => Ok(id),
             None => {
-                let id = random_token(16);
+                let id = random_token(&*self.0.random, 16);
                 self.save_pending(&id, req).await?;
                 Ok(id)
             }
@@ -343,7 +341,8 @@ impl OidcState {
         let lifetime = self.0.config.tokens.code_lifetime_seconds;
         let expires_at =
             self.0.clock.now().unix_timestamp() + i64::try_from(lifetime).unwrap_or(i64::MAX / 2);
-        let code = crate::token::code_format::issue(&self.0.server_key, expires_at);
+        let code =
+            crate::token::code_format::issue(&*self.0.random, &self.0.server_key, expires_at);
         let bytes = serde_json::to_vec(&grant).map_err(StorageError::unhandled)?;
         let (code_key, clients_key) = (code_key(&code), crate::session::clients_key(&s.sid));
         // One round trip: the code, the client's place in the session (for

@@ -5,39 +5,33 @@
 //! attempts count per typed username and per address with growing
 //! back-off.
 
-use std::net::{IpAddr, SocketAddr};
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::header::{LOCATION, SET_COOKIE};
-use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use pratu_core::audit::{AuditAction, Outcome};
+use pratu_core::web::RequestContext;
 use pratu_storage::records::UserStatus;
 
 use super::flow::CONTINUE_PATH;
-use super::respond::{PageError, error_page};
+use super::respond::{PageError, error_page, server_error};
 use crate::acr;
 use crate::ratelimit::Attempt;
 use crate::session;
-use crate::state::{ClientIp, OidcState};
-use crate::web::csrf;
+use crate::state::OidcState;
 use crate::web::i18n::Locale;
 use crate::web::params::Params;
+use pratu_core::web::csrf;
 
 const MAX_USERNAME: usize = 64;
 const MAX_PASSWORD: usize = 256;
-
-pub(crate) fn client_ip(ext: &Extensions) -> Option<IpAddr> {
-    ext.get::<ClientIp>()
-        .map(|c| c.0)
-        .or_else(|| ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
-}
 
 #[tracing::instrument(name = "pratu.oidc.login", skip_all)]
 pub(crate) async fn login_post(
     State(state): State<OidcState>,
     headers: HeaderMap,
-    ext: Extensions,
+    ctx: RequestContext,
     body: Bytes,
 ) -> Response {
     let Some(p) = Params::from_form(&headers, &body) else {
@@ -50,15 +44,15 @@ pub(crate) async fn login_post(
     let req = match state.load_pending(id).await {
         Ok(Some(r)) => r,
         Ok(None) => return error_page(PageError::Expired, Locale::default()),
-        Err(_) => return error_page(PageError::Server, Locale::default()),
+        Err(e) => return server_error(e, Locale::default()),
     };
     let client = match state.0.clients.active(&req.client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return error_page(PageError::UnknownClient, req.locale),
-        Err(_) => return error_page(PageError::Server, req.locale),
+        Err(e) => return server_error(e, req.locale),
     };
     let browser = state.0.issuer.cookies.get(&headers, csrf::COOKIE);
-    if !csrf::verify(&state.0.server_key, browser, id, p.get("csrf")) {
+    if !state.0.csrf.verify(browser, id, p.get("csrf")) {
         return error_page(
             PageError::BadRequest("the form is stale; please try again".into()),
             req.locale,
@@ -87,24 +81,26 @@ pub(crate) async fn login_post(
         return again(t.bad_credentials, StatusCode::OK);
     }
 
-    let attempt = Attempt::new(&username, client_ip(&ext));
+    let attempt = Attempt::new(&username, ctx.ip);
     match state.login_locked(&attempt).await {
         Ok(false) => {}
         Ok(true) => {
-            state.audit(
-                "anonymous".to_owned(),
-                "login.locked",
-                Some(format!("client:{}", req.client_id)),
-                "locked",
-                serde_json::json!({}),
-            );
+            state
+                .audit(
+                    "anonymous".to_owned(),
+                    AuditAction::LoginLocked,
+                    Some(format!("client:{}", req.client_id)),
+                    Outcome::Locked,
+                    serde_json::json!({}),
+                )
+                .await;
             return again(t.locked_out, StatusCode::TOO_MANY_REQUESTS);
         }
-        Err(_) => return error_page(PageError::Server, req.locale),
+        Err(e) => return server_error(e, req.locale),
     }
     let user = match state.0.store.user_by_username(&username).await {
         Ok(u) => u,
-        Err(_) => return error_page(PageError::Server, req.locale),
+        Err(e) => return server_error(e, req.locale),
     };
     let verified = match state
         .0
@@ -113,26 +109,28 @@ pub(crate) async fn login_post(
         .await
     {
         Ok(v) => v,
-        Err(_) => return error_page(PageError::Server, req.locale),
+        Err(e) => return server_error(e, req.locale),
     };
     let user = match user {
         Some(u) if verified && u.status == UserStatus::Active => u,
         other => {
-            if state.login_failed(&attempt).await.is_err() {
-                return error_page(PageError::Server, req.locale);
+            if let Err(e) = state.login_failed(&attempt).await {
+                return server_error(e, req.locale);
             }
             let (actor, reason) = match &other {
                 None => ("anonymous".to_owned(), "unknown_user"),
                 Some(u) if !verified => (format!("user:{}", u.id), "bad_password"),
                 Some(u) => (format!("user:{}", u.id), "disabled"),
             };
-            state.audit(
-                actor,
-                "login.failed",
-                Some(format!("client:{}", req.client_id)),
-                "failure",
-                serde_json::json!({ "reason": reason }),
-            );
+            state
+                .audit(
+                    actor,
+                    AuditAction::LoginFailed,
+                    Some(format!("client:{}", req.client_id)),
+                    Outcome::Failure,
+                    serde_json::json!({ "reason": reason }),
+                )
+                .await;
             return again(t.bad_credentials, StatusCode::OK);
         }
     };
@@ -161,15 +159,17 @@ pub(crate) async fn login_post(
         .await
     {
         Ok(s) => s,
-        Err(_) => return error_page(PageError::Server, req.locale),
+        Err(e) => return server_error(e, req.locale),
     };
-    state.audit(
-        format!("user:{}", user.id),
-        "login.succeeded",
-        Some(format!("client:{}", req.client_id)),
-        "success",
-        serde_json::json!({"acr": acr::AAL1}),
-    );
+    state
+        .audit(
+            format!("user:{}", user.id),
+            AuditAction::LoginSucceeded,
+            Some(format!("client:{}", req.client_id)),
+            Outcome::Success,
+            serde_json::json!({"acr": acr::AAL1}),
+        )
+        .await;
 
     let current = session::Current::started(&handle, session);
     let mut res = match state.finish_sign_in(&req, &client, &current, id).await {
@@ -183,7 +183,7 @@ pub(crate) async fn login_post(
             }
             res
         }
-        Err(_) => return error_page(PageError::Server, req.locale),
+        Err(e) => return server_error(e, req.locale),
     };
     if let Some(c) = state.0.issuer.cookies.set(session::COOKIE, &handle, None) {
         res.headers_mut().append(SET_COOKIE, c);

@@ -17,7 +17,7 @@ use axum::response::Response;
 pub(crate) use consent::consent_post;
 pub(crate) use flow::{CONSENT_PATH, CONTINUE_PATH, CodeGrant, LOGIN_PATH, code_key};
 pub(crate) use login::login_post;
-use respond::{PageError, error_page};
+use respond::{PageError, error_page, server_error};
 
 use crate::state::OidcState;
 use crate::web::i18n::Locale;
@@ -73,20 +73,20 @@ pub(crate) async fn continue_get(
                 Locale::from_ui_locales(params.get("lang")),
             );
         }
-        Err(_) => return error_page(PageError::Server, Locale::default()),
+        Err(e) => return server_error(e, Locale::default()),
     };
     if let Some(locale) = params.get("lang").and_then(Locale::parse)
         && locale != req.locale
     {
         req.locale = locale;
-        if state.save_pending(id, &req).await.is_err() {
-            return error_page(PageError::Server, locale);
+        if let Err(e) = state.save_pending(id, &req).await {
+            return server_error(e, locale);
         }
     }
     let client = match state.0.clients.active(&req.client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return error_page(PageError::UnknownClient, req.locale),
-        Err(_) => return error_page(PageError::Server, req.locale),
+        Err(e) => return server_error(e, req.locale),
     };
     state
         .advance(&headers, req, client, Some(id.to_owned()), false)

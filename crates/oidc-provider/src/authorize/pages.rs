@@ -6,19 +6,18 @@ use pratu_storage::records::Client;
 
 use super::flow::{CONSENT_PATH, CONTINUE_PATH, LOGIN_PATH, REGISTER_PATH};
 use super::request::AuthRequest;
-use crate::clients::random_token;
 use crate::state::OidcState;
-use crate::web::csrf;
 use crate::web::i18n::{Locale, claim_label};
 use crate::web::pages::{self, ConsentPage, LoginPage};
+use pratu_core::web::{Csrf, csrf};
 
 impl OidcState {
     /// The browser's CSRF cookie value, and a `Set-Cookie` when it had none.
     pub(crate) fn csrf_browser(&self, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
         match self.0.issuer.cookies.get(headers, csrf::COOKIE) {
-            Some(v) if v.len() <= 64 => (v.to_owned(), None),
+            Some(v) if Csrf::is_binding(v) => (v.to_owned(), None),
             _ => {
-                let v = random_token(16);
+                let v = Csrf::new_binding(&*self.0.random);
                 let cookie = self.0.issuer.cookies.set(csrf::COOKIE, &v, None);
                 (v, cookie)
             }
@@ -51,7 +50,7 @@ impl OidcState {
         status: StatusCode,
     ) -> Response {
         let (browser, cookie) = self.csrf_browser(headers);
-        let token = csrf::token(&self.0.server_key, &browser, id);
+        let token = self.0.csrf.token(&browser, id);
         let action = format!("{}{LOGIN_PATH}", self.0.issuer.url);
         let register = format!("{}{REGISTER_PATH}", self.0.issuer.url);
         let page = LoginPage {
@@ -76,7 +75,7 @@ impl OidcState {
         id: &str,
     ) -> Response {
         let (browser, cookie) = self.csrf_browser(headers);
-        let token = csrf::token(&self.0.server_key, &browser, id);
+        let token = self.0.csrf.token(&browser, id);
         let action = format!("{}{CONSENT_PATH}", self.0.issuer.url);
         let mut items: Vec<&'static str> = Vec::new();
         let mut add = |name: &str| {

@@ -5,6 +5,7 @@
 use axum::http::header::{CACHE_CONTROL, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use pratu_core::web::error::InternalError;
 use serde::{Deserialize, Serialize};
 
 use crate::clients::random_token;
@@ -42,6 +43,8 @@ pub(crate) enum PageError {
 #[derive(Debug, Clone)]
 pub(crate) enum AuthorizeError {
     Page(PageError, Locale),
+    /// A failure on our side: the server-error page, its cause logged.
+    Internal(InternalError, Locale),
     Redirect {
         target: RedirectTarget,
         error: &'static str,
@@ -53,6 +56,7 @@ impl AuthorizeError {
     pub fn respond(self, state: &OidcState) -> Response {
         match self {
             Self::Page(e, locale) => error_page(e, locale),
+            Self::Internal(cause, locale) => server_error(cause, locale),
             Self::Redirect {
                 target,
                 error,
@@ -70,6 +74,12 @@ impl AuthorizeError {
             }
         }
     }
+}
+
+/// The friendly page for a failure on our side; the cause goes to the log
+/// (once, with the request id, by `pratu_core::web::log_internal_errors`).
+pub(crate) fn server_error(cause: impl Into<InternalError>, locale: Locale) -> Response {
+    cause.into().attach(error_page(PageError::Server, locale))
 }
 
 pub(crate) fn error_page(e: PageError, locale: Locale) -> Response {
@@ -139,7 +149,7 @@ pub(crate) fn redirect(
             res
         }
         ResponseMode::FormPost => {
-            let nonce = random_token(16);
+            let nonce = random_token(&*state.0.random, 16);
             let page = FormPostPage {
                 t: target.locale.texts(),
                 action: &target.redirect_uri,

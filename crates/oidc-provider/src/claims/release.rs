@@ -7,7 +7,8 @@
 //! Common Era per OIDC Core §5.1 (`YYYY-MM-DD`, `0000-MM-DD` when the year
 //! is unknown, `YYYY` when the day or month is).
 
-use pratu_storage::pii::PiiCipher;
+use pratu_core::assurance::released_trust_framework;
+use pratu_core::pii::PiiCipher;
 use pratu_storage::records::{PartialDate, User};
 use serde_json::{Map, Value, json};
 
@@ -127,7 +128,7 @@ impl Source<'_> {
             .ok()?;
         Some(json!({
             "verification": {
-                "trust_framework": p.trust_framework,
+                "trust_framework": released_trust_framework(&p.trust_framework),
                 "time": time,
                 "verification_process": p.method,
                 "evidence": [{

@@ -28,6 +28,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use pratu_core::Random;
+use pratu_core::audit::{AuditAction, Outcome};
 use pratu_storage::records::{Client, RegistrationToken};
 use pratu_storage::{Clock, StorageError, Store};
 use serde_json::{Map, Value, json};
@@ -56,10 +58,11 @@ pub const MAX_INITIAL_TOKEN_LIFETIME_SECONDS: u64 = 30 * 24 * 3600;
 pub async fn issue_initial_access_token(
     store: &dyn Store,
     clock: &dyn Clock,
+    random: &dyn Random,
     lifetime_seconds: u64,
 ) -> Result<(SecretString, OffsetDateTime), StorageError> {
     let lifetime = lifetime_seconds.clamp(1, MAX_INITIAL_TOKEN_LIFETIME_SECONDS);
-    let token = SecretString::new(random_token(32));
+    let token = SecretString::new(random_token(random, 32));
     let now = clock.now();
     let expires_at = now + time::Duration::seconds(i64::try_from(lifetime).unwrap_or(3600));
     store
@@ -236,7 +239,7 @@ async fn register_inner(
         ));
     }
     let view = state.0.clients.create(new).await?;
-    let access_token = SecretString::new(random_token(32));
+    let access_token = SecretString::new(random_token(&*state.0.random, 32));
     let stored = set_extra(
         state,
         &view.client_id,
@@ -254,13 +257,15 @@ async fn register_inner(
             return Err(e);
         }
     };
-    state.audit(
-        format!("registration_token:{}", token_fingerprint(&initial)),
-        "client.created",
-        Some(format!("client:{}", view.client_id)),
-        "success",
-        json!({ "via": "dynamic_registration" }),
-    );
+    state
+        .audit(
+            format!("registration_token:{}", token_fingerprint(&initial)),
+            AuditAction::ClientCreated,
+            Some(format!("client:{}", view.client_id)),
+            Outcome::Success,
+            json!({ "via": "dynamic_registration" }),
+        )
+        .await;
     let body = response_body(state, &client, view, Some(&access_token));
     Ok(no_store(
         (StatusCode::CREATED, json_body(&Value::Object(body))).into_response(),
@@ -455,13 +460,15 @@ pub(crate) async fn update(
         let new = request.to_new_client()?;
         let view = state.0.clients.update(&client.client_id, new).await?;
         let stored = set_extra(&state, &client.client_id, None, info).await?;
-        state.audit(
-            format!("client:{}", client.client_id),
-            "client.changed",
-            Some(format!("client:{}", client.client_id)),
-            "success",
-            json!({ "via": "dynamic_registration" }),
-        );
+        state
+            .audit(
+                format!("client:{}", client.client_id),
+                AuditAction::ClientChanged,
+                Some(format!("client:{}", client.client_id)),
+                Outcome::Success,
+                json!({ "via": "dynamic_registration" }),
+            )
+            .await;
         let body = response_body(&state, &stored, view, None);
         Ok(no_store(
             (StatusCode::OK, json_body(&Value::Object(body))).into_response(),
@@ -481,13 +488,15 @@ pub(crate) async fn delete(
     let result = async {
         let client = authorised_client(&state, &headers, &client_id).await?;
         state.0.clients.delete(&client.client_id).await?;
-        state.audit(
-            format!("client:{}", client.client_id),
-            "client.deleted",
-            Some(format!("client:{}", client.client_id)),
-            "success",
-            json!({ "via": "dynamic_registration" }),
-        );
+        state
+            .audit(
+                format!("client:{}", client.client_id),
+                AuditAction::ClientDeleted,
+                Some(format!("client:{}", client.client_id)),
+                Outcome::Success,
+                json!({ "via": "dynamic_registration" }),
+            )
+            .await;
         Ok::<_, RegError>(no_store(StatusCode::NO_CONTENT.into_response()))
     }
     .await;

@@ -6,7 +6,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use rand::RngCore as _;
+use pratu_core::Random;
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
@@ -40,9 +40,9 @@ impl Serialize for SecretString {
 }
 
 /// 32 random bytes, base64url: 43 characters.
-pub fn generate_secret() -> SecretString {
+pub fn generate_secret(random: &dyn Random) -> SecretString {
     let mut bytes = Zeroizing::new([0u8; 32]);
-    rand::rngs::OsRng.fill_bytes(bytes.as_mut());
+    random.fill_bytes(bytes.as_mut());
     SecretString::new(B64.encode(bytes.as_ref()))
 }
 
@@ -57,30 +57,29 @@ pub fn verify_secret(presented: &str, stored: &[u8]) -> bool {
 }
 
 /// A random URL-safe identifier of `bytes` random bytes.
-pub fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut buf);
-    B64.encode(buf)
+pub fn random_token(random: &dyn Random, bytes: usize) -> String {
+    random.token(bytes)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pratu_core::OsRandom;
 
     #[test]
     fn a_generated_secret_verifies_against_its_digest_only() {
-        let s = generate_secret();
+        let s = generate_secret(&OsRandom);
         assert_eq!(s.expose_secret().len(), 43);
         let h = hash_secret(s.expose_secret());
         assert!(verify_secret(s.expose_secret(), &h));
         assert!(!verify_secret("wrong", &h));
         assert!(!verify_secret(s.expose_secret(), &h[..31]));
-        assert_ne!(generate_secret(), s);
+        assert_ne!(generate_secret(&OsRandom), s);
     }
 
     #[test]
     fn debug_output_hides_the_secret() {
-        let s = generate_secret();
+        let s = generate_secret(&OsRandom);
         assert!(!format!("{s:?}").contains(s.expose_secret()));
     }
 }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use pratu_core::{Random, SharedRandom};
 use pratu_storage::ephemeral::{EphemeralStore, Notices};
 use pratu_storage::records::{Client, ClientStatus};
 use pratu_storage::{Clock, StorageError, Store};
@@ -108,6 +109,8 @@ pub struct ClientService {
     shared: Option<Arc<dyn EphemeralStore>>,
     /// Announcements of client changes from every node.
     notices: Option<Arc<Notices>>,
+    /// Draws client ids and secrets.
+    random: SharedRandom,
 }
 
 /// The topic client changes are announced under.
@@ -135,7 +138,16 @@ impl ClientService {
             default_alg: default_alg.to_owned(),
             shared: None,
             notices: None,
+            random: pratu_core::OsRandom::shared(),
         }
+    }
+
+    /// Draws client ids and secrets from `random` instead of the operating
+    /// system.
+    #[must_use]
+    pub fn with_random(mut self, random: SharedRandom) -> Self {
+        self.random = random;
+        self
     }
 
     /// Shares cache invalidation through `ephemeral`: every change made
@@ -156,7 +168,7 @@ impl ClientService {
     async fn changed(&self, client_id: &str) {
         self.cache.invalidate(client_id);
         if let Some(shared) = &self.shared {
-            let generation = random_token(12);
+            let generation = random_token(&*self.random, 12);
             if let Err(e) = shared
                 .put(GENERATION_KEY, generation.as_bytes(), GENERATION_TTL)
                 .await
@@ -187,7 +199,7 @@ impl ClientService {
                 }
                 id.clone()
             }
-            None => new_client_id(),
+            None => new_client_id(&*self.random),
         };
         let now = self.clock.now();
         let mut client = Client {
@@ -215,7 +227,7 @@ impl ClientService {
             updated_at: now,
         };
         apply_metadata(&mut client, new)?;
-        let secret = uses_secret(&client).then(generate_secret);
+        let secret = uses_secret(&client).then(|| generate_secret(&*self.random));
         client.secret_hash = secret.as_ref().map(|s| hash_secret(s.expose_secret()));
         self.store.create_client(&client).await?;
         self.changed(&client.client_id).await;
@@ -232,7 +244,8 @@ impl ClientService {
         let mut client = self.load(client_id).await?;
         apply_metadata(&mut client, meta)?;
         client.updated_at = self.clock.now();
-        let secret = (uses_secret(&client) && client.secret_hash.is_none()).then(generate_secret);
+        let secret = (uses_secret(&client) && client.secret_hash.is_none())
+            .then(|| generate_secret(&*self.random));
         if let Some(s) = &secret {
             client.secret_hash = Some(hash_secret(s.expose_secret()));
         }
@@ -279,7 +292,7 @@ impl ClientService {
                 "this client does not authenticate with a secret",
             ));
         }
-        let secret = generate_secret();
+        let secret = generate_secret(&*self.random);
         let hash = hash_secret(secret.expose_secret());
         let now = self.clock.now();
         self.store
@@ -352,9 +365,9 @@ impl ClientService {
 
 /// A fresh client id: 128 random bits in base64url, never beginning with
 /// `-`, which command lines and shells would read as an option.
-fn new_client_id() -> String {
+fn new_client_id(random: &dyn Random) -> String {
     loop {
-        let id = random_token(16);
+        let id = random_token(random, 16);
         if !id.starts_with('-') {
             return id;
         }
@@ -455,7 +468,7 @@ mod tests {
         // One id in 64 would without the check: 2,000 draws miss it with
         // odds of about 1 in 10^14.
         for _ in 0..2000 {
-            let id = new_client_id();
+            let id = new_client_id(&pratu_core::OsRandom);
             assert_eq!(id.len(), 22);
             assert!(!id.starts_with('-'), "{id}");
         }

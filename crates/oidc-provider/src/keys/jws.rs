@@ -61,7 +61,7 @@ mod tests {
     #[test]
     fn a_signed_token_verifies_with_jsonwebtoken_and_a_tampered_one_does_not() {
         for alg in SigningAlg::ALL {
-            let k = generate(alg).unwrap();
+            let k = generate(&pratu_core::OsRandom, alg).unwrap();
             let signer = KeySigner::from_pkcs8(alg, &k.pkcs8_der).unwrap();
             let key = inbound::decoding_key(alg, &k.public_jwk).unwrap();
             let v = inbound::validation(&[]);
@@ -109,8 +109,8 @@ mod tests {
 
     #[test]
     fn a_key_of_another_algorithm_does_not_verify() {
-        let es = generate(SigningAlg::Es256).unwrap();
-        let ed = generate(SigningAlg::EdDsa).unwrap();
+        let es = generate(&pratu_core::OsRandom, SigningAlg::Es256).unwrap();
+        let ed = generate(&pratu_core::OsRandom, SigningAlg::EdDsa).unwrap();
         let signer = KeySigner::from_pkcs8(SigningAlg::EdDsa, &ed.pkcs8_der).unwrap();
         let t = sign(&signer, &ed.kid, None, &serde_json::json!({})).unwrap();
         assert!(inbound::decoding_key(SigningAlg::EdDsa, &es.public_jwk).is_none());

@@ -8,7 +8,8 @@
 
 use std::sync::{Arc, RwLock};
 
-use pratu_storage::pii::PiiCipher;
+use pratu_core::SharedRandom;
+use pratu_core::pii::PiiCipher;
 use pratu_storage::records::SigningKey;
 use pratu_storage::{Clock, StorageError, Store};
 use serde::Serialize;
@@ -81,6 +82,8 @@ pub struct KeyManager {
     /// token we sign, plus leeway for clock skew.
     publish_after_retire: Duration,
     ring: RwLock<Arc<KeyRing>>,
+    /// Draws new signing keys.
+    random: SharedRandom,
 }
 
 impl KeyManager {
@@ -105,7 +108,15 @@ impl KeyManager {
             config,
             publish_after_retire,
             ring: RwLock::new(Arc::new(KeyRing::empty())),
+            random: pratu_core::OsRandom::shared(),
         }
+    }
+
+    /// Draws new keys from `random` instead of the operating system.
+    #[must_use]
+    pub fn with_random(mut self, random: SharedRandom) -> Self {
+        self.random = random;
+        self
     }
 
     /// The currently loaded ring (a cheap `Arc` clone).
@@ -236,7 +247,8 @@ impl KeyManager {
         alg: SigningAlg,
         activates_at: OffsetDateTime,
     ) -> Result<SigningKey, KeyError> {
-        let generated = tokio::task::spawn_blocking(move || material::generate(alg))
+        let random = Arc::clone(&self.random);
+        let generated = tokio::task::spawn_blocking(move || material::generate(&*random, alg))
             .await
             .map_err(|_| KeyError::Join)??;
         let record = SigningKey {

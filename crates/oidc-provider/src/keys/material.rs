@@ -9,7 +9,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use p256::pkcs8::EncodePrivateKey as _;
-use rand::rngs::OsRng;
+use pratu_core::Random;
 use rsa::traits::PublicKeyParts as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -50,10 +50,10 @@ impl std::fmt::Debug for GeneratedKey {
 
 /// Generates a key. RSA-2048 takes a noticeable fraction of a second: call
 /// it from a blocking task.
-pub fn generate(alg: SigningAlg) -> Result<GeneratedKey, KeyMaterialError> {
+pub fn generate(random: &dyn Random, alg: SigningAlg) -> Result<GeneratedKey, KeyMaterialError> {
     let (der, jwk) = match alg {
         SigningAlg::Es256 => {
-            let sk = p256::ecdsa::SigningKey::random(&mut OsRng);
+            let sk = p256::ecdsa::SigningKey::random(&mut random.as_rng_core());
             let der = sk.to_pkcs8_der().map_err(|_| KeyMaterialError::Generate)?;
             let point = sk.verifying_key().to_encoded_point(false);
             let (Some(x), Some(y)) = (point.x(), point.y()) else {
@@ -65,7 +65,7 @@ pub fn generate(alg: SigningAlg) -> Result<GeneratedKey, KeyMaterialError> {
             )
         }
         SigningAlg::EdDsa => {
-            let sk = ed25519_dalek::SigningKey::generate(&mut OsRng);
+            let sk = ed25519_dalek::SigningKey::generate(&mut random.as_rng_core());
             let der = ed25519_dalek::pkcs8::EncodePrivateKey::to_pkcs8_der(&sk)
                 .map_err(|_| KeyMaterialError::Generate)?;
             (
@@ -74,7 +74,7 @@ pub fn generate(alg: SigningAlg) -> Result<GeneratedKey, KeyMaterialError> {
             )
         }
         SigningAlg::Rs256 => {
-            let sk = rsa::RsaPrivateKey::new(&mut OsRng, 2048)
+            let sk = rsa::RsaPrivateKey::new(&mut random.as_rng_core(), 2048)
                 .map_err(|_| KeyMaterialError::Generate)?;
             let der = rsa::pkcs8::EncodePrivateKey::to_pkcs8_der(&sk)
                 .map_err(|_| KeyMaterialError::Generate)?;
@@ -123,6 +123,9 @@ pub fn thumbprint(jwk: &Value) -> Option<String> {
 pub struct KeySigner {
     alg: SigningAlg,
     key: Signing,
+    /// ECDSA nonces and RSA blinding. `ring` signs only with its own
+    /// (sealed) `SecureRandom`, so this is the one generator not drawn from
+    /// the injected `pratu_core::Random`; nothing it draws is kept.
     rng: ring::rand::SystemRandom,
 }
 
@@ -195,11 +198,12 @@ impl KeySigner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pratu_core::OsRandom;
 
     #[test]
     fn every_generated_key_signs_what_its_public_jwk_verifies() {
         for alg in SigningAlg::ALL {
-            let k = generate(alg).unwrap();
+            let k = generate(&OsRandom, alg).unwrap();
             assert_eq!(k.public_jwk["kid"], k.kid.as_str());
             assert_eq!(k.public_jwk["alg"], alg.as_str());
             assert!(k.public_jwk.get("d").is_none() && k.public_jwk.get("p").is_none());
@@ -216,7 +220,7 @@ mod tests {
     #[test]
     fn a_jwk_is_refused_for_another_algorithm() {
         use super::super::inbound::decoding_key;
-        let k = generate(SigningAlg::Es256).unwrap();
+        let k = generate(&OsRandom, SigningAlg::Es256).unwrap();
         assert!(decoding_key(SigningAlg::EdDsa, &k.public_jwk).is_none());
         let mut jwk = k.public_jwk.clone();
         jwk.as_object_mut().unwrap().remove("alg");

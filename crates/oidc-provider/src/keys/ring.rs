@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use jsonwebtoken::{DecodingKey, TokenData, Validation};
-use pratu_storage::pii::PiiCipher;
+use pratu_core::pii::PiiCipher;
 use pratu_storage::records::SigningKey;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -208,7 +208,7 @@ fn hex16(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use pratu_storage::pii::SecretKey;
+    use pratu_core::pii::SecretKey;
     use serde_json::{Value, json};
 
     use super::*;
@@ -242,7 +242,7 @@ mod tests {
 
     #[test]
     fn an_expired_id_token_hint_we_signed_is_accepted() {
-        let ours = generate(SigningAlg::Es256).unwrap();
+        let ours = generate(&pratu_core::OsRandom, SigningAlg::Es256).unwrap();
         let ring = ring_of(&[&ours]);
         let claims = json!({"iss": ISSUER, "sub": "u1", "aud": "c1", "exp": 1});
         let t = ring
@@ -256,8 +256,8 @@ mod tests {
 
     #[test]
     fn an_id_token_hint_signed_by_a_foreign_key_is_refused() {
-        let ours = generate(SigningAlg::Es256).unwrap();
-        let foreign = generate(SigningAlg::Es256).unwrap();
+        let ours = generate(&pratu_core::OsRandom, SigningAlg::Es256).unwrap();
+        let foreign = generate(&pratu_core::OsRandom, SigningAlg::Es256).unwrap();
         let ring = ring_of(&[&ours]);
         let claims = json!({"iss": ISSUER, "sub": "u1", "aud": "c1", "exp": 1});
         // Claiming our kid, and naming its own.
@@ -274,7 +274,7 @@ mod tests {
 
     #[test]
     fn an_id_token_hint_of_another_issuer_or_without_sub_is_refused() {
-        let ours = generate(SigningAlg::EdDsa).unwrap();
+        let ours = generate(&pratu_core::OsRandom, SigningAlg::EdDsa).unwrap();
         let ring = ring_of(&[&ours]);
         let key = ring.key(&ours.kid).unwrap();
         let other = json!({"iss": "https://evil.example", "sub": "u1", "exp": 1});
@@ -293,8 +293,8 @@ mod tests {
     #[test]
     fn a_token_without_kid_is_tried_against_each_key_of_its_algorithm() {
         use base64::Engine as _;
-        let a = generate(SigningAlg::Es256).unwrap();
-        let b = generate(SigningAlg::Es256).unwrap();
+        let a = generate(&pratu_core::OsRandom, SigningAlg::Es256).unwrap();
+        let b = generate(&pratu_core::OsRandom, SigningAlg::Es256).unwrap();
         let ring = ring_of(&[&a, &b]);
         let t = hint(&b, "x", &json!({"iss": ISSUER, "sub": "u1"}));
         // Drop the kid: rebuild the header and re-sign with b.

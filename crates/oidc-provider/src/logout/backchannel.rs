@@ -28,7 +28,7 @@ impl OidcState {
             "aud": client.client_id,
             "iat": now,
             "exp": now + lifetime,
-            "jti": random_token(16),
+            "jti": random_token(&*self.0.random, 16),
             "sub": SubjectKind::of(client).subject(&self.0.server_key, user),
             "sid": sid,
             "events": { EVENT: {} },

@@ -11,6 +11,7 @@
 
 mod backchannel;
 
+use pratu_core::audit::{AuditAction, Outcome};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -21,14 +22,14 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::authorize::request::hint_subject;
-use crate::authorize::respond::{PageError, error_page};
+use crate::authorize::respond::{PageError, error_page, server_error};
 use crate::clients::random_token;
 use crate::session::{self, Current};
 use crate::state::OidcState;
-use crate::web::csrf;
 use crate::web::i18n::Locale;
 use crate::web::pages::{self, LoggedOutPage, LogoutPage};
 use crate::web::params::Params;
+use pratu_core::web::csrf;
 
 pub(crate) const CONFIRM_PATH: &str = "/logout/confirm";
 const PENDING_TTL: Duration = Duration::from_secs(600);
@@ -91,7 +92,7 @@ pub(crate) async fn end_session(
         Some(id) => match state.0.clients.active(id).await {
             Ok(Some(c)) => Some(c),
             Ok(None) => return error_page(PageError::UnknownClient, locale),
-            Err(_) => return error_page(PageError::Server, locale),
+            Err(e) => return server_error(e, locale),
         },
         None => None,
     };
@@ -113,7 +114,7 @@ pub(crate) async fn end_session(
 
     let current = match state.current_session(&headers).await {
         Ok(c) => c,
-        Err(_) => return error_page(PageError::Server, locale),
+        Err(e) => return server_error(e, locale),
     };
     let Some(current) = current else {
         return finish(&after, None);
@@ -126,21 +127,21 @@ pub(crate) async fn end_session(
         return state.log_out(&current, &after).await;
     }
     // No proof the client speaks for this session: ask the user.
-    let id = random_token(16);
-    let Ok(bytes) = serde_json::to_vec(&after) else {
-        return error_page(PageError::Server, locale);
+    let id = random_token(&*state.0.random, 16);
+    let bytes = match serde_json::to_vec(&after) {
+        Ok(b) => b,
+        Err(e) => return server_error(e, locale),
     };
-    if state
+    if let Err(e) = state
         .0
         .ephemeral
         .put(&format!("logout:{id}"), &bytes, PENDING_TTL)
         .await
-        .is_err()
     {
-        return error_page(PageError::Server, locale);
+        return server_error(e, locale);
     }
     let (browser, cookie) = state.csrf_browser(&headers);
-    let token = csrf::token(&state.0.server_key, &browser, &format!("logout:{id}"));
+    let token = state.0.csrf.token(&browser, &format!("logout:{id}"));
     let action = format!("{}{CONFIRM_PATH}", state.0.issuer.url);
     pages::render(
         StatusCode::OK,
@@ -170,12 +171,10 @@ pub(crate) async fn confirm(
     let id = p.get("logout").unwrap_or_default();
     let browser = state.0.issuer.cookies.get(&headers, csrf::COOKIE);
     if id.len() > 64
-        || !csrf::verify(
-            &state.0.server_key,
-            browser,
-            &format!("logout:{id}"),
-            p.get("csrf"),
-        )
+        || !state
+            .0
+            .csrf
+            .verify(browser, &format!("logout:{id}"), p.get("csrf"))
     {
         return error_page(
             PageError::BadRequest("the form is stale; please try again".into()),
@@ -185,15 +184,15 @@ pub(crate) async fn confirm(
     let after: AfterLogout = match state.0.ephemeral.take(&format!("logout:{id}")).await {
         Ok(Some(b)) => match serde_json::from_slice(&b) {
             Ok(a) => a,
-            Err(_) => return error_page(PageError::Server, Locale::default()),
+            Err(e) => return server_error(e, Locale::default()),
         },
         Ok(None) => return error_page(PageError::Expired, Locale::default()),
-        Err(_) => return error_page(PageError::Server, Locale::default()),
+        Err(e) => return server_error(e, Locale::default()),
     };
     match state.current_session(&headers).await {
         Ok(Some(current)) => state.log_out(&current, &after).await,
         Ok(None) => finish(&after, None),
-        Err(_) => error_page(PageError::Server, after.locale),
+        Err(e) => server_error(e, after.locale),
     }
 }
 
@@ -217,7 +216,7 @@ impl OidcState {
     async fn log_out(&self, current: &Current, after: &AfterLogout) -> Response {
         let clients = match self.end_session(current).await {
             Ok(c) => c,
-            Err(_) => return error_page(PageError::Server, after.locale),
+            Err(e) => return server_error(e, after.locale),
         };
         let s = &current.session;
         if let Err(e) = self
@@ -231,11 +230,12 @@ impl OidcState {
         self.notify_backchannel(clients, s.user_id, s.sid.clone());
         self.audit(
             format!("user:{}", s.user_id),
-            "logout",
+            AuditAction::Logout,
             None,
-            "success",
+            Outcome::Success,
             serde_json::json!({}),
-        );
+        )
+        .await;
         finish(after, self.0.issuer.cookies.clear(session::COOKIE))
     }
 }

@@ -4,6 +4,7 @@
 //! refresh family's id derive from the code (see `code_format`), so nothing
 //! is kept per redemption.
 
+use pratu_core::audit::{AuditAction, Outcome};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -96,7 +97,7 @@ pub(crate) async fn exchange(
     let minted = state.mint_access_token(client, &sub, &grant.scopes, Some(&sign_in), jti)?;
     let refresh_token = match family_id {
         Some(family_id) => {
-            let (token, token_hash) = refresh_format::issue(family_id);
+            let (token, token_hash) = refresh_format::issue(&*state.0.random, family_id);
             let issued_at = state.0.clock.now();
             let record = RefreshToken {
                 token_hash,
@@ -210,13 +211,15 @@ async fn replayed(state: &OidcState, code: &str, code_key: &str) {
         .store
         .revoke_refresh_family(issued.family_id, now)
         .await;
-    state.audit(
-        "anonymous".to_owned(),
-        "token.code_replayed",
-        None,
-        "failure",
-        serde_json::json!({}),
-    );
+    state
+        .audit(
+            "anonymous".to_owned(),
+            AuditAction::TokenCodeReplayed,
+            None,
+            Outcome::Failure,
+            serde_json::json!({}),
+        )
+        .await;
 }
 
 #[cfg(test)]

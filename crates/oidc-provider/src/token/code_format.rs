@@ -14,8 +14,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
-use pratu_storage::pii::SecretKey;
-use rand::RngCore as _;
+use pratu_core::Random;
+use pratu_core::pii::SecretKey;
 use sha2::Sha256;
 use uuid::Uuid;
 
@@ -31,9 +31,9 @@ fn mac(key: &SecretKey, label: &[u8]) -> Hmac<Sha256> {
 }
 
 /// A new code that expires at `expires_at` (Unix seconds).
-pub(crate) fn issue(key: &SecretKey, expires_at: i64) -> String {
+pub(crate) fn issue(random: &dyn Random, key: &SecretKey, expires_at: i64) -> String {
     let mut raw = [0u8; RAW_LEN];
-    rand::rngs::OsRng.fill_bytes(&mut raw[..RANDOM_LEN]);
+    random.fill_bytes(&mut raw[..RANDOM_LEN]);
     raw[RANDOM_LEN..RANDOM_LEN + 8].copy_from_slice(&expires_at.to_be_bytes());
     let mut tag = mac(key, b"pratu.code.tag");
     tag.update(&raw[..RANDOM_LEN + 8]);
@@ -95,6 +95,7 @@ pub(crate) fn issued_by(key: &SecretKey, code: &str, now: i64) -> Issued {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pratu_core::OsRandom;
 
     fn key() -> SecretKey {
         SecretKey::generate("oidc")
@@ -103,21 +104,25 @@ mod tests {
     #[test]
     fn an_issued_code_carries_its_expiry_under_a_tag() {
         let key = key();
-        let code = issue(&key, 1_767_225_660);
+        let code = issue(&OsRandom, &key, 1_767_225_660);
         assert_eq!(code.len(), 54);
         assert_eq!(issued_expiry(&key, &code), Some(1_767_225_660));
-        assert_ne!(code, issue(&key, 1_767_225_660), "the rest is random");
+        assert_ne!(
+            code,
+            issue(&OsRandom, &key, 1_767_225_660),
+            "the rest is random"
+        );
     }
 
     #[test]
     fn other_keys_tampered_codes_and_old_codes_are_not_ours() {
         let key = key();
-        let code = issue(&key, 1_767_225_660);
+        let code = issue(&OsRandom, &key, 1_767_225_660);
         assert_eq!(issued_expiry(&SecretKey::generate("other"), &code), None);
         let mut raw = B64.decode(&code).unwrap();
         raw[RANDOM_LEN + 7] ^= 1; // a later expiry
         assert_eq!(issued_expiry(&key, &B64.encode(&raw)), None);
-        let old = crate::clients::random_token(32);
+        let old = crate::clients::random_token(&OsRandom, 32);
         assert_eq!(issued_expiry(&key, &old), None);
         assert_eq!(issued_expiry(&key, "not a code"), None);
     }
@@ -125,16 +130,19 @@ mod tests {
     #[test]
     fn what_a_code_issues_is_fixed_by_the_code_and_the_key() {
         let key = key();
-        let code = issue(&key, 1_767_225_660);
+        let code = issue(&OsRandom, &key, 1_767_225_660);
         let issued = issued_by(&key, &code, 1);
         assert_eq!(issued, issued_by(&key, &code, 2), "now is not used");
         assert_eq!(issued.jti.len(), 22);
         assert_eq!(issued.family_id.get_version_num(), 7);
         let (seconds, _) = issued.family_id.get_timestamp().unwrap().to_unix();
         assert_eq!(seconds, 1_767_225_660);
-        assert_ne!(issued, issued_by(&key, &issue(&key, 1_767_225_660), 1));
+        assert_ne!(
+            issued,
+            issued_by(&key, &issue(&OsRandom, &key, 1_767_225_660), 1)
+        );
         assert_ne!(issued, issued_by(&SecretKey::generate("other"), &code, 1));
-        let old = crate::clients::random_token(32);
+        let old = crate::clients::random_token(&OsRandom, 32);
         let (seconds, _) = issued_by(&key, &old, 42)
             .family_id
             .get_timestamp()

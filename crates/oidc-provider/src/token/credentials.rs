@@ -39,8 +39,13 @@ pub(crate) fn exchange(
             "a requested scope is not available to this client",
         ));
     }
-    let minted =
-        state.mint_access_token(client, &client.client_id, &scopes, None, random_token(16))?;
+    let minted = state.mint_access_token(
+        client,
+        &client.client_id,
+        &scopes,
+        None,
+        random_token(&*state.0.random, 16),
+    )?;
     Ok(TokenResponse {
         access_token: minted.token,
         token_type: "Bearer",

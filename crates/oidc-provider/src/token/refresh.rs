@@ -2,6 +2,7 @@
 //! token and retires the old one; presenting a retired one is a replay that
 //! revokes the whole family (OAuth 2.0 Security BCP §4.14).
 
+use pratu_core::audit::{AuditAction, Outcome};
 use pratu_storage::records::{Client, Rotation, Successor, UserStatus};
 
 use super::TokenResponse;
@@ -76,7 +77,7 @@ pub(crate) async fn exchange(
     };
 
     let now = state.0.clock.now();
-    let (token, token_hash) = refresh_format::issue(family_id);
+    let (token, token_hash) = refresh_format::issue(&*state.0.random, family_id);
     let next = Successor {
         token_hash,
         issued_at: now,
@@ -97,13 +98,15 @@ pub(crate) async fn exchange(
                 Ok(Some(t)) => t.user_id.map(|u| format!("user:{u}")),
                 _ => None,
             };
-            state.audit(
-                actor.unwrap_or_else(|| "anonymous".to_owned()),
-                "token.refresh_reused",
-                Some(format!("client:{}", client.client_id)),
-                "failure",
-                serde_json::json!({"family_id": family_id}),
-            );
+            state
+                .audit(
+                    actor.unwrap_or_else(|| "anonymous".to_owned()),
+                    AuditAction::TokenRefreshReused,
+                    Some(format!("client:{}", client.client_id)),
+                    Outcome::Failure,
+                    serde_json::json!({"family_id": family_id}),
+                )
+                .await;
             return Err(invalid());
         }
         Rotation::Unknown => return Err(invalid()),
@@ -121,8 +124,13 @@ pub(crate) async fn exchange(
         return Err(OAuthError::invalid_grant("the account is no longer active"));
     };
     let sub = SubjectKind::of(client).subject(&state.0.server_key, user.id);
-    let minted =
-        state.mint_access_token(client, &sub, &scopes, Some(&sign_in), random_token(16))?;
+    let minted = state.mint_access_token(
+        client,
+        &sub,
+        &scopes,
+        Some(&sign_in),
+        random_token(&*state.0.random, 16),
+    )?;
     let id_token = if family.scopes.iter().any(|s| s == "openid") {
         Some(state.mint_id_token(
             client,

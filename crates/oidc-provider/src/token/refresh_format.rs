@@ -7,8 +7,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use pratu_core::Random;
 use pratu_storage::records::RefreshKey;
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -16,10 +16,10 @@ use uuid::Uuid;
 const MAX_LEN: usize = 128;
 
 /// A new token of `family_id`, and its digest for the store.
-pub(crate) fn issue(family_id: Uuid) -> (String, Vec<u8>) {
+pub(crate) fn issue(random: &dyn Random, family_id: Uuid) -> (String, Vec<u8>) {
     let mut raw = [0u8; 48];
     raw[..16].copy_from_slice(family_id.as_bytes());
-    rand::rngs::OsRng.fill_bytes(&mut raw[16..]);
+    random.fill_bytes(&mut raw[16..]);
     let token = B64.encode(raw);
     let hash = Sha256::digest(token.as_bytes()).to_vec();
     (token, hash)
@@ -78,11 +78,12 @@ impl Presented {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pratu_core::OsRandom;
 
     #[test]
     fn an_issued_token_names_its_family_and_hashes_as_presented() {
         let family = Uuid::new_v4();
-        let (token, hash) = issue(family);
+        let (token, hash) = issue(&OsRandom, family);
         assert_eq!(token.len(), 64);
         let presented = Presented::parse(&token).unwrap();
         assert_eq!(
@@ -92,13 +93,13 @@ mod tests {
                 token_hash: &hash
             }
         );
-        let (again, _) = issue(family);
+        let (again, _) = issue(&OsRandom, family);
         assert_ne!(token, again, "the rest is random");
     }
 
     #[test]
     fn tokens_from_before_families_are_found_by_digest() {
-        let legacy = crate::clients::random_token(32);
+        let legacy = crate::clients::random_token(&OsRandom, 32);
         assert_eq!(legacy.len(), 43);
         let presented = Presented::parse(&legacy).unwrap();
         let hash = Sha256::digest(legacy.as_bytes()).to_vec();

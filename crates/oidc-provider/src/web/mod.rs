@@ -1,9 +1,8 @@
-//! HTTP plumbing shared by the endpoints: parameters, cookies, CSRF,
-//! OAuth error responses, pages and their texts.
+//! HTTP plumbing of the provider's endpoints: parameters, OAuth error
+//! responses, pages and their texts. Cookies and CSRF are
+//! `pratu_core::web`'s, shared with every surface.
 
-pub mod cookies;
 pub(crate) mod cors;
-pub(crate) mod csrf;
 pub mod i18n;
 pub(crate) mod oauth_error;
 pub(crate) mod pages;

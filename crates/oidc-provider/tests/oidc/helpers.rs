@@ -10,14 +10,14 @@ use async_trait::async_trait;
 use axum::extract::FromRef;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use pratu_core::password::{Argon2Params, PasswordHasher};
+use pratu_core::pii::{PiiCipher, SecretKey};
+use pratu_core::sms::{SmsError, SmsMessage, SmsSender};
 use pratu_oidc::clients::{ClientView, NewClient};
 use pratu_oidc::config::OidcConfig;
 use pratu_oidc::{OidcDeps, OidcState};
 use pratu_storage::ephemeral::EphemeralStore;
 use pratu_storage::ephemeral::memory::MemoryStore;
-use pratu_storage::password::{Argon2Params, PasswordHasher};
-use pratu_storage::pii::{PiiCipher, SecretKey};
-use pratu_storage::ports::{SmsError, SmsMessage, SmsSender};
 use pratu_storage::records::{SealedCitizenId, User};
 use pratu_storage::testing::{
     TestGuard, fixtures, postgres_store_from_env, redis_from_env, sqlite_store,
@@ -140,6 +140,7 @@ impl TestApp {
             store: Arc::clone(&store),
             ephemeral: Arc::clone(&ephemeral),
             clock: Arc::new(clock.clone()),
+            random: pratu_core::OsRandom::shared(),
             passwords: PasswordHasher::new(
                 Argon2Params {
                     memory_kib: 64,

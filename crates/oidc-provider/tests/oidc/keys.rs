@@ -96,7 +96,8 @@ async fn a_token_signed_before_rotation_still_verifies_and_the_new_key_signs_aft
 #[tokio::test]
 async fn private_key_jwt_authenticates_once_per_assertion() {
     let app = TestApp::spawn().await;
-    let key = pratu_oidc::keys::material::generate(SigningAlg::Es256).unwrap();
+    let key =
+        pratu_oidc::keys::material::generate(&pratu_core::OsRandom, SigningAlg::Es256).unwrap();
     let signer =
         pratu_oidc::keys::material::KeySigner::from_pkcs8(SigningAlg::Es256, &key.pkcs8_der)
             .unwrap();
@@ -149,7 +150,8 @@ async fn private_key_jwt_authenticates_once_per_assertion() {
     );
     assert_eq!(post(assertion("j2", &app.issuer)).await.0, 200);
     assert_eq!(post(assertion("j3", "https://elsewhere")).await.0, 401);
-    let other = pratu_oidc::keys::material::generate(SigningAlg::Es256).unwrap();
+    let other =
+        pratu_oidc::keys::material::generate(&pratu_core::OsRandom, SigningAlg::Es256).unwrap();
     let other_signer =
         pratu_oidc::keys::material::KeySigner::from_pkcs8(SigningAlg::Es256, &other.pkcs8_der)
             .unwrap();
@@ -168,7 +170,8 @@ async fn client_assertions_with_alg_none_hmac_a_foreign_audience_or_past_expiry_
     use base64::Engine as _;
     let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
     let app = TestApp::spawn().await;
-    let key = pratu_oidc::keys::material::generate(SigningAlg::Es256).unwrap();
+    let key =
+        pratu_oidc::keys::material::generate(&pratu_core::OsRandom, SigningAlg::Es256).unwrap();
     let signer =
         pratu_oidc::keys::material::KeySigner::from_pkcs8(SigningAlg::Es256, &key.pkcs8_der)
             .unwrap();

@@ -15,9 +15,14 @@ async fn enabled() -> TestApp {
 }
 
 async fn initial_token(app: &TestApp, seconds: u64) -> String {
-    let (token, _) = issue_initial_access_token(app.store.as_ref(), &app.clock, seconds)
-        .await
-        .unwrap();
+    let (token, _) = issue_initial_access_token(
+        app.store.as_ref(),
+        &app.clock,
+        &pratu_core::OsRandom,
+        seconds,
+    )
+    .await
+    .unwrap();
     token.expose_secret().to_owned()
 }
 

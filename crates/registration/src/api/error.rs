@@ -2,10 +2,11 @@
 //! error of the JSON API — including bodies that are not JSON at all. The
 //! `detail` is plain English and never repeats what the client sent.
 
-use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use pratu_core::web::Problem;
+use pratu_core::web::error::InternalError;
 use serde_json::{Map, Value, json};
 
 use crate::service::{EnrollmentError, FieldError};
@@ -170,20 +171,16 @@ fn capitalise(s: &str) -> String {
         .unwrap_or_default()
 }
 
-fn problem(status: StatusCode, code: &str, detail: String, extra: Map<String, Value>) -> Response {
-    let mut body = Map::new();
-    body.insert("type".into(), json!(format!("urn:pratu:problem:{code}")));
-    body.insert("title".into(), json!(title_of(code)));
-    body.insert("status".into(), json!(status.as_u16()));
-    body.insert("detail".into(), json!(detail));
-    body.insert("code".into(), json!(code));
-    body.extend(extra);
-    let mut response = (status, Json(Value::Object(body))).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    response
+fn problem(
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    extra: Map<String, Value>,
+) -> Problem {
+    extra.into_iter().fold(
+        Problem::new(status, code, title_of(code), detail),
+        |p, (k, v)| p.with(&k, v),
+    )
 }
 
 impl IntoResponse for ApiError {
@@ -198,7 +195,7 @@ impl IntoResponse for ApiError {
                 if !errors.is_empty() {
                     extra.insert("errors".into(), json!(errors));
                 }
-                problem(status, "invalid_request", detail.to_owned(), extra)
+                problem(status, "invalid_request", detail.to_owned(), extra).into_response()
             }
             ApiError::Enrollment(e) => {
                 let status = status_of(&e);
@@ -223,9 +220,6 @@ impl IntoResponse for ApiError {
                     EnrollmentError::StepOutOfOrder { current } => {
                         extra.insert("next".into(), json!(current.as_str()));
                     }
-                    EnrollmentError::Internal(source) => {
-                        tracing::error!(error = %source, "enrollment request failed");
-                    }
                     _ => {}
                 }
                 let detail = if matches!(e, EnrollmentError::Internal(_)) {
@@ -237,9 +231,12 @@ impl IntoResponse for ApiError {
                 if let Some(r) =
                     retry_after.and_then(|r| HeaderValue::from_str(&r.to_string()).ok())
                 {
-                    response.headers_mut().insert(header::RETRY_AFTER, r);
+                    response = response.header(header::RETRY_AFTER, r);
                 }
-                response
+                if let EnrollmentError::Internal(source) = e {
+                    response = response.caused_by(InternalError::from_boxed(source));
+                }
+                response.into_response()
             }
         }
     }

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use pratu_storage::otp::OtpPolicy;
+use pratu_core::otp::OtpPolicy;
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;

@@ -48,7 +48,7 @@ impl Default for ProofingConfig {
             registry_file: PathBuf::from("config/dev-registry.csv"),
             dopa: DopaConfig::default(),
             ial: "2.1".into(),
-            trust_framework: "pratu_dopa_laser".into(),
+            trust_framework: pratu_core::assurance::DOPA_LASER_TRUST_FRAMEWORK.into(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The account password, checked against the deployment's policy
 //! (`enrollment.password`). Per the enrollment rules it uses English letters
 //! and digits only and needs at least one of each. It is hashed with Argon2id
-//! by `pratu_storage::password` and never printed.
+//! by `pratu_core::password` and never printed.
 
 use std::fmt;
 

@@ -1,7 +1,8 @@
-//! Audit records of the enrollment. They name the enrollment or the new
-//! user, never the citizen ID, names, phone number or codes.
+//! Audit records of the enrollment, through `pratu_core`'s one audit
+//! policy. They name the enrollment or the new user, never the citizen ID,
+//! names, phone number or codes.
 
-use pratu_storage::records::AuditEvent;
+use pratu_core::audit::{AuditAction, Entry, Outcome};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -9,25 +10,31 @@ use super::{Context, EnrollmentService};
 use crate::service::EnrollmentError;
 
 impl EnrollmentService {
+    fn entry(
+        ctx: &Context,
+        enrollment: Uuid,
+        action: AuditAction,
+        outcome: Outcome,
+        details: Value,
+    ) -> Entry {
+        Entry::new("anonymous", action, outcome)
+            .target(format!("enrollment:{enrollment}"))
+            .request_id(ctx.request_id.clone())
+            .details(details)
+    }
+
+    /// For steps that must not happen unrecorded: a failed write fails the
+    /// step.
     pub(crate) async fn audit(
         &self,
         ctx: &Context,
         enrollment: Uuid,
-        action: &str,
-        outcome: &str,
+        action: AuditAction,
+        outcome: Outcome,
         details: Value,
     ) -> Result<(), EnrollmentError> {
-        let event = AuditEvent {
-            id: Uuid::new_v4(),
-            at: self.clock.now(),
-            actor: "anonymous".into(),
-            action: action.into(),
-            target: Some(format!("enrollment:{enrollment}")),
-            request_id: ctx.request_id.clone(),
-            outcome: outcome.into(),
-            details,
-        };
-        self.store.append_audit(&event).await?;
+        let entry = Self::entry(ctx, enrollment, action, outcome, details);
+        self.auditor.try_record(entry).await?;
         Ok(())
     }
 
@@ -37,12 +44,11 @@ impl EnrollmentService {
         &self,
         ctx: &Context,
         enrollment: Uuid,
-        action: &str,
-        outcome: &str,
+        action: AuditAction,
+        outcome: Outcome,
         details: Value,
     ) {
-        if let Err(e) = self.audit(ctx, enrollment, action, outcome, details).await {
-            tracing::error!(error = %e, audit.action = action, "audit write failed");
-        }
+        let entry = Self::entry(ctx, enrollment, action, outcome, details);
+        self.auditor.record(entry).await;
     }
 }

@@ -10,11 +10,13 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use pratu_core::audit::Auditor;
+use pratu_core::otp::OtpService;
+use pratu_core::password::PasswordHasher;
+use pratu_core::pii::{BlindIndex, PiiCipher};
+use pratu_core::random::SharedRandom;
+use pratu_core::sms::SmsSender;
 use pratu_storage::ephemeral::EphemeralStore;
-use pratu_storage::otp::OtpService;
-use pratu_storage::password::PasswordHasher;
-use pratu_storage::pii::{BlindIndex, PiiCipher};
-use pratu_storage::ports::SmsSender;
 use pratu_storage::records::{Enrollment, EnrollmentStep};
 use pratu_storage::{Clock, StorageError, Store};
 use uuid::Uuid;
@@ -73,6 +75,7 @@ pub struct ServiceDeps {
     pub store: Arc<dyn Store>,
     pub ephemeral: Arc<dyn EphemeralStore>,
     pub clock: Arc<dyn Clock>,
+    pub random: SharedRandom,
     pub proofing: Arc<dyn IdentityProofing>,
     pub sms: Arc<dyn SmsSender>,
     pub hasher: PasswordHasher,
@@ -94,6 +97,7 @@ pub struct EnrollmentService {
     pii: PiiCipher,
     blind_index: BlindIndex,
     otp: OtpService,
+    auditor: Auditor,
     limiter: Limiter,
     config: EnrollmentConfig,
     otp_config: OtpConfig,
@@ -110,8 +114,10 @@ impl EnrollmentService {
             otp: OtpService::new(
                 deps.ephemeral.clone(),
                 deps.clock.clone(),
+                deps.random,
                 deps.otp.policy(),
             ),
+            auditor: Auditor::new(deps.store.clone(), deps.clock.clone()),
             limiter: Limiter::new(deps.ephemeral),
             store: deps.store,
             clock: deps.clock,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
-use pratu_storage::ports::{SmsError, SmsMessage, SmsSender};
+use pratu_core::sms::{SmsError, SmsMessage, SmsSender};
 
 use crate::config::HttpSmsConfig;
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use pratu_storage::ports::SmsSender;
+use pratu_core::sms::SmsSender;
 use pratu_storage::{Clock, SystemClock};
 
 use crate::config::{ConfigError, SmsConfig, SmsProvider};
@@ -54,7 +54,7 @@ mod tests {
     async fn the_outbox_defaults_to_the_data_dir() {
         let dir = tempfile::tempdir().unwrap();
         let sender = build_sms(&SmsConfig::default(), dir.path()).unwrap();
-        let msg = pratu_storage::ports::SmsMessage {
+        let msg = pratu_core::sms::SmsMessage {
             to: "+66812345678".into(),
             text: "t".into(),
         };

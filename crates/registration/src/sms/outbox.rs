@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use pratu_core::sms::{SmsError, SmsMessage, SmsSender};
 use pratu_storage::Clock;
-use pratu_storage::ports::{SmsError, SmsMessage, SmsSender};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 

@@ -11,6 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use pratu_core::web::Csrf;
 use pratu_storage::records::EnrollmentStep;
 use uuid::Uuid;
 
@@ -161,6 +162,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = RegistrationState::from_ref(state);
+        let jar = state.cookies();
         let from_query = parts.uri.query().and_then(|q| {
             q.split('&')
                 .filter_map(|kv| kv.split_once('='))
@@ -168,13 +170,17 @@ where
                 .and_then(|(_, v)| Lang::parse(v))
         });
         let lang = from_query
-            .or_else(|| cookies::get(&parts.headers, cookies::LANG).and_then(|v| Lang::parse(&v)))
+            .or_else(|| jar.get(&parts.headers, cookies::LANG).and_then(Lang::parse))
             .unwrap_or(Lang::Th);
-        let existing = cookies::get(&parts.headers, cookies::CSRF).filter(|v| v.len() <= 64);
+        let existing = jar
+            .get(&parts.headers, cookies::CSRF)
+            .filter(|v| Csrf::is_binding(v))
+            .map(str::to_owned);
         let csrf_new = existing.is_none();
-        let csrf_secret = existing.unwrap_or_else(cookies::new_csrf_secret);
-        let enrollment = cookies::get(&parts.headers, cookies::ENROLLMENT)
-            .and_then(|v| Uuid::parse_str(&v).ok());
+        let csrf_secret = existing.unwrap_or_else(|| Csrf::new_binding(state.random()));
+        let enrollment = jar
+            .get(&parts.headers, cookies::ENROLLMENT)
+            .and_then(|v| Uuid::parse_str(v).ok());
         Ok(Self {
             ctx: context_of(parts, "web"),
             state,
@@ -193,7 +199,10 @@ impl Web {
     pub fn page(&self, step: u8, path: &'static str) -> Page {
         Page {
             lang: self.lang,
-            csrf: cookies::csrf_token(self.state.csrf_key(), &self.csrf_secret),
+            csrf: self
+                .state
+                .csrf()
+                .token(&self.csrf_secret, cookies::CSRF_PURPOSE),
             step,
             path,
             citizen_masked: None,
@@ -205,10 +214,10 @@ impl Web {
     /// Whether a form's CSRF token is good.
     pub fn csrf_ok(&self, token: Option<&String>) -> bool {
         !self.csrf_new
-            && cookies::csrf_ok(
-                self.state.csrf_key(),
+            && self.state.csrf().verify(
                 Some(&self.csrf_secret),
-                token.map_or("", String::as_str),
+                cookies::CSRF_PURPOSE,
+                token.map(String::as_str),
             )
     }
 
@@ -221,7 +230,7 @@ impl Web {
     }
 
     fn finish(&self, mut response: Response) -> Response {
-        let secure = self.state.secure_cookies();
+        let jar = self.state.cookies();
         let h = response.headers_mut();
         let mut add = |v: Option<HeaderValue>| {
             if let Some(v) = v {
@@ -229,34 +238,16 @@ impl Web {
             }
         };
         if self.csrf_new {
-            add(cookies::set(
-                cookies::CSRF,
-                &self.csrf_secret,
-                "/register",
-                None,
-                secure,
-            ));
+            add(jar.set(cookies::CSRF, &self.csrf_secret, None));
         }
         if self.lang_chosen {
-            add(cookies::set(
-                cookies::LANG,
-                self.lang.code(),
-                "/",
-                Some(365 * 24 * 3600),
-                secure,
-            ));
+            add(jar.set(cookies::LANG, self.lang.code(), Some(365 * 24 * 3600)));
         }
         if let Some(id) = self.set_enrollment {
             let age = self.state.service().config().expiry_minutes * 60;
-            add(cookies::set(
-                cookies::ENROLLMENT,
-                &id.to_string(),
-                "/register",
-                Some(age),
-                secure,
-            ));
+            add(jar.set(cookies::ENROLLMENT, &id.to_string(), Some(age)));
         } else if self.clear_enrollment {
-            add(cookies::clear(cookies::ENROLLMENT, "/register", secure));
+            add(jar.clear(cookies::ENROLLMENT));
         }
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert("x-frame-options", HeaderValue::from_static("DENY"));

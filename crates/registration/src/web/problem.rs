@@ -7,6 +7,8 @@ use axum::response::Response;
 
 use super::Web;
 use super::page::Page;
+use pratu_core::web::error::InternalError;
+
 use crate::service::EnrollmentError;
 
 #[derive(Template)]
@@ -30,16 +32,13 @@ pub(crate) fn render(web: &Web, e: &EnrollmentError) -> Response {
     let status = match e {
         EnrollmentError::NotFound => StatusCode::NOT_FOUND,
         EnrollmentError::Expired => StatusCode::GONE,
-        EnrollmentError::Internal(source) => {
-            tracing::error!(error = %source, "wizard request failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
+        EnrollmentError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         EnrollmentError::IdentityServiceUnavailable | EnrollmentError::SmsUnavailable => {
             StatusCode::SERVICE_UNAVAILABLE
         }
         _ => StatusCode::CONFLICT,
     };
-    web.render(
+    let page = web.render(
         status,
         &ProblemPage {
             p,
@@ -47,7 +46,14 @@ pub(crate) fn render(web: &Web, e: &EnrollmentError) -> Response {
             start_again,
             back: "/register",
         },
-    )
+    );
+    match e {
+        // The cause stays with the error; its description goes to the log.
+        EnrollmentError::Internal(source) => {
+            InternalError::described(InternalError::chain_of(source.as_ref())).attach(page)
+        }
+        _ => page,
+    }
 }
 
 pub(crate) fn csrf(web: &Web, back: &'static str) -> Response {

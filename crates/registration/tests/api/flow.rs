@@ -133,7 +133,10 @@ async fn a_citizen_enrolls_from_consent_to_confirm_and_the_account_can_sign_in()
     assert_eq!(proofing.provider, "registry_file");
     assert_eq!(proofing.result, "0");
     assert_eq!(proofing.ial, "2.1");
-    assert_eq!(proofing.trust_framework, "pratu_dopa_laser");
+    assert_eq!(
+        proofing.trust_framework,
+        pratu_core::assurance::DOPA_LASER_TRUST_FRAMEWORK
+    );
     let sealed = user.citizen_id.unwrap();
     assert_eq!(sealed.index, app.citizen_index("1234567890121"));
     assert_eq!(

@@ -7,6 +7,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use pratu_core::password::{Argon2Params, PasswordHasher};
+use pratu_core::pii::{BlindIndex, PiiCipher, SecretKey};
+use pratu_core::sms::SmsSender;
 use pratu_registration::config::{EnrollmentConfig, LimitsConfig, OtpConfig, ProofingConfig};
 use pratu_registration::domain::with_check_digit;
 use pratu_registration::proofing::registry_file::RegistryFile;
@@ -14,9 +17,6 @@ use pratu_registration::sms::outbox::{OutboxSender, read_outbox};
 use pratu_registration::{RegistrationDeps, RegistrationState};
 use pratu_storage::ephemeral::EphemeralStore;
 use pratu_storage::ephemeral::memory::MemoryStore;
-use pratu_storage::password::{Argon2Params, PasswordHasher};
-use pratu_storage::pii::{BlindIndex, PiiCipher, SecretKey};
-use pratu_storage::ports::SmsSender;
 use pratu_storage::testing::TestGuard;
 use pratu_storage::{MockClock, Store};
 use reqwest::StatusCode;
@@ -212,6 +212,7 @@ pub async fn try_spawn_with(options: Options) -> Option<TestApp> {
         store: store.clone(),
         ephemeral: ephemeral.clone(),
         clock: clock.clone(),
+        random: pratu_core::OsRandom::shared(),
         proofing: registry.clone(),
         sms,
         hasher: hasher.clone(),
@@ -221,7 +222,7 @@ pub async fn try_spawn_with(options: Options) -> Option<TestApp> {
         enrollment: options.enrollment,
         otp: options.otp,
         limits: options.limits,
-        csrf_key: vec![7; 32],
+        csrf_key: SecretKey::new("registration.csrf", &[7; 32]).unwrap(),
         secure_cookies: false,
     });
     let app = pratu_registration::router::<RegistrationState>().with_state(state);

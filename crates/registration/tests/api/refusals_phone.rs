@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use pratu_core::sms::{SmsError, SmsMessage, SmsSender};
 use pratu_registration::config::{LimitRule, LimitsConfig};
-use pratu_storage::ports::{SmsError, SmsMessage, SmsSender};
 
 use crate::helpers::{Options, somchai, somying, spawn, spawn_with, wrong};
 

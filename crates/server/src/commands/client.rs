@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
+use pratu_core::OsRandom;
+use pratu_core::audit::{self, AuditAction, Entry, Outcome};
 use pratu_oidc::clients::{ClientError, ClientService, ClientView, NewClient, registration};
-use pratu_storage::records::AuditEvent;
 use pratu_storage::{Clock, Store, SystemClock};
 use serde_json::json;
 use sha2::Digest as _;
@@ -42,7 +43,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CommandE
             audit(
                 store.as_ref(),
                 clock.as_ref(),
-                "client.created",
+                AuditAction::ClientCreated,
                 &view.client_id,
             )
             .await;
@@ -84,14 +85,26 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CommandE
         }
         ClientCommand::Delete { id } => {
             service.delete(&id).await.map_err(client_error)?;
-            audit(store.as_ref(), clock.as_ref(), "client.deleted", &id).await;
+            audit(
+                store.as_ref(),
+                clock.as_ref(),
+                AuditAction::ClientDeleted,
+                &id,
+            )
+            .await;
             print_line(&format!(
                 "deleted client {id} (its consents and refresh tokens too)"
             ));
         }
         ClientCommand::RotateSecret { id, json } => {
             let view = service.rotate_secret(&id).await.map_err(client_error)?;
-            audit(store.as_ref(), clock.as_ref(), "client.secret_rotated", &id).await;
+            audit(
+                store.as_ref(),
+                clock.as_ref(),
+                AuditAction::ClientSecretRotated,
+                &id,
+            )
+            .await;
             show(&view, json);
         }
         ClientCommand::RegistrationToken { expires_in } => {
@@ -114,24 +127,20 @@ async fn registration_token(
             registration::MAX_INITIAL_TOKEN_LIFETIME_SECONDS
         )));
     }
-    let (token, expires_at) = registration::issue_initial_access_token(store, clock, expires_in)
-        .await
-        .map_err(|e| CommandError::Failed(format!("database: {e}")))?;
+    let (token, expires_at) =
+        registration::issue_initial_access_token(store, clock, &OsRandom, expires_in)
+            .await
+            .map_err(|e| CommandError::Failed(format!("database: {e}")))?;
     let fingerprint =
         registration::token_fingerprint(&sha2::Sha256::digest(token.expose_secret().as_bytes()));
-    let event = AuditEvent {
-        id: uuid::Uuid::now_v7(),
-        at: clock.now(),
-        actor: "cli".into(),
-        action: "client.registration_token_issued".into(),
-        target: Some(format!("registration_token:{fingerprint}")),
-        request_id: None,
-        outcome: "success".into(),
-        details: json!({ "expires_at": expires_at.unix_timestamp() }),
-    };
-    if let Err(e) = store.append_audit(&event).await {
-        tracing::warn!(error = %e, "could not record the audit event");
-    }
+    let entry = Entry::new(
+        "cli",
+        AuditAction::ClientRegistrationTokenIssued,
+        Outcome::Success,
+    )
+    .target(format!("registration_token:{fingerprint}"))
+    .details(json!({ "expires_at": expires_at.unix_timestamp() }));
+    audit::record_in(store, clock, entry).await;
     if !config.clients.dynamic_registration {
         tracing::warn!(
             "clients.dynamic_registration is off: the token works once the server enables it"
@@ -201,18 +210,7 @@ fn client_error(e: ClientError) -> CommandError {
     })
 }
 
-async fn audit(store: &dyn Store, clock: &dyn Clock, action: &str, client_id: &str) {
-    let event = AuditEvent {
-        id: uuid::Uuid::now_v7(),
-        at: clock.now(),
-        actor: "cli".into(),
-        action: action.into(),
-        target: Some(format!("client:{client_id}")),
-        request_id: None,
-        outcome: "success".into(),
-        details: json!({}),
-    };
-    if let Err(e) = store.append_audit(&event).await {
-        tracing::warn!(error = %e, "could not record the audit event");
-    }
+async fn audit(store: &dyn Store, clock: &dyn Clock, action: AuditAction, client_id: &str) {
+    let entry = Entry::new("cli", action, Outcome::Success).target(format!("client:{client_id}"));
+    audit::record_in(store, clock, entry).await;
 }

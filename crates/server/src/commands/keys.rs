@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
+use pratu_core::audit::{self, AuditAction, Entry, Outcome};
 use pratu_oidc::keys::KeyManager;
-use pratu_storage::records::AuditEvent;
 use pratu_storage::{Clock, SystemClock};
 use serde_json::json;
 
@@ -53,19 +53,10 @@ pub async fn run(config: &Config, command: KeysCommand) -> Result<(), CommandErr
         }
         KeysCommand::Rotate => {
             let created = manager.rotate(None).await.map_err(fail)?;
-            let event = AuditEvent {
-                id: uuid::Uuid::now_v7(),
-                at: clock.now(),
-                actor: "cli".into(),
-                action: "key.rotated".into(),
-                target: None,
-                request_id: None,
-                outcome: "success".into(),
-                details: json!({"kids": created.iter().map(|k| k.kid.clone()).collect::<Vec<_>>()}),
-            };
-            if let Err(e) = store.append_audit(&event).await {
-                tracing::warn!(error = %e, "could not record the audit event");
-            }
+            let kids: Vec<_> = created.iter().map(|k| k.kid.clone()).collect();
+            let entry = Entry::new("cli", AuditAction::KeyRotated, Outcome::Success)
+                .details(json!({ "kids": kids }));
+            audit::record_in(store.as_ref(), clock.as_ref(), entry).await;
             for k in &created {
                 print_line(&format!(
                     "new {} key {} published now, signs from {}",

@@ -3,9 +3,10 @@
 
 use std::io::Read as _;
 
+use pratu_core::audit::{self, AuditAction, Entry, Outcome};
+use pratu_core::password::PasswordHasher;
 use pratu_registration::domain::{Password, PasswordPolicy, ThaiMobile, Username, UsernamePolicy};
-use pratu_storage::password::PasswordHasher;
-use pratu_storage::records::{AuditEvent, PersonName, User, UserStatus};
+use pratu_storage::records::{PersonName, User, UserStatus};
 use pratu_storage::{Clock, StorageError, SystemClock};
 use serde_json::json;
 
@@ -100,19 +101,10 @@ pub async fn create(
             });
         }
     }
-    let audit = AuditEvent {
-        id: uuid::Uuid::now_v7(),
-        at: now,
-        actor: "cli".into(),
-        action: "user.created".into(),
-        target: Some(format!("user:{}", user.id)),
-        request_id: None,
-        outcome: "success".into(),
-        details: json!({"roles": user.roles, "proofed": false}),
-    };
-    if let Err(e) = store.append_audit(&audit).await {
-        tracing::warn!(error = %e, "could not record the audit event");
-    }
+    let entry = Entry::new("cli", AuditAction::UserCreated, Outcome::Success)
+        .target(format!("user:{}", user.id))
+        .details(json!({"roles": user.roles, "proofed": false}));
+    audit::record_in(store.as_ref(), &SystemClock, entry).await;
     let view = json!({
         "user_id": user.id,
         "username": user.username,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use pratu_storage::pii::SecretKey;
+use pratu_core::pii::SecretKey;
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 

@@ -62,8 +62,7 @@ pub async fn resolve(trusted: TrustedProxies, mut request: Request, next: Next) 
         let ip = trusted.client_ip(peer, header);
         request
             .extensions_mut()
-            .insert(pratu_registration::ClientIp(ip));
-        request.extensions_mut().insert(pratu_oidc::ClientIp(ip));
+            .insert(pratu_core::web::ClientIp(ip));
     }
     next.run(request).await
 }

@@ -80,7 +80,8 @@ pub struct RequestIds {
 impl RequestIds {
     pub fn new() -> Self {
         Self {
-            prefix: rand::random(),
+            // A node's ids differ from every other node's.
+            prefix: u64::from_le_bytes(<dyn pratu_core::Random>::array(&pratu_core::OsRandom)),
             next: Arc::new(AtomicU64::new(0)),
         }
     }

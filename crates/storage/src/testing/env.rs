@@ -61,7 +61,7 @@ fn unusable(var: &str, e: &dyn std::fmt::Debug) -> ! {
 
 /// A name no other test run uses, for schemas and key prefixes.
 pub(crate) fn unique_name(prefix: &str) -> String {
-    format!("{prefix}{:016x}", rand::random::<u64>())
+    format!("{prefix}{}", uuid::Uuid::new_v4().simple())
 }
 
 const POSTGRES_VAR: &str = "PRATU_TEST_POSTGRES_URL";

@@ -3,6 +3,7 @@
 //! enrollment's version: of many concurrent confirms exactly one creates the
 //! account and the others read the result it left.
 
+use pratu_core::audit::{AuditAction, Outcome};
 use pratu_storage::StorageError;
 use pratu_storage::records::{EnrollmentStep, Proofing, User, UserStatus};
 use serde_json::json;
@@ -35,8 +36,8 @@ impl EnrollmentService {
                     self.audit(
                         ctx,
                         id,
-                        "enrollment.confirmed",
-                        "success",
+                        AuditAction::EnrollmentConfirmed,
+                        Outcome::Success,
                         json!({
                             "user_id": user.id,
                             "provider": user.proofing.as_ref().map(|p| p.provider.clone()),

@@ -6,6 +6,7 @@
 //! limit; "unavailable" answers count nothing. The laser code is used for the
 //! call and dropped.
 
+use pratu_core::audit::{AuditAction, Outcome};
 use pratu_storage::records::{EnrollmentStep, PersonName};
 use serde_json::json;
 use uuid::Uuid;
@@ -350,8 +351,8 @@ impl EnrollmentService {
                 self.audit_quietly(
                     ctx,
                     id,
-                    "enrollment.identity_verified",
-                    "success",
+                    AuditAction::EnrollmentIdentityVerified,
+                    Outcome::Success,
                     json!({"provider": provider, "method": "dopa_laser", "code": code}),
                 )
                 .await;
@@ -366,17 +367,22 @@ impl EnrollmentService {
                 self.audit_quietly(
                     ctx,
                     id,
-                    "enrollment.proofing_failed",
-                    reason.as_str(),
-                    json!({"provider": provider, "code": code, "attempts_left": left}),
+                    AuditAction::EnrollmentProofingFailed,
+                    Outcome::Failure,
+                    json!({
+                        "provider": provider,
+                        "code": code,
+                        "reason": reason.as_str(),
+                        "attempts_left": left,
+                    }),
                 )
                 .await;
                 if left == 0 {
                     self.audit_quietly(
                         ctx,
                         id,
-                        "enrollment.proofing_locked",
-                        "failure",
+                        AuditAction::EnrollmentProofingLocked,
+                        Outcome::Locked,
                         json!({"provider": provider}),
                     )
                     .await;
@@ -394,8 +400,8 @@ impl EnrollmentService {
                 self.audit_quietly(
                     ctx,
                     id,
-                    "enrollment.proofing_unavailable",
-                    "failure",
+                    AuditAction::EnrollmentProofingUnavailable,
+                    Outcome::Failure,
                     json!({"provider": provider}),
                 )
                 .await;

@@ -2,8 +2,9 @@
 //! after identity proofing (DOMAIN.md §6: SMS bombing), within the OTP
 //! service's cooldown and caps and the per-number and per-IP limits.
 
-use pratu_storage::otp::{OtpError, OtpOutcome};
-use pratu_storage::ports::SmsMessage;
+use pratu_core::audit::{AuditAction, Outcome};
+use pratu_core::otp::{OtpError, OtpOutcome};
+use pratu_core::sms::SmsMessage;
 use pratu_storage::records::EnrollmentStep;
 use serde::Serialize;
 use serde_json::json;
@@ -128,15 +129,21 @@ impl EnrollmentService {
         if let Err(err) = self.sms.send(&message).await {
             tracing::warn!(error = %err, "SMS not sent");
             self.otp.cancel(&subject).await?;
-            self.audit_quietly(ctx, id, "enrollment.otp_send_failed", "failure", json!({}))
-                .await;
+            self.audit_quietly(
+                ctx,
+                id,
+                AuditAction::EnrollmentOtpSendFailed,
+                Outcome::Failure,
+                json!({}),
+            )
+            .await;
             return Err(EnrollmentError::SmsUnavailable);
         }
         self.audit_quietly(
             ctx,
             id,
-            "enrollment.otp_sent",
-            "success",
+            AuditAction::EnrollmentOtpSent,
+            Outcome::Success,
             json!({"ref": issued.reference()}),
         )
         .await;
@@ -184,8 +191,8 @@ impl EnrollmentService {
                 self.audit_quietly(
                     ctx,
                     id,
-                    "enrollment.otp_failed",
-                    "failure",
+                    AuditAction::EnrollmentOtpFailed,
+                    Outcome::Failure,
                     json!({"attempts_left": attempts_left}),
                 )
                 .await;
@@ -193,8 +200,14 @@ impl EnrollmentService {
                 return Err(EnrollmentError::OtpInvalid { attempts_left });
             }
             OtpOutcome::Locked => {
-                self.audit_quietly(ctx, id, "enrollment.otp_locked", "failure", json!({}))
-                    .await;
+                self.audit_quietly(
+                    ctx,
+                    id,
+                    AuditAction::EnrollmentOtpLocked,
+                    Outcome::Locked,
+                    json!({}),
+                )
+                .await;
                 tracing::info!(event.kind = "security", "OTP locked");
                 return Err(EnrollmentError::TooManyAttempts { retry_after: None });
             }
@@ -213,8 +226,14 @@ impl EnrollmentService {
             }
             match self.save(e, &data, EnrollmentStep::Review).await {
                 Ok(_) => {
-                    self.audit_quietly(ctx, id, "enrollment.phone_verified", "success", json!({}))
-                        .await;
+                    self.audit_quietly(
+                        ctx,
+                        id,
+                        AuditAction::EnrollmentPhoneVerified,
+                        Outcome::Success,
+                        json!({}),
+                    )
+                    .await;
                     return Ok(Progress {
                         next: EnrollmentStep::Review,
                     });

@@ -1,6 +1,7 @@
 //! Step 1: consent to the identity-proofing terms (PDPA §19: recorded with
 //! the text's version and hash, the time and the channel).
 
+use pratu_core::audit::{AuditAction, Outcome};
 use pratu_storage::records::{Enrollment, EnrollmentStep};
 use serde_json::json;
 use uuid::Uuid;
@@ -76,8 +77,8 @@ impl EnrollmentService {
         self.audit(
             ctx,
             enrollment.id,
-            "enrollment.consent",
-            "success",
+            AuditAction::EnrollmentConsent,
+            Outcome::Success,
             json!({
                 "terms_version": terms.version,
                 "text_sha256": terms.text_sha256(),

@@ -1,4 +1,5 @@
-//! Password hashing for human passwords: Argon2id at OWASP's recommended
+//! Password hashing for human passwords (where a password is hashed and
+//! checked): Argon2id at OWASP's recommended
 //! parameters, on a fixed pool of worker threads (one per core) so a burst
 //! of logins queues instead of starving every other endpoint of CPU.
 //!
@@ -22,6 +23,8 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD as PHC_B64;
 use subtle::ConstantTimeEq as _;
+
+use crate::random::{OsRandom, SharedRandom};
 
 /// Argon2id cost. Defaults are OWASP's first recommendation
 /// (m = 19 MiB, t = 2, p = 1).
@@ -76,11 +79,22 @@ pub struct PasswordHasher {
     dummy_hash: Arc<str>,
     /// Bytes of Argon2 memory the workers hold now.
     held: Arc<AtomicUsize>,
+    /// Draws the salts.
+    random: SharedRandom,
 }
 
 impl PasswordHasher {
     /// `concurrency` bounds simultaneous hashes (use the core count).
     pub fn new(params: Argon2Params, concurrency: usize) -> Result<Self, PasswordError> {
+        Self::with_random(params, concurrency, OsRandom::shared())
+    }
+
+    /// As [`Self::new`], drawing salts from `random`.
+    pub fn with_random(
+        params: Argon2Params,
+        concurrency: usize,
+        random: SharedRandom,
+    ) -> Result<Self, PasswordError> {
         let params = Params::new(
             params.memory_kib,
             params.iterations,
@@ -88,21 +102,23 @@ impl PasswordHasher {
             None,
         )
         .map_err(|e| PasswordError::Params(e.to_string()))?;
-        Self::with_idle_release(params, concurrency, IDLE_RELEASE)
+        Self::with_idle_release(params, concurrency, IDLE_RELEASE, random)
     }
 
     fn with_idle_release(
         params: Params,
         concurrency: usize,
         idle: Duration,
+        random: SharedRandom,
     ) -> Result<Self, PasswordError> {
-        let dummy = hash_blocking(&params, "pratu-dummy-password-for-timing")?;
+        let dummy = hash_blocking(&params, &salt(&random)?, "pratu-dummy-password-for-timing")?;
         let held = Arc::new(AtomicUsize::new(0));
         Ok(Self {
             params,
             jobs: start_workers(concurrency.max(1), idle, held.clone())?,
             dummy_hash: dummy.into(),
             held,
+            random,
         })
     }
 
@@ -128,8 +144,9 @@ impl PasswordHasher {
 
     pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
         let params = self.params.clone();
+        let salt = salt(&self.random)?;
         let password = zeroize::Zeroizing::new(password.to_owned());
-        self.on_worker(move |mem| hash_with(mem, &params, &password))
+        self.on_worker(move |mem| hash_with(mem, &params, &salt, &password))
             .await?
     }
 
@@ -234,8 +251,12 @@ impl Memory {
 }
 
 /// A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`), computed in `mem`.
-fn hash_with(mem: &mut Memory, params: &Params, password: &str) -> Result<String, PasswordError> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+fn hash_with(
+    mem: &mut Memory,
+    params: &Params,
+    salt: &SaltString,
+    password: &str,
+) -> Result<String, PasswordError> {
     let mut salt_bytes = [0u8; 64];
     let salt_bytes = salt
         .as_salt()
@@ -289,10 +310,18 @@ fn verify_with(mem: &mut Memory, password: &str, phc: &str) -> bool {
         && bool::from(out.ct_eq(expected))
 }
 
-fn hash_blocking(params: &Params, password: &str) -> Result<String, PasswordError> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+/// A fresh 16-byte salt (argon2's recommended length).
+fn salt(random: &SharedRandom) -> Result<SaltString, PasswordError> {
+    SaltString::encode_b64(&random.array::<16>()).map_err(|_| PasswordError::Hash)
+}
+
+fn hash_blocking(
+    params: &Params,
+    salt: &SaltString,
+    password: &str,
+) -> Result<String, PasswordError> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password(password.as_bytes(), salt)
         .map(|h| h.to_string())
         .map_err(|_| PasswordError::Hash)
 }
@@ -318,7 +347,13 @@ mod tests {
     #[tokio::test]
     async fn idle_workers_give_their_memory_back() {
         let params = Params::new(64, 1, 1, None).unwrap();
-        let h = PasswordHasher::with_idle_release(params, 2, Duration::from_millis(100)).unwrap();
+        let h = PasswordHasher::with_idle_release(
+            params,
+            2,
+            Duration::from_millis(100),
+            OsRandom::shared(),
+        )
+        .unwrap();
         assert_eq!(h.held_bytes(), 0);
         let phc = h.hash("Correct1horse").await.unwrap();
         assert_eq!(h.held_bytes(), 64 * 1024, "one worker ran, holding m");
@@ -365,7 +400,8 @@ mod tests {
         // …and the reference implementation's verify with ours, at other
         // parameters than configured (a bigger memory grows the worker's).
         let params = Params::new(256, 2, 1, None).unwrap();
-        let theirs = hash_blocking(&params, "Other2pw").unwrap();
+        let theirs =
+            hash_blocking(&params, &salt(&OsRandom::shared()).unwrap(), "Other2pw").unwrap();
         assert!(h.verify("Other2pw", Some(&theirs)).await.unwrap());
         assert!(!h.verify("Other2px", Some(&theirs)).await.unwrap());
         assert!(

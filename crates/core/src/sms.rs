@@ -1,5 +1,5 @@
-//! Ports to outside systems that both feature crates use. Adapters live in
-//! `pratu-registration` (SMS); the server wires them.
+//! The SMS port: how OTPs and notices reach a phone. The adapters (outbox
+//! file, HTTP gateway) live in `pratu-registration`; the server wires one.
 
 use async_trait::async_trait;
 

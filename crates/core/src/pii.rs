@@ -1,5 +1,5 @@
-//! Personal-data protection: envelope encryption for fields such as the
-//! citizen ID, and a keyed hash (blind index) to find and deduplicate them
+//! Personal-data protection (where citizen IDs are encrypted at rest):
+//! envelope encryption for fields such as the citizen ID, and a keyed hash (blind index) to find and deduplicate them
 //! without decrypting.
 //!
 //! A plain hash of a citizen ID is brute-forced in minutes (only ~10¹² valid
@@ -8,9 +8,10 @@
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use hmac::{Hmac, Mac};
-use rand::RngCore;
 use sha2::Sha256;
 use zeroize::Zeroizing;
+
+use crate::random::{OsRandom, Random, SharedRandom};
 
 /// Format version of sealed blobs.
 const VERSION: u8 = 1;
@@ -57,10 +58,15 @@ impl SecretKey {
         })
     }
 
-    /// A fresh random key (dev mode and tests).
+    /// A fresh random key from the operating system (tests).
     pub fn generate(id: impl Into<String>) -> Self {
+        Self::generate_with(id, &OsRandom)
+    }
+
+    /// A fresh random key from `random` (generated dev-mode secrets).
+    pub fn generate_with(id: impl Into<String>, random: &dyn Random) -> Self {
         let mut bytes = Zeroizing::new([0u8; 32]);
-        rand::rngs::OsRng.fill_bytes(bytes.as_mut());
+        random.fill_bytes(bytes.as_mut());
         Self {
             id: id.into(),
             bytes,
@@ -86,20 +92,32 @@ impl SecretKey {
 pub struct PiiCipher {
     primary: SecretKey,
     previous: Vec<SecretKey>,
+    /// Draws data keys and nonces.
+    random: SharedRandom,
 }
 
 impl PiiCipher {
     pub fn new(primary: SecretKey, previous: Vec<SecretKey>) -> Self {
-        Self { primary, previous }
+        Self {
+            primary,
+            previous,
+            random: OsRandom::shared(),
+        }
+    }
+
+    /// Draws data keys and nonces from `random` instead of the operating
+    /// system.
+    #[must_use]
+    pub fn with_random(mut self, random: SharedRandom) -> Self {
+        self.random = random;
+        self
     }
 
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
         let mut dek = Zeroizing::new([0u8; DEK_LEN]);
-        rand::rngs::OsRng.fill_bytes(dek.as_mut());
-        let mut nonce_w = [0u8; NONCE_LEN];
-        let mut nonce_v = [0u8; NONCE_LEN];
-        rand::rngs::OsRng.fill_bytes(&mut nonce_w);
-        rand::rngs::OsRng.fill_bytes(&mut nonce_v);
+        self.random.fill_bytes(dek.as_mut());
+        let nonce_w: [u8; NONCE_LEN] = self.random.array();
+        let nonce_v: [u8; NONCE_LEN] = self.random.array();
 
         let kek = Aes256Gcm::new(self.primary.bytes.as_ref().into());
         let kid = self.primary.id.as_bytes();

@@ -1,5 +1,6 @@
-//! One-time codes sent by SMS (enrollment phone check, sign-in step-up).
-//! Owned by the enrollment work; shared here so both feature crates use it.
+//! One-time codes sent by SMS (enrollment phone check, sign-in step-up,
+//! and later the account's phone change and recovery): where the SMS code
+//! is generated, stored and checked.
 //!
 //! A challenge is six CSPRNG digits plus a four-letter reference shown beside
 //! them (the Thai convention, DOMAIN.md §6). Only a salted SHA-256 of
@@ -18,17 +19,17 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::Rng as _;
-use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::clock::Clock;
-use crate::ephemeral::EphemeralStore;
-use crate::error::StorageError;
+use pratu_storage::clock::Clock;
+use pratu_storage::ephemeral::EphemeralStore;
+use pratu_storage::error::StorageError;
+
+use crate::random::SharedRandom;
 
 /// Capital letters without the look-alikes `I` and `O`.
 const REF_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
@@ -159,14 +160,21 @@ struct Stored {
 pub struct OtpService {
     store: Arc<dyn EphemeralStore>,
     clock: Arc<dyn Clock>,
+    random: SharedRandom,
     policy: OtpPolicy,
 }
 
 impl OtpService {
-    pub fn new(store: Arc<dyn EphemeralStore>, clock: Arc<dyn Clock>, policy: OtpPolicy) -> Self {
+    pub fn new(
+        store: Arc<dyn EphemeralStore>,
+        clock: Arc<dyn Clock>,
+        random: SharedRandom,
+        policy: OtpPolicy,
+    ) -> Self {
         Self {
             store,
             clock,
+            random,
             policy,
         }
     }
@@ -197,13 +205,16 @@ impl OtpService {
             return Err(OtpError::TooManySends);
         }
 
-        let mut rng = rand::rngs::OsRng;
-        let code = Zeroizing::new(format!("{:06}", rng.gen_range(0..1_000_000u32)));
+        let rng = &*self.random;
+        let code = Zeroizing::new(format!("{:06}", rng.below(1_000_000)));
         let reference: String = (0..REF_LEN)
-            .map(|_| char::from(REF_ALPHABET[rng.gen_range(0..REF_ALPHABET.len())]))
+            .map(|_| {
+                // The alphabet has 24 letters: the index always fits.
+                let i = rng.below(REF_ALPHABET.len() as u32) as usize;
+                char::from(REF_ALPHABET[i])
+            })
             .collect();
-        let mut salt = [0u8; SALT_LEN];
-        rng.fill_bytes(&mut salt);
+        let salt: [u8; SALT_LEN] = rng.array();
         let expires_at = now + self.policy.ttl;
         let stored = Stored {
             hash: URL_SAFE_NO_PAD.encode(digest(&salt, &reference, &code)),
@@ -350,7 +361,7 @@ mod tests {
     use async_trait::async_trait;
 
     use super::*;
-    use crate::clock::MockClock;
+    use pratu_storage::clock::MockClock;
 
     /// A minimal ephemeral store whose TTLs follow the mock clock, so these
     /// tests do not depend on a backend.
@@ -371,7 +382,12 @@ mod tests {
 
     #[async_trait]
     impl EphemeralStore for FakeStore {
-        async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> crate::error::Result<()> {
+        async fn put(
+            &self,
+            key: &str,
+            value: &[u8],
+            ttl: Duration,
+        ) -> pratu_storage::error::Result<()> {
             let exp = self.clock.now() + ttl;
             self.map
                 .lock()
@@ -384,26 +400,26 @@ mod tests {
             key: &str,
             value: &[u8],
             ttl: Duration,
-        ) -> crate::error::Result<bool> {
+        ) -> pratu_storage::error::Result<bool> {
             if self.live(key).is_some() {
                 return Ok(false);
             }
             self.put(key, value, ttl).await.map(|()| true)
         }
-        async fn get(&self, key: &str) -> crate::error::Result<Option<Vec<u8>>> {
+        async fn get(&self, key: &str) -> pratu_storage::error::Result<Option<Vec<u8>>> {
             Ok(self.live(key))
         }
-        async fn take(&self, key: &str) -> crate::error::Result<Option<Vec<u8>>> {
+        async fn take(&self, key: &str) -> pratu_storage::error::Result<Option<Vec<u8>>> {
             let v = self.live(key);
             self.map.lock().unwrap().remove(key);
             Ok(v)
         }
-        async fn delete(&self, key: &str) -> crate::error::Result<bool> {
+        async fn delete(&self, key: &str) -> pratu_storage::error::Result<bool> {
             let v = self.live(key);
             self.map.lock().unwrap().remove(key);
             Ok(v.is_some())
         }
-        async fn incr(&self, key: &str, window: Duration) -> crate::error::Result<u64> {
+        async fn incr(&self, key: &str, window: Duration) -> pratu_storage::error::Result<u64> {
             let n = self
                 .live(key)
                 .map_or(0, |v| u64::from_le_bytes(v.try_into().unwrap()))
@@ -416,19 +432,19 @@ mod tests {
             map.insert(key.into(), (n.to_le_bytes().to_vec(), exp));
             Ok(n)
         }
-        async fn set_add(&self, _: &str, _: &str, _: Duration) -> crate::error::Result<()> {
+        async fn set_add(&self, _: &str, _: &str, _: Duration) -> pratu_storage::error::Result<()> {
             unimplemented!()
         }
-        async fn set_members(&self, _: &str) -> crate::error::Result<Vec<String>> {
+        async fn set_members(&self, _: &str) -> pratu_storage::error::Result<Vec<String>> {
             unimplemented!()
         }
-        async fn ping(&self) -> crate::error::Result<()> {
+        async fn ping(&self) -> pratu_storage::error::Result<()> {
             Ok(())
         }
-        async fn publish(&self, _: &str) -> crate::error::Result<()> {
+        async fn publish(&self, _: &str) -> pratu_storage::error::Result<()> {
             unimplemented!()
         }
-        fn subscribe(&self, _: &str) -> Option<Arc<crate::ephemeral::Notices>> {
+        fn subscribe(&self, _: &str) -> Option<Arc<pratu_storage::ephemeral::Notices>> {
             unimplemented!()
         }
         fn backend(&self) -> &'static str {
@@ -442,7 +458,12 @@ mod tests {
             clock: clock.clone(),
             map: Mutex::new(HashMap::new()),
         });
-        let otp = OtpService::new(store.clone(), clock.clone(), OtpPolicy::default());
+        let otp = OtpService::new(
+            store.clone(),
+            clock.clone(),
+            crate::random::OsRandom::shared(),
+            OtpPolicy::default(),
+        );
         (otp, clock, store)
     }
 

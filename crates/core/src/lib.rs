@@ -1,0 +1,37 @@
+//! What Pratu's features share that is not persistence.
+//!
+//! `pratu-registration`, `pratu-oidc` (and the account portal to come) never
+//! import each other; the services they all need live here, above
+//! `pratu-storage` (records and repositories) and below them. `pratu-core`
+//! knows no feature.
+//!
+//! # Where things are
+//! - [`random`]: injected randomness ([`Random`], [`OsRandom`] in
+//!   production, [`SeededRandom`] in tests). The clock ([`Clock`]) is defined
+//!   in storage, whose writes stamp time, and re-exported here.
+//! - [`assurance`]: the trust-framework names the enrollment records and
+//!   discovery advertises (one constant).
+//! - [`audit`]: every audit action as a type ([`audit::AuditAction`]),
+//!   the closed set of outcomes, and the one write policy ([`audit::Auditor`]).
+//! - [`otp`]: SMS one-time codes — generated, stored (salted digest) and
+//!   checked, with attempt, resend and send-window limits.
+//! - [`password`]: Argon2id password hashing on a bounded worker pool.
+//! - [`pii`]: envelope encryption of personal data (citizen IDs) and the
+//!   blind index that finds them.
+//! - [`sms`]: the SMS port ([`sms::SmsSender`]).
+//! - [`web`]: the plumbing every HTTP surface shares — request context
+//!   (client IP, request id), cookies, the one CSRF scheme, problem+json,
+//!   and internal errors logged once with the request id.
+#![forbid(unsafe_code)]
+
+pub mod assurance;
+pub mod audit;
+pub mod otp;
+pub mod password;
+pub mod pii;
+pub mod random;
+pub mod sms;
+pub mod web;
+
+pub use pratu_storage::clock::{Clock, MockClock, SystemClock};
+pub use random::{OsRandom, Random, SeededRandom, SharedRandom};

@@ -1,0 +1,120 @@
+//! Internal errors, logged once, where they become a response.
+//!
+//! A handler that fails for a reason the client cannot fix answers a
+//! generic page or problem and attaches the cause to the response as an
+//! [`InternalError`] extension; the [`log_internal_errors`] middleware (one
+//! layer in the server, around every surface) logs it with the request id.
+//! So `?` both propagates and records, no handler logs by hand, and none
+//! forgets to: every surface's route error turns its `Internal` variant
+//! into this extension.
+
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::context::REQUEST_ID_HEADER;
+
+/// The cause of a 5xx answer, carried to the log.
+#[derive(Clone)]
+pub struct InternalError(Arc<dyn Error + Send + Sync>);
+
+impl InternalError {
+    pub fn new(e: impl Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(e))
+    }
+
+    /// From an already boxed error (a `Box<dyn Error>` is not an `Error`).
+    pub fn from_boxed(e: Box<dyn Error + Send + Sync>) -> Self {
+        Self(Arc::from(e))
+    }
+
+    /// The error and its sources, `: `-separated (errors here never carry
+    /// personal data: storage and adapter errors name what failed, not
+    /// values).
+    pub fn chain(&self) -> String {
+        Self::chain_of(self.0.as_ref())
+    }
+
+    /// `e` and its sources, `: `-separated.
+    pub fn chain_of(e: &(dyn Error + 'static)) -> String {
+        let mut out = e.to_string();
+        let mut source = e.source();
+        while let Some(s) = source {
+            out.push_str(": ");
+            out.push_str(&s.to_string());
+            source = s.source();
+        }
+        out
+    }
+
+    /// A cause known only by its description (when the error itself stays
+    /// with its owner).
+    pub fn described(chain: String) -> Self {
+        Self::new(Described(chain))
+    }
+
+    /// Attaches this cause to `response`, for the log.
+    pub fn attach(self, mut response: Response) -> Response {
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Described(String);
+
+impl fmt::Debug for InternalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("InternalError").field(&self.chain()).finish()
+    }
+}
+
+impl<E: Error + Send + Sync + 'static> From<E> for InternalError {
+    fn from(e: E) -> Self {
+        Self::new(e)
+    }
+}
+
+/// Logs the [`InternalError`] a response carries, once, with the request
+/// id and the route.
+pub async fn log_internal_errors(request: Request, next: Next) -> Response {
+    // Cheap clones (shared bytes): read only when something failed.
+    let headers = request.headers().get(REQUEST_ID_HEADER).cloned();
+    let uri = request.uri().clone();
+    let response = next.run(request).await;
+    if let Some(e) = response.extensions().get::<InternalError>() {
+        let id = headers
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        tracing::error!(
+            request_id = id,
+            path = uri.path(),
+            status = response.status().as_u16(),
+            error = %e.chain(),
+            "request failed"
+        );
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn the_chain_names_every_source() {
+        let e = InternalError::from(Outer(std::io::Error::other("inner")));
+        assert_eq!(e.chain(), "outer: inner");
+        assert!(format!("{e:?}").contains("outer: inner"));
+    }
+}

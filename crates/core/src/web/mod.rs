@@ -1,0 +1,20 @@
+//! The web plumbing every surface (wizard, provider pages, JSON APIs,
+//! console) uses, written once:
+//! - [`context`]: who is asking — the client IP and the request id;
+//! - [`cookies`]: how a cookie is written and read;
+//! - [`csrf`]: the one CSRF scheme for every form;
+//! - [`problem`]: RFC 9457 problem+json responses;
+//! - [`error`]: internal errors logged once, with the request id, where
+//!   they become a response.
+
+pub mod context;
+pub mod cookies;
+pub mod csrf;
+pub mod error;
+pub mod problem;
+
+pub use context::{ClientIp, RequestContext};
+pub use cookies::{CookieDef, CookiePolicy};
+pub use csrf::Csrf;
+pub use error::{InternalError, log_internal_errors};
+pub use problem::Problem;
