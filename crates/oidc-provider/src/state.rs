@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::FromRef;
 use pratu_core::audit::Auditor;
 use pratu_core::password::PasswordHasher;
 use pratu_core::pii::{PiiCipher, SecretKey};
@@ -14,7 +15,9 @@ use pratu_storage::ephemeral::EphemeralStore;
 use pratu_storage::{Clock, Store};
 
 use crate::clients::ClientService;
-use crate::config::{ConfigError, OidcConfig};
+use crate::config::{
+    AssuranceConfig, ConfigError, LoginLimits, OidcConfig, SessionConfig, TokensConfig,
+};
 use crate::keys::{KeyError, KeyManager, SigningAlg};
 
 /// Everything the provider needs from the server.
@@ -92,7 +95,8 @@ impl Issuer {
     }
 }
 
-/// The provider's state. Cheap to clone.
+/// The provider's state: the root every substate is taken from. Cheap to
+/// clone. Handlers never take it whole; they name the substates they use.
 #[derive(Debug, Clone)]
 pub struct OidcState(pub(crate) Arc<Inner>);
 
@@ -116,6 +120,274 @@ pub(crate) struct Inner {
     pub default_alg: SigningAlg,
     /// `/.well-known/openid-configuration`, serialised once.
     pub discovery: Bytes,
+    /// For back-channel logout deliveries.
+    pub http: reqwest::Client,
+    pub subs: Substates,
+}
+
+/// Every substate, built once at startup; extractors clone one `Arc` each.
+#[derive(Debug)]
+pub(crate) struct Substates {
+    pub clients: Clients,
+    pub discovery: DiscoveryDocument,
+    pub jwks: Jwks,
+    pub tokens: Tokens,
+    pub sessions: Sessions,
+    pub accounts: Accounts,
+    pub audit: Audit,
+    pub forms: Forms,
+    pub throttle: LoginThrottle,
+    pub step_up: StepUpService,
+    pub authorize: AuthorizeFlow,
+    pub client_auth: ClientAuth,
+    pub registration: Registration,
+    pub logout: Logout,
+}
+
+/// Lets a handler of a router over any state `S` from which [`OidcState`]
+/// can be taken name a substate in its signature (`State<Tokens>`): the
+/// root is taken from `S` and the substate from the root, one `Arc` clone
+/// each.
+macro_rules! substate {
+    ($($ty:ident => $field:ident),* $(,)?) => {$(
+        impl<S> FromRef<S> for $ty
+        where
+            OidcState: FromRef<S>,
+        {
+            fn from_ref(state: &S) -> Self {
+                OidcState::from_ref(state).0.subs.$field.clone()
+            }
+        }
+    )*};
+}
+
+substate! {
+    Clients => clients,
+    DiscoveryDocument => discovery,
+    Jwks => jwks,
+    Tokens => tokens,
+    Sessions => sessions,
+    Accounts => accounts,
+    Audit => audit,
+    Forms => forms,
+    LoginThrottle => throttle,
+    StepUpService => step_up,
+    AuthorizeFlow => authorize,
+    ClientAuth => client_auth,
+    Registration => registration,
+    Logout => logout,
+}
+
+/// Declares a substate `$name(Arc<$parts>)` reading as its parts.
+macro_rules! shared {
+    ($(#[$doc:meta])* $name:ident($parts:ident)) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub(crate) struct $name(Arc<$parts>);
+
+        impl std::ops::Deref for $name {
+            type Target = $parts;
+            fn deref(&self) -> &$parts {
+                &self.0
+            }
+        }
+    };
+}
+
+shared! {
+    /// The client registry, shared so taking it costs an `Arc` clone.
+    Clients(ClientService)
+}
+
+/// `/.well-known/openid-configuration`, serialised once at startup.
+#[derive(Debug, Clone)]
+pub(crate) struct DiscoveryDocument(pub Bytes);
+
+/// What `/jwks` serves: the published keys and how long caches keep them.
+#[derive(Debug, Clone)]
+pub(crate) struct Jwks {
+    pub keys: Arc<KeyManager>,
+    pub max_age_seconds: u64,
+}
+
+shared! {
+    /// Issues, verifies and revokes tokens: access and ID tokens signed
+    /// with the keys, logout tokens, authorization codes' derived ids, the
+    /// refresh-token records and the revocation list of access tokens.
+    Tokens(TokensParts)
+}
+
+#[derive(Debug)]
+pub(crate) struct TokensParts {
+    pub issuer: Issuer,
+    pub keys: Arc<KeyManager>,
+    /// Refresh-token records (and the accounts tokens are minted for).
+    pub store: Arc<dyn Store>,
+    /// Codes and the revocation list.
+    pub ephemeral: Arc<dyn EphemeralStore>,
+    pub clock: Arc<dyn Clock>,
+    pub random: SharedRandom,
+    /// Keys pairwise subjects and code-derived ids.
+    pub server_key: SecretKey,
+    /// Opens citizen IDs released in ID tokens.
+    pub citizen_ids: PiiCipher,
+    pub config: TokensConfig,
+    pub default_alg: SigningAlg,
+}
+
+shared! {
+    /// The SSO sessions in the ephemeral store, their cookie, lifetimes and
+    /// force logout.
+    Sessions(SessionsParts)
+}
+
+#[derive(Debug)]
+pub(crate) struct SessionsParts {
+    pub cookies: CookiePolicy,
+    /// For revoking a user's refresh tokens at force logout.
+    pub store: Arc<dyn Store>,
+    pub ephemeral: Arc<dyn EphemeralStore>,
+    pub clock: Arc<dyn Clock>,
+    pub random: SharedRandom,
+    pub config: SessionConfig,
+}
+
+shared! {
+    /// The accounts: records, password checks and the citizen-ID cipher of
+    /// released claims.
+    Accounts(AccountsParts)
+}
+
+#[derive(Debug)]
+pub(crate) struct AccountsParts {
+    pub store: Arc<dyn Store>,
+    pub passwords: PasswordHasher,
+    pub clock: Arc<dyn Clock>,
+    pub citizen_ids: PiiCipher,
+}
+
+/// The audit log's one writer (see [`crate::audit`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Audit(pub Auditor);
+
+shared! {
+    /// The provider's pages and forms: CSRF binding, links to the issuer's
+    /// endpoints, and the pages that answer a client (`form_post`).
+    Forms(FormsParts)
+}
+
+#[derive(Debug)]
+pub(crate) struct FormsParts {
+    pub issuer: Issuer,
+    /// Tokens of the provider's forms, keyed with the server key.
+    pub csrf: Csrf,
+    pub random: SharedRandom,
+}
+
+shared! {
+    /// Sign-in attempt limits (see [`crate::ratelimit`]).
+    LoginThrottle(LoginThrottleParts)
+}
+
+#[derive(Debug)]
+pub(crate) struct LoginThrottleParts {
+    pub ephemeral: Arc<dyn EphemeralStore>,
+    pub limits: LoginLimits,
+}
+
+shared! {
+    /// Step-up by SMS OTP (see [`crate::stepup`]).
+    StepUpService(StepUpParts)
+}
+
+#[derive(Debug)]
+pub(crate) struct StepUpParts {
+    /// Configured and an SMS sender present.
+    pub enabled: bool,
+    pub sms: Option<Arc<dyn SmsSender>>,
+    pub store: Arc<dyn Store>,
+    pub ephemeral: Arc<dyn EphemeralStore>,
+    pub clock: Arc<dyn Clock>,
+    pub random: SharedRandom,
+    pub config: AssuranceConfig,
+    pub audit: Audit,
+    pub forms: Forms,
+}
+
+shared! {
+    /// The authorization flow: checking a request, the pending request
+    /// between pages, deciding the next step, issuing the code. It needs
+    /// most of the provider, so its pieces are gathered here once.
+    AuthorizeFlow(AuthorizeParts)
+}
+
+#[derive(Debug)]
+pub(crate) struct AuthorizeParts {
+    pub issuer: Issuer,
+    pub clients: Clients,
+    pub sessions: Sessions,
+    pub forms: Forms,
+    pub tokens: Tokens,
+    pub accounts: Accounts,
+    pub step_up: StepUpService,
+    /// Consents.
+    pub store: Arc<dyn Store>,
+    /// Pending requests and codes.
+    pub ephemeral: Arc<dyn EphemeralStore>,
+    pub clock: Arc<dyn Clock>,
+    pub random: SharedRandom,
+    /// Keys the codes.
+    pub server_key: SecretKey,
+    pub code_lifetime_seconds: u64,
+}
+
+shared! {
+    /// Client authentication at the token, introspection and revocation
+    /// endpoints (see [`crate::token::client_auth`]).
+    ClientAuth(ClientAuthParts)
+}
+
+#[derive(Debug)]
+pub(crate) struct ClientAuthParts {
+    pub issuer: Issuer,
+    pub clients: Clients,
+    pub clock: Arc<dyn Clock>,
+    /// Single use of assertion `jti`s.
+    pub ephemeral: Arc<dyn EphemeralStore>,
+}
+
+shared! {
+    /// Dynamic client registration (RFC 7591/7592).
+    Registration(RegistrationParts)
+}
+
+#[derive(Debug)]
+pub(crate) struct RegistrationParts {
+    /// `clients.dynamic_registration`.
+    pub enabled: bool,
+    pub issuer: Issuer,
+    pub clients: Clients,
+    /// Registration tokens and the clients' `extra`.
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub random: SharedRandom,
+}
+
+shared! {
+    /// Ending SSO sessions (RP-initiated logout) and telling clients
+    /// (back-channel logout).
+    Logout(LogoutParts)
+}
+
+#[derive(Debug)]
+pub(crate) struct LogoutParts {
+    pub sessions: Sessions,
+    pub tokens: Tokens,
+    pub clients: Clients,
+    pub audit: Audit,
+    /// Logouts waiting for the user's confirmation.
+    pub ephemeral: Arc<dyn EphemeralStore>,
+    pub random: SharedRandom,
     /// For back-channel logout deliveries.
     pub http: reqwest::Client,
 }
@@ -163,6 +435,19 @@ impl OidcState {
             .build()
             .unwrap_or_default();
         let auditor = Auditor::new(Arc::clone(&deps.store), Arc::clone(&deps.clock));
+        let csrf = Csrf::new(deps.server_key.clone());
+        let subs = Substates::build(
+            &deps,
+            &issuer,
+            &keys,
+            &clients,
+            &auditor,
+            &csrf,
+            default_alg,
+            step_up,
+            &discovery,
+            &http,
+        );
         Ok(Self(Arc::new(Inner {
             issuer,
             store: deps.store,
@@ -171,7 +456,7 @@ impl OidcState {
             random: deps.random,
             passwords: deps.passwords,
             citizen_ids: deps.citizen_ids,
-            csrf: Csrf::new(deps.server_key.clone()),
+            csrf,
             auditor,
             server_key: deps.server_key,
             sms: deps.sms,
@@ -181,6 +466,7 @@ impl OidcState {
             default_alg,
             discovery,
             http,
+            subs,
         })))
     }
 
@@ -208,6 +494,130 @@ impl OidcState {
     /// Whether step-up (`urn:pratu:acr:aal2`) is offered.
     pub(crate) fn step_up_enabled(&self) -> bool {
         self.0.config.assurance.step_up && self.0.sms.is_some()
+    }
+}
+
+impl Substates {
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "what init has already built, shared rather than built twice"
+    )]
+    fn build(
+        deps: &OidcDeps,
+        issuer: &Issuer,
+        keys: &Arc<KeyManager>,
+        clients: &ClientService,
+        auditor: &Auditor,
+        csrf: &Csrf,
+        default_alg: SigningAlg,
+        step_up: bool,
+        discovery: &Bytes,
+        http: &reqwest::Client,
+    ) -> Self {
+        let clients = Clients(Arc::new(clients.clone()));
+        let audit = Audit(auditor.clone());
+        let tokens = Tokens(Arc::new(TokensParts {
+            issuer: issuer.clone(),
+            keys: Arc::clone(keys),
+            store: Arc::clone(&deps.store),
+            ephemeral: Arc::clone(&deps.ephemeral),
+            clock: Arc::clone(&deps.clock),
+            random: Arc::clone(&deps.random),
+            server_key: deps.server_key.clone(),
+            citizen_ids: deps.citizen_ids.clone(),
+            config: deps.config.tokens.clone(),
+            default_alg,
+        }));
+        let sessions = Sessions(Arc::new(SessionsParts {
+            cookies: issuer.cookies,
+            store: Arc::clone(&deps.store),
+            ephemeral: Arc::clone(&deps.ephemeral),
+            clock: Arc::clone(&deps.clock),
+            random: Arc::clone(&deps.random),
+            config: deps.config.session.clone(),
+        }));
+        let accounts = Accounts(Arc::new(AccountsParts {
+            store: Arc::clone(&deps.store),
+            passwords: deps.passwords.clone(),
+            clock: Arc::clone(&deps.clock),
+            citizen_ids: deps.citizen_ids.clone(),
+        }));
+        let forms = Forms(Arc::new(FormsParts {
+            issuer: issuer.clone(),
+            csrf: csrf.clone(),
+            random: Arc::clone(&deps.random),
+        }));
+        let step_up = StepUpService(Arc::new(StepUpParts {
+            enabled: step_up,
+            sms: deps.sms.clone(),
+            store: Arc::clone(&deps.store),
+            ephemeral: Arc::clone(&deps.ephemeral),
+            clock: Arc::clone(&deps.clock),
+            random: Arc::clone(&deps.random),
+            config: deps.config.assurance.clone(),
+            audit: audit.clone(),
+            forms: forms.clone(),
+        }));
+        let authorize = AuthorizeFlow(Arc::new(AuthorizeParts {
+            issuer: issuer.clone(),
+            clients: clients.clone(),
+            sessions: sessions.clone(),
+            forms: forms.clone(),
+            tokens: tokens.clone(),
+            accounts: accounts.clone(),
+            step_up: step_up.clone(),
+            store: Arc::clone(&deps.store),
+            ephemeral: Arc::clone(&deps.ephemeral),
+            clock: Arc::clone(&deps.clock),
+            random: Arc::clone(&deps.random),
+            server_key: deps.server_key.clone(),
+            code_lifetime_seconds: deps.config.tokens.code_lifetime_seconds,
+        }));
+        let client_auth = ClientAuth(Arc::new(ClientAuthParts {
+            issuer: issuer.clone(),
+            clients: clients.clone(),
+            clock: Arc::clone(&deps.clock),
+            ephemeral: Arc::clone(&deps.ephemeral),
+        }));
+        let registration = Registration(Arc::new(RegistrationParts {
+            enabled: deps.config.clients.dynamic_registration,
+            issuer: issuer.clone(),
+            clients: clients.clone(),
+            store: Arc::clone(&deps.store),
+            clock: Arc::clone(&deps.clock),
+            random: Arc::clone(&deps.random),
+        }));
+        let logout = Logout(Arc::new(LogoutParts {
+            sessions: sessions.clone(),
+            tokens: tokens.clone(),
+            clients: clients.clone(),
+            audit: audit.clone(),
+            ephemeral: Arc::clone(&deps.ephemeral),
+            random: Arc::clone(&deps.random),
+            http: http.clone(),
+        }));
+        Self {
+            clients,
+            discovery: DiscoveryDocument(discovery.clone()),
+            jwks: Jwks {
+                keys: Arc::clone(keys),
+                max_age_seconds: deps.config.keys.jwks_max_age_seconds,
+            },
+            tokens,
+            sessions,
+            accounts,
+            audit,
+            forms,
+            throttle: LoginThrottle(Arc::new(LoginThrottleParts {
+                ephemeral: Arc::clone(&deps.ephemeral),
+                limits: deps.config.login.clone(),
+            })),
+            step_up,
+            authorize,
+            client_auth,
+            registration,
+            logout,
+        }
     }
 }
 
