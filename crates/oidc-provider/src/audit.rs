@@ -14,13 +14,13 @@ use pratu_core::audit::{AuditAction, Entry, Outcome};
 use pratu_core::web::context::request_id;
 use serde_json::Value;
 
-use crate::state::OidcState;
+use crate::state::Audit;
 
 tokio::task_local! {
     static REQUEST_ID: Option<String>;
 }
 
-/// Middleware: makes the request id available to [`OidcState::audit`].
+/// Middleware: makes the request id available to [`Audit::record`].
 pub(crate) async fn with_request_id(req: Request, next: Next) -> Response {
     let id = request_id(req.headers());
     REQUEST_ID.scope(id, next.run(req)).await
@@ -31,10 +31,10 @@ pub(crate) fn current_request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok().flatten()
 }
 
-impl OidcState {
+impl Audit {
     /// Records an event through the one audit policy (awaited, a failed
     /// write logged), with the current request's id.
-    pub(crate) async fn audit(
+    pub(crate) async fn record(
         &self,
         actor: String,
         action: AuditAction,
@@ -46,6 +46,7 @@ impl OidcState {
             .maybe_target(target)
             .request_id(current_request_id())
             .details(details);
-        self.0.auditor.record(entry).await;
+        let Self(auditor) = self;
+        auditor.record(entry).await;
     }
 }

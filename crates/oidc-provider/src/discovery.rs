@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::config::OidcConfig;
 use crate::keys::SigningAlg;
-use crate::state::{Issuer, OidcState};
+use crate::state::{DiscoveryDocument, Issuer, Jwks};
 use crate::{acr, claims, scopes};
 
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
@@ -87,8 +87,8 @@ pub(crate) fn document(issuer: &Issuer, config: &OidcConfig, step_up: bool) -> B
     Bytes::from(doc.to_string())
 }
 
-pub(crate) async fn discovery(State(state): State<OidcState>) -> Response {
-    let mut res = state.0.discovery.clone().into_response();
+pub(crate) async fn discovery(State(DiscoveryDocument(doc)): State<DiscoveryDocument>) -> Response {
+    let mut res = doc.into_response();
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     h.insert(
@@ -98,9 +98,9 @@ pub(crate) async fn discovery(State(state): State<OidcState>) -> Response {
     res
 }
 
-pub(crate) async fn jwks(State(state): State<OidcState>, headers: HeaderMap) -> Response {
-    let ring = state.0.keys.ring();
-    let max_age = state.0.config.keys.jwks_max_age_seconds;
+pub(crate) async fn jwks(State(jwks): State<Jwks>, headers: HeaderMap) -> Response {
+    let ring = jwks.keys.ring();
+    let max_age = jwks.max_age_seconds;
     let cache = HeaderValue::from_str(&format!("public, max-age={max_age}")).ok();
     let etag = HeaderValue::from_str(ring.jwks_etag()).ok();
     let unchanged = headers

@@ -15,7 +15,7 @@ use pratu_storage::StorageError;
 use sha2::{Digest, Sha256};
 
 use crate::config::LoginLimits;
-use crate::state::OidcState;
+use crate::state::LoginThrottle;
 
 /// Who is signing in, as the limits see it.
 #[derive(Debug, Clone)]
@@ -68,11 +68,11 @@ pub(crate) fn backoff(limits: &LoginLimits, count: u64, per_ip: bool) -> Option<
     Some(Duration::from_secs(secs))
 }
 
-impl OidcState {
+impl LoginThrottle {
     /// Whether this attempt is locked out now.
     pub(crate) async fn login_locked(&self, attempt: &Attempt) -> Result<bool, StorageError> {
         for (_, lock, _) in attempt.keys() {
-            if self.0.ephemeral.get(&lock).await?.is_some() {
+            if self.ephemeral.get(&lock).await?.is_some() {
                 return Ok(true);
             }
         }
@@ -81,12 +81,12 @@ impl OidcState {
 
     /// Counts a failed attempt and locks when past the allowance.
     pub(crate) async fn login_failed(&self, attempt: &Attempt) -> Result<(), StorageError> {
-        let limits = &self.0.config.login;
+        let limits = &self.limits;
         let window = Duration::from_secs(limits.window_seconds);
         for (fail, lock, per_ip) in attempt.keys() {
-            let n = self.0.ephemeral.incr(&fail, window).await?;
+            let n = self.ephemeral.incr(&fail, window).await?;
             if let Some(d) = backoff(limits, n, per_ip) {
-                self.0.ephemeral.put(&lock, b"1", d).await?;
+                self.ephemeral.put(&lock, b"1", d).await?;
             }
         }
         Ok(())
@@ -96,7 +96,7 @@ impl OidcState {
     /// address's: one success must not unlock guessing at other accounts).
     pub(crate) async fn login_succeeded(&self, attempt: &Attempt) -> Result<(), StorageError> {
         if let Some((fail, _, _)) = attempt.keys().next() {
-            self.0.ephemeral.delete(&fail).await?;
+            self.ephemeral.delete(&fail).await?;
         }
         Ok(())
     }

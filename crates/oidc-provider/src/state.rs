@@ -497,6 +497,46 @@ impl OidcState {
     }
 }
 
+/// Transitional: what handlers not yet converted still reach through the
+/// root.
+impl OidcState {
+    pub(crate) async fn audit(
+        &self,
+        actor: String,
+        action: pratu_core::audit::AuditAction,
+        target: Option<String>,
+        outcome: pratu_core::audit::Outcome,
+        details: serde_json::Value,
+    ) {
+        self.0
+            .subs
+            .audit
+            .record(actor, action, target, outcome, details)
+            .await;
+    }
+
+    pub(crate) async fn login_locked(
+        &self,
+        attempt: &crate::ratelimit::Attempt,
+    ) -> Result<bool, pratu_storage::StorageError> {
+        self.0.subs.throttle.login_locked(attempt).await
+    }
+
+    pub(crate) async fn login_failed(
+        &self,
+        attempt: &crate::ratelimit::Attempt,
+    ) -> Result<(), pratu_storage::StorageError> {
+        self.0.subs.throttle.login_failed(attempt).await
+    }
+
+    pub(crate) async fn login_succeeded(
+        &self,
+        attempt: &crate::ratelimit::Attempt,
+    ) -> Result<(), pratu_storage::StorageError> {
+        self.0.subs.throttle.login_succeeded(attempt).await
+    }
+}
+
 impl Substates {
     #[expect(
         clippy::too_many_arguments,

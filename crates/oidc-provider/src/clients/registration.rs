@@ -41,7 +41,7 @@ use super::registration_metadata::{INFO_FIELDS, MetadataError, RegistrationReque
 use super::secret::{hash_secret, random_token, verify_secret};
 use super::service::{ClientError, MAX_CLIENT_ID_LEN};
 use super::{ClientView, SecretString};
-use crate::state::OidcState;
+use crate::state::{Audit, Registration};
 
 pub const REGISTER_PATH: &str = "/connect/register";
 pub const MANAGE_PATH: &str = "/connect/register/{client_id}";
@@ -170,8 +170,8 @@ fn no_store(mut res: Response) -> Response {
     res
 }
 
-fn enabled(state: &OidcState) -> Result<(), RegError> {
-    if state.0.config.clients.dynamic_registration {
+fn enabled(reg: &Registration) -> Result<(), RegError> {
+    if reg.enabled {
         Ok(())
     } else {
         Err(RegError::NotFound)
@@ -195,30 +195,27 @@ fn bearer_hash(headers: &HeaderMap) -> Result<Vec<u8>, RegError> {
 
 /// `POST /connect/register`.
 pub(crate) async fn register(
-    State(state): State<OidcState>,
+    State(reg): State<Registration>,
+    State(audit): State<Audit>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match register_inner(&state, &headers, &body).await {
+    match register_inner(&reg, &audit, &headers, &body).await {
         Ok(res) => res,
         Err(e) => e.into_response(),
     }
 }
 
 async fn register_inner(
-    state: &OidcState,
+    reg: &Registration,
+    audit: &Audit,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, RegError> {
-    enabled(state)?;
+    enabled(reg)?;
     let initial = bearer_hash(headers)?;
-    let now = state.0.clock.now();
-    if !state
-        .0
-        .store
-        .registration_token_valid(&initial, now)
-        .await?
-    {
+    let now = reg.clock.now();
+    if !reg.store.registration_token_valid(&initial, now).await? {
         return Err(RegError::InvalidToken(
             "the initial access token is invalid, expired or used",
         ));
@@ -228,20 +225,15 @@ async fn register_inner(
     let new = request.to_new_client()?;
     // Validate fully before using up the token.
     apply_metadata(&mut scratch_client(now), new.clone())?;
-    if !state
-        .0
-        .store
-        .consume_registration_token(&initial, now)
-        .await?
-    {
+    if !reg.store.consume_registration_token(&initial, now).await? {
         return Err(RegError::InvalidToken(
             "the initial access token is invalid, expired or used",
         ));
     }
-    let view = state.0.clients.create(new).await?;
-    let access_token = SecretString::new(random_token(&*state.0.random, 32));
+    let view = reg.clients.create(new).await?;
+    let access_token = SecretString::new(random_token(&*reg.random, 32));
     let stored = set_extra(
-        state,
+        reg,
         &view.client_id,
         Some(hash_secret(access_token.expose_secret())),
         info,
@@ -251,14 +243,14 @@ async fn register_inner(
         Ok(c) => c,
         Err(e) => {
             // Without its token the client could never be managed.
-            if let Err(e) = state.0.clients.delete(&view.client_id).await {
+            if let Err(e) = reg.clients.delete(&view.client_id).await {
                 tracing::error!(error = %e, "could not remove a half-registered client");
             }
             return Err(e);
         }
     };
-    state
-        .audit(
+    audit
+        .record(
             format!("registration_token:{}", token_fingerprint(&initial)),
             AuditAction::ClientCreated,
             Some(format!("client:{}", view.client_id)),
@@ -266,7 +258,7 @@ async fn register_inner(
             json!({ "via": "dynamic_registration" }),
         )
         .await;
-    let body = response_body(state, &client, view, Some(&access_token));
+    let body = response_body(reg, &client, view, Some(&access_token));
     Ok(no_store(
         (StatusCode::CREATED, json_body(&Value::Object(body))).into_response(),
     ))
@@ -276,13 +268,12 @@ async fn register_inner(
 /// digest when `token_hash` is given, and the informational fields, which
 /// replace the previous ones).
 async fn set_extra(
-    state: &OidcState,
+    reg: &Registration,
     client_id: &str,
     token_hash: Option<Vec<u8>>,
     info: Map<String, Value>,
 ) -> Result<Client, RegError> {
-    let mut client = state
-        .0
+    let mut client = reg
         .store
         .client_by_id(client_id)
         .await?
@@ -299,8 +290,8 @@ async fn set_extra(
         }
         extra.extend(info);
     }
-    client.updated_at = state.0.clock.now();
-    state.0.store.update_client(&client).await?;
+    client.updated_at = reg.clock.now();
+    reg.store.update_client(&client).await?;
     Ok(client)
 }
 
@@ -336,7 +327,7 @@ fn scratch_client(now: OffsetDateTime) -> Client {
 /// own operator fields left out), the secret when just issued, and the
 /// management endpoint with its token when just issued.
 fn response_body(
-    state: &OidcState,
+    reg: &Registration,
     client: &Client,
     view: ClientView,
     access_token: Option<&SecretString>,
@@ -371,9 +362,7 @@ fn response_body(
     body.insert(
         "registration_client_uri".to_owned(),
         Value::String(
-            state
-                .0
-                .issuer
+            reg.issuer
                 .endpoint(&format!("{REGISTER_PATH}/{}", client.client_id)),
         ),
     );
@@ -383,18 +372,17 @@ fn response_body(
 /// The client named in the path, if the request carries its registration
 /// access token.
 async fn authorised_client(
-    state: &OidcState,
+    reg: &Registration,
     headers: &HeaderMap,
     client_id: &str,
 ) -> Result<Client, RegError> {
-    enabled(state)?;
+    enabled(reg)?;
     let presented = bearer_hash(headers)?;
     let refused = RegError::InvalidToken("the registration access token is invalid");
     if client_id.is_empty() || client_id.len() > MAX_CLIENT_ID_LEN {
         return Err(refused);
     }
-    let client = state
-        .0
+    let client = reg
         .store
         .client_by_id(client_id)
         .await?
@@ -412,14 +400,14 @@ async fn authorised_client(
 
 /// `GET /connect/register/{client_id}` (RFC 7592 §2.1).
 pub(crate) async fn read(
-    State(state): State<OidcState>,
+    State(reg): State<Registration>,
     Path(client_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     let result = async {
-        let client = authorised_client(&state, &headers, &client_id).await?;
-        let view = state.0.clients.show(&client.client_id).await?;
-        let body = response_body(&state, &client, view, None);
+        let client = authorised_client(&reg, &headers, &client_id).await?;
+        let view = reg.clients.show(&client.client_id).await?;
+        let body = response_body(&reg, &client, view, None);
         Ok::<_, RegError>(no_store(
             (StatusCode::OK, json_body(&Value::Object(body))).into_response(),
         ))
@@ -431,13 +419,14 @@ pub(crate) async fn read(
 /// `PUT /connect/register/{client_id}` (RFC 7592 §2.2): the body replaces
 /// the whole registration; omitted fields take their defaults.
 pub(crate) async fn update(
-    State(state): State<OidcState>,
+    State(reg): State<Registration>,
+    State(audit): State<Audit>,
     Path(client_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let result = async {
-        let client = authorised_client(&state, &headers, &client_id).await?;
+        let client = authorised_client(&reg, &headers, &client_id).await?;
         let request = RegistrationRequest::parse(&body)?;
         request.check_update_fields()?;
         if request.client_id.as_deref() != Some(client.client_id.as_str()) {
@@ -458,10 +447,10 @@ pub(crate) async fn update(
         }
         let info = request.info()?;
         let new = request.to_new_client()?;
-        let view = state.0.clients.update(&client.client_id, new).await?;
-        let stored = set_extra(&state, &client.client_id, None, info).await?;
-        state
-            .audit(
+        let view = reg.clients.update(&client.client_id, new).await?;
+        let stored = set_extra(&reg, &client.client_id, None, info).await?;
+        audit
+            .record(
                 format!("client:{}", client.client_id),
                 AuditAction::ClientChanged,
                 Some(format!("client:{}", client.client_id)),
@@ -469,7 +458,7 @@ pub(crate) async fn update(
                 json!({ "via": "dynamic_registration" }),
             )
             .await;
-        let body = response_body(&state, &stored, view, None);
+        let body = response_body(&reg, &stored, view, None);
         Ok(no_store(
             (StatusCode::OK, json_body(&Value::Object(body))).into_response(),
         ))
@@ -481,15 +470,16 @@ pub(crate) async fn update(
 /// `DELETE /connect/register/{client_id}` (RFC 7592 §2.3): the client, its
 /// consents and refresh tokens go; its token stops working with it.
 pub(crate) async fn delete(
-    State(state): State<OidcState>,
+    State(reg): State<Registration>,
+    State(audit): State<Audit>,
     Path(client_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     let result = async {
-        let client = authorised_client(&state, &headers, &client_id).await?;
-        state.0.clients.delete(&client.client_id).await?;
-        state
-            .audit(
+        let client = authorised_client(&reg, &headers, &client_id).await?;
+        reg.clients.delete(&client.client_id).await?;
+        audit
+            .record(
                 format!("client:{}", client.client_id),
                 AuditAction::ClientDeleted,
                 Some(format!("client:{}", client.client_id)),
