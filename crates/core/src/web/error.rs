@@ -36,19 +36,7 @@ impl InternalError {
     /// personal data: storage and adapter errors name what failed, not
     /// values).
     pub fn chain(&self) -> String {
-        Self::chain_of(self.0.as_ref())
-    }
-
-    /// `e` and its sources, `: `-separated.
-    pub fn chain_of(e: &(dyn Error + 'static)) -> String {
-        let mut out = e.to_string();
-        let mut source = e.source();
-        while let Some(s) = source {
-            out.push_str(": ");
-            out.push_str(&s.to_string());
-            source = s.source();
-        }
-        out
+        chain(self.0.as_ref())
     }
 
     /// A cause known only by its description (when the error itself stays
@@ -78,6 +66,19 @@ impl<E: Error + Send + Sync + 'static> From<E> for InternalError {
     fn from(e: E) -> Self {
         Self::new(e)
     }
+}
+
+/// `e` and its sources, `: `-separated: how an error is written to a log
+/// line or a start-up message.
+pub fn chain(e: &dyn Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 /// Logs the [`InternalError`] a response carries, once, with the request
