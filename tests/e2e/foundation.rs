@@ -120,6 +120,45 @@ async fn metrics_count_requests_per_route() {
     assert!(text.contains("\npassword_hash_memory_bytes 0"), "{text}");
 }
 
+/// `http_errors_total` (README, "Running it") counts the answers the
+/// middleware gives on its own too: here the 408 for a request whose body
+/// never finishes arriving.
+#[tokio::test]
+async fn a_timed_out_request_is_counted_as_an_error() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let p =
+        Pratu::start_with(Options::default().env("PRATU_HTTP__REQUEST_TIMEOUT_SECONDS", "1")).await;
+    let mut conn = tokio::net::TcpStream::connect(p.url.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    conn.write_all(
+        b"POST /token HTTP/1.1\r\nhost: pratu\r\n\
+          content-type: application/x-www-form-urlencoded\r\ncontent-length: 100\r\n\r\n\
+          grant_type=",
+    )
+    .await
+    .unwrap();
+    let mut answer = vec![0; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(20), conn.read(&mut answer))
+        .await
+        .expect("an answer within the timeout")
+        .unwrap();
+    let head = String::from_utf8_lossy(&answer[..n]);
+    assert!(head.starts_with("HTTP/1.1 408"), "{head}");
+    let text = p
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(r#"http_errors_total{method="POST",route="/token",status="408"} 1"#),
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn sigterm_stops_the_server_cleanly() {
     let p = Pratu::start().await;

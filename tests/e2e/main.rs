@@ -12,6 +12,7 @@ mod admin_console;
 mod agency_sso;
 mod browser;
 mod browser_flows;
+mod cli;
 mod deploy_files;
 mod durability;
 mod enrollment;

@@ -96,6 +96,9 @@ pub fn router(state: AppState) -> Router {
         .layer(layers::default_header(h[3].clone()))
         .layer(layers::default_header(h[4].clone()))
         .layer(layers::default_header(h[5].clone()))
+        // Outside the two layers that answer on their own (500 for a panic,
+        // 408 for a timeout), so those answers are counted too.
+        .layer(axum::middleware::from_fn(http::metrics::track))
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -104,7 +107,6 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(move |req, next| {
             http::client_ip::resolve(trusted.clone(), req, next)
         }))
-        .layer(axum::middleware::from_fn(http::metrics::track))
         // Every surface's internal errors reach the log here, once, with
         // the request id.
         .layer(axum::middleware::from_fn(

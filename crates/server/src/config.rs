@@ -198,40 +198,60 @@ impl ConfigError {
     }
 }
 
-/// Environment variables with the `PRATU_` prefix that are not configuration
-/// keys (they select the file, or belong to the test suite).
-const NON_KEY_ENV: &[&str] = &["config"];
+/// Whether a `PRATU_` variable, given without its prefix, is a configuration
+/// key: `PRATU_CONFIG` selects the file and `PRATU_TEST_*` belong to the
+/// test suite.
+fn is_key_variable(unprefixed: &str) -> bool {
+    let k = unprefixed.to_ascii_lowercase();
+    k != "config" && !k.starts_with("test_")
+}
 
 impl Config {
     /// Loads defaults ← file ← environment. `file` overrides `PRATU_CONFIG`;
     /// without either, `config/pratu.toml` is read when it exists.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = Self::file(file)? {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(
+            Env::prefixed("PRATU_")
+                .split("__")
+                .filter(|k| is_key_variable(k.as_str())),
+        );
+        Self::extract(&figment)
+    }
+
+    /// The file [`Config::load`] reads: `file`, else `PRATU_CONFIG` (either
+    /// must exist), else `config/pratu.toml` when it exists.
+    pub fn file(file: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {
         let explicit = file
             .map(Path::to_path_buf)
             .or_else(|| std::env::var_os("PRATU_CONFIG").map(PathBuf::from));
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        match &explicit {
-            Some(path) => {
-                if !path.is_file() {
-                    return Err(ConfigError::Invalid(format!(
-                        "configuration file {} does not exist",
-                        path.display()
-                    )));
-                }
-                figment = figment.merge(Toml::file_exact(path));
-            }
+        match explicit {
+            Some(path) if path.is_file() => Ok(Some(path)),
+            Some(path) => Err(ConfigError::Invalid(format!(
+                "configuration file {} does not exist",
+                path.display()
+            ))),
             None => {
-                let default = Path::new("config/pratu.toml");
-                if default.is_file() {
-                    figment = figment.merge(Toml::file_exact(default));
-                }
+                let default = PathBuf::from("config/pratu.toml");
+                Ok(default.is_file().then_some(default))
             }
         }
-        figment = figment.merge(Env::prefixed("PRATU_").split("__").filter(|k| {
-            let k = k.as_str().to_ascii_lowercase();
-            !NON_KEY_ENV.contains(&k.as_str()) && !k.starts_with("test_")
-        }));
-        Self::extract(&figment)
+    }
+
+    /// The `PRATU_*` environment variables [`Config::load`] reads as keys.
+    pub fn key_variables() -> Vec<String> {
+        let mut names: Vec<String> = std::env::vars_os()
+            .filter_map(|(name, _)| name.into_string().ok())
+            .filter(|name| {
+                name.strip_prefix("PRATU_")
+                    .is_some_and(|key| !key.is_empty() && is_key_variable(key))
+            })
+            .collect();
+        names.sort();
+        names
     }
 
     /// Parses one TOML document over the defaults (tests, `--check`).
@@ -448,19 +468,45 @@ fn url_parts(url: &str) -> Option<UrlParts> {
     Some(UrlParts { scheme, loopback })
 }
 
+/// One line naming the key and where its value came from: the file, or the
+/// `PRATU_…` variable.
 fn describe(e: figment::Error) -> ConfigError {
     let key = e.path.join(".");
-    let message = e.kind.to_string();
-    let source = e
-        .metadata
-        .as_ref()
-        .map(|m| format!(" (from {})", m.name))
-        .unwrap_or_default();
+    let message = one_line(&e.kind.to_string());
+    let source = match &e.metadata {
+        Some(m) => match &m.source {
+            Some(figment::Source::File(path)) => format!(" (from {})", path.display()),
+            _ if !key.is_empty() && m.name.ends_with("environment variable(s)") => format!(
+                " (from PRATU_{})",
+                key.to_ascii_uppercase().replace('.', "__")
+            ),
+            _ => format!(" (from {})", m.name),
+        },
+        None => String::new(),
+    };
     if key.is_empty() {
         ConfigError::Invalid(format!("{message}{source}"))
     } else {
         ConfigError::key(key, format!("{message}{source}"))
     }
+}
+
+/// A TOML syntax error comes over several lines, with the offending line
+/// drawn and marked (`1 | …`, `  ^`); its first line has the position and
+/// its last the reason.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            let drawn = l.starts_with('|')
+                || l.starts_with('^')
+                || l.split_once(" |")
+                    .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()));
+            !l.is_empty() && !drawn
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 #[cfg(test)]
@@ -604,6 +650,18 @@ mod tests {
             "http://127.0.0.1:4321"
         );
         assert!(c.insecure_loopback());
+    }
+
+    #[test]
+    fn a_syntax_error_is_one_line_with_its_position_and_reason() {
+        let err = Config::from_toml("listen = \"127.0.0.1:1\n[otp]\nttl_seconds = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("line 1, column 22") && err.contains("invalid basic string"),
+            "{err}"
+        );
     }
 
     #[test]

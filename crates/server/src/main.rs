@@ -29,10 +29,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("pratu: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(&e, ExitCode::from(CONFIG_ERROR)),
     };
     telemetry::init(&config.log, cli.log_json);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -41,18 +38,17 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("pratu: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
+            return fail(
+                &format!("cannot start the async runtime: {e}"),
+                ExitCode::FAILURE,
+            );
         }
     };
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => commands::serve::run(config).await,
             Command::Migrate => commands::migrate::run(&config).await,
-            Command::CheckConfig => {
-                print_config(&config);
-                Ok(())
-            }
+            Command::CheckConfig => commands::check_config::run(&config, cli.config.as_deref()),
             Command::User(cli::UserCommand::Create(args)) => {
                 let (u, p) = (config.enrollment.username, config.enrollment.password);
                 commands::user::create(&config, args, &u, &p).await
@@ -63,21 +59,18 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e}");
-            eprintln!("pratu: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e @ commands::CommandError::Config(_)) => fail(&e, ExitCode::from(CONFIG_ERROR)),
+        Err(e) => fail(&e, ExitCode::FAILURE),
     }
 }
 
-#[expect(
-    clippy::print_stdout,
-    reason = "check-config prints the effective configuration"
-)]
-fn print_config(config: &Config) {
-    let mut shown = config.clone();
-    shown.database_url = shown.database_url.as_deref().map(pratu_storage::redact_url);
-    shown.redis_url = shown.redis_url.as_deref().map(pratu_storage::redact_url);
-    println!("{shown:#?}");
+/// Exit status of a configuration that cannot be used, whichever command
+/// finds out.
+const CONFIG_ERROR: u8 = 2;
+
+/// Reports why the command failed, once: `pratu: <message>` on stderr, not
+/// also as a log line.
+fn fail(error: &dyn std::fmt::Display, code: ExitCode) -> ExitCode {
+    eprintln!("pratu: {error}");
+    code
 }

@@ -1,5 +1,8 @@
 //! Logging: human-readable by default, JSON for log shippers. `RUST_LOG`
 //! overrides the configured filter. No personal data is ever a field.
+//! Colours only when stderr is a terminal.
+
+use std::io::IsTerminal as _;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -13,6 +16,7 @@ pub fn init(config: &LogConfig, json_flag: bool) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colours())
         .with_span_events(FmtSpan::NONE);
     let result = if json_flag || config.format == LogFormat::Json {
         builder
@@ -25,4 +29,11 @@ pub fn init(config: &LogConfig, json_flag: bool) {
     };
     // A second initialisation (tests) keeps the first subscriber.
     drop(result);
+}
+
+/// Colour only for a person at a terminal: a log file, a pipe, journald or
+/// a container log gets plain text (no `ESC[…m` sequences), and so does
+/// anyone who sets `NO_COLOR` (no-color.org).
+fn colours() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

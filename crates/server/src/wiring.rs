@@ -146,12 +146,5 @@ fn derive_key(secrets: &Secrets, purpose: &[u8]) -> Vec<u8> {
 /// An error with its sources, for start-up messages (no personal data flows
 /// through configuration errors).
 pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
+    pratu_core::web::error::chain(e)
 }

@@ -36,19 +36,7 @@ impl InternalError {
     /// personal data: storage and adapter errors name what failed, not
     /// values).
     pub fn chain(&self) -> String {
-        Self::chain_of(self.0.as_ref())
-    }
-
-    /// `e` and its sources, `: `-separated.
-    pub fn chain_of(e: &(dyn Error + 'static)) -> String {
-        let mut out = e.to_string();
-        let mut source = e.source();
-        while let Some(s) = source {
-            out.push_str(": ");
-            out.push_str(&s.to_string());
-            source = s.source();
-        }
-        out
+        chain(self.0.as_ref())
     }
 
     /// A cause known only by its description (when the error itself stays
@@ -78,6 +66,19 @@ impl<E: Error + Send + Sync + 'static> From<E> for InternalError {
     fn from(e: E) -> Self {
         Self::new(e)
     }
+}
+
+/// `e` and its sources, `: `-separated: how an error is written to a log
+/// line or a start-up message.
+pub fn chain(e: &dyn Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 /// Logs the [`InternalError`] a response carries, once, with the request
@@ -110,6 +111,63 @@ mod tests {
     #[derive(Debug, thiserror::Error)]
     #[error("outer")]
     struct Outer(#[source] std::io::Error);
+
+    /// A captured log, for the test below.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_response_carrying_a_cause_is_logged_once_with_the_request_id() {
+        use axum::Router;
+        use axum::response::IntoResponse as _;
+        use tower::ServiceExt as _;
+
+        let log = Captured::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let app = Router::new()
+            .route(
+                "/fails",
+                axum::routing::get(|| async {
+                    crate::web::Problem::internal(Outer(std::io::Error::other("disk full")))
+                        .into_response()
+                }),
+            )
+            .route("/works", axum::routing::get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn(log_internal_errors));
+        for path in ["/fails", "/works"] {
+            let req = axum::http::Request::get(path)
+                .header(REQUEST_ID_HEADER, "req-42")
+                .body(axum::body::Body::empty())
+                .unwrap();
+            app.clone().oneshot(req).await.unwrap();
+        }
+        let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.matches("request failed").count(), 1, "{text}");
+        assert!(
+            text.contains("req-42") && text.contains("outer: disk full"),
+            "{text}"
+        );
+        assert!(
+            text.contains("/fails") && !text.contains("/works"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn the_chain_names_every_source() {

@@ -7,7 +7,7 @@ use axum::response::Response;
 
 use super::Web;
 use super::page::Page;
-use pratu_core::web::error::InternalError;
+use pratu_core::web::error::{InternalError, chain};
 
 use crate::service::EnrollmentError;
 
@@ -50,7 +50,7 @@ pub(crate) fn render(web: &Web, e: &EnrollmentError) -> Response {
     match e {
         // The cause stays with the error; its description goes to the log.
         EnrollmentError::Internal(source) => {
-            InternalError::described(InternalError::chain_of(source.as_ref())).attach(page)
+            InternalError::described(chain(source.as_ref())).attach(page)
         }
         _ => page,
     }

@@ -8,12 +8,13 @@ use std::sync::Arc;
 use pratu_core::OsRandom;
 use pratu_core::audit::{self, AuditAction, Entry, Outcome};
 use pratu_oidc::clients::{ClientError, ClientService, ClientView, NewClient, registration};
+use pratu_storage::records::ClientStatus;
 use pratu_storage::{Clock, Store, SystemClock};
 use serde_json::json;
 use sha2::Digest as _;
 
 use crate::cli::{ClientCommand, ClientCreate};
-use crate::commands::{CommandError, open_store, print_json, print_line};
+use crate::commands::{CommandError, columns, open_store, print_json, print_line};
 use crate::config::Config;
 
 pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CommandError> {
@@ -39,7 +40,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CommandE
             let view = service
                 .create(new_client(args))
                 .await
-                .map_err(client_error)?;
+                .map_err(|e| client_error(e, None))?;
             audit(
                 store.as_ref(),
                 clock.as_ref(),
@@ -56,7 +57,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CommandE
                 let batch = service
                     .list(page, u32::try_from(all.len()).unwrap_or(u32::MAX))
                     .await
-                    .map_err(client_error)?;
+                    .map_err(|e| client_error(e, None))?;
                 let done = batch.len() < page as usize;
                 all.extend(batch);
                 if done {
@@ -68,23 +69,21 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CommandE
             } else if all.is_empty() {
                 print_line("no clients registered");
             } else {
-                for c in &all {
-                    print_line(&format!(
-                        "{}\t{}\t{}\t{}",
-                        c.client_id,
-                        c.client_name,
-                        c.token_endpoint_auth_method,
-                        c.redirect_uris.join(" ")
-                    ));
-                }
+                list(&all);
             }
         }
         ClientCommand::Show { id, json } => {
-            let view = service.show(&id).await.map_err(client_error)?;
+            let view = service
+                .show(&id)
+                .await
+                .map_err(|e| client_error(e, Some(&id)))?;
             show(&view, json);
         }
         ClientCommand::Delete { id } => {
-            service.delete(&id).await.map_err(client_error)?;
+            service
+                .delete(&id)
+                .await
+                .map_err(|e| client_error(e, Some(&id)))?;
             audit(
                 store.as_ref(),
                 clock.as_ref(),
@@ -97,7 +96,10 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CommandE
             ));
         }
         ClientCommand::RotateSecret { id, json } => {
-            let view = service.rotate_secret(&id).await.map_err(client_error)?;
+            let view = service
+                .rotate_secret(&id)
+                .await
+                .map_err(|e| client_error(e, Some(&id)))?;
             audit(
                 store.as_ref(),
                 clock.as_ref(),
@@ -203,10 +205,43 @@ fn show(view: &ClientView, json: bool) {
     }
 }
 
-fn client_error(e: ClientError) -> CommandError {
-    CommandError::Failed(match e {
-        ClientError::Storage(s) => format!("database: {s}"),
-        other => other.to_string(),
+/// The text listing: a header row, then a row per client, in columns.
+fn list(clients: &[ClientView]) {
+    let rows: Vec<[String; 5]> = clients
+        .iter()
+        .map(|c| {
+            [
+                c.client_id.clone(),
+                match c.status {
+                    ClientStatus::Active => "active",
+                    ClientStatus::Disabled => "disabled",
+                }
+                .to_owned(),
+                c.token_endpoint_auth_method.clone(),
+                c.client_name.clone(),
+                c.redirect_uris.join(" "),
+            ]
+        })
+        .collect();
+    let header = [
+        "CLIENT_ID",
+        "STATUS",
+        "AUTH_METHOD",
+        "NAME",
+        "REDIRECT_URIS",
+    ]
+    .map(str::to_owned);
+    for line in columns(std::iter::once(&header).chain(&rows)) {
+        print_line(&line);
+    }
+}
+
+/// `id`: the client the command names, so that "not found" says which.
+fn client_error(e: ClientError, id: Option<&str>) -> CommandError {
+    CommandError::Failed(match (e, id) {
+        (ClientError::NotFound, Some(id)) => format!("no client {id}"),
+        (ClientError::Storage(s), _) => format!("database: {s}"),
+        (other, _) => other.to_string(),
     })
 }
 

@@ -1,5 +1,6 @@
 //! One module per sub-command.
 
+pub mod check_config;
 pub mod client;
 pub mod keys;
 pub mod migrate;
@@ -85,4 +86,70 @@ pub fn print_line(line: &str) {
 #[expect(clippy::print_stdout, reason = "command output goes to stdout")]
 pub fn print_json(value: &serde_json::Value) {
     println!("{value}");
+}
+
+/// Rows as text columns two spaces apart, each as wide as its widest cell
+/// (the last column unpadded).
+pub fn columns<'a, const N: usize>(rows: impl IntoIterator<Item = &'a [String; N]>) -> Vec<String> {
+    let rows: Vec<&[String; N]> = rows.into_iter().collect();
+    let mut widths = [0; N];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row.iter()) {
+            *width = (*width).max(display_width(cell));
+        }
+    }
+    rows.iter()
+        .map(|row| {
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                line.push_str(cell);
+                if i + 1 < N {
+                    let pad = widths[i] - display_width(cell) + 2;
+                    line.extend(std::iter::repeat_n(' ', pad));
+                }
+            }
+            line.trim_end().to_owned()
+        })
+        .collect()
+}
+
+/// Columns a terminal gives `text`: one per character, except Thai vowel
+/// and tone marks written above or below the consonant before them (and
+/// other combining marks), which take none — a Thai client name lines up.
+fn display_width(text: &str) -> usize {
+    text.chars()
+        .filter(|c| {
+            !matches!(c,
+                '\u{0300}'..='\u{036F}' // combining diacritical marks
+                | '\u{0E31}' | '\u{0E34}'..='\u{0E3A}' | '\u{0E47}'..='\u{0E4E}' // Thai
+            )
+        })
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_line_up_with_thai_text() {
+        let rows = [
+            ["ID".to_owned(), "NAME".to_owned(), "URI".to_owned()],
+            [
+                "a1".to_owned(),
+                "ระบบข้อมูลติดต่อ".to_owned(),
+                "https://a/cb".to_owned(),
+            ],
+            ["b2-long".to_owned(), "INFO".to_owned(), String::new()],
+        ];
+        let lines = columns(&rows);
+        assert_eq!(
+            lines,
+            [
+                "ID       NAME          URI",
+                "a1       ระบบข้อมูลติดต่อ  https://a/cb",
+                "b2-long  INFO",
+            ]
+        );
+    }
 }

@@ -89,6 +89,12 @@ pub async fn create(
     };
     match store.create_user(&user).await {
         Ok(()) => {}
+        Err(StorageError::AlreadyExists { what: "username" }) => {
+            return Err(CommandError::Failed(format!(
+                "user {} already exists",
+                user.username
+            )));
+        }
         Err(StorageError::AlreadyExists { what }) => {
             return Err(CommandError::Failed(format!(
                 "a user with this {what} already exists"

@@ -21,6 +21,16 @@ use super::ConfigError;
 #[serde(transparent)]
 pub struct SecretString(String);
 
+/// What stands for a secret in printed configuration (`pratu check-config`).
+pub const REDACTED: &str = "[redacted]";
+
+impl SecretString {
+    /// The placeholder printed instead of a secret.
+    pub fn redacted() -> Self {
+        Self(REDACTED.to_owned())
+    }
+}
+
 impl std::fmt::Debug for SecretString {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SecretString([redacted])")
@@ -72,13 +82,18 @@ pub struct Secrets {
 }
 
 impl SecretsConfig {
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        for (name, value) in [
+    /// The four current keys by name.
+    fn named_keys(&self) -> [(&'static str, &Option<SecretString>); 4] {
+        [
             ("pii_key", &self.pii_key),
             ("index_key", &self.index_key),
             ("key_encryption_key", &self.key_encryption_key),
             ("server_key", &self.server_key),
-        ] {
+        ]
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (name, value) in self.named_keys() {
             if let Some(v) = value {
                 decode(v).map_err(|m| ConfigError::key(format!("secrets.{name}"), m))?;
             }
@@ -97,9 +112,44 @@ impl SecretsConfig {
         Ok(())
     }
 
+    /// Checks what [`SecretsConfig::load`] would without writing anything:
+    /// every key not set here is in a readable key file, or may be generated.
+    pub fn check(&self, data_dir: &Path) -> Result<(), ConfigError> {
+        let dir = self.key_dir(data_dir);
+        for (name, value) in self.named_keys() {
+            if value.is_none() {
+                self.read_file(&dir, name)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A copy to print: every key set here, current or previous, replaced
+    /// by [`REDACTED`].
+    pub fn redacted(&self) -> Self {
+        let hide = |v: &Option<SecretString>| v.as_ref().map(|_| SecretString::redacted());
+        Self {
+            dir: self.dir.clone(),
+            generate_missing: self.generate_missing,
+            pii_key: hide(&self.pii_key),
+            index_key: hide(&self.index_key),
+            key_encryption_key: hide(&self.key_encryption_key),
+            server_key: hide(&self.server_key),
+            previous_pii_keys: vec![SecretString::redacted(); self.previous_pii_keys.len()],
+            previous_key_encryption_keys: vec![
+                SecretString::redacted();
+                self.previous_key_encryption_keys.len()
+            ],
+        }
+    }
+
+    fn key_dir(&self, data_dir: &Path) -> PathBuf {
+        self.dir.clone().unwrap_or_else(|| data_dir.join("secrets"))
+    }
+
     /// Loads every key, generating missing ones when allowed.
     pub fn load(&self, data_dir: &Path) -> Result<Secrets, ConfigError> {
-        let dir = self.dir.clone().unwrap_or_else(|| data_dir.join("secrets"));
+        let dir = self.key_dir(data_dir);
         let one = |name: &str, value: &Option<SecretString>| -> Result<SecretKey, ConfigError> {
             let bytes = match value {
                 Some(v) => decode(v).map_err(|m| ConfigError::key(format!("secrets.{name}"), m))?,
@@ -130,15 +180,10 @@ impl SecretsConfig {
     }
 
     fn read_or_generate(&self, dir: &Path, name: &str) -> Result<Vec<u8>, ConfigError> {
-        let path = dir.join(format!("{name}.key"));
-        match std::fs::read_to_string(&path) {
-            Ok(text) => decode(&SecretString(text.trim().to_owned())).map_err(|m| {
-                ConfigError::key(
-                    format!("secrets.{name}"),
-                    format!("{}: {m}", path.display()),
-                )
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && self.generate_missing => {
+        match self.read_file(dir, name)? {
+            Some(bytes) => Ok(bytes),
+            None => {
+                let path = dir.join(format!("{name}.key"));
                 let key = SecretKey::generate("new");
                 write_private(&path, &STANDARD.encode(key.expose_bytes())).map_err(|e| {
                     ConfigError::key(
@@ -156,6 +201,23 @@ impl SecretsConfig {
                 );
                 Ok(key.expose_bytes().to_vec())
             }
+        }
+    }
+
+    /// The key file's key; `None` when there is none and one may be
+    /// generated.
+    fn read_file(&self, dir: &Path, name: &str) -> Result<Option<Vec<u8>>, ConfigError> {
+        let path = dir.join(format!("{name}.key"));
+        match std::fs::read_to_string(&path) {
+            Ok(text) => decode(&SecretString(text.trim().to_owned()))
+                .map(Some)
+                .map_err(|m| {
+                    ConfigError::key(
+                        format!("secrets.{name}"),
+                        format!("{}: {m}", path.display()),
+                    )
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && self.generate_missing => Ok(None),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ConfigError::key(
                 format!("secrets.{name}"),
                 format!(

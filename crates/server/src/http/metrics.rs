@@ -93,3 +93,48 @@ pub async fn track(request: Request, next: Next) -> Response {
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    /// What README, "Running it", promises: `http_errors_total` counts 5xx
+    /// and 408 answers per route; other answers only `http_requests_total`.
+    #[tokio::test]
+    async fn server_errors_are_counted_per_route() {
+        let handle = recorder();
+        let app = Router::new()
+            .route(
+                "/metrics-test/boom",
+                get(|| async { StatusCode::INTERNAL_SERVER_ERROR }),
+            )
+            .route(
+                "/metrics-test/gone",
+                get(|| async { StatusCode::NOT_FOUND }),
+            )
+            .layer(axum::middleware::from_fn(track));
+        for path in ["/metrics-test/boom", "/metrics-test/gone"] {
+            let request = Request::get(path).body(Body::empty()).unwrap();
+            app.clone().oneshot(request).await.unwrap();
+        }
+        let text = handle.render();
+        assert!(
+            text.contains(
+                r#"http_errors_total{method="GET",route="/metrics-test/boom",status="500"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"http_requests_total{method="GET",route="/metrics-test/gone",status="404"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(!text.contains(r#"http_errors_total{method="GET",route="/metrics-test/gone""#));
+    }
+}
