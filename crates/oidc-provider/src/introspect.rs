@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::clients::AUTH_NONE;
 use crate::discovery::{INTROSPECT_PATH, REVOKE_PATH};
-use crate::state::OidcState;
+use crate::state::{Audit, ClientAuth, Tokens};
 use crate::subject::SubjectKind;
 use crate::token::client_auth::authenticate;
 use crate::token::mint::{ACCESS_TOKEN_TYP, AccessClaims, access_token_validation};
@@ -43,29 +43,25 @@ fn form(headers: &HeaderMap, body: &[u8]) -> Result<Params, OAuthError> {
 /// `POST /introspect`.
 #[tracing::instrument(name = "pratu.oidc.introspect", skip_all)]
 pub(crate) async fn introspect(
-    State(state): State<OidcState>,
+    State(auth): State<ClientAuth>,
+    State(tokens): State<Tokens>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match introspect_inner(&state, &headers, &body).await {
+    match introspect_inner(&auth, &tokens, &headers, &body).await {
         Ok(v) => no_store(axum::Json(v).into_response()),
         Err(e) => e.into_response(),
     }
 }
 
 async fn introspect_inner(
-    state: &OidcState,
+    auth: &ClientAuth,
+    tokens: &Tokens,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Value, OAuthError> {
     let p = form(headers, body)?;
-    let caller = authenticate(
-        state,
-        headers,
-        &p,
-        &state.0.issuer.endpoint(INTROSPECT_PATH),
-    )
-    .await?;
+    let caller = authenticate(auth, headers, &p, &auth.issuer.endpoint(INTROSPECT_PATH)).await?;
     if caller.token_endpoint_auth_method == AUTH_NONE {
         return Err(OAuthError::invalid_client(
             "public clients may not introspect",
@@ -77,11 +73,10 @@ async fn introspect_inner(
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
     let inactive = json!({"active": false});
     if p.get("token_type_hint") != Some("refresh_token")
-        && let Ok(at) = state.verify_access_token(token).await
+        && let Ok(at) = tokens.verify_access_token(token).await
     {
         // Tokens of a client that was disabled or deleted are dead.
-        if state
-            .0
+        if auth
             .clients
             .active(&at.client_id)
             .await
@@ -113,14 +108,13 @@ async fn introspect_inner(
     let Some(presented) = Presented::parse(token) else {
         return Ok(inactive);
     };
-    if let Some(rt) = state
-        .0
+    if let Some(rt) = tokens
         .store
         .refresh_token(presented.key())
         .await
         .map_err(|e| internal(&e))?
     {
-        let now = state.0.clock.now();
+        let now = tokens.clock.now();
         // A refresh token is a secret of its client: only that client
         // learns anything about it.
         if rt.client_id == caller.client_id
@@ -130,7 +124,7 @@ async fn introspect_inner(
         {
             let sub = rt
                 .user_id
-                .map(|u| SubjectKind::of(&caller).subject(&state.0.server_key, u));
+                .map(|u| SubjectKind::of(&caller).subject(&tokens.server_key, u));
             return Ok(json!({
                 "active": true,
                 "scope": rt.scopes.join(" "),
@@ -139,7 +133,7 @@ async fn introspect_inner(
                 "exp": rt.expires_at.unix_timestamp(),
                 "iat": rt.issued_at.unix_timestamp(),
                 "sub": sub,
-                "iss": state.0.issuer.url,
+                "iss": tokens.issuer.url,
             }));
         }
     }
@@ -150,33 +144,37 @@ async fn introspect_inner(
 /// another client's (RFC 7009 §2.2).
 #[tracing::instrument(name = "pratu.oidc.revoke", skip_all)]
 pub(crate) async fn revoke(
-    State(state): State<OidcState>,
+    State(auth): State<ClientAuth>,
+    State(tokens): State<Tokens>,
+    State(audit): State<Audit>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match revoke_inner(&state, &headers, &body).await {
+    match revoke_inner(&auth, &tokens, &audit, &headers, &body).await {
         Ok(()) => no_store(StatusCode::OK.into_response()),
         Err(e) => e.into_response(),
     }
 }
 
 async fn revoke_inner(
-    state: &OidcState,
+    auth: &ClientAuth,
+    tokens: &Tokens,
+    audit: &Audit,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(), OAuthError> {
     let p = form(headers, body)?;
-    let client = authenticate(state, headers, &p, &state.0.issuer.endpoint(REVOKE_PATH)).await?;
+    let client = authenticate(auth, headers, &p, &auth.issuer.endpoint(REVOKE_PATH)).await?;
     let token = p
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-    if let Some(at) = own_access_token(state, &client, token) {
-        state
+    if let Some(at) = own_access_token(tokens, &client, token) {
+        tokens
             .revoke_access_token(&at.jti, at.exp)
             .await
             .map_err(|e| internal(&e))?;
-        state
-            .audit(
+        audit
+            .record(
                 format!("client:{}", client.client_id),
                 AuditAction::TokenRevoked,
                 None,
@@ -189,22 +187,20 @@ async fn revoke_inner(
     let Some(presented) = Presented::parse(token) else {
         return Ok(());
     };
-    if let Some(rt) = state
-        .0
+    if let Some(rt) = tokens
         .store
         .refresh_token(presented.key())
         .await
         .map_err(|e| internal(&e))?
         && rt.client_id == client.client_id
     {
-        state
-            .0
+        tokens
             .store
-            .revoke_refresh_family(rt.family_id, state.0.clock.now())
+            .revoke_refresh_family(rt.family_id, tokens.clock.now())
             .await
             .map_err(|e| internal(&e))?;
-        state
-            .audit(
+        audit
+            .record(
                 format!("client:{}", client.client_id),
                 AuditAction::TokenRevoked,
                 None,
@@ -217,12 +213,11 @@ async fn revoke_inner(
 }
 
 /// An access token we signed for `client` (expired or not).
-fn own_access_token(state: &OidcState, client: &Client, token: &str) -> Option<AccessClaims> {
-    let data = state
-        .0
+fn own_access_token(tokens: &Tokens, client: &Client, token: &str) -> Option<AccessClaims> {
+    let data = tokens
         .keys
         .ring()
-        .decode::<AccessClaims>(token, &access_token_validation(&state.0.issuer.url))
+        .decode::<AccessClaims>(token, &access_token_validation(&tokens.issuer.url))
         .ok()?;
     if data.header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
         return None;

@@ -491,6 +491,27 @@ impl OidcState {
         &self.0.issuer.url
     }
 
+    /// Verifies an access token this provider issued.
+    pub async fn verify_bearer(&self, token: &str) -> Result<crate::Bearer, crate::BearerError> {
+        let subs = &self.0.subs;
+        subs.tokens.verify_bearer(&subs.clients, token).await
+    }
+
+    /// Whether the account exists, is active and holds the operator role —
+    /// read from the record each time, so revoking the role or disabling
+    /// the account takes effect at once.
+    pub async fn is_operator(
+        &self,
+        user_id: uuid::Uuid,
+    ) -> Result<bool, pratu_storage::StorageError> {
+        self.0.subs.accounts.is_operator(user_id).await
+    }
+
+    /// Transitional: the substates, for code not yet taking them itself.
+    pub(crate) fn subs(&self) -> &Substates {
+        &self.0.subs
+    }
+
     /// Whether step-up (`urn:pratu:acr:aal2`) is offered.
     pub(crate) fn step_up_enabled(&self) -> bool {
         self.0.config.assurance.step_up && self.0.sms.is_some()

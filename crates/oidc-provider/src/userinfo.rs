@@ -13,19 +13,21 @@ use serde_json::{Map, Value};
 
 use crate::claims::Source;
 use crate::scopes;
-use crate::state::OidcState;
+use crate::state::{Accounts, Clients, Tokens};
 use crate::subject::SubjectKind;
 use crate::web::oauth_error::{ErrorCode, OAuthError, internal};
 use crate::web::params::Params;
 
 #[tracing::instrument(name = "pratu.oidc.userinfo", skip_all)]
 pub(crate) async fn userinfo(
-    State(state): State<OidcState>,
+    State(tokens): State<Tokens>,
+    State(clients): State<Clients>,
+    State(accounts): State<Accounts>,
     method: Method,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match handle(&state, &method, &headers, &body).await {
+    match handle(&tokens, &clients, &accounts, &method, &headers, &body).await {
         Ok(claims) => {
             let mut res = axum::Json(Value::Object(claims)).into_response();
             res.headers_mut()
@@ -92,13 +94,15 @@ fn bearer_request_error(d: &'static str) -> OAuthError {
 }
 
 async fn handle(
-    state: &OidcState,
+    tokens: &Tokens,
+    clients: &Clients,
+    accounts: &Accounts,
     method: &Method,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Map<String, Value>, OAuthError> {
     let token = bearer_token(method, headers, body)?;
-    let at = state
+    let at = tokens
         .verify_access_token(&token)
         .await
         .map_err(OAuthError::invalid_token)?;
@@ -110,18 +114,15 @@ async fn handle(
             challenge: crate::web::oauth_error::Challenge::Bearer,
         });
     }
-    let client = state
-        .0
-        .clients
+    let client = clients
         .active(&at.client_id)
         .await
         .map_err(|e| internal(&e))?
         .ok_or_else(|| OAuthError::invalid_token("the client of this token is no longer active"))?;
     let user_id = SubjectKind::of(&client)
-        .user(&state.0.server_key, &at.sub)
+        .user(&tokens.server_key, &at.sub)
         .ok_or_else(|| OAuthError::invalid_token("the access token is not valid"))?;
-    let user = state
-        .0
+    let user = accounts
         .store
         .user_by_id(user_id)
         .await
@@ -131,7 +132,7 @@ async fn handle(
 
     let source = Source {
         user: &user,
-        citizen_ids: &state.0.citizen_ids,
+        citizen_ids: &accounts.citizen_ids,
         allow_citizen_id: client.allow_citizen_id,
     };
     let mut out = Map::new();

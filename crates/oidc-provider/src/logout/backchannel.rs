@@ -34,7 +34,7 @@ impl OidcState {
             "events": { EVENT: {} },
         });
         let ring = self.0.keys.ring();
-        let key = ring.signer(self.id_token_alg(client), self.0.clock.now())?;
+        let key = ring.signer(self.subs().tokens.id_token_alg(client), self.0.clock.now())?;
         key.sign(Some("logout+jwt"), &claims).ok()
     }
 

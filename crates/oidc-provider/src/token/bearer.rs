@@ -8,7 +8,7 @@ use pratu_storage::records::UserStatus;
 use uuid::Uuid;
 
 use crate::scopes::OPERATOR_ROLE;
-use crate::state::OidcState;
+use crate::state::{Accounts, Clients, Tokens};
 use crate::subject::SubjectKind;
 
 /// A verified access token.
@@ -41,9 +41,14 @@ pub enum BearerError {
     Unavailable,
 }
 
-impl OidcState {
-    /// Verifies an access token this provider issued.
-    pub async fn verify_bearer(&self, token: &str) -> Result<Bearer, BearerError> {
+impl Tokens {
+    /// Verifies an access token this provider issued (of a client still
+    /// active in `clients`).
+    pub(crate) async fn verify_bearer(
+        &self,
+        clients: &Clients,
+        token: &str,
+    ) -> Result<Bearer, BearerError> {
         let at = self.verify_access_token(token).await.map_err(|e| {
             if e.contains("cannot be checked") {
                 BearerError::Unavailable
@@ -51,9 +56,7 @@ impl OidcState {
                 BearerError::Invalid(e)
             }
         })?;
-        let client = self
-            .0
-            .clients
+        let client = clients
             .active(&at.client_id)
             .await
             .map_err(|e| {
@@ -68,7 +71,7 @@ impl OidcState {
             None => None,
             Some(_) => Some(
                 SubjectKind::of(&client)
-                    .user(&self.0.server_key, &at.sub)
+                    .user(&self.server_key, &at.sub)
                     .ok_or(BearerError::Invalid("the access token is not valid"))?,
             ),
         };
@@ -85,12 +88,14 @@ impl OidcState {
             exp: at.exp,
         })
     }
+}
 
+impl Accounts {
     /// Whether the account exists, is active and holds the operator role —
     /// read from the record each time, so revoking the role or disabling
     /// the account takes effect at once.
-    pub async fn is_operator(&self, user_id: Uuid) -> Result<bool, StorageError> {
-        Ok(self.0.store.user_by_id(user_id).await?.is_some_and(|u| {
+    pub(crate) async fn is_operator(&self, user_id: Uuid) -> Result<bool, StorageError> {
+        Ok(self.store.user_by_id(user_id).await?.is_some_and(|u| {
             u.status == UserStatus::Active && u.roles.iter().any(|r| r == OPERATOR_ROLE)
         }))
     }

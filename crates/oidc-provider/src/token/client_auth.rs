@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use crate::clients::{AUTH_NONE, AUTH_PRIVATE_KEY_JWT, uses_secret, verify_secret};
 use crate::keys::inbound::{self, LEEWAY_SECONDS, VerifyError};
-use crate::state::OidcState;
+use crate::state::ClientAuth;
 use crate::web::oauth_error::{Challenge, OAuthError, internal};
 use crate::web::params::Params;
 
@@ -36,7 +36,7 @@ enum Presented {
 /// endpoint called (a valid assertion audience besides the issuer and the
 /// token endpoint).
 pub(crate) async fn authenticate(
-    state: &OidcState,
+    auth: &ClientAuth,
     headers: &HeaderMap,
     p: &Params,
     endpoint: &str,
@@ -63,8 +63,7 @@ pub(crate) async fn authenticate(
             "client_id does not match the authenticated client",
         ));
     }
-    let client = state
-        .0
+    let client = auth
         .clients
         .active(&client_id)
         .await
@@ -90,7 +89,7 @@ pub(crate) async fn authenticate(
             if client.token_endpoint_auth_method != AUTH_PRIVATE_KEY_JWT {
                 return Err(fail("client authentication failed"));
             }
-            verify_assertion(state, &client, &assertion, endpoint).await?;
+            verify_assertion(auth, &client, &assertion, endpoint).await?;
         }
     }
     Ok(client)
@@ -201,7 +200,7 @@ fn assertion_issuer(assertion: &str) -> Option<String> {
 /// the issuer, the token endpoint or the endpoint called; then lifetime
 /// against our clock and single use of `jti`.
 async fn verify_assertion(
-    state: &OidcState,
+    auth: &ClientAuth,
     client: &Client,
     assertion: &str,
     endpoint: &str,
@@ -224,7 +223,7 @@ async fn verify_assertion(
     if keys.is_empty() {
         return Err(fail("no registered key matches the client assertion"));
     }
-    let issuer = &state.0.issuer;
+    let issuer = &auth.issuer;
     let token_endpoint = issuer.endpoint(crate::discovery::TOKEN_PATH);
     let mut validation = inbound::validation(&["iss", "sub", "aud", "exp"]);
     validation.set_issuer(&[&client.client_id]);
@@ -245,7 +244,7 @@ async fn verify_assertion(
             })
         })?
         .claims;
-    let now = state.0.clock.now().unix_timestamp();
+    let now = auth.clock.now().unix_timestamp();
     if claims.exp <= now - LEEWAY_SECONDS {
         return Err(fail("client assertion has expired"));
     }
@@ -257,8 +256,7 @@ async fn verify_assertion(
     }
     let ttl = Duration::from_secs(u64::try_from(claims.exp - now + 60).unwrap_or(60));
     let key = format!("assertion:{}:{}", client.client_id, claims.jti);
-    let fresh = state
-        .0
+    let fresh = auth
         .ephemeral
         .put_if_absent(&key, b"1", ttl)
         .await

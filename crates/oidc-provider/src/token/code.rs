@@ -18,13 +18,14 @@ use super::mint::SignIn;
 use super::{code_format, refresh_format};
 use crate::authorize::{CodeGrant, code_key};
 use crate::clients::{GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, allows_grant};
-use crate::state::OidcState;
+use crate::state::{Audit, Tokens};
 use crate::subject::SubjectKind;
 use crate::web::oauth_error::{ErrorCode, OAuthError, internal};
 use crate::web::params::Params;
 
 pub(crate) async fn exchange(
-    state: &OidcState,
+    tokens: &Tokens,
+    audit: &Audit,
     client: &Client,
     p: &Params,
 ) -> Result<TokenResponse, OAuthError> {
@@ -46,14 +47,13 @@ pub(crate) async fn exchange(
         ));
     }
     let key = code_key(code);
-    let Some(raw) = state
-        .0
+    let Some(raw) = tokens
         .ephemeral
         .take(&key)
         .await
         .map_err(|e| internal(&e))?
     else {
-        replayed(state, code, &key).await;
+        replayed(tokens, audit, code, &key).await;
         return Err(OAuthError::invalid_grant(
             "the code is invalid, expired or already used",
         ));
@@ -71,8 +71,7 @@ pub(crate) async fn exchange(
     }
     check_pkce(grant.code_challenge.as_deref(), p.get("code_verifier"))?;
 
-    let user = state
-        .0
+    let user = tokens
         .store
         .user_by_id(grant.user_id)
         .await
@@ -82,11 +81,11 @@ pub(crate) async fn exchange(
 
     // Derived from the code, so that a replay can revoke them (see
     // `code_format`).
-    let now = state.0.clock.now().unix_timestamp();
-    let issued = code_format::issued_by(&state.0.server_key, code, now);
+    let now = tokens.clock.now().unix_timestamp();
+    let issued = code_format::issued_by(&tokens.server_key, code, now);
     let jti = issued.jti;
     let family_id = allows_grant(client, GRANT_REFRESH_TOKEN).then_some(issued.family_id);
-    let sub = SubjectKind::of(client).subject(&state.0.server_key, user.id);
+    let sub = SubjectKind::of(client).subject(&tokens.server_key, user.id);
     let sign_in = SignIn {
         auth_time: grant.auth_time,
         acr: grant.acr.clone(),
@@ -94,11 +93,11 @@ pub(crate) async fn exchange(
         sid: Some(grant.sid.clone()),
         claims: grant.claims.clone(),
     };
-    let minted = state.mint_access_token(client, &sub, &grant.scopes, Some(&sign_in), jti)?;
+    let minted = tokens.mint_access_token(client, &sub, &grant.scopes, Some(&sign_in), jti)?;
     let refresh_token = match family_id {
         Some(family_id) => {
-            let (token, token_hash) = refresh_format::issue(&*state.0.random, family_id);
-            let issued_at = state.0.clock.now();
+            let (token, token_hash) = refresh_format::issue(&*tokens.random, family_id);
+            let issued_at = tokens.clock.now();
             let record = RefreshToken {
                 token_hash,
                 family_id,
@@ -108,12 +107,11 @@ pub(crate) async fn exchange(
                 session_id: Some(grant.sid.clone()),
                 grant: serde_json::to_value(&sign_in).map_err(|e| internal(&e))?,
                 issued_at,
-                expires_at: issued_at + refresh_lifetime(state),
+                expires_at: issued_at + refresh_lifetime(tokens),
                 used_at: None,
                 revoked_at: None,
             };
-            state
-                .0
+            tokens
                 .store
                 .insert_refresh_token(&record)
                 .await
@@ -123,7 +121,7 @@ pub(crate) async fn exchange(
         None => None,
     };
     let id_token = if grant.scopes.iter().any(|s| s == "openid") {
-        Some(state.mint_id_token(
+        Some(tokens.mint_id_token(
             client,
             &sub,
             &user,
@@ -138,16 +136,16 @@ pub(crate) async fn exchange(
     Ok(TokenResponse {
         access_token: minted.token,
         token_type: "Bearer",
-        expires_in: state.0.config.tokens.access_token_lifetime_seconds,
+        expires_in: tokens.config.access_token_lifetime_seconds,
         refresh_token,
         id_token,
         scope: grant.scopes.join(" "),
     })
 }
 
-pub(super) fn refresh_lifetime(state: &OidcState) -> time::Duration {
+pub(super) fn refresh_lifetime(tokens: &Tokens) -> time::Duration {
     time::Duration::seconds(
-        i64::try_from(state.0.config.tokens.refresh_token_lifetime_seconds).unwrap_or(86_400),
+        i64::try_from(tokens.config.refresh_token_lifetime_seconds).unwrap_or(86_400),
     )
 }
 
@@ -181,9 +179,9 @@ fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAu
 /// expired, as it always was, and a made-up one costs nothing. Only the
 /// first replay revokes and is audited: more of them (a captured code sent
 /// in a loop) cost a lookup each, not a database write.
-async fn replayed(state: &OidcState, code: &str, code_key: &str) {
-    let now = state.0.clock.now();
-    let left = match code_format::issued_expiry(&state.0.server_key, code) {
+async fn replayed(tokens: &Tokens, audit: &Audit, code: &str, code_key: &str) {
+    let now = tokens.clock.now();
+    let left = match code_format::issued_expiry(&tokens.server_key, code) {
         Some(exp) if exp > now.unix_timestamp() => exp - now.unix_timestamp(),
         _ => return,
     };
@@ -193,26 +191,24 @@ async fn replayed(state: &OidcState, code: &str, code_key: &str) {
     );
     let ttl = Duration::from_secs(u64::try_from(left).unwrap_or(0));
     // If the store cannot say, revoke anyway.
-    if let Ok(false) = state.0.ephemeral.put_if_absent(&once, b"1", ttl).await {
+    if let Ok(false) = tokens.ephemeral.put_if_absent(&once, b"1", ttl).await {
         return;
     }
     tracing::warn!(
         event.kind = "security",
         "authorization code replayed; revoking its tokens"
     );
-    let issued = code_format::issued_by(&state.0.server_key, code, now.unix_timestamp());
-    let lifetime =
-        i64::try_from(state.0.config.tokens.access_token_lifetime_seconds).unwrap_or(600);
-    let _ = state
+    let issued = code_format::issued_by(&tokens.server_key, code, now.unix_timestamp());
+    let lifetime = i64::try_from(tokens.config.access_token_lifetime_seconds).unwrap_or(600);
+    let _ = tokens
         .revoke_access_token(&issued.jti, now.unix_timestamp() + lifetime)
         .await;
-    let _ = state
-        .0
+    let _ = tokens
         .store
         .revoke_refresh_family(issued.family_id, now)
         .await;
-    state
-        .audit(
+    audit
+        .record(
             "anonymous".to_owned(),
             AuditAction::TokenCodeReplayed,
             None,

@@ -6,12 +6,12 @@ use pratu_storage::records::Client;
 
 use super::TokenResponse;
 use crate::clients::{GRANT_CLIENT_CREDENTIALS, allows_grant, random_token};
-use crate::state::OidcState;
+use crate::state::Tokens;
 use crate::web::oauth_error::{ErrorCode, OAuthError};
 use crate::web::params::Params;
 
 pub(crate) fn exchange(
-    state: &OidcState,
+    tokens: &Tokens,
     client: &Client,
     p: &Params,
 ) -> Result<TokenResponse, OAuthError> {
@@ -39,17 +39,17 @@ pub(crate) fn exchange(
             "a requested scope is not available to this client",
         ));
     }
-    let minted = state.mint_access_token(
+    let minted = tokens.mint_access_token(
         client,
         &client.client_id,
         &scopes,
         None,
-        random_token(&*state.0.random, 16),
+        random_token(&*tokens.random, 16),
     )?;
     Ok(TokenResponse {
         access_token: minted.token,
         token_type: "Bearer",
-        expires_in: state.0.config.tokens.access_token_lifetime_seconds,
+        expires_in: tokens.config.access_token_lifetime_seconds,
         refresh_token: None,
         id_token: None,
         scope: scopes.join(" "),

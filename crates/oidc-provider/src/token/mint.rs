@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::claims::{ClaimsRequest, Source};
 use crate::clients::claims_in_id_token;
 use crate::keys::SigningAlg;
-use crate::state::OidcState;
+use crate::state::Tokens;
 use crate::web::oauth_error::{OAuthError, internal};
 
 pub(crate) const ACCESS_TOKEN_TYP: &str = "at+jwt";
@@ -63,7 +63,7 @@ pub(crate) struct Minted {
     pub token: String,
 }
 
-impl OidcState {
+impl Tokens {
     pub(crate) fn mint_access_token(
         &self,
         client: &Client,
@@ -72,13 +72,12 @@ impl OidcState {
         sign_in: Option<&SignIn>,
         jti: String,
     ) -> Result<Minted, OAuthError> {
-        let now = self.0.clock.now().unix_timestamp();
-        let lifetime =
-            i64::try_from(self.0.config.tokens.access_token_lifetime_seconds).unwrap_or(600);
+        let now = self.clock.now().unix_timestamp();
+        let lifetime = i64::try_from(self.config.access_token_lifetime_seconds).unwrap_or(600);
         let claims = AccessClaims {
-            iss: self.0.issuer.url.clone(),
+            iss: self.issuer.url.clone(),
             sub: sub.to_owned(),
-            aud: self.0.issuer.url.clone(),
+            aud: self.issuer.url.clone(),
             client_id: client.client_id.clone(),
             exp: now + lifetime,
             iat: now,
@@ -91,9 +90,9 @@ impl OidcState {
                 .filter(|c| !c.is_empty()),
             verified_claims: sign_in.and_then(|s| s.claims.verified_userinfo.clone()),
         };
-        let ring = self.0.keys.ring();
+        let ring = self.keys.ring();
         let key = ring
-            .signer(SigningAlg::Es256, self.0.clock.now())
+            .signer(SigningAlg::Es256, self.clock.now())
             .ok_or_else(|| {
                 tracing::error!("no active ES256 signing key");
                 OAuthError::server_error()
@@ -110,7 +109,7 @@ impl OidcState {
             .id_token_signed_response_alg
             .as_deref()
             .and_then(SigningAlg::parse)
-            .unwrap_or(self.0.default_alg)
+            .unwrap_or(self.default_alg)
     }
 
     #[expect(
@@ -127,11 +126,11 @@ impl OidcState {
         access_token: Option<&str>,
         scopes: &[String],
     ) -> Result<String, OAuthError> {
-        let now = self.0.clock.now().unix_timestamp();
-        let lifetime = i64::try_from(self.0.config.tokens.id_token_lifetime_seconds).unwrap_or(600);
+        let now = self.clock.now().unix_timestamp();
+        let lifetime = i64::try_from(self.config.id_token_lifetime_seconds).unwrap_or(600);
         let alg = self.id_token_alg(client);
         let mut c = Map::new();
-        c.insert("iss".into(), json!(self.0.issuer.url));
+        c.insert("iss".into(), json!(self.issuer.url));
         c.insert("sub".into(), json!(sub));
         c.insert("aud".into(), json!(client.client_id));
         c.insert("exp".into(), json!(now + lifetime));
@@ -154,7 +153,7 @@ impl OidcState {
         }
         let source = Source {
             user,
-            citizen_ids: &self.0.citizen_ids,
+            citizen_ids: &self.citizen_ids,
             allow_citizen_id: client.allow_citizen_id,
         };
         // Scope claims go to userinfo, since an access token is always
@@ -172,8 +171,8 @@ impl OidcState {
         {
             c.insert("verified_claims".into(), v);
         }
-        let ring = self.0.keys.ring();
-        let key = ring.signer(alg, self.0.clock.now()).ok_or_else(|| {
+        let ring = self.keys.ring();
+        let key = ring.signer(alg, self.clock.now()).ok_or_else(|| {
             tracing::error!(alg = %alg, "no active signing key");
             OAuthError::server_error()
         })?;
@@ -188,19 +187,18 @@ impl OidcState {
         token: &str,
     ) -> Result<AccessClaims, &'static str> {
         let data = self
-            .0
             .keys
             .ring()
-            .decode::<AccessClaims>(token, &access_token_validation(&self.0.issuer.url))
+            .decode::<AccessClaims>(token, &access_token_validation(&self.issuer.url))
             .map_err(|_| "the access token is not valid")?;
         if data.header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
             return Err("the token is not an access token");
         }
         let claims = data.claims;
-        if claims.exp <= self.0.clock.now().unix_timestamp() {
+        if claims.exp <= self.clock.now().unix_timestamp() {
             return Err("the access token has expired");
         }
-        match self.0.ephemeral.get(&revoked_key(&claims.jti)).await {
+        match self.ephemeral.get(&revoked_key(&claims.jti)).await {
             Ok(None) => Ok(claims),
             Ok(Some(_)) => Err("the access token was revoked"),
             Err(e) => {
@@ -216,12 +214,12 @@ impl OidcState {
         jti: &str,
         exp: i64,
     ) -> Result<(), pratu_storage::StorageError> {
-        let left = exp - self.0.clock.now().unix_timestamp();
+        let left = exp - self.clock.now().unix_timestamp();
         if left <= 0 {
             return Ok(());
         }
         let ttl = std::time::Duration::from_secs(u64::try_from(left).unwrap_or(0) + 5);
-        self.0.ephemeral.put(&revoked_key(jti), b"1", ttl).await
+        self.ephemeral.put(&revoked_key(jti), b"1", ttl).await
     }
 }
 

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::discovery::TOKEN_PATH;
-use crate::state::OidcState;
+use crate::state::{Audit, ClientAuth, Tokens};
 use crate::web::oauth_error::{ErrorCode, OAuthError};
 use crate::web::params::Params;
 
@@ -49,11 +49,13 @@ impl IntoResponse for TokenResponse {
 /// `POST /token`.
 #[tracing::instrument(name = "pratu.oidc.token", skip_all)]
 pub(crate) async fn token(
-    State(state): State<OidcState>,
+    State(auth): State<ClientAuth>,
+    State(tokens): State<Tokens>,
+    State(audit): State<Audit>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match handle(&state, &headers, &body).await {
+    match handle(&auth, &tokens, &audit, &headers, &body).await {
         Ok(r) => r.into_response(),
         Err(e) => {
             tracing::info!(error = e.code.as_str(), description = %e.description, "token request refused");
@@ -63,7 +65,9 @@ pub(crate) async fn token(
 }
 
 async fn handle(
-    state: &OidcState,
+    auth: &ClientAuth,
+    tokens: &Tokens,
+    audit: &Audit,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<TokenResponse, OAuthError> {
@@ -76,12 +80,12 @@ async fn handle(
     let grant_type = p
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;
-    let endpoint = state.0.issuer.endpoint(TOKEN_PATH);
-    let client = client_auth::authenticate(state, headers, &p, &endpoint).await?;
+    let endpoint = auth.issuer.endpoint(TOKEN_PATH);
+    let client = client_auth::authenticate(auth, headers, &p, &endpoint).await?;
     match grant_type {
-        "authorization_code" => code::exchange(state, &client, &p).await,
-        "refresh_token" => refresh::exchange(state, &client, &p).await,
-        "client_credentials" => credentials::exchange(state, &client, &p),
+        "authorization_code" => code::exchange(tokens, audit, &client, &p).await,
+        "refresh_token" => refresh::exchange(tokens, audit, &client, &p).await,
+        "client_credentials" => credentials::exchange(tokens, &client, &p),
         _ => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             "unsupported grant_type",

@@ -10,13 +10,14 @@ use super::code::refresh_lifetime;
 use super::mint::SignIn;
 use super::refresh_format::{self, Presented};
 use crate::clients::{GRANT_REFRESH_TOKEN, allows_grant, random_token};
-use crate::state::OidcState;
+use crate::state::{Audit, Tokens};
 use crate::subject::SubjectKind;
 use crate::web::oauth_error::{ErrorCode, OAuthError, internal};
 use crate::web::params::Params;
 
 pub(crate) async fn exchange(
-    state: &OidcState,
+    tokens: &Tokens,
+    audit: &Audit,
     client: &Client,
     p: &Params,
 ) -> Result<TokenResponse, OAuthError> {
@@ -39,8 +40,7 @@ pub(crate) async fn exchange(
     let scope = p.get("scope");
     let read = if presented.family_id().is_none() || scope.is_some() {
         Some(
-            state
-                .0
+            tokens
                 .store
                 .refresh_token(presented.key())
                 .await
@@ -76,15 +76,14 @@ pub(crate) async fn exchange(
         _ => None,
     };
 
-    let now = state.0.clock.now();
-    let (token, token_hash) = refresh_format::issue(&*state.0.random, family_id);
+    let now = tokens.clock.now();
+    let (token, token_hash) = refresh_format::issue(&*tokens.random, family_id);
     let next = Successor {
         token_hash,
         issued_at: now,
-        expires_at: now + refresh_lifetime(state),
+        expires_at: now + refresh_lifetime(tokens),
     };
-    let (family, user) = match state
-        .0
+    let (family, user) = match tokens
         .store
         .rotate_refresh_token(presented.key(), &client.client_id, &next, now)
         .await
@@ -94,12 +93,12 @@ pub(crate) async fn exchange(
         Rotation::Reused { family_id } => {
             tracing::warn!(event.kind = "security", family = %family_id, "refresh token reused; family revoked");
             // Rare: the one read that names whose family it was.
-            let actor = match state.0.store.refresh_token(presented.key()).await {
+            let actor = match tokens.store.refresh_token(presented.key()).await {
                 Ok(Some(t)) => t.user_id.map(|u| format!("user:{u}")),
                 _ => None,
             };
-            state
-                .audit(
+            audit
+                .record(
                     actor.unwrap_or_else(|| "anonymous".to_owned()),
                     AuditAction::TokenRefreshReused,
                     Some(format!("client:{}", client.client_id)),
@@ -116,23 +115,22 @@ pub(crate) async fn exchange(
     let scopes = narrowed.unwrap_or_else(|| family.scopes.clone());
     let sign_in: SignIn = serde_json::from_value(family.grant).map_err(|e| internal(&e))?;
     let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
-        let _ = state
-            .0
+        let _ = tokens
             .store
             .revoke_refresh_family(family.family_id, now)
             .await;
         return Err(OAuthError::invalid_grant("the account is no longer active"));
     };
-    let sub = SubjectKind::of(client).subject(&state.0.server_key, user.id);
-    let minted = state.mint_access_token(
+    let sub = SubjectKind::of(client).subject(&tokens.server_key, user.id);
+    let minted = tokens.mint_access_token(
         client,
         &sub,
         &scopes,
         Some(&sign_in),
-        random_token(&*state.0.random, 16),
+        random_token(&*tokens.random, 16),
     )?;
     let id_token = if family.scopes.iter().any(|s| s == "openid") {
-        Some(state.mint_id_token(
+        Some(tokens.mint_id_token(
             client,
             &sub,
             &user,
@@ -147,7 +145,7 @@ pub(crate) async fn exchange(
     Ok(TokenResponse {
         access_token: minted.token,
         token_type: "Bearer",
-        expires_in: state.0.config.tokens.access_token_lifetime_seconds,
+        expires_in: tokens.config.access_token_lifetime_seconds,
         refresh_token: Some(token),
         id_token,
         scope: scopes.join(" "),
