@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::clients::random_token;
-use crate::state::OidcState;
+use crate::state::Sessions;
 
 pub(crate) const COOKIE: CookieDef = CookieDef::host("pratu_session");
 
@@ -70,9 +70,9 @@ fn not_before_key(user_id: Uuid) -> String {
 /// Touch the record at most this often (every touch is a store write).
 const TOUCH_AFTER_SECONDS: i64 = 60;
 
-impl OidcState {
+impl Sessions {
     fn session_ttl(&self, s: &SsoSession, now: i64) -> Option<Duration> {
-        let cfg = &self.0.config.session;
+        let cfg = &self.config;
         let ends = (s.created_at + secs(cfg.lifetime_seconds))
             .min(s.last_seen + secs(cfg.idle_timeout_seconds));
         (ends > now).then(|| Duration::from_secs(u64::try_from(ends - now).unwrap_or(0)))
@@ -84,22 +84,22 @@ impl OidcState {
         &self,
         headers: &HeaderMap,
     ) -> Result<Option<Current>, StorageError> {
-        let Some(handle) = self.0.issuer.cookies.get(headers, COOKIE) else {
+        let Some(handle) = self.cookies.get(headers, COOKIE) else {
             return Ok(None);
         };
         if handle.len() > 64 {
             return Ok(None);
         }
         let key = key_of(handle);
-        let Some(raw) = self.0.ephemeral.get(&key).await? else {
+        let Some(raw) = self.ephemeral.get(&key).await? else {
             return Ok(None);
         };
         let Ok(mut session) = serde_json::from_slice::<SsoSession>(&raw) else {
             return Ok(None);
         };
-        let now = self.0.clock.now().unix_timestamp();
+        let now = self.clock.now().unix_timestamp();
         if self.session_ttl(&session, now).is_none() || self.logged_out(&session).await? {
-            self.0.ephemeral.delete(&key).await?;
+            self.ephemeral.delete(&key).await?;
             return Ok(None);
         }
         if now - session.last_seen >= TOUCH_AFTER_SECONDS {
@@ -112,7 +112,7 @@ impl OidcState {
     async fn store_session(&self, key: &str, s: &SsoSession, now: i64) -> Result<(), StorageError> {
         if let Some(ttl) = self.session_ttl(s, now) {
             let bytes = serde_json::to_vec(s).map_err(StorageError::unhandled)?;
-            self.0.ephemeral.put(key, &bytes, ttl).await?;
+            self.ephemeral.put(key, &bytes, ttl).await?;
         }
         Ok(())
     }
@@ -125,10 +125,10 @@ impl OidcState {
         acr: &str,
         amr: Vec<String>,
     ) -> Result<(String, SsoSession), StorageError> {
-        let now = self.0.clock.now().unix_timestamp();
-        let handle = random_token(&*self.0.random, 32);
+        let now = self.clock.now().unix_timestamp();
+        let handle = random_token(&*self.random, 32);
         let session = SsoSession {
-            sid: random_token(&*self.0.random, 16),
+            sid: random_token(&*self.random, 16),
             user_id,
             auth_time: now,
             acr: acr.to_owned(),
@@ -147,7 +147,7 @@ impl OidcState {
         acr: &str,
         amr: Vec<String>,
     ) -> Result<SsoSession, StorageError> {
-        let now = self.0.clock.now().unix_timestamp();
+        let now = self.clock.now().unix_timestamp();
         let mut s = current.session.clone();
         s.acr = acr.to_owned();
         s.amr = amr;
@@ -160,20 +160,20 @@ impl OidcState {
     /// How long the set of clients that received tokens in a session (for
     /// logout) is kept after its last addition: as long as a session lives.
     pub(crate) fn session_clients_ttl(&self) -> Duration {
-        Duration::from_secs(self.0.config.session.lifetime_seconds)
+        Duration::from_secs(self.config.lifetime_seconds)
     }
 
     /// Ends a session on every node; returns the clients it had issued to.
     pub(crate) async fn end_session(&self, current: &Current) -> Result<Vec<String>, StorageError> {
-        self.0.ephemeral.delete(&current.key).await?;
+        self.ephemeral.delete(&current.key).await?;
         let ck = clients_key(&current.session.sid);
-        let clients = self.0.ephemeral.set_members(&ck).await?;
-        self.0.ephemeral.delete(&ck).await?;
+        let clients = self.ephemeral.set_members(&ck).await?;
+        self.ephemeral.delete(&ck).await?;
         Ok(clients)
     }
 }
 
-impl OidcState {
+impl Sessions {
     /// Whether the user was logged out everywhere after this session began.
     async fn logged_out(&self, s: &SsoSession) -> Result<bool, StorageError> {
         self.logged_out_since(s.user_id, s.created_at).await
@@ -182,12 +182,12 @@ impl OidcState {
     /// Whether a force logout of `user_id` happened at or after
     /// `created_at` (unix seconds): sessions of other surfaces (the
     /// operator console) end with the SSO sessions.
-    pub async fn logged_out_since(
+    pub(crate) async fn logged_out_since(
         &self,
         user_id: Uuid,
         created_at: i64,
     ) -> Result<bool, StorageError> {
-        let Some(raw) = self.0.ephemeral.get(&not_before_key(user_id)).await? else {
+        let Some(raw) = self.ephemeral.get(&not_before_key(user_id)).await? else {
             return Ok(false);
         };
         let not_before = std::str::from_utf8(&raw)
@@ -202,18 +202,17 @@ impl OidcState {
     /// per-user marker, kept as long as a session can live, ends each one
     /// when next used) and revokes every refresh token of the user.
     /// Returns how many refresh tokens were live.
-    pub async fn end_user_sessions(&self, user_id: Uuid) -> Result<u64, StorageError> {
-        let now = self.0.clock.now();
-        let ttl = Duration::from_secs(self.0.config.session.lifetime_seconds.saturating_add(60));
-        self.0
-            .ephemeral
+    pub(crate) async fn end_user_sessions(&self, user_id: Uuid) -> Result<u64, StorageError> {
+        let now = self.clock.now();
+        let ttl = Duration::from_secs(self.config.lifetime_seconds.saturating_add(60));
+        self.ephemeral
             .put(
                 &not_before_key(user_id),
                 now.unix_timestamp().to_string().as_bytes(),
                 ttl,
             )
             .await?;
-        self.0.store.revoke_refresh_by_user(user_id, now).await
+        self.store.revoke_refresh_by_user(user_id, now).await
     }
 }
 

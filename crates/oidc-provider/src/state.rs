@@ -507,6 +507,31 @@ impl OidcState {
         self.0.subs.accounts.is_operator(user_id).await
     }
 
+    /// Whether a force logout of `user_id` happened at or after
+    /// `created_at` (unix seconds): sessions of other surfaces (the
+    /// operator console) end with the SSO sessions.
+    pub async fn logged_out_since(
+        &self,
+        user_id: uuid::Uuid,
+        created_at: i64,
+    ) -> Result<bool, pratu_storage::StorageError> {
+        self.0
+            .subs
+            .sessions
+            .logged_out_since(user_id, created_at)
+            .await
+    }
+
+    /// Force logout: ends every SSO session of the user on every node and
+    /// revokes every refresh token of the user. Returns how many refresh
+    /// tokens were live.
+    pub async fn end_user_sessions(
+        &self,
+        user_id: uuid::Uuid,
+    ) -> Result<u64, pratu_storage::StorageError> {
+        self.0.subs.sessions.end_user_sessions(user_id).await
+    }
+
     /// Transitional: the substates, for code not yet taking them itself.
     pub(crate) fn subs(&self) -> &Substates {
         &self.0.subs

@@ -14,7 +14,7 @@ use crate::authorize::CONTINUE_PATH;
 use crate::authorize::request::AuthRequest;
 use crate::authorize::respond::{PageError, error_page, server_error};
 use crate::session::Current;
-use crate::state::OidcState;
+use crate::state::{Audit, AuthorizeFlow, Forms, Sessions, StepUpService};
 use crate::web::pages::{self, OtpPage};
 use crate::web::params::Params;
 use pratu_core::web::csrf;
@@ -45,13 +45,13 @@ fn subject(sid: &str) -> String {
     format!("stepup:{sid}")
 }
 
-impl OidcState {
+impl StepUpService {
     fn otp(&self) -> OtpService {
-        let a = &self.0.config.assurance;
+        let a = &self.config;
         OtpService::new(
-            std::sync::Arc::clone(&self.0.ephemeral),
-            std::sync::Arc::clone(&self.0.clock),
-            std::sync::Arc::clone(&self.0.random),
+            std::sync::Arc::clone(&self.ephemeral),
+            std::sync::Arc::clone(&self.clock),
+            std::sync::Arc::clone(&self.random),
             OtpPolicy {
                 ttl: std::time::Duration::from_secs(a.otp_ttl_seconds),
                 max_attempts: a.otp_max_attempts,
@@ -71,7 +71,7 @@ impl OidcState {
         current: &Current,
         resend: bool,
     ) -> StepUp {
-        let user = match self.0.store.user_by_id(current.session.user_id).await {
+        let user = match self.store.user_by_id(current.session.user_id).await {
             Ok(Some(u)) => u,
             Ok(None) => return StepUp::Unavailable,
             Err(e) => {
@@ -84,7 +84,7 @@ impl OidcState {
         };
         let otp = self.otp();
         let subject = subject(&current.session.sid);
-        let now = self.0.clock.now();
+        let now = self.clock.now();
         let reference = match otp.pending(&subject).await {
             Ok(Some(p)) if p.expires_at > now && !resend => p.reference,
             Ok(_) => match self
@@ -103,7 +103,10 @@ impl OidcState {
                 return StepUp::Page(error_page(PageError::Server, req.locale));
             }
         };
-        StepUp::Page(self.otp_page(headers, req, id, &mask_phone(&phone), &reference, None))
+        StepUp::Page(
+            self.forms
+                .otp_page(headers, req, id, &mask_phone(&phone), &reference, None),
+        )
     }
 
     async fn send_code(
@@ -114,7 +117,7 @@ impl OidcState {
         user_id: uuid::Uuid,
         client_id: &str,
     ) -> Result<String, Option<Response>> {
-        let Some(sms) = &self.0.sms else {
+        let Some(sms) = &self.sms else {
             return Err(None);
         };
         let issued = match otp.issue(subject, phone).await {
@@ -136,7 +139,7 @@ impl OidcState {
             text: issued.sms_text(),
         };
         let audit = |action: AuditAction, outcome: Outcome| {
-            self.audit(
+            self.audit.record(
                 format!("user:{user_id}"),
                 action,
                 Some(format!("client:{client_id}")),
@@ -153,7 +156,9 @@ impl OidcState {
         audit(AuditAction::LoginOtpSent, Outcome::Success).await;
         Ok(issued.reference().to_owned())
     }
+}
 
+impl Forms {
     fn otp_page(
         &self,
         headers: &HeaderMap,
@@ -164,8 +169,8 @@ impl OidcState {
         error: Option<&str>,
     ) -> Response {
         let (browser, cookie) = self.csrf_browser(headers);
-        let token = self.0.csrf.token(&browser, id);
-        let action = format!("{}{OTP_PATH}", self.0.issuer.url);
+        let token = self.csrf.token(&browser, id);
+        let action = format!("{}{OTP_PATH}", self.issuer.url);
         let page = OtpPage {
             t: req.locale.texts(),
             lang_url: self.lang_url(id, req.locale),
@@ -188,7 +193,11 @@ impl OidcState {
 /// `POST /login/otp`: check the code (or send a new one).
 #[tracing::instrument(name = "pratu.oidc.step_up", skip_all)]
 pub(crate) async fn otp_post(
-    State(state): State<OidcState>,
+    State(flow): State<AuthorizeFlow>,
+    State(forms): State<Forms>,
+    State(sessions): State<Sessions>,
+    State(step_up): State<StepUpService>,
+    State(audit): State<Audit>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -199,29 +208,29 @@ pub(crate) async fn otp_post(
         );
     };
     let id = p.get("req").unwrap_or_default();
-    let req = match state.load_pending(id).await {
+    let req = match flow.load_pending(id).await {
         Ok(Some(r)) => r,
         Ok(None) => return error_page(PageError::Expired, Default::default()),
         Err(e) => return server_error(e, Default::default()),
     };
-    let browser = state.0.issuer.cookies.get(&headers, csrf::COOKIE);
-    if !state.0.csrf.verify(browser, id, p.get("csrf")) {
+    let browser = forms.issuer.cookies.get(&headers, csrf::COOKIE);
+    if !forms.csrf.verify(browser, id, p.get("csrf")) {
         return error_page(
             PageError::BadRequest("the form is stale; please try again".into()),
             req.locale,
         );
     }
-    let continue_url = format!("{}{CONTINUE_PATH}?req={id}", state.0.issuer.url);
-    let current = match state.current_session(&headers).await {
+    let continue_url = format!("{}{CONTINUE_PATH}?req={id}", forms.issuer.url);
+    let current = match sessions.current_session(&headers).await {
         Ok(Some(c)) => c,
         Ok(None) => return Redirect::to(&continue_url).into_response(),
         Err(e) => return server_error(e, req.locale),
     };
     let t = req.locale.texts();
-    let otp = state.otp();
+    let otp = step_up.otp();
     let subject = subject(&current.session.sid);
     if p.contains("resend") {
-        return match state
+        return match step_up
             .step_up_start(&headers, &req, id, &current, true)
             .await
         {
@@ -231,7 +240,7 @@ pub(crate) async fn otp_post(
             }
         };
     }
-    let Ok(user) = state.0.store.user_by_id(current.session.user_id).await else {
+    let Ok(user) = step_up.store.user_by_id(current.session.user_id).await else {
         return error_page(PageError::Server, req.locale);
     };
     let phone = user
@@ -250,15 +259,15 @@ pub(crate) async fn otp_post(
                 acr::AMR_OTP.to_owned(),
                 acr::AMR_SMS.to_owned(),
             ];
-            if state
+            if sessions
                 .upgrade_session(&current, acr::AAL2, amr)
                 .await
                 .is_err()
             {
                 return error_page(PageError::Server, req.locale);
             }
-            state
-                .audit(
+            audit
+                .record(
                     format!("user:{}", current.session.user_id),
                     AuditAction::LoginStepUp,
                     Some(format!("client:{}", req.client_id)),
@@ -269,8 +278,8 @@ pub(crate) async fn otp_post(
             Redirect::to(&continue_url).into_response()
         }
         Ok(OtpOutcome::Invalid { attempts_left }) => {
-            state
-                .audit(
+            audit
+                .record(
                     format!("user:{}", current.session.user_id),
                     AuditAction::LoginOtpFailed,
                     Some(format!("client:{}", req.client_id)),
@@ -285,7 +294,7 @@ pub(crate) async fn otp_post(
                 .flatten()
                 .map(|p| p.reference)
                 .unwrap_or_default();
-            state.otp_page(
+            forms.otp_page(
                 &headers,
                 &req,
                 id,
@@ -296,8 +305,8 @@ pub(crate) async fn otp_post(
         }
         Ok(other) => {
             if matches!(other, OtpOutcome::Locked) {
-                state
-                    .audit(
+                audit
+                    .record(
                         format!("user:{}", current.session.user_id),
                         AuditAction::LoginOtpLocked,
                         Some(format!("client:{}", req.client_id)),
@@ -313,7 +322,7 @@ pub(crate) async fn otp_post(
                 .flatten()
                 .map(|p| p.reference)
                 .unwrap_or_default();
-            state.otp_page(
+            forms.otp_page(
                 &headers,
                 &req,
                 id,

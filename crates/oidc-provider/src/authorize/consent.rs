@@ -10,14 +10,17 @@ use pratu_storage::records::Consent;
 
 use super::flow::CONTINUE_PATH;
 use super::respond::{PageError, error_page, redirect, server_error};
-use crate::state::OidcState;
+use crate::state::{Audit, AuthorizeFlow, Forms, Sessions};
 use crate::web::i18n::Locale;
 use crate::web::params::Params;
 use pratu_core::web::csrf;
 
 #[tracing::instrument(name = "pratu.oidc.consent", skip_all)]
 pub(crate) async fn consent_post(
-    State(state): State<OidcState>,
+    State(flow): State<AuthorizeFlow>,
+    State(forms): State<Forms>,
+    State(sessions): State<Sessions>,
+    State(audit): State<Audit>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -28,37 +31,37 @@ pub(crate) async fn consent_post(
         );
     };
     let id = p.get("req").unwrap_or_default();
-    let req = match state.load_pending(id).await {
+    let req = match flow.load_pending(id).await {
         Ok(Some(r)) => r,
         Ok(None) => return error_page(PageError::Expired, Locale::default()),
         Err(e) => return server_error(e, Locale::default()),
     };
-    let browser = state.0.issuer.cookies.get(&headers, csrf::COOKIE);
-    if !state.0.csrf.verify(browser, id, p.get("csrf")) {
+    let browser = forms.issuer.cookies.get(&headers, csrf::COOKIE);
+    if !forms.csrf.verify(browser, id, p.get("csrf")) {
         return error_page(
             PageError::BadRequest("the form is stale; please try again".into()),
             req.locale,
         );
     }
-    let client = match state.0.clients.active(&req.client_id).await {
+    let client = match flow.clients.active(&req.client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return error_page(PageError::UnknownClient, req.locale),
         Err(e) => return server_error(e, req.locale),
     };
-    let current = match state.current_session(&headers).await {
+    let current = match sessions.current_session(&headers).await {
         Ok(Some(c)) => c,
         // Signed out meanwhile: the continue step asks to sign in again.
         Ok(None) => {
-            return Redirect::to(&format!("{}{CONTINUE_PATH}?req={id}", state.0.issuer.url))
+            return Redirect::to(&format!("{}{CONTINUE_PATH}?req={id}", forms.issuer.url))
                 .into_response();
         }
         Err(e) => return server_error(e, req.locale),
     };
     let user = current.session.user_id;
     if p.get("decision") != Some("allow") {
-        let _ = state.0.ephemeral.delete(&format!("authz:{id}")).await;
-        state
-            .audit(
+        let _ = flow.ephemeral.delete(&format!("authz:{id}")).await;
+        audit
+            .record(
                 format!("user:{user}"),
                 AuditAction::ConsentDenied,
                 Some(format!("client:{}", req.client_id)),
@@ -67,7 +70,7 @@ pub(crate) async fn consent_post(
             )
             .await;
         return redirect(
-            &state,
+            &forms,
             &req.target(),
             vec![
                 ("error", "access_denied".to_owned()),
@@ -78,7 +81,7 @@ pub(crate) async fn consent_post(
             ],
         );
     }
-    let mut scopes = match state.0.store.consent(user, &req.client_id).await {
+    let mut scopes = match flow.store.consent(user, &req.client_id).await {
         Ok(c) => c.map(|c| c.scopes).unwrap_or_default(),
         Err(e) => return server_error(e, req.locale),
     };
@@ -91,13 +94,13 @@ pub(crate) async fn consent_post(
         user_id: user,
         client_id: req.client_id.clone(),
         scopes: scopes.clone(),
-        granted_at: state.0.clock.now(),
+        granted_at: flow.clock.now(),
     };
-    if let Err(e) = state.0.store.put_consent(&consent).await {
+    if let Err(e) = flow.store.put_consent(&consent).await {
         return server_error(e, req.locale);
     }
-    state
-        .audit(
+    audit
+        .record(
             format!("user:{user}"),
             AuditAction::ConsentGranted,
             Some(format!("client:{}", req.client_id)),
@@ -105,7 +108,6 @@ pub(crate) async fn consent_post(
             serde_json::json!({"scopes": scopes}),
         )
         .await;
-    state
-        .advance(&headers, req, client, Some(id.to_owned()), true)
+    flow.advance(&headers, req, client, Some(id.to_owned()), true)
         .await
 }

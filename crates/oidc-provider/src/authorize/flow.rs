@@ -21,7 +21,7 @@ use crate::acr;
 use crate::claims::ClaimsRequest;
 use crate::clients::random_token;
 use crate::session::{Current, SsoSession};
-use crate::state::OidcState;
+use crate::state::AuthorizeFlow;
 use crate::stepup::StepUp;
 
 /// How long a user may take to sign in and consent.
@@ -65,15 +65,14 @@ pub(crate) fn code_key(code: &str) -> String {
     )
 }
 
-impl OidcState {
+impl AuthorizeFlow {
     pub(crate) async fn save_pending(
         &self,
         id: &str,
         req: &AuthRequest,
     ) -> Result<(), StorageError> {
         let bytes = serde_json::to_vec(req).map_err(StorageError::unhandled)?;
-        self.0
-            .ephemeral
+        self.ephemeral
             .put(&pending_key(id), &bytes, PENDING_TTL)
             .await
     }
@@ -83,7 +82,6 @@ impl OidcState {
             return Ok(None);
         }
         Ok(self
-            .0
             .ephemeral
             .get(&pending_key(id))
             .await?
@@ -123,7 +121,7 @@ impl OidcState {
                 .chain(req.claims.acr.iter())
                 .map(String::as_str),
         );
-        wants && self.step_up_enabled() && !acr::satisfies(&session.acr, acr::AAL2)
+        wants && self.step_up.enabled && !acr::satisfies(&session.acr, acr::AAL2)
     }
 
     async fn needs_consent(
@@ -139,7 +137,7 @@ impl OidcState {
         if req.prompt_consent {
             return Ok(true);
         }
-        let Some(stored) = self.0.store.consent(user, &client.client_id).await? else {
+        let Some(stored) = self.store.consent(user, &client.client_id).await? else {
             return Ok(true);
         };
         Ok(!req
@@ -163,7 +161,7 @@ impl OidcState {
             .await
         {
             Ok(r) => r,
-            Err(e) => e.respond(self),
+            Err(e) => e.respond(&self.forms),
         }
     }
 
@@ -181,8 +179,12 @@ impl OidcState {
             error,
             description: d.to_owned(),
         };
-        let now = self.0.clock.now().unix_timestamp();
-        let current = self.current_session(headers).await.map_err(server)?;
+        let now = self.clock.now().unix_timestamp();
+        let current = self
+            .sessions
+            .current_session(headers)
+            .await
+            .map_err(server)?;
         let session = current.as_ref().map(|c| &c.session);
 
         if self.needs_login(&req, session, pending.is_some(), now) {
@@ -190,7 +192,15 @@ impl OidcState {
                 return Err(redirect_err("login_required", "the user is not signed in"));
             }
             let id = self.ensure_pending(&req, pending).await.map_err(server)?;
-            return Ok(self.login_page(headers, &req, &client, &id, None, None, StatusCode::OK));
+            return Ok(self.forms.login_page(
+                headers,
+                &req,
+                &client,
+                &id,
+                None,
+                None,
+                StatusCode::OK,
+            ));
         }
         let Some(current) = current else {
             return Err(AuthorizeError::Internal(
@@ -212,6 +222,7 @@ impl OidcState {
                     .await
                     .map_err(server)?;
                 match self
+                    .step_up
                     .step_up_start(headers, &req, &id, &current, false)
                     .await
                 {
@@ -263,7 +274,7 @@ impl OidcState {
                 ));
             }
             let id = self.ensure_pending(&req, pending).await.map_err(server)?;
-            return Ok(self.consent_page(headers, &req, &client, &id));
+            return Ok(self.forms.consent_page(headers, &req, &client, &id));
         }
         self.issue_code(&req, &current, pending.as_deref())
             .await
@@ -301,7 +312,7 @@ impl OidcState {
         match pending {
             Some(id) => Ok(id),
             None => {
-                let id = random_token(&*self.0.random, 16);
+                let id = random_token(&*self.random, 16);
                 self.save_pending(&id, req).await?;
                 Ok(id)
             }
@@ -319,7 +330,7 @@ impl OidcState {
         let s = &current.session;
         let mut scopes = req.scopes.clone();
         if scopes.iter().any(|x| x == crate::scopes::ADMIN_SCOPE)
-            && !self.is_operator(s.user_id).await?
+            && !self.accounts.is_operator(s.user_id).await?
         {
             // Granted scopes may be narrower than requested (RFC 6749
             // §3.3); the token response names what was granted.
@@ -338,11 +349,10 @@ impl OidcState {
             acr: s.acr.clone(),
             amr: s.amr.clone(),
         };
-        let lifetime = self.0.config.tokens.code_lifetime_seconds;
+        let lifetime = self.code_lifetime_seconds;
         let expires_at =
-            self.0.clock.now().unix_timestamp() + i64::try_from(lifetime).unwrap_or(i64::MAX / 2);
-        let code =
-            crate::token::code_format::issue(&*self.0.random, &self.0.server_key, expires_at);
+            self.clock.now().unix_timestamp() + i64::try_from(lifetime).unwrap_or(i64::MAX / 2);
+        let code = crate::token::code_format::issue(&*self.random, &self.server_key, expires_at);
         let bytes = serde_json::to_vec(&grant).map_err(StorageError::unhandled)?;
         let (code_key, clients_key) = (code_key(&code), crate::session::clients_key(&s.sid));
         // One round trip: the code, the client's place in the session (for
@@ -358,13 +368,13 @@ impl OidcState {
             Write::SetAdd {
                 key: &clients_key,
                 member: &req.client_id,
-                ttl: self.session_clients_ttl(),
+                ttl: self.sessions.session_clients_ttl(),
             },
         ];
         if let Some(key) = &pending_key {
             writes.push(Write::Delete { key });
         }
-        self.0.ephemeral.write_all(&writes).await?;
-        Ok(redirect(self, &req.target(), vec![("code", code)]))
+        self.ephemeral.write_all(&writes).await?;
+        Ok(redirect(&self.forms, &req.target(), vec![("code", code)]))
     }
 }

@@ -19,7 +19,7 @@ use super::respond::{PageError, error_page, server_error};
 use crate::acr;
 use crate::ratelimit::Attempt;
 use crate::session;
-use crate::state::OidcState;
+use crate::state::{Accounts, Audit, AuthorizeFlow, Forms, LoginThrottle, Sessions};
 use crate::web::i18n::Locale;
 use crate::web::params::Params;
 use pratu_core::web::csrf;
@@ -29,7 +29,12 @@ const MAX_PASSWORD: usize = 256;
 
 #[tracing::instrument(name = "pratu.oidc.login", skip_all)]
 pub(crate) async fn login_post(
-    State(state): State<OidcState>,
+    State(flow): State<AuthorizeFlow>,
+    State(forms): State<Forms>,
+    State(sessions): State<Sessions>,
+    State(accounts): State<Accounts>,
+    State(throttle): State<LoginThrottle>,
+    State(audit): State<Audit>,
     headers: HeaderMap,
     ctx: RequestContext,
     body: Bytes,
@@ -41,18 +46,18 @@ pub(crate) async fn login_post(
         );
     };
     let id = p.get("req").unwrap_or_default();
-    let req = match state.load_pending(id).await {
+    let req = match flow.load_pending(id).await {
         Ok(Some(r)) => r,
         Ok(None) => return error_page(PageError::Expired, Locale::default()),
         Err(e) => return server_error(e, Locale::default()),
     };
-    let client = match state.0.clients.active(&req.client_id).await {
+    let client = match flow.clients.active(&req.client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return error_page(PageError::UnknownClient, req.locale),
         Err(e) => return server_error(e, req.locale),
     };
-    let browser = state.0.issuer.cookies.get(&headers, csrf::COOKIE);
-    if !state.0.csrf.verify(browser, id, p.get("csrf")) {
+    let browser = forms.issuer.cookies.get(&headers, csrf::COOKIE);
+    if !forms.csrf.verify(browser, id, p.get("csrf")) {
         return error_page(
             PageError::BadRequest("the form is stale; please try again".into()),
             req.locale,
@@ -63,7 +68,7 @@ pub(crate) async fn login_post(
     let password = p.get("password").unwrap_or_default();
     let username = typed.to_lowercase();
     let again = |error: &str, status| {
-        state.login_page(
+        forms.login_page(
             &headers,
             &req,
             &client,
@@ -82,11 +87,11 @@ pub(crate) async fn login_post(
     }
 
     let attempt = Attempt::new(&username, ctx.ip);
-    match state.login_locked(&attempt).await {
+    match throttle.login_locked(&attempt).await {
         Ok(false) => {}
         Ok(true) => {
-            state
-                .audit(
+            audit
+                .record(
                     "anonymous".to_owned(),
                     AuditAction::LoginLocked,
                     Some(format!("client:{}", req.client_id)),
@@ -98,12 +103,11 @@ pub(crate) async fn login_post(
         }
         Err(e) => return server_error(e, req.locale),
     }
-    let user = match state.0.store.user_by_username(&username).await {
+    let user = match accounts.store.user_by_username(&username).await {
         Ok(u) => u,
         Err(e) => return server_error(e, req.locale),
     };
-    let verified = match state
-        .0
+    let verified = match accounts
         .passwords
         .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
         .await
@@ -114,7 +118,7 @@ pub(crate) async fn login_post(
     let user = match user {
         Some(u) if verified && u.status == UserStatus::Active => u,
         other => {
-            if let Err(e) = state.login_failed(&attempt).await {
+            if let Err(e) = throttle.login_failed(&attempt).await {
                 return server_error(e, req.locale);
             }
             let (actor, reason) = match &other {
@@ -122,8 +126,8 @@ pub(crate) async fn login_post(
                 Some(u) if !verified => (format!("user:{}", u.id), "bad_password"),
                 Some(u) => (format!("user:{}", u.id), "disabled"),
             };
-            state
-                .audit(
+            audit
+                .record(
                     actor,
                     AuditAction::LoginFailed,
                     Some(format!("client:{}", req.client_id)),
@@ -134,12 +138,12 @@ pub(crate) async fn login_post(
             return again(t.bad_credentials, StatusCode::OK);
         }
     };
-    let _ = state.login_succeeded(&attempt).await;
-    if state.0.passwords.needs_rehash(&user.password_hash) {
+    let _ = throttle.login_succeeded(&attempt).await;
+    if accounts.passwords.needs_rehash(&user.password_hash) {
         let (store, hasher, clock, pw, uid) = (
-            std::sync::Arc::clone(&state.0.store),
-            state.0.passwords.clone(),
-            std::sync::Arc::clone(&state.0.clock),
+            std::sync::Arc::clone(&accounts.store),
+            accounts.passwords.clone(),
+            std::sync::Arc::clone(&accounts.clock),
             zeroize::Zeroizing::new(password.to_owned()),
             user.id,
         );
@@ -151,18 +155,18 @@ pub(crate) async fn login_post(
     }
 
     // A new sign-in replaces whatever session this browser had.
-    if let Ok(Some(old)) = state.current_session(&headers).await {
-        let _ = state.end_session(&old).await;
+    if let Ok(Some(old)) = sessions.current_session(&headers).await {
+        let _ = sessions.end_session(&old).await;
     }
-    let (handle, session) = match state
+    let (handle, session) = match sessions
         .start_session(user.id, acr::AAL1, vec![acr::AMR_PASSWORD.to_owned()])
         .await
     {
         Ok(s) => s,
         Err(e) => return server_error(e, req.locale),
     };
-    state
-        .audit(
+    audit
+        .record(
             format!("user:{}", user.id),
             AuditAction::LoginSucceeded,
             Some(format!("client:{}", req.client_id)),
@@ -172,12 +176,12 @@ pub(crate) async fn login_post(
         .await;
 
     let current = session::Current::started(&handle, session);
-    let mut res = match state.finish_sign_in(&req, &client, &current, id).await {
+    let mut res = match flow.finish_sign_in(&req, &client, &current, id).await {
         Ok(Some(code)) => code,
         Ok(None) => {
             let mut res = StatusCode::SEE_OTHER.into_response();
             if let Ok(v) =
-                HeaderValue::from_str(&format!("{}{CONTINUE_PATH}?req={id}", state.0.issuer.url))
+                HeaderValue::from_str(&format!("{}{CONTINUE_PATH}?req={id}", forms.issuer.url))
             {
                 res.headers_mut().insert(LOCATION, v);
             }
@@ -185,7 +189,7 @@ pub(crate) async fn login_post(
         }
         Err(e) => return server_error(e, req.locale),
     };
-    if let Some(c) = state.0.issuer.cookies.set(session::COOKIE, &handle, None) {
+    if let Some(c) = sessions.cookies.set(session::COOKIE, &handle, None) {
         res.headers_mut().append(SET_COOKIE, c);
     }
     res

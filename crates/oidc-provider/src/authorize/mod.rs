@@ -19,28 +19,28 @@ pub(crate) use flow::{CONSENT_PATH, CONTINUE_PATH, CodeGrant, LOGIN_PATH, code_k
 pub(crate) use login::login_post;
 use respond::{PageError, error_page, server_error};
 
-use crate::state::OidcState;
+use crate::state::AuthorizeFlow;
 use crate::web::i18n::Locale;
 use crate::web::params::Params;
 
 /// `GET /authorize`.
 pub(crate) async fn authorize_get(
-    State(state): State<OidcState>,
+    State(flow): State<AuthorizeFlow>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
     let params = Params::parse(q.unwrap_or_default().as_bytes());
-    authorize(&state, &headers, &params).await
+    authorize(&flow, &headers, &params).await
 }
 
 /// `POST /authorize` (form-encoded, as OIDC Core §3.1.2.1 requires).
 pub(crate) async fn authorize_post(
-    State(state): State<OidcState>,
+    State(flow): State<AuthorizeFlow>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     match Params::from_form(&headers, &body) {
-        Some(params) => authorize(&state, &headers, &params).await,
+        Some(params) => authorize(&flow, &headers, &params).await,
         None => error_page(
             PageError::BadRequest("the body must be application/x-www-form-urlencoded".into()),
             Locale::default(),
@@ -49,23 +49,23 @@ pub(crate) async fn authorize_post(
 }
 
 #[tracing::instrument(name = "pratu.oidc.authorize", skip_all)]
-async fn authorize(state: &OidcState, headers: &HeaderMap, params: &Params) -> Response {
-    match request::validate(state, params).await {
-        Ok((req, client)) => state.advance(headers, req, client, None, false).await,
-        Err(e) => e.respond(state),
+async fn authorize(flow: &AuthorizeFlow, headers: &HeaderMap, params: &Params) -> Response {
+    match request::validate(flow, params).await {
+        Ok((req, client)) => flow.advance(headers, req, client, None, false).await,
+        Err(e) => e.respond(&flow.forms),
     }
 }
 
 /// `GET /authorize/continue?req=…[&lang=th|en]`: where the forms send the
 /// browser back; decides the next step again.
 pub(crate) async fn continue_get(
-    State(state): State<OidcState>,
+    State(flow): State<AuthorizeFlow>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
     let params = Params::parse(q.unwrap_or_default().as_bytes());
     let id = params.get("req").unwrap_or_default();
-    let mut req = match state.load_pending(id).await {
+    let mut req = match flow.load_pending(id).await {
         Ok(Some(r)) => r,
         Ok(None) => {
             return error_page(
@@ -79,16 +79,15 @@ pub(crate) async fn continue_get(
         && locale != req.locale
     {
         req.locale = locale;
-        if let Err(e) = state.save_pending(id, &req).await {
+        if let Err(e) = flow.save_pending(id, &req).await {
             return server_error(e, locale);
         }
     }
-    let client = match state.0.clients.active(&req.client_id).await {
+    let client = match flow.clients.active(&req.client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return error_page(PageError::UnknownClient, req.locale),
         Err(e) => return server_error(e, req.locale),
     };
-    state
-        .advance(&headers, req, client, Some(id.to_owned()), false)
+    flow.advance(&headers, req, client, Some(id.to_owned()), false)
         .await
 }

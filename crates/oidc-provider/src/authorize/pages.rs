@@ -6,19 +6,19 @@ use pratu_storage::records::Client;
 
 use super::flow::{CONSENT_PATH, CONTINUE_PATH, LOGIN_PATH, REGISTER_PATH};
 use super::request::AuthRequest;
-use crate::state::OidcState;
+use crate::state::Forms;
 use crate::web::i18n::{Locale, claim_label};
 use crate::web::pages::{self, ConsentPage, LoginPage};
 use pratu_core::web::{Csrf, csrf};
 
-impl OidcState {
+impl Forms {
     /// The browser's CSRF cookie value, and a `Set-Cookie` when it had none.
     pub(crate) fn csrf_browser(&self, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-        match self.0.issuer.cookies.get(headers, csrf::COOKIE) {
+        match self.issuer.cookies.get(headers, csrf::COOKIE) {
             Some(v) if Csrf::is_binding(v) => (v.to_owned(), None),
             _ => {
-                let v = Csrf::new_binding(&*self.0.random);
-                let cookie = self.0.issuer.cookies.set(csrf::COOKIE, &v, None);
+                let v = Csrf::new_binding(&*self.random);
+                let cookie = self.issuer.cookies.set(csrf::COOKIE, &v, None);
                 (v, cookie)
             }
         }
@@ -31,7 +31,7 @@ impl OidcState {
         };
         Some(format!(
             "{}{CONTINUE_PATH}?req={id}&lang={other}",
-            self.0.issuer.url
+            self.issuer.url
         ))
     }
 
@@ -50,9 +50,9 @@ impl OidcState {
         status: StatusCode,
     ) -> Response {
         let (browser, cookie) = self.csrf_browser(headers);
-        let token = self.0.csrf.token(&browser, id);
-        let action = format!("{}{LOGIN_PATH}", self.0.issuer.url);
-        let register = format!("{}{REGISTER_PATH}", self.0.issuer.url);
+        let token = self.csrf.token(&browser, id);
+        let action = format!("{}{LOGIN_PATH}", self.issuer.url);
+        let register = format!("{}{REGISTER_PATH}", self.issuer.url);
         let page = LoginPage {
             t: req.locale.texts(),
             lang_url: self.lang_url(id, req.locale),
@@ -75,8 +75,8 @@ impl OidcState {
         id: &str,
     ) -> Response {
         let (browser, cookie) = self.csrf_browser(headers);
-        let token = self.0.csrf.token(&browser, id);
-        let action = format!("{}{CONSENT_PATH}", self.0.issuer.url);
+        let token = self.csrf.token(&browser, id);
+        let action = format!("{}{CONSENT_PATH}", self.issuer.url);
         let mut items: Vec<&'static str> = Vec::new();
         let mut add = |name: &str| {
             let label = claim_label(req.locale, name);

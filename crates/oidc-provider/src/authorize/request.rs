@@ -16,7 +16,7 @@ use crate::claims::ClaimsRequest;
 use crate::clients::redirect::redirect_uri_matches;
 use crate::clients::{GRANT_AUTHORIZATION_CODE, allows_grant};
 use crate::scopes;
-use crate::state::OidcState;
+use crate::state::{AuthorizeFlow, Tokens};
 use crate::subject::SubjectKind;
 use crate::web::i18n::Locale;
 use crate::web::params::Params;
@@ -81,7 +81,7 @@ const MAX_HINT: usize = 256;
 
 /// Checks the parameters of `/authorize`.
 pub(crate) async fn validate(
-    state: &OidcState,
+    flow: &AuthorizeFlow,
     p: &Params,
 ) -> Result<(AuthRequest, Arc<Client>), AuthorizeError> {
     let locale = Locale::from_ui_locales(p.get("ui_locales"));
@@ -94,8 +94,7 @@ pub(crate) async fn validate(
     let client_id = p
         .get("client_id")
         .ok_or_else(|| page(PageError::BadRequest("client_id is missing".into())))?;
-    let client = state
-        .0
+    let client = flow
         .clients
         .active(client_id)
         .await
@@ -218,7 +217,7 @@ pub(crate) async fn validate(
         ));
     }
 
-    let now = state.0.clock.now().unix_timestamp();
+    let now = flow.clock.now().unix_timestamp();
     let (mut prompt_none, mut prompt_login, mut prompt_consent) = (false, false, false);
     if let Some(prompt) = p.get("prompt") {
         for v in prompt.split(' ').filter(|s| !s.is_empty()) {
@@ -274,7 +273,8 @@ pub(crate) async fn validate(
     let hint_user = match p.get("id_token_hint") {
         None => None,
         Some(hint) => Some(
-            hint_subject(state, &client, hint)
+            flow.tokens
+                .hint_subject(&client, hint)
                 .ok_or_else(|| invalid("id_token_hint is not an ID token issued here"))?,
         ),
     };
@@ -315,17 +315,18 @@ pub(crate) async fn validate(
 
 /// The account an ID token we issued names, if `hint` is one (its expiry
 /// does not matter: OIDC Core §3.1.2.1).
-pub(crate) fn hint_subject(state: &OidcState, client: &Client, hint: &str) -> Option<Uuid> {
-    #[derive(serde::Deserialize)]
-    struct Hint {
-        sub: String,
+impl Tokens {
+    pub(crate) fn hint_subject(&self, client: &Client, hint: &str) -> Option<Uuid> {
+        #[derive(serde::Deserialize)]
+        struct Hint {
+            sub: String,
+        }
+        let hint: Hint = self
+            .keys
+            .ring()
+            .decode_id_token_hint(&self.issuer.url, hint)
+            .ok()?
+            .claims;
+        SubjectKind::of(client).user(&self.server_key, &hint.sub)
     }
-    let hint: Hint = state
-        .0
-        .keys
-        .ring()
-        .decode_id_token_hint(&state.0.issuer.url, hint)
-        .ok()?
-        .claims;
-    SubjectKind::of(client).user(&state.0.server_key, &hint.sub)
 }

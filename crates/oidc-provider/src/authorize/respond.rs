@@ -9,7 +9,7 @@ use pratu_core::web::error::InternalError;
 use serde::{Deserialize, Serialize};
 
 use crate::clients::random_token;
-use crate::state::OidcState;
+use crate::state::Forms;
 use crate::web::i18n::Locale;
 use crate::web::pages::{self, ErrorPage, FormPostPage};
 
@@ -53,7 +53,7 @@ pub(crate) enum AuthorizeError {
 }
 
 impl AuthorizeError {
-    pub fn respond(self, state: &OidcState) -> Response {
+    pub fn respond(self, forms: &Forms) -> Response {
         match self {
             Self::Page(e, locale) => error_page(e, locale),
             Self::Internal(cause, locale) => server_error(cause, locale),
@@ -64,7 +64,7 @@ impl AuthorizeError {
             } => {
                 tracing::info!(error, description = %description, "authorization request refused");
                 redirect(
-                    state,
+                    forms,
                     &target,
                     vec![
                         ("error", error.to_owned()),
@@ -121,14 +121,14 @@ pub(crate) fn error_page(e: PageError, locale: Locale) -> Response {
 
 /// Sends `params` (plus `state` and `iss`) to the client.
 pub(crate) fn redirect(
-    state: &OidcState,
+    forms: &Forms,
     target: &RedirectTarget,
     mut params: Vec<(&'static str, String)>,
 ) -> Response {
     if let Some(s) = &target.state {
         params.push(("state", s.clone()));
     }
-    params.push(("iss", state.0.issuer.url.clone()));
+    params.push(("iss", forms.issuer.url.clone()));
     match target.response_mode {
         ResponseMode::Query => {
             let Ok(mut url) = url::Url::parse(&target.redirect_uri) else {
@@ -149,7 +149,7 @@ pub(crate) fn redirect(
             res
         }
         ResponseMode::FormPost => {
-            let nonce = random_token(&*state.0.random, 16);
+            let nonce = random_token(&*forms.random, 16);
             let page = FormPostPage {
                 t: target.locale.texts(),
                 action: &target.redirect_uri,

@@ -12,32 +12,34 @@ use uuid::Uuid;
 
 use crate::clients::random_token;
 use crate::config::LOGOUT_TOKEN_LIFETIME_SECONDS;
-use crate::state::OidcState;
+use crate::state::{Logout, Tokens};
 use crate::subject::SubjectKind;
 
 const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 const ATTEMPTS: u32 = 3;
 
-impl OidcState {
+impl Tokens {
     /// The logout token for `client` (OIDC Back-Channel Logout §2.4).
     pub(crate) fn logout_token(&self, client: &Client, user: Uuid, sid: &str) -> Option<String> {
-        let now = self.0.clock.now().unix_timestamp();
+        let now = self.clock.now().unix_timestamp();
         let lifetime = i64::try_from(LOGOUT_TOKEN_LIFETIME_SECONDS).unwrap_or(120);
         let claims = json!({
-            "iss": self.0.issuer.url,
+            "iss": self.issuer.url,
             "aud": client.client_id,
             "iat": now,
             "exp": now + lifetime,
-            "jti": random_token(&*self.0.random, 16),
-            "sub": SubjectKind::of(client).subject(&self.0.server_key, user),
+            "jti": random_token(&*self.random, 16),
+            "sub": SubjectKind::of(client).subject(&self.server_key, user),
             "sid": sid,
             "events": { EVENT: {} },
         });
-        let ring = self.0.keys.ring();
-        let key = ring.signer(self.subs().tokens.id_token_alg(client), self.0.clock.now())?;
+        let ring = self.keys.ring();
+        let key = ring.signer(self.id_token_alg(client), self.clock.now())?;
         key.sign(Some("logout+jwt"), &claims).ok()
     }
+}
 
+impl Logout {
     /// Sends logout tokens to the clients of an ended session, in the
     /// background.
     pub(crate) fn notify_backchannel(&self, client_ids: Vec<String>, user: Uuid, sid: String) {
@@ -45,18 +47,18 @@ impl OidcState {
             let state = self.clone();
             let sid = sid.clone();
             tokio::spawn(async move {
-                let client = match state.0.clients.active(&client_id).await {
+                let client = match state.clients.active(&client_id).await {
                     Ok(Some(c)) => c,
                     _ => return,
                 };
                 let Some(uri) = client.backchannel_logout_uri.clone() else {
                     return;
                 };
-                let Some(token) = state.logout_token(&client, user, &sid) else {
+                let Some(token) = state.tokens.logout_token(&client, user, &sid) else {
                     tracing::error!(client.id = %client_id, "cannot sign a logout token");
                     return;
                 };
-                deliver(&state.0.http, &uri, &token, &client).await;
+                deliver(&state.http, &uri, &token, &client).await;
             });
         }
     }

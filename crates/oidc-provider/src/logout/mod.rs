@@ -21,11 +21,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::authorize::request::hint_subject;
 use crate::authorize::respond::{PageError, error_page, server_error};
 use crate::clients::random_token;
 use crate::session::{self, Current};
-use crate::state::OidcState;
+use crate::state::{Forms, Logout, Tokens};
 use crate::web::i18n::Locale;
 use crate::web::pages::{self, LoggedOutPage, LogoutPage};
 use crate::web::params::Params;
@@ -45,7 +44,8 @@ struct AfterLogout {
 /// `GET|POST /logout`.
 #[tracing::instrument(name = "pratu.oidc.end_session", skip_all)]
 pub(crate) async fn end_session(
-    State(state): State<OidcState>,
+    State(logout): State<Logout>,
+    State(forms): State<Forms>,
     method: Method,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
@@ -71,7 +71,7 @@ pub(crate) async fn end_session(
 
     // The client: from the hint's audience or client_id.
     let hint = p.get("id_token_hint");
-    let hint_aud = hint.and_then(|h| hint_audience(&state, h));
+    let hint_aud = hint.and_then(|h| hint_audience(&logout.tokens, h));
     if hint.is_some() && hint_aud.is_none() {
         return error_page(
             PageError::BadRequest("id_token_hint is not an ID token issued here".into()),
@@ -89,7 +89,7 @@ pub(crate) async fn end_session(
         (None, c) => c.map(str::to_owned),
     };
     let client = match &client_id {
-        Some(id) => match state.0.clients.active(id).await {
+        Some(id) => match logout.clients.active(id).await {
             Ok(Some(c)) => Some(c),
             Ok(None) => return error_page(PageError::UnknownClient, locale),
             Err(e) => return server_error(e, locale),
@@ -112,7 +112,7 @@ pub(crate) async fn end_session(
         locale,
     };
 
-    let current = match state.current_session(&headers).await {
+    let current = match logout.sessions.current_session(&headers).await {
         Ok(c) => c,
         Err(e) => return server_error(e, locale),
     };
@@ -120,29 +120,28 @@ pub(crate) async fn end_session(
         return finish(&after, None);
     };
     let hint_matches = match (hint, &client) {
-        (Some(h), Some(c)) => hint_subject(&state, c, h) == Some(current.session.user_id),
+        (Some(h), Some(c)) => logout.tokens.hint_subject(c, h) == Some(current.session.user_id),
         _ => false,
     };
     if hint_matches {
-        return state.log_out(&current, &after).await;
+        return logout.log_out(&current, &after).await;
     }
     // No proof the client speaks for this session: ask the user.
-    let id = random_token(&*state.0.random, 16);
+    let id = random_token(&*logout.random, 16);
     let bytes = match serde_json::to_vec(&after) {
         Ok(b) => b,
         Err(e) => return server_error(e, locale),
     };
-    if let Err(e) = state
-        .0
+    if let Err(e) = logout
         .ephemeral
         .put(&format!("logout:{id}"), &bytes, PENDING_TTL)
         .await
     {
         return server_error(e, locale);
     }
-    let (browser, cookie) = state.csrf_browser(&headers);
-    let token = state.0.csrf.token(&browser, &format!("logout:{id}"));
-    let action = format!("{}{CONFIRM_PATH}", state.0.issuer.url);
+    let (browser, cookie) = forms.csrf_browser(&headers);
+    let token = forms.csrf.token(&browser, &format!("logout:{id}"));
+    let action = format!("{}{CONFIRM_PATH}", forms.issuer.url);
     pages::render(
         StatusCode::OK,
         &LogoutPage {
@@ -158,7 +157,8 @@ pub(crate) async fn end_session(
 
 /// `POST /logout/confirm`.
 pub(crate) async fn confirm(
-    State(state): State<OidcState>,
+    State(logout): State<Logout>,
+    State(forms): State<Forms>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -169,10 +169,9 @@ pub(crate) async fn confirm(
         );
     };
     let id = p.get("logout").unwrap_or_default();
-    let browser = state.0.issuer.cookies.get(&headers, csrf::COOKIE);
+    let browser = forms.issuer.cookies.get(&headers, csrf::COOKIE);
     if id.len() > 64
-        || !state
-            .0
+        || !forms
             .csrf
             .verify(browser, &format!("logout:{id}"), p.get("csrf"))
     {
@@ -181,7 +180,7 @@ pub(crate) async fn confirm(
             Locale::default(),
         );
     }
-    let after: AfterLogout = match state.0.ephemeral.take(&format!("logout:{id}")).await {
+    let after: AfterLogout = match logout.ephemeral.take(&format!("logout:{id}")).await {
         Ok(Some(b)) => match serde_json::from_slice(&b) {
             Ok(a) => a,
             Err(e) => return server_error(e, Locale::default()),
@@ -189,20 +188,19 @@ pub(crate) async fn confirm(
         Ok(None) => return error_page(PageError::Expired, Locale::default()),
         Err(e) => return server_error(e, Locale::default()),
     };
-    match state.current_session(&headers).await {
-        Ok(Some(current)) => state.log_out(&current, &after).await,
+    match logout.sessions.current_session(&headers).await {
+        Ok(Some(current)) => logout.log_out(&current, &after).await,
         Ok(None) => finish(&after, None),
         Err(e) => server_error(e, after.locale),
     }
 }
 
 /// The client an ID token we issued was for (expiry ignored).
-fn hint_audience(state: &OidcState, hint: &str) -> Option<String> {
-    let claims: serde_json::Value = state
-        .0
+fn hint_audience(tokens: &Tokens, hint: &str) -> Option<String> {
+    let claims: serde_json::Value = tokens
         .keys
         .ring()
-        .decode_id_token_hint(&state.0.issuer.url, hint)
+        .decode_id_token_hint(&tokens.issuer.url, hint)
         .ok()?
         .claims;
     match claims.get("aud")? {
@@ -212,31 +210,32 @@ fn hint_audience(state: &OidcState, hint: &str) -> Option<String> {
     }
 }
 
-impl OidcState {
+impl Logout {
     async fn log_out(&self, current: &Current, after: &AfterLogout) -> Response {
-        let clients = match self.end_session(current).await {
+        let clients = match self.sessions.end_session(current).await {
             Ok(c) => c,
             Err(e) => return server_error(e, after.locale),
         };
         let s = &current.session;
         if let Err(e) = self
-            .0
+            .tokens
             .store
-            .revoke_refresh_by_session(&s.sid, self.0.clock.now())
+            .revoke_refresh_by_session(&s.sid, self.tokens.clock.now())
             .await
         {
             tracing::error!(error = %e, "revoking the session's refresh tokens failed");
         }
         self.notify_backchannel(clients, s.user_id, s.sid.clone());
-        self.audit(
-            format!("user:{}", s.user_id),
-            AuditAction::Logout,
-            None,
-            Outcome::Success,
-            serde_json::json!({}),
-        )
-        .await;
-        finish(after, self.0.issuer.cookies.clear(session::COOKIE))
+        self.audit
+            .record(
+                format!("user:{}", s.user_id),
+                AuditAction::Logout,
+                None,
+                Outcome::Success,
+                serde_json::json!({}),
+            )
+            .await;
+        finish(after, self.sessions.cookies.clear(session::COOKIE))
     }
 }
 
