@@ -11,6 +11,15 @@
 //!   running server.
 //! - Configuration sections live in [`config`].
 //!
+//! # Handlers and their dependencies
+//! A handler takes the substates of [`OidcState`] it uses as separate
+//! `State<…>` extractors (`State<Tokens>`, `State<Sessions>`,
+//! `State<Forms>`, …; see the `state` module), never the whole state, so its
+//! signature says what it can touch. Behaviour lives on the substate it
+//! needs (minting on `Tokens`, the SSO session on `Sessions`, the next step
+//! of an authorization request on `AuthorizeFlow`). The server only needs
+//! `OidcState: FromRef<S>`: every substate is taken from it.
+//!
 //! # Layout
 //! One module per endpoint or concern: [`discovery`] (metadata, JWKS),
 //! `authorize` (authorization endpoint, login, consent, continue step),

@@ -1,5 +1,39 @@
 //! The provider's shared state, built once at startup by the server from
 //! [`OidcDeps`], and reached by handlers through `FromRef`.
+//!
+//! [`OidcState`] is only the root: the server holds it and admin calls its
+//! public methods. Handlers never take it; each names in its signature the
+//! substates it uses, so what a handler can touch is what it declares:
+//!
+//! ```text
+//! async fn jwks(State(jwks): State<Jwks>, headers: HeaderMap) -> Response
+//! async fn token(
+//!     State(auth): State<ClientAuth>,
+//!     State(tokens): State<Tokens>,
+//!     State(audit): State<Audit>,
+//!     headers: HeaderMap,
+//!     body: Bytes,
+//! ) -> Response
+//! ```
+//!
+//! The substates, each cheap to clone (an `Arc` inside, built once in
+//! [`OidcState::init`]):
+//! - services: [`Clients`] (the registry), [`Tokens`] (minting, verifying and
+//!   revoking tokens, refresh-token records), [`Sessions`] (the SSO
+//!   session), [`Accounts`] (records, passwords, citizen-ID cipher),
+//!   [`Audit`], [`Forms`] (CSRF and the pages), [`LoginThrottle`],
+//!   [`StepUpService`];
+//! - what an endpoint serves: [`DiscoveryDocument`], [`Jwks`];
+//! - flows that need many pieces, gathered once: [`AuthorizeFlow`] (the
+//!   authorization request from checking it to the code), [`ClientAuth`]
+//!   (client authentication at the token, introspection and revocation
+//!   endpoints), [`Registration`], [`Logout`].
+//!
+//! Each substate implements `FromRef<S>` for every `S` from which
+//! `OidcState` can be taken, so the router stays generic over the server's
+//! state with the one bound `OidcState: FromRef<S>`. A new dependency of a
+//! handler is a field of the substate it belongs to (or a new substate
+//! added to [`Inner`] and the `substate!` list), never a field of the root.
 
 use std::sync::Arc;
 
@@ -100,48 +134,25 @@ impl Issuer {
 #[derive(Debug, Clone)]
 pub struct OidcState(pub(crate) Arc<Inner>);
 
+/// The root's parts: the issuer (for the public accessors) and every
+/// substate, each built once at startup.
 #[derive(Debug)]
 pub(crate) struct Inner {
-    pub issuer: Issuer,
-    pub store: Arc<dyn Store>,
-    pub ephemeral: Arc<dyn EphemeralStore>,
-    pub clock: Arc<dyn Clock>,
-    pub random: SharedRandom,
-    pub passwords: PasswordHasher,
-    pub citizen_ids: PiiCipher,
-    pub server_key: SecretKey,
-    /// Tokens of the provider's forms, keyed with the server key.
-    pub csrf: Csrf,
-    pub auditor: Auditor,
-    pub sms: Option<Arc<dyn SmsSender>>,
-    pub config: OidcConfig,
-    pub keys: Arc<KeyManager>,
-    pub clients: ClientService,
-    pub default_alg: SigningAlg,
-    /// `/.well-known/openid-configuration`, serialised once.
-    pub discovery: Bytes,
-    /// For back-channel logout deliveries.
-    pub http: reqwest::Client,
-    pub subs: Substates,
-}
-
-/// Every substate, built once at startup; extractors clone one `Arc` each.
-#[derive(Debug)]
-pub(crate) struct Substates {
-    pub clients: Clients,
-    pub discovery: DiscoveryDocument,
-    pub jwks: Jwks,
-    pub tokens: Tokens,
-    pub sessions: Sessions,
-    pub accounts: Accounts,
-    pub audit: Audit,
-    pub forms: Forms,
-    pub throttle: LoginThrottle,
-    pub step_up: StepUpService,
-    pub authorize: AuthorizeFlow,
-    pub client_auth: ClientAuth,
-    pub registration: Registration,
-    pub logout: Logout,
+    issuer: Issuer,
+    clients: Clients,
+    discovery: DiscoveryDocument,
+    jwks: Jwks,
+    tokens: Tokens,
+    sessions: Sessions,
+    accounts: Accounts,
+    audit: Audit,
+    forms: Forms,
+    throttle: LoginThrottle,
+    step_up: StepUpService,
+    authorize: AuthorizeFlow,
+    client_auth: ClientAuth,
+    registration: Registration,
+    logout: Logout,
 }
 
 /// Lets a handler of a router over any state `S` from which [`OidcState`]
@@ -155,7 +166,7 @@ macro_rules! substate {
             OidcState: FromRef<S>,
         {
             fn from_ref(state: &S) -> Self {
-                OidcState::from_ref(state).0.subs.$field.clone()
+                OidcState::from_ref(state).0.$field.clone()
             }
         }
     )*};
@@ -323,7 +334,6 @@ shared! {
 
 #[derive(Debug)]
 pub(crate) struct AuthorizeParts {
-    pub issuer: Issuer,
     pub clients: Clients,
     pub sessions: Sessions,
     pub forms: Forms,
@@ -396,7 +406,7 @@ impl OidcState {
     /// Bytes of Argon2 memory the password workers hold now (for
     /// `/metrics`; 0 once no one has signed in for a while).
     pub fn password_memory_bytes(&self) -> usize {
-        self.0.passwords.held_bytes()
+        self.0.accounts.passwords.held_bytes()
     }
 
     /// Validates the configuration, makes sure signing keys exist (creating
@@ -429,57 +439,27 @@ impl OidcState {
             SigningAlg::parse(&deps.config.keys.default_alg).unwrap_or(SigningAlg::Es256);
         let step_up = deps.config.assurance.step_up && deps.sms.is_some();
         let discovery = crate::discovery::document(&issuer, &deps.config, step_up);
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
-        let auditor = Auditor::new(Arc::clone(&deps.store), Arc::clone(&deps.clock));
-        let csrf = Csrf::new(deps.server_key.clone());
-        let subs = Substates::build(
-            &deps,
-            &issuer,
-            &keys,
-            &clients,
-            &auditor,
-            &csrf,
-            default_alg,
-            step_up,
-            &discovery,
-            &http,
-        );
-        Ok(Self(Arc::new(Inner {
+        Ok(Self(Arc::new(Inner::build(
+            deps,
             issuer,
-            store: deps.store,
-            ephemeral: deps.ephemeral,
-            clock: deps.clock,
-            random: deps.random,
-            passwords: deps.passwords,
-            citizen_ids: deps.citizen_ids,
-            csrf,
-            auditor,
-            server_key: deps.server_key,
-            sms: deps.sms,
-            config: deps.config,
-            keys,
+            &keys,
             clients,
             default_alg,
+            step_up,
             discovery,
-            http,
-            subs,
-        })))
+        ))))
     }
 
     /// Starts the background work of this node (periodic key reload). Abort
     /// the handles at shutdown.
     pub fn spawn_background(&self) -> Vec<tokio::task::JoinHandle<()>> {
-        vec![self.0.keys.spawn_reloader()]
+        vec![self.0.jwks.keys.spawn_reloader()]
     }
 
     /// The signing keys (for `pratu keys list|rotate` against a running
     /// node's state; the CLI can also build its own [`KeyManager`]).
     pub fn keys(&self) -> &Arc<KeyManager> {
-        &self.0.keys
+        &self.0.jwks.keys
     }
 
     /// The client registry.
@@ -493,8 +473,7 @@ impl OidcState {
 
     /// Verifies an access token this provider issued.
     pub async fn verify_bearer(&self, token: &str) -> Result<crate::Bearer, crate::BearerError> {
-        let subs = &self.0.subs;
-        subs.tokens.verify_bearer(&subs.clients, token).await
+        self.0.tokens.verify_bearer(&self.0.clients, token).await
     }
 
     /// Whether the account exists, is active and holds the operator role —
@@ -504,7 +483,7 @@ impl OidcState {
         &self,
         user_id: uuid::Uuid,
     ) -> Result<bool, pratu_storage::StorageError> {
-        self.0.subs.accounts.is_operator(user_id).await
+        self.0.accounts.is_operator(user_id).await
     }
 
     /// Whether a force logout of `user_id` happened at or after
@@ -515,11 +494,7 @@ impl OidcState {
         user_id: uuid::Uuid,
         created_at: i64,
     ) -> Result<bool, pratu_storage::StorageError> {
-        self.0
-            .subs
-            .sessions
-            .logged_out_since(user_id, created_at)
-            .await
+        self.0.sessions.logged_out_since(user_id, created_at).await
     }
 
     /// Force logout: ends every SSO session of the user on every node and
@@ -529,79 +504,32 @@ impl OidcState {
         &self,
         user_id: uuid::Uuid,
     ) -> Result<u64, pratu_storage::StorageError> {
-        self.0.subs.sessions.end_user_sessions(user_id).await
-    }
-
-    /// Transitional: the substates, for code not yet taking them itself.
-    pub(crate) fn subs(&self) -> &Substates {
-        &self.0.subs
-    }
-
-    /// Whether step-up (`urn:pratu:acr:aal2`) is offered.
-    pub(crate) fn step_up_enabled(&self) -> bool {
-        self.0.config.assurance.step_up && self.0.sms.is_some()
+        self.0.sessions.end_user_sessions(user_id).await
     }
 }
 
-/// Transitional: what handlers not yet converted still reach through the
-/// root.
-impl OidcState {
-    pub(crate) async fn audit(
-        &self,
-        actor: String,
-        action: pratu_core::audit::AuditAction,
-        target: Option<String>,
-        outcome: pratu_core::audit::Outcome,
-        details: serde_json::Value,
-    ) {
-        self.0
-            .subs
-            .audit
-            .record(actor, action, target, outcome, details)
-            .await;
-    }
-
-    pub(crate) async fn login_locked(
-        &self,
-        attempt: &crate::ratelimit::Attempt,
-    ) -> Result<bool, pratu_storage::StorageError> {
-        self.0.subs.throttle.login_locked(attempt).await
-    }
-
-    pub(crate) async fn login_failed(
-        &self,
-        attempt: &crate::ratelimit::Attempt,
-    ) -> Result<(), pratu_storage::StorageError> {
-        self.0.subs.throttle.login_failed(attempt).await
-    }
-
-    pub(crate) async fn login_succeeded(
-        &self,
-        attempt: &crate::ratelimit::Attempt,
-    ) -> Result<(), pratu_storage::StorageError> {
-        self.0.subs.throttle.login_succeeded(attempt).await
-    }
-}
-
-impl Substates {
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "what init has already built, shared rather than built twice"
-    )]
+impl Inner {
+    /// Each substate takes clones of what it uses (one `Arc` each for the
+    /// shared services), once.
     fn build(
-        deps: &OidcDeps,
-        issuer: &Issuer,
+        deps: OidcDeps,
+        issuer: Issuer,
         keys: &Arc<KeyManager>,
-        clients: &ClientService,
-        auditor: &Auditor,
-        csrf: &Csrf,
+        clients: ClientService,
         default_alg: SigningAlg,
         step_up: bool,
-        discovery: &Bytes,
-        http: &reqwest::Client,
+        discovery: Bytes,
     ) -> Self {
-        let clients = Clients(Arc::new(clients.clone()));
-        let audit = Audit(auditor.clone());
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        let clients = Clients(Arc::new(clients));
+        let audit = Audit(Auditor::new(
+            Arc::clone(&deps.store),
+            Arc::clone(&deps.clock),
+        ));
         let tokens = Tokens(Arc::new(TokensParts {
             issuer: issuer.clone(),
             keys: Arc::clone(keys),
@@ -630,7 +558,7 @@ impl Substates {
         }));
         let forms = Forms(Arc::new(FormsParts {
             issuer: issuer.clone(),
-            csrf: csrf.clone(),
+            csrf: Csrf::new(deps.server_key.clone()),
             random: Arc::clone(&deps.random),
         }));
         let step_up = StepUpService(Arc::new(StepUpParts {
@@ -645,7 +573,6 @@ impl Substates {
             forms: forms.clone(),
         }));
         let authorize = AuthorizeFlow(Arc::new(AuthorizeParts {
-            issuer: issuer.clone(),
             clients: clients.clone(),
             sessions: sessions.clone(),
             forms: forms.clone(),
@@ -680,11 +607,12 @@ impl Substates {
             audit: audit.clone(),
             ephemeral: Arc::clone(&deps.ephemeral),
             random: Arc::clone(&deps.random),
-            http: http.clone(),
+            http,
         }));
         Self {
+            issuer,
             clients,
-            discovery: DiscoveryDocument(discovery.clone()),
+            discovery: DiscoveryDocument(discovery),
             jwks: Jwks {
                 keys: Arc::clone(keys),
                 max_age_seconds: deps.config.keys.jwks_max_age_seconds,

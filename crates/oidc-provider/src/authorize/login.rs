@@ -28,6 +28,10 @@ const MAX_USERNAME: usize = 64;
 const MAX_PASSWORD: usize = 256;
 
 #[tracing::instrument(name = "pratu.oidc.login", skip_all)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "extractors: the handler names each substate a sign-in touches"
+)]
 pub(crate) async fn login_post(
     State(flow): State<AuthorizeFlow>,
     State(forms): State<Forms>,
