@@ -53,6 +53,10 @@ pub enum InitError {
     Issuer,
     #[error(transparent)]
     Keys(#[from] KeyError),
+    /// Without its client, back-channel logout would have no timeout and
+    /// would follow redirects: no silent default instead.
+    #[error("the HTTP client for back-channel logout could not be built")]
+    HttpClient(#[source] reqwest::Error),
 }
 
 /// The issuer and what follows from it.
@@ -161,7 +165,7 @@ impl OidcState {
             .timeout(std::time::Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .unwrap_or_default();
+            .map_err(InitError::HttpClient)?;
         let auditor = Auditor::new(Arc::clone(&deps.store), Arc::clone(&deps.clock));
         Ok(Self(Arc::new(Inner {
             issuer,
