@@ -27,7 +27,7 @@ use axum::extract::FromRef;
 
 pub use config::{AdminConfig, AdminConfigError};
 pub use problem::{ApiError, Problem};
-pub use state::{AdminDeps, AdminState};
+pub use state::{AdminDeps, AdminInitError, AdminState};
 
 /// The admin API (when `admin.api`) and console (when `admin.console`).
 pub fn router<S>(config: &AdminConfig) -> Router<S>

@@ -30,6 +30,13 @@ pub struct AdminDeps {
     pub config: AdminConfig,
 }
 
+/// Why the admin state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminInitError {
+    #[error("the admin console's HTTP client could not be built")]
+    HttpClient(#[source] reqwest::Error),
+}
+
 /// Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AdminState(pub(crate) Arc<Inner>);
@@ -54,24 +61,26 @@ impl std::ops::Deref for Inner {
 }
 
 impl AdminState {
-    pub fn new(deps: AdminDeps) -> Self {
+    /// Fails only if the console's HTTP client cannot be built: a default
+    /// one instead would wait forever and follow redirects.
+    pub fn new(deps: AdminDeps) -> Result<Self, AdminInitError> {
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .unwrap_or_default();
+            .map_err(AdminInitError::HttpClient)?;
         let csrf = Csrf::new(deps.console_key.clone());
         let cookies = CookiePolicy {
             secure: deps.oidc.issuer().starts_with("https://"),
         };
         let auditor = Auditor::new(Arc::clone(&deps.store), Arc::clone(&deps.clock));
-        Self(Arc::new(Inner {
+        Ok(Self(Arc::new(Inner {
             deps,
             http,
             csrf,
             cookies,
             auditor,
-        }))
+        })))
     }
 
     pub(crate) fn oidc(&self) -> &OidcState {

@@ -17,7 +17,9 @@ use crate::discovery::{INTROSPECT_PATH, REVOKE_PATH};
 use crate::state::{Audit, ClientAuth, Tokens};
 use crate::subject::SubjectKind;
 use crate::token::client_auth::authenticate;
-use crate::token::mint::{ACCESS_TOKEN_TYP, AccessClaims, access_token_validation};
+use crate::token::mint::{
+    ACCESS_TOKEN_TYP, AccessClaims, TokenCheckError, access_token_validation,
+};
 use crate::token::refresh_format::Presented;
 use crate::web::oauth_error::{Challenge, OAuthError, internal};
 use crate::web::params::Params;
@@ -72,38 +74,49 @@ async fn introspect_inner(
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
     let inactive = json!({"active": false});
-    if p.get("token_type_hint") != Some("refresh_token")
-        && let Ok(at) = tokens.verify_access_token(token).await
-    {
-        // Tokens of a client that was disabled or deleted are dead.
-        if auth
-            .clients
-            .active(&at.client_id)
-            .await
-            .map_err(|e| internal(&e))?
-            .is_none()
-        {
-            return Ok(inactive);
+    let checked = if p.get("token_type_hint") == Some("refresh_token") {
+        None
+    } else {
+        Some(tokens.verify_access_token(token).await)
+    };
+    match checked {
+        Some(Ok(at)) => {
+            // Tokens of a client that was disabled or deleted are dead.
+            if auth
+                .clients
+                .active(&at.client_id)
+                .await
+                .map_err(|e| internal(&e))?
+                .is_none()
+            {
+                return Ok(inactive);
+            }
+            let mut v = json!({
+                "active": true,
+                "scope": at.scope,
+                "client_id": at.client_id,
+                "token_type": "Bearer",
+                "exp": at.exp,
+                "iat": at.iat,
+                "sub": at.sub,
+                "aud": at.aud,
+                "iss": at.iss,
+                "jti": at.jti,
+            });
+            if let (Some(m), Some(t)) = (v.as_object_mut(), at.auth_time) {
+                m.insert("auth_time".into(), json!(t));
+            }
+            if let (Some(m), Some(a)) = (v.as_object_mut(), at.acr) {
+                m.insert("acr".into(), json!(a));
+            }
+            return Ok(v);
         }
-        let mut v = json!({
-            "active": true,
-            "scope": at.scope,
-            "client_id": at.client_id,
-            "token_type": "Bearer",
-            "exp": at.exp,
-            "iat": at.iat,
-            "sub": at.sub,
-            "aud": at.aud,
-            "iss": at.iss,
-            "jti": at.jti,
-        });
-        if let (Some(m), Some(t)) = (v.as_object_mut(), at.auth_time) {
-            m.insert("auth_time".into(), json!(t));
-        }
-        if let (Some(m), Some(a)) = (v.as_object_mut(), at.acr) {
-            m.insert("acr".into(), json!(a));
-        }
-        return Ok(v);
+        // Only a token that passed its signature check gets this far: one
+        // of ours that cannot be judged now. Reporting it inactive would
+        // make resource servers refuse a good token for an outage of ours.
+        Some(Err(e @ TokenCheckError::Unavailable(_))) => return Err(e.into()),
+        // Perhaps a refresh token.
+        Some(Err(TokenCheckError::Invalid(_))) | None => {}
     }
     let Some(presented) = Presented::parse(token) else {
         return Ok(inactive);

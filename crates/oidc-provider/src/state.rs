@@ -90,6 +90,10 @@ pub enum InitError {
     Issuer,
     #[error(transparent)]
     Keys(#[from] KeyError),
+    /// Without its client, back-channel logout would have no timeout and
+    /// would follow redirects: no silent default instead.
+    #[error("the HTTP client for back-channel logout could not be built")]
+    HttpClient(#[source] reqwest::Error),
 }
 
 /// The issuer and what follows from it.
@@ -439,6 +443,11 @@ impl OidcState {
             SigningAlg::parse(&deps.config.keys.default_alg).unwrap_or(SigningAlg::Es256);
         let step_up = deps.config.assurance.step_up && deps.sms.is_some();
         let discovery = crate::discovery::document(&issuer, &deps.config, step_up);
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(InitError::HttpClient)?;
         Ok(Self(Arc::new(Inner::build(
             deps,
             issuer,
@@ -447,6 +456,7 @@ impl OidcState {
             default_alg,
             step_up,
             discovery,
+            http,
         ))))
     }
 
@@ -519,12 +529,8 @@ impl Inner {
         default_alg: SigningAlg,
         step_up: bool,
         discovery: Bytes,
+        http: reqwest::Client,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
         let clients = Clients(Arc::new(clients));
         let audit = Audit(Auditor::new(
             Arc::clone(&deps.store),

@@ -149,7 +149,10 @@ impl StepUpService {
         };
         if let Err(e) = sms.send(&message).await {
             tracing::warn!(error = %e, "step-up SMS could not be sent");
-            let _ = otp.cancel(subject).await;
+            // Left behind, the unsent code only expires on its own.
+            if let Err(e) = otp.cancel(subject).await {
+                tracing::warn!(error = %e, "the unsent step-up code could not be cancelled");
+            }
             audit(AuditAction::LoginOtpSendFailed, Outcome::Failure).await;
             return Err(None);
         }

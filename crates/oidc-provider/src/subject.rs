@@ -18,6 +18,7 @@ use pratu_core::pii::SecretKey;
 use pratu_storage::records::Client;
 use sha2::Sha256;
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use crate::clients::sector_of;
 
@@ -66,17 +67,21 @@ impl SubjectKind {
     }
 }
 
+/// The sector's AES key: HMAC-SHA-256 of the sector under the server key.
+/// The key is given to HMAC zero-padded to the hash's block size, which is
+/// exactly what HMAC does with a shorter key (RFC 2104 §2), so the result
+/// is the usual HMAC, reached without a fallible constructor (and so
+/// without a fallback key that every sector would share).
 fn cipher(key: &SecretKey, sector: &str) -> Aes256 {
-    let derived = <Hmac<Sha256> as Mac>::new_from_slice(key.expose_bytes()).map(|mut mac| {
-        mac.update(b"pratu.pairwise\0");
-        mac.update(sector.as_bytes());
-        mac.finalize().into_bytes()
-    });
-    match derived {
-        Ok(k) => Aes256::new(&k),
-        // HMAC takes keys of any length: unreachable.
-        Err(_) => Aes256::new(&[0u8; 32].into()),
+    let mut padded = Zeroizing::new(hmac::digest::Key::<Hmac<Sha256>>::default());
+    for (to, from) in padded.iter_mut().zip(key.expose_bytes()) {
+        *to = *from;
     }
+    let mut mac = <Hmac<Sha256> as KeyInit>::new(&padded);
+    mac.update(b"pratu.pairwise\0");
+    mac.update(sector.as_bytes());
+    let derived = Zeroizing::new(mac.finalize().into_bytes());
+    Aes256::new(&derived)
 }
 
 #[cfg(test)]
@@ -101,6 +106,37 @@ mod tests {
         assert_eq!(a.user(&key, &sa), Some(user));
         assert_ne!(b.user(&key, &sa), Some(user));
         assert_eq!(a.user(&key, "not-base64!"), None);
+    }
+
+    #[test]
+    fn pairwise_subjects_differ_per_server_key_and_map_back_under_their_own() {
+        let (k1, k2) = (SecretKey::generate("s1"), SecretKey::generate("s2"));
+        let user = Uuid::new_v4();
+        let kind = SubjectKind::Pairwise {
+            sector: "a.example".into(),
+        };
+        let (s1, s2) = (kind.subject(&k1, user), kind.subject(&k2, user));
+        assert_ne!(s1, s2);
+        assert_eq!(kind.user(&k1, &s1), Some(user));
+        assert_eq!(kind.user(&k2, &s2), Some(user));
+        assert_ne!(kind.user(&k2, &s1), Some(user));
+    }
+
+    /// Subjects already handed out must not change: the key is the plain
+    /// HMAC of the sector under the server key.
+    #[test]
+    fn the_sector_key_is_the_hmac_of_the_sector() {
+        let key = SecretKey::generate("s");
+        let user = Uuid::new_v4();
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.expose_bytes()).unwrap();
+        mac.update(b"pratu.pairwise\0a.example");
+        let expected = Aes256::new(&mac.finalize().into_bytes());
+        let mut block = aes_gcm::aes::Block::from(*user.as_bytes());
+        expected.encrypt_block(&mut block);
+        let kind = SubjectKind::Pairwise {
+            sector: "a.example".into(),
+        };
+        assert_eq!(kind.subject(&key, user), B64.encode(block));
     }
 
     #[test]

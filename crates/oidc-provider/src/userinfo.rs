@@ -102,10 +102,9 @@ async fn handle(
     body: &[u8],
 ) -> Result<Map<String, Value>, OAuthError> {
     let token = bearer_token(method, headers, body)?;
-    let at = tokens
-        .verify_access_token(&token)
-        .await
-        .map_err(OAuthError::invalid_token)?;
+    // An outage answers 503, not `invalid_token`: the client keeps its
+    // token and retries.
+    let at = tokens.verify_access_token(&token).await?;
     let granted: Vec<&str> = at.scope.split(' ').filter(|s| !s.is_empty()).collect();
     if !granted.contains(&"openid") {
         return Err(OAuthError {

@@ -93,7 +93,8 @@ pub async fn build_state(
         citizen_ids: PiiCipher::new(secrets.pii.clone(), secrets.previous_pii.clone()),
         console_key: derived_secret(secrets, "admin.console")?,
         config: config.admin.clone(),
-    });
+    })
+    .map_err(|e| CommandError::Failed(format!("admin: {}", error_chain(&e))))?;
     if config.admin.console {
         admin
             .register_console_client()

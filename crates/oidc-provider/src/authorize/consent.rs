@@ -59,7 +59,11 @@ pub(crate) async fn consent_post(
     };
     let user = current.session.user_id;
     if p.get("decision") != Some("allow") {
-        let _ = flow.ephemeral.delete(&format!("authz:{id}")).await;
+        // Left behind, the request expires by itself; meanwhile it could
+        // still be allowed from another tab, which the log makes visible.
+        if let Err(e) = flow.ephemeral.delete(&format!("authz:{id}")).await {
+            tracing::warn!(error = %e, "a denied authorization request could not be removed");
+        }
         audit
             .record(
                 format!("user:{user}"),

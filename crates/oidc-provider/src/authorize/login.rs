@@ -142,7 +142,10 @@ pub(crate) async fn login_post(
             return again(t.bad_credentials, StatusCode::OK);
         }
     };
-    let _ = throttle.login_succeeded(&attempt).await;
+    // The sign-in stands; the failure count left behind only expires later.
+    if let Err(e) = throttle.login_succeeded(&attempt).await {
+        tracing::warn!(error = %e, "the failed sign-in count could not be reset");
+    }
     if accounts.passwords.needs_rehash(&user.password_hash) {
         let (store, hasher, clock, pw, uid) = (
             std::sync::Arc::clone(&accounts.store),
@@ -152,15 +155,26 @@ pub(crate) async fn login_post(
             user.id,
         );
         tokio::spawn(async move {
-            if let Ok(h) = hasher.hash(&pw).await {
-                let _ = store.set_user_password(uid, &h, clock.now()).await;
+            // Best effort: the old hash stays valid, and the next sign-in
+            // tries again.
+            match hasher.hash(&pw).await {
+                Ok(h) => {
+                    if let Err(e) = store.set_user_password(uid, &h, clock.now()).await {
+                        tracing::warn!(error = %e, "a password could not be rehashed");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "a password could not be rehashed"),
             }
         });
     }
 
     // A new sign-in replaces whatever session this browser had.
     if let Ok(Some(old)) = sessions.current_session(&headers).await {
-        let _ = sessions.end_session(&old).await;
+        // The browser's cookie is replaced either way; the old session,
+        // if it survives, only expires on its own.
+        if let Err(e) = sessions.end_session(&old).await {
+            tracing::warn!(error = %e, "the replaced session could not be ended");
+        }
     }
     let (handle, session) = match sessions
         .start_session(user.id, acr::AAL1, vec![acr::AMR_PASSWORD.to_owned()])

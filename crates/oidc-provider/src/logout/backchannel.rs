@@ -44,21 +44,21 @@ impl Logout {
     /// background.
     pub(crate) fn notify_backchannel(&self, client_ids: Vec<String>, user: Uuid, sid: String) {
         for client_id in client_ids {
-            let state = self.clone();
+            let logout = self.clone();
             let sid = sid.clone();
             tokio::spawn(async move {
-                let client = match state.clients.active(&client_id).await {
+                let client = match logout.clients.active(&client_id).await {
                     Ok(Some(c)) => c,
                     _ => return,
                 };
                 let Some(uri) = client.backchannel_logout_uri.clone() else {
                     return;
                 };
-                let Some(token) = state.tokens.logout_token(&client, user, &sid) else {
+                let Some(token) = logout.tokens.logout_token(&client, user, &sid) else {
                     tracing::error!(client.id = %client_id, "cannot sign a logout token");
                     return;
                 };
-                deliver(&state.http, &uri, &token, &client).await;
+                deliver(&logout.http, &uri, &token, &client).await;
             });
         }
     }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::scopes::OPERATOR_ROLE;
 use crate::state::{Accounts, Clients, Tokens};
 use crate::subject::SubjectKind;
+use crate::token::mint::TokenCheckError;
 
 /// A verified access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,11 +50,11 @@ impl Tokens {
         clients: &Clients,
         token: &str,
     ) -> Result<Bearer, BearerError> {
-        let at = self.verify_access_token(token).await.map_err(|e| {
-            if e.contains("cannot be checked") {
+        let at = self.verify_access_token(token).await.map_err(|e| match e {
+            TokenCheckError::Invalid(why) => BearerError::Invalid(why.as_str()),
+            TokenCheckError::Unavailable(cause) => {
+                tracing::error!(error = %cause, "revocation lookup failed");
                 BearerError::Unavailable
-            } else {
-                BearerError::Invalid(e)
             }
         })?;
         let client = clients

@@ -13,8 +13,8 @@ use pratu_storage::records::{Client, RefreshToken, UserStatus};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use super::TokenResponse;
 use super::mint::SignIn;
+use super::{TokenResponse, error_chain, revoke_retried};
 use super::{code_format, refresh_format};
 use crate::authorize::{CodeGrant, code_key};
 use crate::clients::{GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, allows_grant};
@@ -53,7 +53,7 @@ pub(crate) async fn exchange(
         .await
         .map_err(|e| internal(&e))?
     else {
-        replayed(tokens, audit, code, &key).await;
+        replayed(tokens, audit, code, &key).await?;
         return Err(OAuthError::invalid_grant(
             "the code is invalid, expired or already used",
         ));
@@ -179,11 +179,21 @@ fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAu
 /// expired, as it always was, and a made-up one costs nothing. Only the
 /// first replay revokes and is audited: more of them (a captured code sent
 /// in a loop) cost a lookup each, not a database write.
-async fn replayed(tokens: &Tokens, audit: &Audit, code: &str, code_key: &str) {
+///
+/// A revocation that fails even when retried fails the request (503) and
+/// forgets that this replay was seen, so that the client's retry, or the
+/// attacker's next try, revokes again: answering `invalid_grant` would
+/// leave the tokens live with nobody the wiser.
+async fn replayed(
+    tokens: &Tokens,
+    audit: &Audit,
+    code: &str,
+    code_key: &str,
+) -> Result<(), OAuthError> {
     let now = tokens.clock.now();
     let left = match code_format::issued_expiry(&tokens.server_key, code) {
         Some(exp) if exp > now.unix_timestamp() => exp - now.unix_timestamp(),
-        _ => return,
+        _ => return Ok(()),
     };
     let once = format!(
         "replayed:{}",
@@ -192,7 +202,7 @@ async fn replayed(tokens: &Tokens, audit: &Audit, code: &str, code_key: &str) {
     let ttl = Duration::from_secs(u64::try_from(left).unwrap_or(0));
     // If the store cannot say, revoke anyway.
     if let Ok(false) = tokens.ephemeral.put_if_absent(&once, b"1", ttl).await {
-        return;
+        return Ok(());
     }
     tracing::warn!(
         event.kind = "security",
@@ -200,13 +210,28 @@ async fn replayed(tokens: &Tokens, audit: &Audit, code: &str, code_key: &str) {
     );
     let issued = code_format::issued_by(&tokens.server_key, code, now.unix_timestamp());
     let lifetime = i64::try_from(tokens.config.access_token_lifetime_seconds).unwrap_or(600);
-    let _ = tokens
-        .revoke_access_token(&issued.jti, now.unix_timestamp() + lifetime)
-        .await;
-    let _ = tokens
-        .store
-        .revoke_refresh_family(issued.family_id, now)
-        .await;
+    let access = revoke_retried("revoking a replayed code's access token", || {
+        tokens.revoke_access_token(&issued.jti, now.unix_timestamp() + lifetime)
+    })
+    .await;
+    let refresh = revoke_retried("revoking a replayed code's refresh tokens", || {
+        tokens.store.revoke_refresh_family(issued.family_id, now)
+    })
+    .await;
+    if let Err(e) = access.and(refresh) {
+        tracing::error!(
+            event.kind = "security",
+            error = %error_chain(&e),
+            "the tokens of a replayed authorization code could not be revoked; refusing the request so that it is retried"
+        );
+        if let Err(e) = tokens.ephemeral.delete(&once).await {
+            tracing::error!(
+                error = %error_chain(&e),
+                "the replay marker could not be cleared; a retry of this replay will not revoke"
+            );
+        }
+        return Err(OAuthError::temporarily_unavailable());
+    }
     audit
         .record(
             "anonymous".to_owned(),
@@ -216,6 +241,7 @@ async fn replayed(tokens: &Tokens, audit: &Audit, code: &str, code_key: &str) {
             serde_json::json!({}),
         )
         .await;
+    Ok(())
 }
 
 #[cfg(test)]

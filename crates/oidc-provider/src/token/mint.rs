@@ -17,6 +17,65 @@ use crate::web::oauth_error::{OAuthError, internal};
 
 pub(crate) const ACCESS_TOKEN_TYP: &str = "at+jwt";
 
+/// Why an access token is refused. Its text is safe to show to whoever
+/// presented the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InvalidToken {
+    Malformed,
+    NotAnAccessToken,
+    Expired,
+    Revoked,
+}
+
+impl InvalidToken {
+    /// The reason as a static string, for error types that hold one.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Malformed => "the access token is not valid",
+            Self::NotAnAccessToken => "the token is not an access token",
+            Self::Expired => "the access token has expired",
+            Self::Revoked => "the access token was revoked",
+        }
+    }
+}
+
+impl std::fmt::Display for InvalidToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::error::Error for InvalidToken {}
+
+/// The outcome of checking an access token other than a valid one: the
+/// token is refused, or it cannot be judged now (the revocation list is
+/// unreachable). The two must not be confused: answering an outage as
+/// `invalid_token` makes clients throw away good tokens, and answering it
+/// as valid would accept revoked ones.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TokenCheckError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidToken),
+    /// Kept for the one log line of whoever answers the request; never
+    /// shown.
+    #[error("the access token cannot be checked now")]
+    Unavailable(#[source] pratu_storage::StorageError),
+}
+
+impl From<TokenCheckError> for OAuthError {
+    /// `invalid_token` (401, with its Bearer challenge) for a refused
+    /// token, `temporarily_unavailable` (503) for an outage, logged here.
+    fn from(e: TokenCheckError) -> Self {
+        match e {
+            TokenCheckError::Invalid(why) => OAuthError::invalid_token(why.as_str()),
+            TokenCheckError::Unavailable(cause) => {
+                tracing::error!(error = %cause, "revocation lookup failed");
+                OAuthError::temporarily_unavailable()
+            }
+        }
+    }
+}
+
 /// The claims of a Pratu access token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct AccessClaims {
@@ -181,30 +240,28 @@ impl Tokens {
     }
 
     /// Checks an access token we issued: signature, type, issuer, expiry,
-    /// revocation.
+    /// revocation. A revocation list that cannot be read is not a verdict
+    /// on the token: callers answer it as an outage, never as `invalid`.
     pub(crate) async fn verify_access_token(
         &self,
         token: &str,
-    ) -> Result<AccessClaims, &'static str> {
+    ) -> Result<AccessClaims, TokenCheckError> {
         let data = self
             .keys
             .ring()
             .decode::<AccessClaims>(token, &access_token_validation(&self.issuer.url))
-            .map_err(|_| "the access token is not valid")?;
+            .map_err(|_| InvalidToken::Malformed)?;
         if data.header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
-            return Err("the token is not an access token");
+            return Err(InvalidToken::NotAnAccessToken.into());
         }
         let claims = data.claims;
         if claims.exp <= self.clock.now().unix_timestamp() {
-            return Err("the access token has expired");
+            return Err(InvalidToken::Expired.into());
         }
         match self.ephemeral.get(&revoked_key(&claims.jti)).await {
             Ok(None) => Ok(claims),
-            Ok(Some(_)) => Err("the access token was revoked"),
-            Err(e) => {
-                tracing::error!(error = %e, "revocation lookup failed");
-                Err("the access token cannot be checked now")
-            }
+            Ok(Some(_)) => Err(InvalidToken::Revoked.into()),
+            Err(e) => Err(TokenCheckError::Unavailable(e)),
         }
     }
 

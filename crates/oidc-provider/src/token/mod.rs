@@ -11,11 +11,14 @@ pub(crate) mod mint;
 mod refresh;
 pub(crate) mod refresh_format;
 
+use std::time::Duration;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use pratu_storage::StorageError;
 use serde::Serialize;
 
 use crate::discovery::TOKEN_PATH;
@@ -91,4 +94,50 @@ async fn handle(
             "unsupported grant_type",
         )),
     }
+}
+
+/// How often a revocation that must not be lost is tried within one request.
+const REVOKE_ATTEMPTS: u32 = 3;
+/// The pause after the first failed try; it doubles after each.
+const REVOKE_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Runs a revocation, retried a few times so that a blip of the store does
+/// not leave live the tokens it was meant to end. The last error is
+/// returned: the caller must then fail the request (so the client retries
+/// and the revocation is tried again), not drop it.
+pub(crate) async fn revoke_retried<F, Fut, T>(
+    what: &'static str,
+    mut revoke: F,
+) -> Result<(), StorageError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StorageError>>,
+{
+    let mut pause = REVOKE_BACKOFF;
+    let mut attempt = 1;
+    loop {
+        match revoke().await {
+            Ok(_) => return Ok(()),
+            Err(e) if attempt < REVOKE_ATTEMPTS => {
+                tracing::warn!(error = %error_chain(&e), attempt, "{what} failed; trying again");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// An error and its causes on one line, for logs (storage errors keep
+/// their backend's details in the source).
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    out
 }

@@ -5,10 +5,10 @@
 use pratu_core::audit::{AuditAction, Outcome};
 use pratu_storage::records::{Client, Rotation, Successor, UserStatus};
 
-use super::TokenResponse;
 use super::code::refresh_lifetime;
 use super::mint::SignIn;
 use super::refresh_format::{self, Presented};
+use super::{TokenResponse, error_chain, revoke_retried};
 use crate::clients::{GRANT_REFRESH_TOKEN, allows_grant, random_token};
 use crate::state::{Audit, Tokens};
 use crate::subject::SubjectKind;
@@ -115,10 +115,22 @@ pub(crate) async fn exchange(
     let scopes = narrowed.unwrap_or_else(|| family.scopes.clone());
     let sign_in: SignIn = serde_json::from_value(family.grant).map_err(|e| internal(&e))?;
     let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
-        let _ = tokens
-            .store
-            .revoke_refresh_family(family.family_id, now)
-            .await;
+        // The presented token is spent already, so a retry is a reuse,
+        // which revokes the family in the store: failing the request here
+        // loses nothing, while answering `invalid_grant` would leave the
+        // successor just stored live.
+        if let Err(e) = revoke_retried("revoking a disabled account's refresh tokens", || {
+            tokens.store.revoke_refresh_family(family.family_id, now)
+        })
+        .await
+        {
+            tracing::error!(
+                event.kind = "security",
+                error = %error_chain(&e),
+                "a disabled account's refresh tokens could not be revoked"
+            );
+            return Err(OAuthError::temporarily_unavailable());
+        }
         return Err(OAuthError::invalid_grant("the account is no longer active"));
     };
     let sub = SubjectKind::of(client).subject(&tokens.server_key, user.id);

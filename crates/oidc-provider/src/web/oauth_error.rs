@@ -20,6 +20,10 @@ pub enum ErrorCode {
     InvalidToken,
     InsufficientScope,
     ServerError,
+    /// RFC 6749 §4.1.2.1; here also for a resource or introspection that
+    /// cannot judge a token while a backing store is down (RFC 6750 has no
+    /// code for it).
+    TemporarilyUnavailable,
 }
 
 impl ErrorCode {
@@ -34,6 +38,7 @@ impl ErrorCode {
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
             Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 }
@@ -109,11 +114,20 @@ impl OAuthError {
         )
     }
 
+    /// A 503 the client may retry: a store the answer depends on is down.
+    pub fn temporarily_unavailable() -> Self {
+        Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the server cannot answer now; try again later",
+        )
+    }
+
     pub fn status(&self) -> StatusCode {
         match self.code {
             ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
             ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
     }

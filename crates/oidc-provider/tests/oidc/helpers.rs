@@ -120,7 +120,9 @@ impl TestApp {
         )
     }
 
-    async fn spawn_on(
+    /// On the stores given (a fault-injecting route to one, say), the
+    /// guards kept as long as the app.
+    pub async fn spawn_on(
         store: Arc<dyn Store>,
         ephemeral: Arc<dyn EphemeralStore>,
         clock: MockClock,

@@ -17,5 +17,6 @@ mod discovery;
 mod introspection;
 mod keys;
 mod logout;
+mod outages;
 mod registration;
 mod tokens;

@@ -152,9 +152,22 @@ const REDIS_VAR: &str = "PRATU_TEST_REDIS_URL";
 /// # Panics
 /// When the variable is set but Redis cannot be reached, or unset in CI.
 pub async fn redis_from_env() -> Option<EphemeralUnderTest> {
+    redis_from_env_through(str::to_owned).await
+}
+
+/// [`redis_from_env`], the store reaching Redis at the URL `route` makes of
+/// the configured one (a fault-injecting proxy's, say); the guard cleans up
+/// through the configured URL, so it works with the route cut.
+///
+/// # Panics
+/// As [`redis_from_env`], and when Redis cannot be reached through the
+/// route.
+pub async fn redis_from_env_through(
+    route: impl FnOnce(&str) -> String,
+) -> Option<EphemeralUnderTest> {
     let url = backend_url(REDIS_VAR)?;
     let prefix = format!("{}:", unique_name("pratu-test-"));
-    let store = RedisStore::connect(&url, &prefix)
+    let store = RedisStore::connect(&route(&url), &prefix)
         .await
         .unwrap_or_else(|e| unusable(REDIS_VAR, &e));
     Some(EphemeralUnderTest {

@@ -58,7 +58,7 @@ pub mod users;
 
 pub use env::{
     backend_url, pg_store_from_env, postgres_schema_from_env, postgres_store_from_env,
-    redis_from_env, sqlite_store,
+    redis_from_env, redis_from_env_through, sqlite_store,
 };
 pub use ephemeral::{
     EphemeralUnderTest, MakeEphemeral, TimeTravel, memory_store, run_ephemeral_suite,
