@@ -439,24 +439,13 @@ impl OidcState {
         )
         .with_shared_invalidation(Arc::clone(&deps.ephemeral))
         .with_random(Arc::clone(&deps.random));
-        let default_alg =
-            SigningAlg::parse(&deps.config.keys.default_alg).unwrap_or(SigningAlg::Es256);
-        let step_up = deps.config.assurance.step_up && deps.sms.is_some();
-        let discovery = crate::discovery::document(&issuer, &deps.config, step_up);
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(InitError::HttpClient)?;
         Ok(Self(Arc::new(Inner::build(
-            deps,
-            issuer,
-            &keys,
-            clients,
-            default_alg,
-            step_up,
-            discovery,
-            http,
+            deps, issuer, &keys, clients, http,
         ))))
     }
 
@@ -526,11 +515,12 @@ impl Inner {
         issuer: Issuer,
         keys: &Arc<KeyManager>,
         clients: ClientService,
-        default_alg: SigningAlg,
-        step_up: bool,
-        discovery: Bytes,
         http: reqwest::Client,
     ) -> Self {
+        let default_alg =
+            SigningAlg::parse(&deps.config.keys.default_alg).unwrap_or(SigningAlg::Es256);
+        let step_up = deps.config.assurance.step_up && deps.sms.is_some();
+        let discovery = crate::discovery::document(&issuer, &deps.config, step_up);
         let clients = Clients(Arc::new(clients));
         let audit = Audit(Auditor::new(
             Arc::clone(&deps.store),
