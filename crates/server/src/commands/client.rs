@@ -83,8 +83,18 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CommandE
             show(&view, json);
         }
         ClientCommand::Delete { id } => {
-            service.delete(&id).await.map_err(client_error)?;
-            audit(store.as_ref(), clock.as_ref(), "client.deleted", &id).await;
+            // The notice first, then the delete and its audit record in one
+            // transaction (see `ClientService::delete_with_audit`).
+            service.announce_change(&id).await.map_err(|e| {
+                CommandError::Failed(format!(
+                    "cannot tell the servers (shared store: {e}); nothing was deleted, retry"
+                ))
+            })?;
+            let record = record(clock.as_ref(), "client.deleted", &id);
+            service
+                .delete_with_audit(&id, &record)
+                .await
+                .map_err(client_error)?;
             print_line(&format!(
                 "deleted client {id} (its consents and refresh tokens too)"
             ));
@@ -202,7 +212,14 @@ fn client_error(e: ClientError) -> CommandError {
 }
 
 async fn audit(store: &dyn Store, clock: &dyn Clock, action: &str, client_id: &str) {
-    let event = AuditEvent {
+    if let Err(e) = store.append_audit(&record(clock, action, client_id)).await {
+        tracing::warn!(error = %e, "could not record the audit event");
+    }
+}
+
+/// The operator's successful `action` on `client_id`, as an audit event.
+fn record(clock: &dyn Clock, action: &str, client_id: &str) -> AuditEvent {
+    AuditEvent {
         id: uuid::Uuid::now_v7(),
         at: clock.now(),
         actor: "cli".into(),
@@ -211,8 +228,5 @@ async fn audit(store: &dyn Store, clock: &dyn Clock, action: &str, client_id: &s
         request_id: None,
         outcome: "success".into(),
         details: json!({}),
-    };
-    if let Err(e) = store.append_audit(&event).await {
-        tracing::warn!(error = %e, "could not record the audit event");
     }
 }
