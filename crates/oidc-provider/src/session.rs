@@ -197,12 +197,24 @@ impl OidcState {
         Ok(created_at <= not_before)
     }
 
-    /// Force logout: ends every SSO session of the user on every node (the
-    /// sessions are keyed by cookie handle, so instead of finding them a
-    /// per-user marker, kept as long as a session can live, ends each one
-    /// when next used) and revokes every refresh token of the user.
-    /// Returns how many refresh tokens were live.
+    /// Force logout: ends every SSO session of the user on every node (see
+    /// [`OidcState::mark_user_logged_out`]) and revokes every refresh token
+    /// of the user. Returns how many refresh tokens were live.
     pub async fn end_user_sessions(&self, user_id: Uuid) -> Result<u64, StorageError> {
+        let now = self.mark_user_logged_out(user_id).await?;
+        self.0.store.revoke_refresh_by_user(user_id, now).await
+    }
+
+    /// Ends every SSO session of the user on every node without touching
+    /// the relational store: the sessions are keyed by cookie handle, so
+    /// instead of finding them a per-user marker, kept as long as a session
+    /// can live, ends each one when next used. Returns the marker's time.
+    /// Callers that revoke the user's refresh tokens in a transaction of
+    /// their own (disabling an account) write this first.
+    pub async fn mark_user_logged_out(
+        &self,
+        user_id: Uuid,
+    ) -> Result<time::OffsetDateTime, StorageError> {
         let now = self.0.clock.now();
         let ttl = Duration::from_secs(self.0.config.session.lifetime_seconds.saturating_add(60));
         self.0
@@ -213,7 +225,7 @@ impl OidcState {
                 ttl,
             )
             .await?;
-        self.0.store.revoke_refresh_by_user(user_id, now).await
+        Ok(now)
     }
 }
 

@@ -219,17 +219,36 @@ pub async fn update(
     ))
 }
 
+/// Deletes a client with its consents and refresh tokens, as one unit of
+/// work: the cache-invalidation notice goes to every node first, then one
+/// transaction deletes the client and its grants and appends the audit
+/// record (see `ClientService::delete_with_audit` for why in that order).
+/// If the notice cannot be written nothing is deleted and the answer is
+/// 503: retry.
 #[utoipa::path(delete, path = "/admin/api/v1/clients/{client_id}", tag = "clients",
     params(("client_id" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem)),
+    responses((status = 204), (status = 404, body = Problem), (status = 503, description = "The ephemeral store is unavailable; nothing was deleted, retry", body = Problem)),
     security(("bearer" = ["pratu:admin"])))]
 pub async fn delete(
     State(s): State<AdminState>,
     op: Operator,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let r = s.oidc().clients().delete(&id).await.map_err(ApiError::from);
-    audited(&s, &op, AuditAction::ClientDeleted, &id, r).await?;
+    let clients = s.oidc().clients();
+    super::audited_unit(
+        &s,
+        &op,
+        AuditAction::ClientDeleted,
+        target(&id),
+        async |record| {
+            clients
+                .announce_change(&id)
+                .await
+                .map_err(|e| super::ephemeral_unavailable(&e))?;
+            Ok(clients.delete_with_audit(&id, record).await?)
+        },
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

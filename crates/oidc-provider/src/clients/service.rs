@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use pratu_core::{Random, SharedRandom};
 use pratu_storage::ephemeral::{EphemeralStore, Notices};
-use pratu_storage::records::{Client, ClientStatus};
+use pratu_storage::records::{AuditEvent, Client, ClientStatus};
 use pratu_storage::{Clock, StorageError, Store};
 use serde::Deserialize;
 
@@ -280,6 +280,44 @@ impl ClientService {
         } else {
             Err(ClientError::NotFound)
         }
+    }
+
+    /// Announces a change of `client_id` to every node (this one included)
+    /// before it is committed. Unlike the announcement the other changes
+    /// make after their commit, this one fails when the shared store cannot
+    /// be written, so the caller can refrain from committing a change the
+    /// other nodes would not hear of (see [`Self::delete_with_audit`]).
+    pub async fn announce_change(&self, client_id: &str) -> Result<(), StorageError> {
+        self.cache.invalidate(client_id);
+        if let Some(shared) = &self.shared {
+            let generation = random_token(&*self.random, 12);
+            shared
+                .put(GENERATION_KEY, generation.as_bytes(), GENERATION_TTL)
+                .await?;
+            shared.publish(CHANGES_TOPIC).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the client with its consents and refresh tokens and appends
+    /// `audit`, in one transaction: all of it or nothing. Call
+    /// [`Self::announce_change`] first and commit only if it succeeded: a
+    /// delete the other nodes do not hear of lets them accept the client
+    /// from their cache until its TTL ends, while an announcement followed
+    /// by a failed delete only costs them a reload. After the commit the
+    /// change is announced again, since a node may have reloaded the client
+    /// between the first announcement and the commit (that second one is
+    /// logged if it fails; the cache TTL then bounds the staleness).
+    pub async fn delete_with_audit(
+        &self,
+        client_id: &str,
+        audit: &AuditEvent,
+    ) -> Result<(), ClientError> {
+        self.store
+            .delete_client_with_audit(client_id, audit)
+            .await?;
+        self.changed(client_id).await;
+        Ok(())
     }
 
     /// Issues a new secret; the old one stops working at once (on other

@@ -80,17 +80,22 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CommandE
             show(&view, json);
         }
         ClientCommand::Delete { id } => {
+            // The notice first, then the delete and its audit record in one
+            // transaction (see `ClientService::delete_with_audit`).
+            service.announce_change(&id).await.map_err(|e| {
+                CommandError::Failed(format!(
+                    "cannot tell the servers (shared store: {e}); nothing was deleted, retry"
+                ))
+            })?;
+            let record = audit::event_at(
+                clock.now(),
+                Entry::new("cli", AuditAction::ClientDeleted, Outcome::Success)
+                    .target(format!("client:{id}")),
+            );
             service
-                .delete(&id)
+                .delete_with_audit(&id, &record)
                 .await
                 .map_err(|e| client_error(e, Some(&id)))?;
-            audit(
-                store.as_ref(),
-                clock.as_ref(),
-                AuditAction::ClientDeleted,
-                &id,
-            )
-            .await;
             print_line(&format!(
                 "deleted client {id} (its consents and refresh tokens too)"
             ));

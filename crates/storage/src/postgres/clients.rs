@@ -5,9 +5,10 @@ use sqlx::postgres::PgRow;
 use time::OffsetDateTime;
 
 use super::PgStore;
+use super::audit::insert_audit;
 use super::row::{Reader, json, opt_json};
 use crate::error::{Result, StorageError};
-use crate::records::{Client, ClientStatus};
+use crate::records::{AuditEvent, Client, ClientStatus};
 use crate::repo::ClientRepo;
 use crate::sql::{classify, names};
 
@@ -210,5 +211,23 @@ impl ClientRepo for PgStore {
             .await
             .map_err(classify)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    #[tracing::instrument(name = "db.clients.delete_client_with_audit", skip_all, fields(db.system = "postgresql"))]
+    async fn delete_client_with_audit(&self, client_id: &str, audit: &AuditEvent) -> Result<()> {
+        let mut tx = self.begin().await?;
+        // Consents and refresh tokens go with it (ON DELETE CASCADE).
+        let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound { what: "client" });
+        }
+        // A refused audit row fails here; dropping `tx` brings the client
+        // back with its consents and tokens.
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await.map_err(classify)
     }
 }

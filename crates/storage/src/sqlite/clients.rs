@@ -6,10 +6,11 @@ use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 
 use super::SqliteStore;
+use super::audit::insert_audit;
 use super::row::{Columns, Reader, json, micros, opt_json};
 use super::writer::execute;
 use crate::error::{Result, StorageError};
-use crate::records::{Client, ClientStatus};
+use crate::records::{AuditEvent, Client, ClientStatus};
 use crate::repo::ClientRepo;
 use crate::sql::{classify, names};
 
@@ -153,6 +154,22 @@ impl ClientRepo for SqliteStore {
                 params![client_id],
             )?;
             Ok(deleted > 0)
+        })
+        .await
+    }
+
+    #[tracing::instrument(name = "db.clients.delete_client_with_audit", skip_all, fields(db.system = "sqlite"))]
+    async fn delete_client_with_audit(&self, client_id: &str, audit: &AuditEvent) -> Result<()> {
+        // One request on the writer: should the audit insert fail after the
+        // delete, the writer rolls back both (see `writer/mod.rs`).
+        let data = (client_id.to_owned(), audit.clone());
+        self.write(data, |conn, (client_id, audit)| {
+            found(execute(
+                conn,
+                "DELETE FROM clients WHERE client_id = ?1",
+                params![client_id],
+            )?)?;
+            insert_audit(conn, audit)
         })
         .await
     }
