@@ -7,6 +7,8 @@
 //!
 //! # Layout
 //! - [`records`]: plain data, backend-neutral.
+//! - [`protocol`]: the closed sets of OAuth/OIDC values a record holds
+//!   (grant types, auth methods, …), re-exported from [`records`].
 //! - [`repo`]: one trait per aggregate; [`Store`] bundles them.
 //! - [`sqlite`] / [`postgres`]: the two relational backends (runtime-checked
 //!   `sqlx` queries, migrations per backend under `migrations/`). SQLite's
@@ -47,6 +49,7 @@ pub mod password;
 pub mod pii;
 pub mod ports;
 pub mod postgres;
+pub mod protocol;
 pub mod records;
 pub mod repo;
 mod sql;

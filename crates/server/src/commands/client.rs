@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use pratu_oidc::clients::{ClientError, ClientService, ClientView, NewClient, registration};
-use pratu_storage::records::AuditEvent;
+use pratu_storage::records::{AuditEvent, GrantType};
 use pratu_storage::{Clock, Store, SystemClock};
 use serde_json::json;
 use sha2::Digest as _;
@@ -154,7 +154,7 @@ fn new_client(args: ClientCreate) -> NewClient {
         redirect_uris: args.redirect_uris,
         post_logout_redirect_uris: args.post_logout_redirect_uris,
         public: args.public,
-        grant_types: args.grant_types,
+        grant_types: args.grant_types.into_iter().map(GrantType::from).collect(),
         scopes: args.scopes,
         backchannel_logout_uri: args.backchannel_logout_uri,
         first_party: args.first_party,
@@ -187,7 +187,8 @@ fn show(view: &ClientView, json: bool) {
             view.post_logout_redirect_uris.join(" ")
         ));
     }
-    print_line(&format!("grant types:   {}", view.grant_types.join(" ")));
+    let grants: Vec<&str> = view.grant_types.iter().map(|g| g.as_str()).collect();
+    print_line(&format!("grant types:   {}", grants.join(" ")));
     print_line(&format!("scope:         {}", view.scope));
     if let Some(uri) = &view.backchannel_logout_uri {
         print_line(&format!("back-channel:  {uri}"));
