@@ -616,6 +616,119 @@ async fn force_logout_ends_the_sso_session_and_revokes_refresh_tokens() {
     assert_eq!(events["events"][0]["actor"], format!("client:{bot}"));
 }
 
+/// Issue 15: disabling an account is one unit of work. Once the API
+/// answers, the account is disabled, its refresh token is refused, its SSO
+/// session is over and exactly one `user.disabled` event is recorded.
+#[tokio::test]
+async fn disabling_a_user_refuses_its_refresh_token_and_records_the_event() {
+    use reqwest::Method;
+    let p = Pratu::start().await;
+    let uid = user(&p, "somchai4", false).await;
+    let (bot, bot_secret) = service_client(&p, "ops-bot", "pratu:admin").await;
+    let admin = cc_token(&p, &bot, &bot_secret, Some("pratu:admin")).await;
+    let app = cli_ok(
+        &p,
+        &[
+            "client",
+            "create",
+            "--name",
+            "App",
+            "--redirect-uri",
+            CB,
+            "--grant-type",
+            "authorization_code",
+            "--grant-type",
+            "refresh_token",
+            "--first-party",
+            "--json",
+        ],
+        None,
+    )
+    .await;
+    let (id, secret) = (
+        app["client_id"].as_str().unwrap(),
+        app["client_secret"].as_str().unwrap(),
+    );
+    let b = Browser::new();
+    let page = b.get(&authorize_url(&p, id, "openid")).await;
+    let back = b.sign_in(page, &p.url, "somchai4", PASSWORD).await;
+    let code = back.redirect_param("code").expect("a code");
+    let (s, tokens) = token(
+        &p,
+        id,
+        secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{tokens}");
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+
+    let (s, _, out) = api(
+        &p,
+        Method::POST,
+        &format!("/admin/api/v1/users/{uid}/disable"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, out["status"].as_str()),
+        (200, Some("disabled")),
+        "{out}"
+    );
+    assert_eq!(out["id"], uid);
+
+    let (s, body) = token(
+        &p,
+        id,
+        secret,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
+    assert_eq!((s, body["error"].as_str()), (400, Some("invalid_grant")));
+    let page = b.get(&authorize_url(&p, id, "openid")).await;
+    let page = b.until_rp(page, &p.url).await;
+    assert!(page.redirect_param("code").is_none(), "the session is over");
+
+    let (_, _, events) = api(
+        &p,
+        Method::GET,
+        &format!("/admin/api/v1/audit?action=user.disabled&target=user:{uid}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    let events = events["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["outcome"], "success");
+    assert_eq!(events[0]["actor"], format!("client:{bot}"));
+
+    // An unknown account: 404 as before, recorded as a failure.
+    let nobody = "00000000-0000-4000-8000-000000000000";
+    let (s, _, out) = api(
+        &p,
+        Method::POST,
+        &format!("/admin/api/v1/users/{nobody}/disable"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!((s, out["code"].as_str()), (404, Some("not_found")), "{out}");
+    let (_, _, events) = api(
+        &p,
+        Method::GET,
+        &format!("/admin/api/v1/audit?action=user.disabled&target=user:{nobody}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(events["events"][0]["outcome"], "not_found", "{events}");
+}
+
 /// PDPA: a remembered consent can be withdrawn. After the operator revokes
 /// it, the next sign-in to that app asks for consent again, and the
 /// withdrawal is in the audit trail.

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use pratu_storage::records::{GrantType, ResponseMode, SubjectType, TokenEndpointAuthMethod};
 use serde_json::json;
 
 use crate::config::OidcConfig;
@@ -28,6 +29,11 @@ pub const END_SESSION_PATH: &str = "/logout";
 /// The discovery document: every capability listed here works.
 pub(crate) fn document(issuer: &Issuer, config: &OidcConfig, step_up: bool) -> Bytes {
     let algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
+    let authenticated: Vec<TokenEndpointAuthMethod> = TokenEndpointAuthMethod::ALL
+        .iter()
+        .copied()
+        .filter(|m| *m != TokenEndpointAuthMethod::None)
+        .collect();
     let mut acr_values = vec![acr::AAL1];
     if step_up {
         acr_values.push(acr::AAL2);
@@ -43,18 +49,16 @@ pub(crate) fn document(issuer: &Issuer, config: &OidcConfig, step_up: bool) -> B
         "revocation_endpoint": issuer.endpoint(REVOKE_PATH),
         "scopes_supported": scopes::all().collect::<Vec<_>>(),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "subject_types_supported": ["public", "pairwise"],
+        "response_modes_supported": ResponseMode::ALL,
+        "grant_types_supported": GrantType::ALL,
+        "subject_types_supported": SubjectType::ALL,
         "id_token_signing_alg_values_supported": algs,
-        "token_endpoint_auth_methods_supported":
-            ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_methods_supported": TokenEndpointAuthMethod::ALL,
         "token_endpoint_auth_signing_alg_values_supported": algs,
-        "introspection_endpoint_auth_methods_supported":
-            ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        // A public client has no business introspecting.
+        "introspection_endpoint_auth_methods_supported": authenticated,
         "introspection_endpoint_auth_signing_alg_values_supported": algs,
-        "revocation_endpoint_auth_methods_supported":
-            ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "revocation_endpoint_auth_methods_supported": TokenEndpointAuthMethod::ALL,
         "revocation_endpoint_auth_signing_alg_values_supported": algs,
         "code_challenge_methods_supported": ["S256"],
         "acr_values_supported": acr_values,

@@ -197,12 +197,24 @@ impl Sessions {
         Ok(created_at <= not_before)
     }
 
-    /// Force logout: ends every SSO session of the user on every node (the
-    /// sessions are keyed by cookie handle, so instead of finding them a
-    /// per-user marker, kept as long as a session can live, ends each one
-    /// when next used) and revokes every refresh token of the user.
-    /// Returns how many refresh tokens were live.
+    /// Force logout: ends every SSO session of the user on every node (see
+    /// [`Self::mark_user_logged_out`]) and revokes every refresh token
+    /// of the user. Returns how many refresh tokens were live.
     pub(crate) async fn end_user_sessions(&self, user_id: Uuid) -> Result<u64, StorageError> {
+        let now = self.mark_user_logged_out(user_id).await?;
+        self.store.revoke_refresh_by_user(user_id, now).await
+    }
+
+    /// Ends every SSO session of the user on every node without touching
+    /// the relational store: the sessions are keyed by cookie handle, so
+    /// instead of finding them a per-user marker, kept as long as a session
+    /// can live, ends each one when next used. Returns the marker's time.
+    /// Callers that revoke the user's refresh tokens in a transaction of
+    /// their own (disabling an account) write this first.
+    pub(crate) async fn mark_user_logged_out(
+        &self,
+        user_id: Uuid,
+    ) -> Result<time::OffsetDateTime, StorageError> {
         let now = self.clock.now();
         let ttl = Duration::from_secs(self.config.lifetime_seconds.saturating_add(60));
         self.ephemeral
@@ -212,7 +224,7 @@ impl Sessions {
                 ttl,
             )
             .await?;
-        self.store.revoke_refresh_by_user(user_id, now).await
+        Ok(now)
     }
 }
 

@@ -505,6 +505,17 @@ impl OidcState {
     ) -> Result<u64, pratu_storage::StorageError> {
         self.0.sessions.end_user_sessions(user_id).await
     }
+
+    /// Ends every SSO session of the user on every node without touching
+    /// the relational store, returning the marker's time: for callers that
+    /// revoke the user's refresh tokens in a transaction of their own
+    /// (disabling an account), which write this first.
+    pub async fn mark_user_logged_out(
+        &self,
+        user_id: uuid::Uuid,
+    ) -> Result<time::OffsetDateTime, pratu_storage::StorageError> {
+        self.0.sessions.mark_user_logged_out(user_id).await
+    }
 }
 
 impl Inner {

@@ -15,7 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
 use pratu_core::pii::SecretKey;
-use pratu_storage::records::Client;
+use pratu_storage::records::{Client, SubjectType};
 use sha2::Sha256;
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -31,7 +31,7 @@ pub(crate) enum SubjectKind {
 
 impl SubjectKind {
     pub fn of(client: &Client) -> Self {
-        if client.subject_type == "pairwise"
+        if client.subject_type == SubjectType::Pairwise
             && let Some(sector) = sector_of(
                 client.sector_identifier_uri.as_deref(),
                 &client.redirect_uris,

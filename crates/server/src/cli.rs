@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use pratu_storage::records::GrantType;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -97,8 +98,8 @@ pub struct ClientCreate {
     #[arg(long)]
     pub public: bool,
     /// Grant types (default: authorization_code and refresh_token).
-    #[arg(long = "grant-type", value_name = "GRANT")]
-    pub grant_types: Vec<String>,
+    #[arg(long = "grant-type", value_name = "GRANT", value_enum)]
+    pub grant_types: Vec<GrantArg>,
     /// Scopes the client may request (default: openid profile phone).
     #[arg(long = "scope", value_name = "SCOPE")]
     pub scopes: Vec<String>,
@@ -114,6 +115,29 @@ pub struct ClientCreate {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A `--grant-type`, spelled as RFC 6749 spells it (DESIGN.md's CLI);
+/// clap lists these and refuses anything else. Every grant type Pratu
+/// implements has one, which the tests check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GrantArg {
+    #[value(name = "authorization_code")]
+    AuthorizationCode,
+    #[value(name = "refresh_token")]
+    RefreshToken,
+    #[value(name = "client_credentials")]
+    ClientCredentials,
+}
+
+impl From<GrantArg> for GrantType {
+    fn from(g: GrantArg) -> Self {
+        match g {
+            GrantArg::AuthorizationCode => Self::AuthorizationCode,
+            GrantArg::RefreshToken => Self::RefreshToken,
+            GrantArg::ClientCredentials => Self::ClientCredentials,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,6 +186,47 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// DESIGN.md's `--grant-type authorization_code|refresh_token|
+    /// client_credentials`: every grant type Pratu implements, by its RFC
+    /// name, and nothing else.
+    #[test]
+    fn grant_types_are_given_by_their_rfc_names() {
+        for g in GrantType::ALL {
+            let args = [
+                "pratu",
+                "client",
+                "create",
+                "--name",
+                "x",
+                "--grant-type",
+                g.as_str(),
+            ];
+            let cli = Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            let Some(Command::Client(ClientCommand::Create(create))) = cli.command else {
+                panic!("{args:?}");
+            };
+            let parsed: Vec<GrantType> = create.grant_types.into_iter().map(Into::into).collect();
+            assert_eq!(parsed, [*g]);
+        }
+        for bad in [
+            "password",
+            "implicit",
+            "Authorization_Code",
+            "authorization-code",
+        ] {
+            let args = [
+                "pratu",
+                "client",
+                "create",
+                "--name",
+                "x",
+                "--grant-type",
+                bad,
+            ];
+            assert!(Cli::try_parse_from(args).is_err(), "{bad}");
+        }
     }
 
     /// Generated ids are base64url, and older ones may begin with `-`: CI

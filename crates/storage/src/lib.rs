@@ -9,6 +9,8 @@
 //!
 //! # Layout
 //! - [`records`]: plain data, backend-neutral.
+//! - [`protocol`]: the closed sets of OAuth/OIDC values a record holds
+//!   (grant types, auth methods, …), re-exported from [`records`].
 //! - [`repo`]: one trait per aggregate; [`Store`] bundles them.
 //! - [`sqlite`] / [`postgres`]: the two relational backends (runtime-checked
 //!   `sqlx` queries, migrations per backend under `migrations/`). SQLite's
@@ -44,6 +46,7 @@ pub mod ephemeral;
 pub mod error;
 mod open;
 pub mod postgres;
+pub mod protocol;
 pub mod records;
 pub mod repo;
 mod sql;

@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+pub use crate::protocol::{
+    GrantType, ResponseMode, SubjectType, TokenEndpointAuthMethod, UnsupportedValue,
+};
+
 /// Whether an account may sign in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -180,17 +184,15 @@ pub struct Client {
     pub client_name: String,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
     pub response_types: Vec<String>,
     /// Scopes this client may request.
     pub scopes: Vec<String>,
-    /// `client_secret_basic`, `client_secret_post`, `private_key_jwt`, `none`.
-    pub token_endpoint_auth_method: String,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     pub jwks: Option<serde_json::Value>,
     pub jwks_uri: Option<String>,
     pub id_token_signed_response_alg: Option<String>,
-    /// `public` or `pairwise`.
-    pub subject_type: String,
+    pub subject_type: SubjectType,
     pub sector_identifier_uri: Option<String>,
     pub backchannel_logout_uri: Option<String>,
     pub backchannel_logout_session_required: bool,

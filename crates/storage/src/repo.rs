@@ -34,6 +34,27 @@ pub trait UserRepo: Send + Sync {
     ) -> Result<()>;
     /// Users whose username starts with `prefix`, ordered by username.
     async fn search_users(&self, prefix: &str, limit: u32, offset: u32) -> Result<Vec<User>>;
+    /// Disables an account as one unit of work, in one transaction: the
+    /// status becomes `Disabled` (stamped `at`), every live refresh family
+    /// of the user is revoked at `at`, and `audit` is appended. Either all
+    /// three are written or none: an account is never left disabled with
+    /// live refresh tokens, or cut off without its audit record.
+    /// `NotFound { what: "user" }` (nothing written) if there is no such
+    /// user. Disabling a disabled user revokes what is live and records
+    /// the event again.
+    async fn disable_user(
+        &self,
+        user_id: Uuid,
+        at: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<DisableOutcome>;
+}
+
+/// What [`UserRepo::disable_user`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DisableOutcome {
+    /// Refresh families that were live and are now revoked.
+    pub refresh_tokens_revoked: u64,
 }
 
 #[async_trait]
@@ -85,6 +106,12 @@ pub trait ClientRepo: Send + Sync {
     /// Deletes the client with its consents and refresh tokens. Returns
     /// whether it existed.
     async fn delete_client(&self, client_id: &str) -> Result<bool>;
+    /// [`ClientRepo::delete_client`] and the appending of `audit`, in one
+    /// transaction: the client goes with its consents and refresh tokens
+    /// and its audit record, or nothing changes.
+    /// `NotFound { what: "client" }` (nothing written, no audit) if there
+    /// is no such client.
+    async fn delete_client_with_audit(&self, client_id: &str, audit: &AuditEvent) -> Result<()>;
 }
 
 #[async_trait]
@@ -93,6 +120,31 @@ pub trait ConsentRepo: Send + Sync {
     async fn put_consent(&self, consent: &Consent) -> Result<()>;
     async fn consent(&self, user_id: Uuid, client_id: &str) -> Result<Option<Consent>>;
     async fn revoke_consent(&self, user_id: Uuid, client_id: &str) -> Result<bool>;
+    /// Withdraws a user's consent for one client as one unit of work, in
+    /// one transaction: the remembered consent (if any) is deleted, the
+    /// live refresh families the client holds for that user are revoked at
+    /// `at` (whether or not a consent was remembered: withdrawing means
+    /// the client may no longer act for the user), and `audit` is
+    /// appended. All or nothing. `NotFound { what: "user" }` (nothing
+    /// written) if there is no such user; an unknown client has no consent
+    /// and no tokens, so that withdrawal changes nothing but the audit.
+    async fn withdraw_consent(
+        &self,
+        user_id: Uuid,
+        client_id: &str,
+        at: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<WithdrawOutcome>;
+}
+
+/// What [`ConsentRepo::withdraw_consent`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WithdrawOutcome {
+    /// Whether a remembered consent existed (and was deleted).
+    pub consent_revoked: bool,
+    /// The client's refresh families of the user that were live and are
+    /// now revoked.
+    pub refresh_tokens_revoked: u64,
 }
 
 #[async_trait]

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pratu_core::audit::AuditAction;
-use pratu_oidc::clients::{ClientView, NewClient};
+use pratu_oidc::clients::{ClientError, ClientView, NewClient, parse_value, parse_values};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -48,27 +48,39 @@ pub struct ClientMetadata {
     pub claims_in_id_token: bool,
 }
 
-impl From<ClientMetadata> for NewClient {
-    fn from(m: ClientMetadata) -> Self {
-        Self {
+/// Protocol values arrive as text and are read here, so one Pratu does not
+/// support is a 422 naming its field, like any other refused metadata.
+impl TryFrom<ClientMetadata> for NewClient {
+    type Error = ClientError;
+
+    fn try_from(m: ClientMetadata) -> Result<Self, ClientError> {
+        Ok(Self {
             client_id: m.client_id,
             client_name: m.client_name,
             redirect_uris: m.redirect_uris,
             post_logout_redirect_uris: m.post_logout_redirect_uris,
             public: m.public,
-            grant_types: m.grant_types,
+            grant_types: parse_values("grant_types", &m.grant_types)?,
             scopes: m.scopes,
-            token_endpoint_auth_method: m.token_endpoint_auth_method,
+            token_endpoint_auth_method: m
+                .token_endpoint_auth_method
+                .as_deref()
+                .map(|v| parse_value("token_endpoint_auth_method", v))
+                .transpose()?,
             jwks: m.jwks,
             id_token_signed_response_alg: m.id_token_signed_response_alg,
-            subject_type: m.subject_type,
+            subject_type: m
+                .subject_type
+                .as_deref()
+                .map(|v| parse_value("subject_type", v))
+                .transpose()?,
             sector_identifier_uri: m.sector_identifier_uri,
             backchannel_logout_uri: m.backchannel_logout_uri,
             backchannel_logout_session_required: m.backchannel_logout_session_required,
             first_party: m.first_party,
             allow_citizen_id: m.allow_citizen_id,
             claims_in_id_token: m.claims_in_id_token,
-        }
+        })
     }
 }
 
@@ -164,12 +176,11 @@ pub async fn create(
     b: Result<Json<ClientMetadata>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let meta = body(b)?;
-    let r = s
-        .oidc()
-        .clients()
-        .create(meta.into())
-        .await
-        .map_err(ApiError::from);
+    let r = match NewClient::try_from(meta) {
+        Ok(new) => s.oidc().clients().create(new).await,
+        Err(e) => Err(e),
+    }
+    .map_err(ApiError::from);
     let id = r.as_ref().map_or("-", |v| v.client_id.as_str()).to_owned();
     let view = audited(&s, &op, AuditAction::ClientCreated, &id, r).await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
@@ -208,28 +219,46 @@ pub async fn update(
             reason: "cannot be changed".into(),
         });
     }
-    let r = s
-        .oidc()
-        .clients()
-        .update(&id, meta.into())
-        .await
-        .map_err(ApiError::from);
+    let r = match NewClient::try_from(meta) {
+        Ok(new) => s.oidc().clients().update(&id, new).await,
+        Err(e) => Err(e),
+    }
+    .map_err(ApiError::from);
     Ok(Json(
         audited(&s, &op, AuditAction::ClientChanged, &id, r).await?,
     ))
 }
 
+/// Deletes a client with its consents and refresh tokens, as one unit of
+/// work: the cache-invalidation notice goes to every node first, then one
+/// transaction deletes the client and its grants and appends the audit
+/// record (see `ClientService::delete_with_audit` for why in that order).
+/// If the notice cannot be written nothing is deleted and the answer is
+/// 503: retry.
 #[utoipa::path(delete, path = "/admin/api/v1/clients/{client_id}", tag = "clients",
     params(("client_id" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem)),
+    responses((status = 204), (status = 404, body = Problem), (status = 503, description = "The ephemeral store is unavailable; nothing was deleted, retry", body = Problem)),
     security(("bearer" = ["pratu:admin"])))]
 pub async fn delete(
     State(s): State<AdminState>,
     op: Operator,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let r = s.oidc().clients().delete(&id).await.map_err(ApiError::from);
-    audited(&s, &op, AuditAction::ClientDeleted, &id, r).await?;
+    let clients = s.oidc().clients();
+    super::audited_unit(
+        &s,
+        &op,
+        AuditAction::ClientDeleted,
+        target(&id),
+        async |record| {
+            clients
+                .announce_change(&id)
+                .await
+                .map_err(|e| super::ephemeral_unavailable(&e))?;
+            Ok(clients.delete_with_audit(&id, record).await?)
+        },
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -294,4 +323,58 @@ pub async fn enable(
     Path(id): Path<String>,
 ) -> Result<Json<ClientView>, ApiError> {
     set_enabled(&s, &op, &id, true).await
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use pratu_storage::records::{GrantType, SubjectType, TokenEndpointAuthMethod};
+
+    use super::*;
+
+    fn meta(v: serde_json::Value) -> ClientMetadata {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn protocol_values_are_read_and_unknown_ones_are_a_422_naming_the_field() {
+        let new = NewClient::try_from(meta(serde_json::json!({
+            "client_name": "Batch",
+            "grant_types": ["client_credentials"],
+            "token_endpoint_auth_method": "private_key_jwt",
+            "subject_type": "pairwise",
+        })))
+        .unwrap();
+        assert_eq!(new.grant_types, [GrantType::ClientCredentials]);
+        assert_eq!(
+            new.token_endpoint_auth_method,
+            Some(TokenEndpointAuthMethod::PrivateKeyJwt)
+        );
+        assert_eq!(new.subject_type, Some(SubjectType::Pairwise));
+
+        for (field, value) in [
+            (
+                "grant_types",
+                serde_json::json!(["authorization_code", "password"]),
+            ),
+            (
+                "token_endpoint_auth_method",
+                serde_json::json!("tls_client_auth"),
+            ),
+            ("subject_type", serde_json::json!("secret")),
+        ] {
+            let mut body = serde_json::json!({ "client_name": "x" });
+            body[field] = value;
+            let e = ApiError::from(NewClient::try_from(meta(body)).unwrap_err());
+            assert!(
+                matches!(&e, ApiError::Invalid { field: f, .. } if *f == field),
+                "{field}: {e:?}"
+            );
+            assert_eq!(
+                e.into_response().status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{field}"
+            );
+        }
+    }
 }

@@ -14,7 +14,8 @@ use axum::http::HeaderValue;
 use axum::http::header::CACHE_CONTROL;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use pratu_core::audit::{AuditAction, Outcome};
+use pratu_core::audit::{AuditAction, Entry, Outcome};
+use pratu_storage::records::AuditEvent;
 use serde::Deserialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
@@ -229,6 +230,43 @@ pub(crate) async fn audited<T>(
     )
     .await;
     r
+}
+
+/// Runs a unit of work that writes its own audit record: `work` gets the
+/// success record and hands it to the one repository call that commits it
+/// in the same transaction as the change it records, so the change and its
+/// record exist together or not at all. When `work` fails nothing of it
+/// was committed, and the failure is recorded as [`audited`] records any.
+pub(crate) async fn audited_unit<T>(
+    s: &AdminState,
+    op: &crate::auth::Operator,
+    action: AuditAction,
+    target: Option<String>,
+    work: impl AsyncFnOnce(&AuditEvent) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let entry = Entry::new(op.actor.clone(), action, Outcome::Success)
+        .maybe_target(target.clone())
+        .request_id(op.request_id.clone());
+    let record = s.0.auditor.event(entry);
+    match work(&record).await {
+        Ok(v) => {
+            tracing::info!(
+                event.kind = "security",
+                action = action.as_str(),
+                outcome = Outcome::Success.as_str(),
+                "audit"
+            );
+            Ok(v)
+        }
+        Err(e) => audited(s, op, action, target, Err(e)).await,
+    }
+}
+
+/// The answer when an ephemeral-store write a unit of work makes before its
+/// commit fails: nothing was committed, so the operator can simply retry.
+pub(crate) fn ephemeral_unavailable(e: &pratu_storage::StorageError) -> ApiError {
+    tracing::error!(error = %e, "ephemeral store write failed; nothing was committed");
+    ApiError::Unavailable
 }
 
 pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {

@@ -5,13 +5,14 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use pratu_core::audit::AuditAction;
+use pratu_storage::StorageError;
 use pratu_storage::records::{User, UserStatus};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{audited, query};
+use super::{audited, audited_unit, ephemeral_unavailable, query};
 use crate::auth::Operator;
 use crate::problem::{ApiError, Problem};
 use crate::state::AdminState;
@@ -159,41 +160,66 @@ pub async fn show(
     Ok(Json(view(&s, &u)))
 }
 
-async fn set_status(
+/// Disables an account as one unit of work.
+///
+/// Order matters, and is: (1) the logout marker in the ephemeral store,
+/// which ends the user's SSO sessions on every node; (2) one relational
+/// transaction: status `disabled`, every refresh token revoked, the audit
+/// record; (3) the answer. The marker goes first because it is the one
+/// write that cannot join the transaction, and written first it is
+/// harmless if the transaction then fails: a still-active user merely signs
+/// in again. Written after the commit instead, a failed marker write would
+/// leave a disabled account with live SSO sessions that only the operator's
+/// blind retry could end. So if the marker cannot be written nothing is
+/// committed and the answer is 503 (retry); if the transaction fails
+/// nothing of it stands; the operator hears "disabled" only when every
+/// part is done. A sign-in in the moment between marker and commit starts
+/// a session, but the code exchange, refresh and userinfo all refuse a
+/// disabled account, so it yields nothing once the commit lands.
+async fn disable_account(
     s: &AdminState,
     op: &Operator,
     id: Uuid,
-    status: UserStatus,
 ) -> Result<Json<UserView>, ApiError> {
-    let r = async {
-        load(s, id).await?;
-        s.0.store
-            .set_user_status(id, status, s.0.clock.now())
-            .await?;
-        if status == UserStatus::Disabled {
-            s.oidc().end_user_sessions(id).await?;
-        }
-        load(s, id).await
+    audited_unit(
+        s,
+        op,
+        AuditAction::UserDisabled,
+        Some(format!("user:{id}")),
+        async |record| {
+            load(s, id).await?;
+            s.oidc()
+                .mark_user_logged_out(id)
+                .await
+                .map_err(|e| ephemeral_unavailable(&e))?;
+            s.0.store
+                .disable_user(id, record.at, record)
+                .await
+                .map_err(user_not_found)?;
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(Json(view(s, &load(s, id).await?)))
+}
+
+fn user_not_found(e: StorageError) -> ApiError {
+    match e {
+        StorageError::NotFound { .. } => ApiError::NotFound("user"),
+        e => e.into(),
     }
-    .await;
-    let action = match status {
-        UserStatus::Active => AuditAction::UserEnabled,
-        UserStatus::Disabled => AuditAction::UserDisabled,
-    };
-    let u = audited(s, op, action, Some(format!("user:{id}")), r).await?;
-    Ok(Json(view(s, &u)))
 }
 
 #[utoipa::path(post, path = "/admin/api/v1/users/{user_id}/disable", tag = "users",
     params(("user_id" = Uuid, Path)),
-    responses((status = 200, description = "Disabled; every session ended, refresh tokens revoked", body = UserView), (status = 404, body = Problem)),
+    responses((status = 200, description = "Disabled; every session ended, refresh tokens revoked", body = UserView), (status = 404, body = Problem), (status = 503, description = "The ephemeral store is unavailable; nothing was changed, retry", body = Problem)),
     security(("bearer" = ["pratu:admin"])))]
 pub async fn disable(
     State(s): State<AdminState>,
     op: Operator,
     Path(id): Path<Uuid>,
 ) -> Result<Json<UserView>, ApiError> {
-    set_status(&s, &op, id, UserStatus::Disabled).await
+    disable_account(&s, &op, id).await
 }
 
 #[utoipa::path(post, path = "/admin/api/v1/users/{user_id}/enable", tag = "users",
@@ -205,7 +231,23 @@ pub async fn enable(
     op: Operator,
     Path(id): Path<Uuid>,
 ) -> Result<Json<UserView>, ApiError> {
-    set_status(&s, &op, id, UserStatus::Active).await
+    let r = async {
+        load(&s, id).await?;
+        s.0.store
+            .set_user_status(id, UserStatus::Active, s.0.clock.now())
+            .await?;
+        load(&s, id).await
+    }
+    .await;
+    let u = audited(
+        &s,
+        &op,
+        AuditAction::UserEnabled,
+        Some(format!("user:{id}")),
+        r,
+    )
+    .await?;
+    Ok(Json(view(&s, &u)))
 }
 
 #[utoipa::path(post, path = "/admin/api/v1/users/{user_id}/logout", tag = "users",
@@ -242,10 +284,12 @@ pub struct ConsentRevoked {
     pub revoked: bool,
 }
 
-/// Revokes a user's remembered consent for one client (PDPA: consent can be
-/// withdrawn as easily as it was given): the next sign-in to that client asks
-/// again. Tokens already issued stay valid until they expire; end the user's
-/// sessions with `/logout` to cut them at once.
+/// Withdraws a user's consent for one client (PDPA: consent can be
+/// withdrawn as easily as it was given): the remembered consent goes, so
+/// the next sign-in to that client asks again, and the client's refresh
+/// tokens for the user are revoked with it. Access tokens already issued
+/// stay valid until they expire. One unit of work: the consent, the
+/// tokens and the audit record change in one transaction, or nothing does.
 #[utoipa::path(delete, path = "/admin/api/v1/users/{user_id}/consents/{client_id}", tag = "users",
     params(("user_id" = Uuid, Path), ("client_id" = String, Path)),
     responses((status = 200, body = ConsentRevoked), (status = 404, body = Problem)),
@@ -255,17 +299,20 @@ pub async fn revoke_consent(
     op: Operator,
     Path((id, client_id)): Path<(Uuid, String)>,
 ) -> Result<Json<ConsentRevoked>, ApiError> {
-    let r = async {
-        load(&s, id).await?;
-        Ok(s.0.store.revoke_consent(id, &client_id).await?)
-    }
-    .await;
-    let revoked = audited(
+    let revoked = audited_unit(
         &s,
         &op,
         AuditAction::ConsentRevoked,
         Some(format!("consent:{id}:{client_id}")),
-        r,
+        async |record| {
+            load(&s, id).await?;
+            let done =
+                s.0.store
+                    .withdraw_consent(id, &client_id, record.at, record)
+                    .await
+                    .map_err(user_not_found)?;
+            Ok(done.consent_revoked)
+        },
     )
     .await?;
     Ok(Json(ConsentRevoked { revoked }))

@@ -10,6 +10,7 @@ use pratu_core::audit::{AuditAction, Outcome};
 use pratu_core::web::error::InternalError;
 use pratu_oidc::clients::{ClientError, ClientView, NewClient};
 use pratu_storage::records::AuditEvent;
+use pratu_storage::records::GrantType;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -228,10 +229,10 @@ impl ClientForm {
             .collect();
         let mut grant_types = Vec::new();
         if self.kind == "service" {
-            grant_types.push("client_credentials".to_owned());
+            grant_types.push(GrantType::ClientCredentials);
         } else if self.refresh_tokens.is_some() {
-            grant_types.push("authorization_code".to_owned());
-            grant_types.push("refresh_token".to_owned());
+            grant_types.push(GrantType::AuthorizationCode);
+            grant_types.push(GrantType::RefreshToken);
         }
         NewClient {
             client_name: self.client_name.clone(),

@@ -111,9 +111,11 @@ pub(crate) async fn validate(
     }
 
     // From here on, errors are redirected to the client.
-    let response_mode = match p.get("response_mode") {
-        Some("form_post") => ResponseMode::FormPost,
-        _ => ResponseMode::Query,
+    // An unsupported mode is refused below, answered in the default mode.
+    let requested_mode = p.get("response_mode").map(str::parse::<ResponseMode>);
+    let response_mode = match requested_mode {
+        Some(Ok(mode)) => mode,
+        Some(Err(_)) | None => ResponseMode::Query,
     };
     let target = RedirectTarget {
         redirect_uri: redirect_uri.to_owned(),
@@ -162,10 +164,7 @@ pub(crate) async fn validate(
             ));
         }
     }
-    if let Some(mode) = p.get("response_mode")
-        && mode != "query"
-        && mode != "form_post"
-    {
+    if let Some(Err(_)) = requested_mode {
         return Err(invalid("response_mode must be query or form_post"));
     }
     if !allows_grant(&client, GRANT_AUTHORIZATION_CODE) {

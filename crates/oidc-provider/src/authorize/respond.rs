@@ -6,19 +6,13 @@ use axum::http::header::{CACHE_CONTROL, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pratu_core::web::error::InternalError;
-use serde::{Deserialize, Serialize};
 
 use crate::clients::random_token;
 use crate::state::Forms;
 use crate::web::i18n::Locale;
 use crate::web::pages::{self, ErrorPage, FormPostPage};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum ResponseMode {
-    Query,
-    FormPost,
-}
+pub(crate) use pratu_storage::records::ResponseMode;
 
 /// Where (and how) to send the answer.
 #[derive(Debug, Clone, PartialEq)]

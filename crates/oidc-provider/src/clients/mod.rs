@@ -11,6 +11,7 @@ mod service;
 mod view;
 
 pub(crate) use metadata::{claims_in_id_token, sector_of};
+pub use metadata::{parse_value, parse_values};
 pub use secret::SecretString;
 pub(crate) use secret::{random_token, verify_secret};
 pub use service::{

@@ -30,7 +30,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use pratu_core::Random;
 use pratu_core::audit::{AuditAction, Outcome};
-use pratu_storage::records::{Client, RegistrationToken};
+use pratu_storage::records::{Client, RegistrationToken, SubjectType, TokenEndpointAuthMethod};
 use pratu_storage::{Clock, StorageError, Store};
 use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq as _;
@@ -306,11 +306,12 @@ fn scratch_client(now: OffsetDateTime) -> Client {
         grant_types: vec![],
         response_types: vec![],
         scopes: vec![],
-        token_endpoint_auth_method: String::new(),
+        // Placeholders: `apply_metadata` sets both.
+        token_endpoint_auth_method: TokenEndpointAuthMethod::None,
         jwks: None,
         jwks_uri: None,
         id_token_signed_response_alg: None,
-        subject_type: String::new(),
+        subject_type: SubjectType::Public,
         sector_identifier_uri: None,
         backchannel_logout_uri: None,
         backchannel_logout_session_required: false,

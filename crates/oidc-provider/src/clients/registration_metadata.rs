@@ -15,11 +15,13 @@
 //! ([`INFO_FIELDS`]) is kept verbatim in the record's extra metadata and
 //! echoed back; anything else unknown is ignored (RFC 7591 §2).
 
+use pratu_storage::records::{GrantType, TokenEndpointAuthMethod};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::metadata::{parse_value, parse_values};
 use super::redirect::validate_redirect_uri;
-use super::service::{AUTH_NONE, GRANT_AUTHORIZATION_CODE, NewClient};
+use super::service::{ClientError, NewClient};
 use crate::scopes::SENSITIVE_SCOPES;
 
 /// RFC 7591 informational metadata, kept and echoed, never interpreted.
@@ -157,11 +159,23 @@ impl RegistrationRequest {
             }
             _ => {}
         }
-        let grant_types = self
-            .grant_types
-            .clone()
-            .unwrap_or_else(|| vec![GRANT_AUTHORIZATION_CODE.to_owned()]);
-        let code_flow = grant_types.iter().any(|g| g == GRANT_AUTHORIZATION_CODE);
+        let grant_types = match &self.grant_types {
+            Some(names) => parse_values("grant_types", names).map_err(invalid_metadata)?,
+            None => vec![GrantType::AuthorizationCode],
+        };
+        let token_endpoint_auth_method = self
+            .token_endpoint_auth_method
+            .as_deref()
+            .map(|m| parse_value("token_endpoint_auth_method", m))
+            .transpose()
+            .map_err(invalid_metadata)?;
+        let subject_type = self
+            .subject_type
+            .as_deref()
+            .map(|t| parse_value("subject_type", t))
+            .transpose()
+            .map_err(invalid_metadata)?;
+        let code_flow = grant_types.contains(&GrantType::AuthorizationCode);
         if let Some(response_types) = &self.response_types {
             if let Some(other) = response_types.iter().find(|r| *r != "code") {
                 return Err(MetadataError::Metadata(format!(
@@ -192,7 +206,7 @@ impl RegistrationRequest {
                 "scope {s:?} is granted by an operator only"
             )));
         }
-        let public = self.token_endpoint_auth_method.as_deref() == Some(AUTH_NONE);
+        let public = token_endpoint_auth_method == Some(TokenEndpointAuthMethod::None);
         let client_name = match self.client_name.as_deref().map(str::trim) {
             Some(n) if !n.is_empty() => n.to_owned(),
             _ => default_name(&self.redirect_uris),
@@ -205,10 +219,10 @@ impl RegistrationRequest {
             public,
             grant_types,
             scopes,
-            token_endpoint_auth_method: self.token_endpoint_auth_method.clone(),
+            token_endpoint_auth_method,
             jwks: self.jwks.clone(),
             id_token_signed_response_alg: self.id_token_signed_response_alg.clone(),
-            subject_type: self.subject_type.clone(),
+            subject_type,
             sector_identifier_uri: self.sector_identifier_uri.clone(),
             backchannel_logout_uri: self.backchannel_logout_uri.clone(),
             backchannel_logout_session_required: self.backchannel_logout_session_required,
@@ -217,6 +231,11 @@ impl RegistrationRequest {
             claims_in_id_token: false,
         })
     }
+}
+
+/// A protocol value Pratu does not support, as RFC 7591 §3.2.2 answers it.
+fn invalid_metadata(e: ClientError) -> MetadataError {
+    MetadataError::Metadata(e.to_string())
 }
 
 /// The registry's URI rules (absolute, no fragment, no user info) plus:
@@ -299,6 +318,56 @@ mod tests {
         .unwrap();
         assert!(!c.first_party && !c.allow_citizen_id && !c.claims_in_id_token);
         assert_eq!(c.client_name, "rp.example");
+    }
+
+    #[test]
+    fn protocol_values_are_read_into_their_types_and_unknown_ones_refused() {
+        let c = req(serde_json::json!({
+            "redirect_uris": ["https://rp.example/cb"],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_method": "none",
+            "subject_type": "pairwise",
+        }))
+        .unwrap();
+        assert_eq!(
+            c.grant_types,
+            [GrantType::AuthorizationCode, GrantType::RefreshToken]
+        );
+        assert_eq!(
+            c.token_endpoint_auth_method,
+            Some(TokenEndpointAuthMethod::None)
+        );
+        assert!(c.public);
+        assert_eq!(
+            c.subject_type,
+            Some(pratu_storage::records::SubjectType::Pairwise)
+        );
+
+        for (body, field) in [
+            (
+                serde_json::json!({ "grant_types": ["authorization_code", "implicit"] }),
+                "grant_types",
+            ),
+            (
+                serde_json::json!({ "grant_types": ["urn:ietf:params:oauth:grant-type:jwt-bearer"] }),
+                "grant_types",
+            ),
+            (
+                serde_json::json!({ "token_endpoint_auth_method": "client_secret_jwt" }),
+                "token_endpoint_auth_method",
+            ),
+            (
+                serde_json::json!({ "subject_type": "Pairwise" }),
+                "subject_type",
+            ),
+        ] {
+            let mut body = body;
+            body["redirect_uris"] = serde_json::json!(["https://rp.example/cb"]);
+            match req(body.clone()) {
+                Err(MetadataError::Metadata(d)) => assert!(d.contains(field), "{body}: {d}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use pratu_core::{Random, SharedRandom};
 use pratu_storage::ephemeral::{EphemeralStore, Notices};
-use pratu_storage::records::{Client, ClientStatus};
+use pratu_storage::records::{
+    AuditEvent, Client, ClientStatus, GrantType, SubjectType, TokenEndpointAuthMethod,
+};
 use pratu_storage::{Clock, StorageError, Store};
 use serde::Deserialize;
 
@@ -18,14 +20,15 @@ use super::{ClientView, SecretString};
 /// Longest client id the endpoints look up.
 pub(crate) const MAX_CLIENT_ID_LEN: usize = 128;
 
-pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
-pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
-pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
+// Short names for the protocol values the endpoints test clients against.
+pub const GRANT_AUTHORIZATION_CODE: GrantType = GrantType::AuthorizationCode;
+pub const GRANT_REFRESH_TOKEN: GrantType = GrantType::RefreshToken;
+pub const GRANT_CLIENT_CREDENTIALS: GrantType = GrantType::ClientCredentials;
 
-pub const AUTH_BASIC: &str = "client_secret_basic";
-pub const AUTH_POST: &str = "client_secret_post";
-pub const AUTH_PRIVATE_KEY_JWT: &str = "private_key_jwt";
-pub const AUTH_NONE: &str = "none";
+pub const AUTH_BASIC: TokenEndpointAuthMethod = TokenEndpointAuthMethod::ClientSecretBasic;
+pub const AUTH_POST: TokenEndpointAuthMethod = TokenEndpointAuthMethod::ClientSecretPost;
+pub const AUTH_PRIVATE_KEY_JWT: TokenEndpointAuthMethod = TokenEndpointAuthMethod::PrivateKeyJwt;
+pub const AUTH_NONE: TokenEndpointAuthMethod = TokenEndpointAuthMethod::None;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -72,19 +75,19 @@ pub struct NewClient {
     pub public: bool,
     /// Default `["authorization_code"]` (RFC 7591), plus `refresh_token`
     /// when listed.
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
     /// Scopes the client may request; default `openid profile phone ial`
     /// (plus `pid citizen_id` with `allow_citizen_id`).
     pub scopes: Vec<String>,
     /// Default: `none` for public clients, `private_key_jwt` when `jwks` is
     /// given, else `client_secret_basic`.
-    pub token_endpoint_auth_method: Option<String>,
+    pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
     /// Public keys for `private_key_jwt` (a JWK Set).
     pub jwks: Option<serde_json::Value>,
     /// `ES256`, `RS256` or `EdDSA`; default from `keys.default_alg`.
     pub id_token_signed_response_alg: Option<String>,
-    /// `public` (default) or `pairwise`.
-    pub subject_type: Option<String>,
+    /// `public` by default.
+    pub subject_type: Option<SubjectType>,
     pub sector_identifier_uri: Option<String>,
     pub backchannel_logout_uri: Option<String>,
     pub backchannel_logout_session_required: bool,
@@ -211,11 +214,12 @@ impl ClientService {
             grant_types: vec![],
             response_types: vec![],
             scopes: vec![],
-            token_endpoint_auth_method: String::new(),
+            // Placeholders: `apply_metadata` sets both.
+            token_endpoint_auth_method: TokenEndpointAuthMethod::None,
             jwks: None,
             jwks_uri: None,
             id_token_signed_response_alg: None,
-            subject_type: String::new(),
+            subject_type: SubjectType::Public,
             sector_identifier_uri: None,
             backchannel_logout_uri: None,
             backchannel_logout_session_required: false,
@@ -280,6 +284,44 @@ impl ClientService {
         } else {
             Err(ClientError::NotFound)
         }
+    }
+
+    /// Announces a change of `client_id` to every node (this one included)
+    /// before it is committed. Unlike the announcement the other changes
+    /// make after their commit, this one fails when the shared store cannot
+    /// be written, so the caller can refrain from committing a change the
+    /// other nodes would not hear of (see [`Self::delete_with_audit`]).
+    pub async fn announce_change(&self, client_id: &str) -> Result<(), StorageError> {
+        self.cache.invalidate(client_id);
+        if let Some(shared) = &self.shared {
+            let generation = random_token(&*self.random, 12);
+            shared
+                .put(GENERATION_KEY, generation.as_bytes(), GENERATION_TTL)
+                .await?;
+            shared.publish(CHANGES_TOPIC).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the client with its consents and refresh tokens and appends
+    /// `audit`, in one transaction: all of it or nothing. Call
+    /// [`Self::announce_change`] first and commit only if it succeeded: a
+    /// delete the other nodes do not hear of lets them accept the client
+    /// from their cache until its TTL ends, while an announcement followed
+    /// by a failed delete only costs them a reload. After the commit the
+    /// change is announced again, since a node may have reloaded the client
+    /// between the first announcement and the commit (that second one is
+    /// logged if it fails; the cache TTL then bounds the staleness).
+    pub async fn delete_with_audit(
+        &self,
+        client_id: &str,
+        audit: &AuditEvent,
+    ) -> Result<(), ClientError> {
+        self.store
+            .delete_client_with_audit(client_id, audit)
+            .await?;
+        self.changed(client_id).await;
+        Ok(())
     }
 
     /// Issues a new secret; the old one stops working at once (on other
@@ -376,12 +418,12 @@ fn new_client_id(random: &dyn Random) -> String {
 
 /// Whether the client authenticates with a shared secret.
 pub(crate) fn uses_secret(c: &Client) -> bool {
-    c.token_endpoint_auth_method == AUTH_BASIC || c.token_endpoint_auth_method == AUTH_POST
+    c.token_endpoint_auth_method.uses_secret()
 }
 
 /// Whether the client may use `grant`.
-pub(crate) fn allows_grant(c: &Client, grant: &str) -> bool {
-    c.grant_types.iter().any(|g| g == grant)
+pub(crate) fn allows_grant(c: &Client, grant: GrantType) -> bool {
+    c.grant_types.contains(&grant)
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! What the CLI and admin surfaces print for a client: RFC 7591 metadata
 //! names, the secret only when just generated.
 
-use pratu_storage::records::{Client, ClientStatus};
+use pratu_storage::records::{
+    Client, ClientStatus, GrantType, SubjectType, TokenEndpointAuthMethod,
+};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -23,15 +25,15 @@ pub struct ClientView {
     pub client_name: String,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
     pub response_types: Vec<String>,
     /// RFC 7591: space-separated.
     pub scope: String,
-    pub token_endpoint_auth_method: String,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jwks: Option<serde_json::Value>,
     pub id_token_signed_response_alg: String,
-    pub subject_type: String,
+    pub subject_type: SubjectType,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sector_identifier_uri: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,13 +66,13 @@ impl ClientView {
             grant_types: c.grant_types.clone(),
             response_types: c.response_types.clone(),
             scope: c.scopes.join(" "),
-            token_endpoint_auth_method: c.token_endpoint_auth_method.clone(),
+            token_endpoint_auth_method: c.token_endpoint_auth_method,
             jwks: c.jwks.clone(),
             id_token_signed_response_alg: c
                 .id_token_signed_response_alg
                 .clone()
                 .unwrap_or_else(|| "ES256".to_owned()),
-            subject_type: c.subject_type.clone(),
+            subject_type: c.subject_type,
             sector_identifier_uri: c.sector_identifier_uri.clone(),
             backchannel_logout_uri: c.backchannel_logout_uri.clone(),
             backchannel_logout_session_required: c.backchannel_logout_session_required,

@@ -19,6 +19,7 @@ use axum::http::header::{CACHE_CONTROL, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use pratu_storage::StorageError;
+use pratu_storage::records::GrantType;
 use serde::Serialize;
 
 use crate::discovery::TOKEN_PATH;
@@ -85,11 +86,11 @@ async fn handle(
         .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;
     let endpoint = auth.issuer.endpoint(TOKEN_PATH);
     let client = client_auth::authenticate(auth, headers, &p, &endpoint).await?;
-    match grant_type {
-        "authorization_code" => code::exchange(tokens, audit, &client, &p).await,
-        "refresh_token" => refresh::exchange(tokens, audit, &client, &p).await,
-        "client_credentials" => credentials::exchange(tokens, &client, &p),
-        _ => Err(OAuthError::new(
+    match grant_type.parse::<GrantType>() {
+        Ok(GrantType::AuthorizationCode) => code::exchange(tokens, audit, &client, &p).await,
+        Ok(GrantType::RefreshToken) => refresh::exchange(tokens, audit, &client, &p).await,
+        Ok(GrantType::ClientCredentials) => credentials::exchange(tokens, &client, &p),
+        Err(_) => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             "unsupported grant_type",
         )),

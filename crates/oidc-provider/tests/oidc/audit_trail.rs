@@ -4,7 +4,7 @@
 //! flow that released it to a client.
 
 use pratu_oidc::clients::NewClient;
-use pratu_storage::records::{AuditEvent, AuditFilter};
+use pratu_storage::records::{AuditEvent, AuditFilter, GrantType};
 
 use crate::helpers::{CITIZEN_ID, PASSWORD, RP, TestApp, form_action};
 
@@ -103,7 +103,7 @@ async fn a_replayed_refresh_token_is_audited_and_no_event_holds_the_citizen_id()
         .client(NewClient {
             client_name: "DGA-style agency".into(),
             redirect_uris: vec![RP.into()],
-            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
             first_party: true,
             allow_citizen_id: true,
             ..Default::default()

@@ -1,7 +1,8 @@
 //! The client registry as the CLI uses it, and what a change does to the
 //! protocol endpoints.
 
-use pratu_oidc::clients::{ClientError, ClientService, NewClient};
+use pratu_oidc::clients::{ClientError, ClientService, NewClient, parse_value, parse_values};
+use pratu_storage::records::{GrantType, SubjectType, TokenEndpointAuthMethod};
 
 use crate::helpers::{RP, TestApp};
 
@@ -46,7 +47,7 @@ async fn create_shows_the_secret_once_with_rfc_7591_metadata() {
         })
         .await;
     assert!(public.client_secret.is_none());
-    assert_eq!(public.token_endpoint_auth_method, "none");
+    assert_eq!(public.token_endpoint_auth_method.as_str(), "none");
     let chosen = app
         .client(NewClient {
             client_id: Some("info-backoffice".into()),
@@ -107,14 +108,7 @@ async fn bad_metadata_is_refused_naming_the_field() {
         ),
         (
             NewClient {
-                grant_types: vec!["password".into()],
-                ..new("x")
-            },
-            "grant_types",
-        ),
-        (
-            NewClient {
-                grant_types: vec!["refresh_token".into()],
+                grant_types: vec![GrantType::RefreshToken],
                 ..new("x")
             },
             "grant_types",
@@ -122,7 +116,7 @@ async fn bad_metadata_is_refused_naming_the_field() {
         (
             NewClient {
                 public: true,
-                grant_types: vec!["client_credentials".into()],
+                grant_types: vec![GrantType::ClientCredentials],
                 ..new("x")
             },
             "grant_types",
@@ -150,7 +144,7 @@ async fn bad_metadata_is_refused_naming_the_field() {
         ),
         (
             NewClient {
-                subject_type: Some("pairwise".into()),
+                subject_type: Some(SubjectType::Pairwise),
                 redirect_uris: vec!["https://a.example/cb".into(), "https://b.example/cb".into()],
                 ..new("x")
             },
@@ -158,7 +152,7 @@ async fn bad_metadata_is_refused_naming_the_field() {
         ),
         (
             NewClient {
-                token_endpoint_auth_method: Some("private_key_jwt".into()),
+                token_endpoint_auth_method: Some(TokenEndpointAuthMethod::PrivateKeyJwt),
                 ..new("x")
             },
             "jwks",
@@ -170,6 +164,26 @@ async fn bad_metadata_is_refused_naming_the_field() {
             other => panic!("{meta:?}: {other:?}"),
         }
     }
+    // A value Pratu does not support cannot be a `NewClient`'s: it is
+    // refused where text becomes metadata, naming the field the same way.
+    let password = parse_values::<GrantType>("grant_types", &["password".to_owned()]);
+    assert!(
+        matches!(&password, Err(ClientError::Invalid { field: "grant_types", reason }) if reason.contains("\"password\"")),
+        "{password:?}"
+    );
+    let jwt =
+        parse_value::<TokenEndpointAuthMethod>("token_endpoint_auth_method", "client_secret_jwt");
+    assert!(
+        matches!(
+            jwt,
+            Err(ClientError::Invalid {
+                field: "token_endpoint_auth_method",
+                ..
+            })
+        ),
+        "{jwt:?}"
+    );
+    assert!(parse_value::<SubjectType>("subject_type", "secret").is_err());
     // A native app may use its private-use scheme.
     app.client(NewClient {
         public: true,

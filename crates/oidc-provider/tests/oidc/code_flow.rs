@@ -10,6 +10,7 @@ use openidconnect::{
     OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
 use pratu_oidc::clients::NewClient;
+use pratu_storage::records::{GrantType, SubjectType};
 
 use crate::helpers::{RP, TestApp};
 
@@ -22,7 +23,7 @@ async fn a_relying_party_signs_a_user_in_with_code_and_pkce_and_verifies_everyth
             .client(NewClient {
                 client_name: format!("Agency {alg}"),
                 redirect_uris: vec![RP.into()],
-                grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+                grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
                 id_token_signed_response_alg: Some(alg.into()),
                 first_party: true,
                 ..Default::default()
@@ -260,7 +261,7 @@ async fn pairwise_subjects_differ_per_sector_and_still_reach_userinfo() {
     let mk = |host: &str| NewClient {
         client_name: host.into(),
         redirect_uris: vec![format!("https://{host}/cb")],
-        subject_type: Some("pairwise".into()),
+        subject_type: Some(SubjectType::Pairwise),
         first_party: true,
         ..Default::default()
     };

@@ -16,6 +16,35 @@ async fn discovery_lists_what_works_and_points_at_this_issuer() {
     assert_eq!(d["authorization_endpoint"], app.url("/authorize"));
     assert_eq!(d["jwks_uri"], app.url("/jwks"));
     assert_eq!(d["response_types_supported"], serde_json::json!(["code"]));
+    // Spelled exactly as before these became typed values.
+    assert_eq!(
+        d["response_modes_supported"],
+        serde_json::json!(["query", "form_post"])
+    );
+    assert_eq!(
+        d["grant_types_supported"],
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
+    );
+    assert_eq!(
+        d["subject_types_supported"],
+        serde_json::json!(["public", "pairwise"])
+    );
+    let methods = serde_json::json!([
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+        "none"
+    ]);
+    assert_eq!(d["token_endpoint_auth_methods_supported"], methods);
+    assert_eq!(d["revocation_endpoint_auth_methods_supported"], methods);
+    assert_eq!(
+        d["introspection_endpoint_auth_methods_supported"],
+        serde_json::json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt"
+        ])
+    );
     assert_eq!(
         d["code_challenge_methods_supported"],
         serde_json::json!(["S256"])

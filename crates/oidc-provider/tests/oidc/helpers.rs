@@ -233,7 +233,10 @@ impl TestApp {
             client_name: name.into(),
             redirect_uris: vec![RP.into()],
             post_logout_redirect_uris: vec!["https://rp.example/bye".into()],
-            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            grant_types: vec![
+                pratu_storage::records::GrantType::AuthorizationCode,
+                pratu_storage::records::GrantType::RefreshToken,
+            ],
             first_party: true,
             ..Default::default()
         })

@@ -2,6 +2,7 @@
 
 use pratu_oidc::clients::NewClient;
 use pratu_oidc::keys::SigningAlg;
+use pratu_storage::records::GrantType;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
@@ -104,12 +105,15 @@ async fn private_key_jwt_authenticates_once_per_assertion() {
     let client = app
         .client(NewClient {
             client_name: "Signed".into(),
-            grant_types: vec!["client_credentials".into()],
+            grant_types: vec![GrantType::ClientCredentials],
             jwks: Some(json!({"keys": [key.public_jwk]})),
             ..Default::default()
         })
         .await;
-    assert_eq!(client.token_endpoint_auth_method, "private_key_jwt");
+    assert_eq!(
+        client.token_endpoint_auth_method.as_str(),
+        "private_key_jwt"
+    );
     assert!(client.client_secret.is_none());
     let now = app.clock_now();
     let assertion = |jti: &str, aud: &str| {
@@ -178,7 +182,7 @@ async fn client_assertions_with_alg_none_hmac_a_foreign_audience_or_past_expiry_
     let client = app
         .client(NewClient {
             client_name: "Signed".into(),
-            grant_types: vec!["client_credentials".into()],
+            grant_types: vec![GrantType::ClientCredentials],
             jwks: Some(json!({"keys": [key.public_jwk]})),
             ..Default::default()
         })

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use axum::extract::State;
 use axum::routing::post;
 use pratu_oidc::clients::NewClient;
+use pratu_storage::records::GrantType;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -44,7 +45,7 @@ async fn rp_initiated_logout_ends_the_session_everywhere_and_tells_every_client(
             client_name: "A".into(),
             redirect_uris: vec![RP.into()],
             post_logout_redirect_uris: vec!["https://rp.example/bye".into()],
-            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
             backchannel_logout_uri: Some(bc_uri.clone()),
             first_party: true,
             ..Default::default()

@@ -339,6 +339,54 @@ async fn bad_redirect_uris_and_metadata_are_refused_without_using_the_token() {
     assert!(!stored.first_party && !stored.allow_citizen_id);
 }
 
+/// Grant types, auth methods and subject types are closed sets: anything
+/// outside them (a grant Pratu does not implement, another spelling of one
+/// it does) is `invalid_client_metadata` naming the field, and what is
+/// registered comes back spelled as RFC 7591 spells it.
+#[tokio::test]
+async fn unknown_protocol_values_are_invalid_client_metadata_naming_the_field() {
+    let app = enabled().await;
+    let token = initial_token(&app, 600).await;
+    for (field, value) in [
+        ("grant_types", json!(["authorization_code", "implicit"])),
+        (
+            "grant_types",
+            json!(["urn:ietf:params:oauth:grant-type:device_code"]),
+        ),
+        ("grant_types", json!(["Authorization_Code"])),
+        ("token_endpoint_auth_method", json!("client_secret_jwt")),
+        ("token_endpoint_auth_method", json!("None")),
+        ("subject_type", json!("pairwise ")),
+    ] {
+        let mut bad = json!({ "redirect_uris": [RP] });
+        bad[field] = value;
+        let (status, body, _) = register(&app, Some(&token), &bad).await;
+        assert_eq!(status, 400, "{bad}");
+        assert_eq!(body["error"], "invalid_client_metadata", "{bad}: {body}");
+        let description = body["error_description"].as_str().unwrap();
+        assert!(description.contains(field), "{bad}: {description}");
+    }
+
+    let (status, body, _) = register(
+        &app,
+        Some(&token),
+        &json!({
+            "redirect_uris": [RP],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_method": "client_secret_post",
+            "subject_type": "pairwise",
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "the refusals did not use the token: {body}");
+    assert_eq!(
+        body["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(body["token_endpoint_auth_method"], "client_secret_post");
+    assert_eq!(body["subject_type"], "pairwise");
+}
+
 struct Registered {
     client_id: String,
     secret: String,

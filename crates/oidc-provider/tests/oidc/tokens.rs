@@ -2,6 +2,7 @@
 //! revocation, private_key_jwt and key rotation.
 
 use pratu_oidc::clients::NewClient;
+use pratu_storage::records::GrantType;
 use serde_json::{Value, json};
 
 use crate::helpers::{Code, TestApp};
@@ -202,7 +203,7 @@ async fn client_credentials_issue_a_service_token_with_either_secret_method() {
     let svc = app
         .client(NewClient {
             client_name: "INFO back office".into(),
-            grant_types: vec!["client_credentials".into()],
+            grant_types: vec![GrantType::ClientCredentials],
             scopes: vec!["profile".into()],
             ..Default::default()
         })

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use pratu_core::OsRandom;
 use pratu_core::audit::{self, AuditAction, Entry, Outcome};
 use pratu_oidc::clients::{ClientError, ClientService, ClientView, NewClient, registration};
-use pratu_storage::records::ClientStatus;
+use pratu_storage::records::{ClientStatus, GrantType};
 use pratu_storage::{Clock, Store, SystemClock};
 use serde_json::json;
 use sha2::Digest as _;
@@ -80,17 +80,22 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CommandE
             show(&view, json);
         }
         ClientCommand::Delete { id } => {
+            // The notice first, then the delete and its audit record in one
+            // transaction (see `ClientService::delete_with_audit`).
+            service.announce_change(&id).await.map_err(|e| {
+                CommandError::Failed(format!(
+                    "cannot tell the servers (shared store: {e}); nothing was deleted, retry"
+                ))
+            })?;
+            let record = audit::event_at(
+                clock.now(),
+                Entry::new("cli", AuditAction::ClientDeleted, Outcome::Success)
+                    .target(format!("client:{id}")),
+            );
             service
-                .delete(&id)
+                .delete_with_audit(&id, &record)
                 .await
                 .map_err(|e| client_error(e, Some(&id)))?;
-            audit(
-                store.as_ref(),
-                clock.as_ref(),
-                AuditAction::ClientDeleted,
-                &id,
-            )
-            .await;
             print_line(&format!(
                 "deleted client {id} (its consents and refresh tokens too)"
             ));
@@ -165,7 +170,7 @@ fn new_client(args: ClientCreate) -> NewClient {
         redirect_uris: args.redirect_uris,
         post_logout_redirect_uris: args.post_logout_redirect_uris,
         public: args.public,
-        grant_types: args.grant_types,
+        grant_types: args.grant_types.into_iter().map(GrantType::from).collect(),
         scopes: args.scopes,
         backchannel_logout_uri: args.backchannel_logout_uri,
         first_party: args.first_party,
@@ -198,7 +203,8 @@ fn show(view: &ClientView, json: bool) {
             view.post_logout_redirect_uris.join(" ")
         ));
     }
-    print_line(&format!("grant types:   {}", view.grant_types.join(" ")));
+    let grants: Vec<&str> = view.grant_types.iter().map(|g| g.as_str()).collect();
+    print_line(&format!("grant types:   {}", grants.join(" ")));
     print_line(&format!("scope:         {}", view.scope));
     if let Some(uri) = &view.backchannel_logout_uri {
         print_line(&format!("back-channel:  {uri}"));
@@ -217,7 +223,7 @@ fn list(clients: &[ClientView]) {
                     ClientStatus::Disabled => "disabled",
                 }
                 .to_owned(),
-                c.token_endpoint_auth_method.clone(),
+                c.token_endpoint_auth_method.as_str().to_owned(),
                 c.client_name.clone(),
                 c.redirect_uris.join(" "),
             ]

@@ -61,23 +61,32 @@ impl Job for AuditAppends {
     }
 
     async fn one(&self, pool: &PgPool, e: &AuditEvent) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_events (id, at, actor, action, target, request_id, outcome, details) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(e.id)
-        .bind(e.at)
-        .bind(&e.actor)
-        .bind(&e.action)
-        .bind(&e.target)
-        .bind(&e.request_id)
-        .bind(&e.outcome)
-        .bind(json(&e.details)?)
-        .execute(pool)
-        .await
-        .map_err(classify)?;
-        Ok(())
+        insert_audit(pool, e).await
     }
+}
+
+/// Appends `e` on `conn`: the pool, or the open transaction of a unit of
+/// work whose other writes it records (and commits or fails with).
+pub(super) async fn insert_audit<'c, E>(conn: E, e: &AuditEvent) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Postgres>,
+{
+    sqlx::query(
+        "INSERT INTO audit_events (id, at, actor, action, target, request_id, outcome, details) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(e.id)
+    .bind(e.at)
+    .bind(&e.actor)
+    .bind(&e.action)
+    .bind(&e.target)
+    .bind(&e.request_id)
+    .bind(&e.outcome)
+    .bind(json(&e.details)?)
+    .execute(conn)
+    .await
+    .map_err(classify)?;
+    Ok(())
 }
 
 #[async_trait]

@@ -5,14 +5,16 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use sqlx::PgPool;
 use sqlx::postgres::PgRow;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::PgStore;
+use super::audit::insert_audit;
 use super::batch::{Job, column};
 use super::row::Reader;
-use crate::error::Result;
-use crate::records::Consent;
-use crate::repo::ConsentRepo;
+use crate::error::{Result, StorageError};
+use crate::records::{AuditEvent, Consent};
+use crate::repo::{ConsentRepo, WithdrawOutcome};
 use crate::sql::classify;
 
 fn consent_from_row(row: &PgRow) -> Result<Consent> {
@@ -107,6 +109,48 @@ impl ConsentRepo for PgStore {
             .await
             .map_err(classify)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    #[tracing::instrument(name = "db.consents.withdraw_consent", skip_all, fields(db.system = "postgresql"))]
+    async fn withdraw_consent(
+        &self,
+        user_id: Uuid,
+        client_id: &str,
+        at: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<WithdrawOutcome> {
+        let mut tx = self.begin().await?;
+        let user = sqlx::query("SELECT 1 FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(classify)?;
+        if user.is_none() {
+            return Err(StorageError::NotFound { what: "user" });
+        }
+        let deleted = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
+            .bind(user_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let revoked = sqlx::query(
+            "UPDATE refresh_families SET revoked_at = $1 \
+             WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(user_id)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        // A refused audit row fails here; dropping `tx` undoes the rest.
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(WithdrawOutcome {
+            consent_revoked: deleted.rows_affected() > 0,
+            refresh_tokens_revoked: revoked.rows_affected(),
+        })
     }
 }
 

@@ -68,4 +68,18 @@ impl<'r> Reader<'r> {
         let s: String = self.get(column)?;
         parse(&s).ok_or_else(|| self.bad(column))
     }
+
+    /// A `text[]` column each of whose elements is one of a fixed set of
+    /// names.
+    pub(crate) fn parsed_list<T>(
+        &self,
+        column: &'static str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Vec<T>> {
+        let names: Vec<String> = self.get(column)?;
+        names
+            .iter()
+            .map(|s| parse(s).ok_or_else(|| self.bad(column)))
+            .collect()
+    }
 }

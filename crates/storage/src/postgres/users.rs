@@ -10,11 +10,12 @@ use std::collections::HashMap;
 use sqlx::PgPool;
 
 use super::PgStore;
+use super::audit::insert_audit;
 use super::batch::Job;
 use super::row::{Reader, json, opt_json};
 use crate::error::{Result, StorageError};
-use crate::records::{SealedCitizenId, User, UserStatus};
-use crate::repo::UserRepo;
+use crate::records::{AuditEvent, SealedCitizenId, User, UserStatus};
+use crate::repo::{DisableOutcome, UserRepo};
 use crate::sql::{classify, names};
 
 /// Every column of `users`, qualified, as a literal for `concat!`.
@@ -233,6 +234,42 @@ impl UserRepo for PgStore {
         .await
         .map_err(classify)?;
         rows.iter().map(user_from_row).collect()
+    }
+
+    #[tracing::instrument(name = "db.users.disable_user", skip_all, fields(db.system = "postgresql"))]
+    async fn disable_user(
+        &self,
+        user_id: Uuid,
+        at: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<DisableOutcome> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query("UPDATE users SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(UserStatus::Disabled.as_str())
+            .bind(at)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        if updated.rows_affected() == 0 {
+            // Dropping `tx` rolls back (nothing was changed anyway).
+            return Err(StorageError::NotFound { what: "user" });
+        }
+        let revoked = sqlx::query(
+            "UPDATE refresh_families SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        // A refused audit row fails here; dropping `tx` undoes the status
+        // change and the revocations with it.
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(DisableOutcome {
+            refresh_tokens_revoked: revoked.rows_affected(),
+        })
     }
 }
 

@@ -1,7 +1,7 @@
 //! The audit log on SQLite.
 
 use async_trait::async_trait;
-use rusqlite::params;
+use rusqlite::{Connection, params};
 use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 
@@ -27,29 +27,32 @@ fn event_from_row(row: &SqliteRow) -> Result<AuditEvent> {
     })
 }
 
+/// Appends `e` on the writer's connection: alone, or as the record of a
+/// unit of work whose other writes share its transaction.
+pub(super) fn insert_audit(conn: &Connection, e: &AuditEvent) -> Result<()> {
+    execute(
+        conn,
+        "INSERT INTO audit_events (id, at, actor, action, target, request_id, outcome, \
+         details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            e.id.to_string(),
+            micros(e.at),
+            e.actor,
+            e.action,
+            e.target,
+            e.request_id,
+            e.outcome,
+            json(&e.details)?,
+        ],
+    )?;
+    Ok(())
+}
+
 #[async_trait]
 impl AuditRepo for SqliteStore {
     #[tracing::instrument(name = "db.audit.append_audit", skip_all, fields(db.system = "sqlite"))]
     async fn append_audit(&self, e: &AuditEvent) -> Result<()> {
-        self.write(e.clone(), |conn, e| {
-            execute(
-                conn,
-                "INSERT INTO audit_events (id, at, actor, action, target, request_id, outcome, \
-                 details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    e.id.to_string(),
-                    micros(e.at),
-                    e.actor,
-                    e.action,
-                    e.target,
-                    e.request_id,
-                    e.outcome,
-                    json(&e.details)?,
-                ],
-            )?;
-            Ok(())
-        })
-        .await
+        self.write(e.clone(), insert_audit).await
     }
 
     /// `from` is inclusive, `to` exclusive. Events are ordered by `(at, id)`

@@ -6,10 +6,11 @@ use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 
 use super::SqliteStore;
+use super::audit::insert_audit;
 use super::row::{Columns, Reader, json, micros, opt_json};
 use super::writer::execute;
 use crate::error::{Result, StorageError};
-use crate::records::{Client, ClientStatus};
+use crate::records::{AuditEvent, Client, ClientStatus};
 use crate::repo::ClientRepo;
 use crate::sql::{classify, names};
 
@@ -39,11 +40,11 @@ fn client_from_row(row: &SqliteRow) -> Result<Client> {
         grant_types: r.json("grant_types")?,
         response_types: r.json("response_types")?,
         scopes: r.json("scopes")?,
-        token_endpoint_auth_method: r.text("token_endpoint_auth_method")?,
+        token_endpoint_auth_method: r.parsed("token_endpoint_auth_method", |s| s.parse().ok())?,
         jwks: r.opt_json("jwks")?,
         jwks_uri: r.opt_text("jwks_uri")?,
         id_token_signed_response_alg: r.opt_text("id_token_signed_response_alg")?,
-        subject_type: r.text("subject_type")?,
+        subject_type: r.parsed("subject_type", |s| s.parse().ok())?,
         sector_identifier_uri: r.opt_text("sector_identifier_uri")?,
         backchannel_logout_uri: r.opt_text("backchannel_logout_uri")?,
         backchannel_logout_session_required: r.bool("backchannel_logout_session_required")?,
@@ -156,6 +157,22 @@ impl ClientRepo for SqliteStore {
         })
         .await
     }
+
+    #[tracing::instrument(name = "db.clients.delete_client_with_audit", skip_all, fields(db.system = "sqlite"))]
+    async fn delete_client_with_audit(&self, client_id: &str, audit: &AuditEvent) -> Result<()> {
+        // One request on the writer: should the audit insert fail after the
+        // delete, the writer rolls back both (see `writer/mod.rs`).
+        let data = (client_id.to_owned(), audit.clone());
+        self.write(data, |conn, (client_id, audit)| {
+            found(execute(
+                conn,
+                "DELETE FROM clients WHERE client_id = ?1",
+                params![client_id],
+            )?)?;
+            insert_audit(conn, audit)
+        })
+        .await
+    }
 }
 
 fn insert_client(conn: &Connection, c: &Client) -> Result<()> {
@@ -200,11 +217,11 @@ fn client_params(c: &Client) -> Result<Vec<Box<dyn ToSql>>> {
         Box::new(json(&c.grant_types)?),
         Box::new(json(&c.response_types)?),
         Box::new(json(&c.scopes)?),
-        Box::new(c.token_endpoint_auth_method.clone()),
+        Box::new(c.token_endpoint_auth_method.as_str()),
         Box::new(opt_json(c.jwks.as_ref())?),
         Box::new(c.jwks_uri.clone()),
         Box::new(c.id_token_signed_response_alg.clone()),
-        Box::new(c.subject_type.clone()),
+        Box::new(c.subject_type.as_str()),
         Box::new(c.sector_identifier_uri.clone()),
         Box::new(c.backchannel_logout_uri.clone()),
         Box::new(c.backchannel_logout_session_required),
@@ -214,4 +231,45 @@ fn client_params(c: &Client) -> Result<Vec<Box<dyn ToSql>>> {
         Box::new(json(&c.extra)?),
         Box::new(micros(c.updated_at)),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::PoolOptions;
+    use crate::repo::Store as _;
+    use crate::testing::fixtures::client;
+
+    /// A protocol value Pratu does not know (written by hand, or by a
+    /// newer release) makes the row unreadable, naming the column, rather
+    /// than reaching a protocol endpoint as something else.
+    #[tokio::test]
+    async fn an_unknown_protocol_value_is_an_inconsistent_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_path(&dir.path().join("p.db"), &PoolOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        for (column, value) in [
+            ("grant_types", r#"["authorization_code","implicit"]"#),
+            ("token_endpoint_auth_method", "client_secret_jwt"),
+            ("subject_type", "secret"),
+        ] {
+            store.create_client(&client("rp")).await.unwrap();
+            assert_eq!(store.client_by_id("rp").await.unwrap(), Some(client("rp")));
+            let sql = format!("UPDATE clients SET {column} = ?1 WHERE client_id = 'rp'");
+            store
+                .write((sql, value), |conn, (sql, value)| {
+                    execute(conn, sql, params![value]).map(|_| ())
+                })
+                .await
+                .unwrap();
+            let e = store.client_by_id("rp").await.unwrap_err();
+            assert!(
+                matches!(e, StorageError::InconsistentRow { table: "clients", column: c } if c == column),
+                "{column}: {e:?}"
+            );
+            assert!(store.delete_client("rp").await.unwrap());
+        }
+    }
 }

@@ -1,16 +1,18 @@
 //! Remembered consents on SQLite.
 
 use async_trait::async_trait;
-use rusqlite::params;
+use rusqlite::{Connection, params};
 use sqlx::sqlite::SqliteRow;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::SqliteStore;
+use super::audit::insert_audit;
 use super::row::{Columns, LiteReader, Reader, json, micros};
 use super::writer::{execute, first_row};
-use crate::error::Result;
-use crate::records::Consent;
-use crate::repo::ConsentRepo;
+use crate::error::{Result, StorageError};
+use crate::records::{AuditEvent, Consent};
+use crate::repo::{ConsentRepo, WithdrawOutcome};
 use crate::sql::classify;
 
 /// One mapper for both drivers' rows.
@@ -95,4 +97,61 @@ impl ConsentRepo for SqliteStore {
         })
         .await
     }
+
+    #[tracing::instrument(name = "db.consents.withdraw_consent", skip_all, fields(db.system = "sqlite"))]
+    async fn withdraw_consent(
+        &self,
+        user_id: Uuid,
+        client_id: &str,
+        at: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<WithdrawOutcome> {
+        let data = Withdrawal {
+            user_id: user_id.to_string(),
+            client_id: client_id.to_owned(),
+            at: micros(at),
+            audit: audit.clone(),
+        };
+        self.write(data, withdraw_consent).await
+    }
+}
+
+/// The inputs of [`ConsentRepo::withdraw_consent`], owned so the writer
+/// thread can run it.
+struct Withdrawal {
+    user_id: String,
+    client_id: String,
+    at: i64,
+    audit: AuditEvent,
+}
+
+/// On the writer thread, as one request: a failure after the first change
+/// (the audit insert) makes the writer roll back the whole request (see
+/// `writer/mod.rs`).
+fn withdraw_consent(conn: &Connection, w: &Withdrawal) -> Result<WithdrawOutcome> {
+    let user = first_row(
+        conn,
+        "SELECT 1 FROM users WHERE id = ?1",
+        params![w.user_id],
+        |_| Ok(()),
+    )?;
+    if user.is_none() {
+        return Err(StorageError::NotFound { what: "user" });
+    }
+    let deleted = execute(
+        conn,
+        "DELETE FROM consents WHERE user_id = ?1 AND client_id = ?2",
+        params![w.user_id, w.client_id],
+    )?;
+    let refresh_tokens_revoked = execute(
+        conn,
+        "UPDATE refresh_families SET revoked_at = ?1 \
+         WHERE user_id = ?2 AND client_id = ?3 AND revoked_at IS NULL",
+        params![w.at, w.user_id, w.client_id],
+    )?;
+    insert_audit(conn, &w.audit)?;
+    Ok(WithdrawOutcome {
+        consent_revoked: deleted > 0,
+        refresh_tokens_revoked,
+    })
 }

@@ -7,11 +7,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::SqliteStore;
+use super::audit::insert_audit;
 use super::row::{Columns, LiteReader, Reader, json, micros, opt_json};
 use super::writer::{execute, first_row};
 use crate::error::{Result, StorageError};
-use crate::records::{SealedCitizenId, User, UserStatus};
-use crate::repo::UserRepo;
+use crate::records::{AuditEvent, SealedCitizenId, User, UserStatus};
+use crate::repo::{DisableOutcome, UserRepo};
 use crate::sql::{classify, names};
 
 /// `SELECT <every column> FROM users` followed by the given clause.
@@ -232,4 +233,50 @@ impl UserRepo for SqliteStore {
         .map_err(classify)?;
         rows.iter().map(user_from_row).collect()
     }
+
+    #[tracing::instrument(name = "db.users.disable_user", skip_all, fields(db.system = "sqlite"))]
+    async fn disable_user(
+        &self,
+        user_id: Uuid,
+        at: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<DisableOutcome> {
+        let data = Disable {
+            user_id: user_id.to_string(),
+            at: micros(at),
+            audit: audit.clone(),
+        };
+        self.write(data, disable_user).await
+    }
+}
+
+/// The inputs of [`UserRepo::disable_user`], owned so the writer thread can
+/// run it.
+struct Disable {
+    user_id: String,
+    at: i64,
+    audit: AuditEvent,
+}
+
+/// On the writer thread, as one request: if a statement after the status
+/// update fails (the audit insert), the writer rolls back the whole request
+/// (see `writer/mod.rs`), so the status change never commits alone.
+fn disable_user(conn: &Connection, d: &Disable) -> Result<DisableOutcome> {
+    let updated = execute(
+        conn,
+        "UPDATE users SET status = ?1, updated_at = ?2 WHERE id = ?3",
+        params![UserStatus::Disabled.as_str(), d.at, d.user_id],
+    )?;
+    if updated == 0 {
+        return Err(StorageError::NotFound { what: "user" });
+    }
+    let refresh_tokens_revoked = execute(
+        conn,
+        "UPDATE refresh_families SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
+        params![d.at, d.user_id],
+    )?;
+    insert_audit(conn, &d.audit)?;
+    Ok(DisableOutcome {
+        refresh_tokens_revoked,
+    })
 }

@@ -6,8 +6,9 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::records::{
-    AuditEvent, Client, ClientStatus, Consent, Enrollment, EnrollmentStep, PartialDate, PersonName,
-    Proofing, RefreshToken, SealedCitizenId, SigningKey, User, UserStatus,
+    AuditEvent, Client, ClientStatus, Consent, Enrollment, EnrollmentStep, GrantType, PartialDate,
+    PersonName, Proofing, RefreshToken, SealedCitizenId, SigningKey, SubjectType,
+    TokenEndpointAuthMethod, User, UserStatus,
 };
 
 /// The suites' "now": 2026-01-01T00:00:00Z.
@@ -123,14 +124,14 @@ pub fn client(client_id: &str) -> Client {
             "https://rp.example/cb2".to_owned(),
         ],
         post_logout_redirect_uris: vec!["https://rp.example/bye".to_owned()],
-        grant_types: vec!["authorization_code".to_owned(), "refresh_token".to_owned()],
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         response_types: vec!["code".to_owned()],
         scopes: vec!["openid".to_owned(), "profile".to_owned()],
-        token_endpoint_auth_method: "client_secret_basic".to_owned(),
+        token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
         jwks: Some(serde_json::json!({"keys": []})),
         jwks_uri: Some("https://rp.example/jwks".to_owned()),
         id_token_signed_response_alg: Some("ES256".to_owned()),
-        subject_type: "pairwise".to_owned(),
+        subject_type: SubjectType::Pairwise,
         sector_identifier_uri: Some("https://rp.example/sector".to_owned()),
         backchannel_logout_uri: Some("https://rp.example/logout".to_owned()),
         backchannel_logout_session_required: true,
@@ -155,8 +156,8 @@ pub fn public_client(client_id: &str) -> Client {
         backchannel_logout_session_required: false,
         first_party: false,
         allow_citizen_id: false,
-        token_endpoint_auth_method: "none".to_owned(),
-        subject_type: "public".to_owned(),
+        token_endpoint_auth_method: TokenEndpointAuthMethod::None,
+        subject_type: SubjectType::Public,
         extra: serde_json::json!({}),
         ..client(client_id)
     }

@@ -54,6 +54,7 @@ pub mod postgres;
 pub mod refresh;
 pub mod registration_tokens;
 pub mod store;
+pub mod units_of_work;
 pub mod users;
 
 pub use env::{
@@ -110,6 +111,7 @@ pub async fn run_repository_suite(make: impl MakeStore) {
     keys::run(&make).await;
     audit::run(&make).await;
     registration_tokens::run(&make).await;
+    units_of_work::run(&make).await;
 }
 
 /// `Result::expect` for the suites: they fail by panicking, and the crate's
