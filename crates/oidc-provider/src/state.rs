@@ -136,7 +136,7 @@ impl Issuer {
 /// The provider's state: the root every substate is taken from. Cheap to
 /// clone. Handlers never take it whole; they name the substates they use.
 #[derive(Debug, Clone)]
-pub struct OidcState(pub(crate) Arc<Inner>);
+pub struct OidcState(Arc<Inner>);
 
 /// The root's parts: the issuer (for the public accessors) and every
 /// substate, each built once at startup.
@@ -162,7 +162,11 @@ pub(crate) struct Inner {
 /// Lets a handler of a router over any state `S` from which [`OidcState`]
 /// can be taken name a substate in its signature (`State<Tokens>`): the
 /// root is taken from `S` and the substate from the root, one `Arc` clone
-/// each.
+/// each. `S = OidcState` is the plain `FromRef<OidcState>` case (axum's
+/// reflexive impl). Blanket over `S`, so the router keeps its one bound
+/// `OidcState: FromRef<S>` and the server's `AppState` needs no impl per
+/// substate; the orphan rule allows that only for types of this crate,
+/// hence newtypes such as [`Jwks`] rather than a bare `Arc<KeyManager>`.
 macro_rules! substate {
     ($($ty:ident => $field:ident),* $(,)?) => {$(
         impl<S> FromRef<S> for $ty
