@@ -728,8 +728,7 @@ async fn disabling_a_user_refuses_its_refresh_token_and_records_the_event() {
     .await;
     assert_eq!(events["events"][0]["outcome"], "failure", "{events}");
     assert_eq!(
-        events["events"][0]["details"]["code"],
-        "not_found",
+        events["events"][0]["details"]["code"], "not_found",
         "{events}"
     );
 }
