@@ -726,7 +726,11 @@ async fn disabling_a_user_refuses_its_refresh_token_and_records_the_event() {
         None,
     )
     .await;
-    assert_eq!(events["events"][0]["outcome"], "not_found", "{events}");
+    assert_eq!(events["events"][0]["outcome"], "failure", "{events}");
+    assert_eq!(
+        events["events"][0]["details"]["code"], "not_found",
+        "{events}"
+    );
 }
 
 /// PDPA: a remembered consent can be withdrawn. After the operator revokes

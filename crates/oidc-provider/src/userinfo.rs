@@ -90,6 +90,7 @@ fn bearer_request_error(d: &'static str) -> OAuthError {
         code: ErrorCode::InvalidRequest,
         description: d.into(),
         challenge: crate::web::oauth_error::Challenge::Bearer,
+        cause: None,
     }
 }
 
@@ -111,6 +112,7 @@ async fn handle(
             code: ErrorCode::InsufficientScope,
             description: "the access token lacks the openid scope".into(),
             challenge: crate::web::oauth_error::Challenge::Bearer,
+            cause: None,
         });
     }
     let client = clients

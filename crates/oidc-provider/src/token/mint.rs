@@ -69,8 +69,7 @@ impl From<TokenCheckError> for OAuthError {
         match e {
             TokenCheckError::Invalid(why) => OAuthError::invalid_token(why.as_str()),
             TokenCheckError::Unavailable(cause) => {
-                tracing::error!(error = %cause, "revocation lookup failed");
-                OAuthError::temporarily_unavailable()
+                OAuthError::temporarily_unavailable().caused_by(cause)
             }
         }
     }

@@ -2,6 +2,7 @@
 //! revocation: RFC 6749 §5.2) and of protected resources (userinfo:
 //! RFC 6750 §3).
 
+use pratu_core::web::error::{InternalError, chain};
 use std::borrow::Cow;
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
@@ -64,6 +65,10 @@ pub struct OAuthError {
     pub code: ErrorCode,
     pub description: Cow<'static, str>,
     pub challenge: Challenge,
+    /// Why the server failed, for the log (never the body): attached to
+    /// the response and logged once, with the request id, by
+    /// `pratu_core::web::log_internal_errors`.
+    pub cause: Option<InternalError>,
 }
 
 impl OAuthError {
@@ -72,7 +77,15 @@ impl OAuthError {
             code,
             description: description.into(),
             challenge: Challenge::None,
+            cause: None,
         }
+    }
+
+    /// Records why the server failed (logged, never shown).
+    #[must_use]
+    pub fn caused_by(mut self, cause: impl Into<InternalError>) -> Self {
+        self.cause = Some(cause.into());
+        self
     }
 
     pub fn invalid_request(d: impl Into<Cow<'static, str>>) -> Self {
@@ -88,6 +101,7 @@ impl OAuthError {
             code: ErrorCode::InvalidClient,
             description: d.into(),
             challenge,
+            cause: None,
         }
     }
 
@@ -96,6 +110,7 @@ impl OAuthError {
             code: ErrorCode::InvalidToken,
             description: d.into(),
             challenge: Challenge::Bearer,
+            cause: None,
         }
     }
 
@@ -104,6 +119,7 @@ impl OAuthError {
             code: ErrorCode::InvalidToken,
             description: Cow::Borrowed("an access token is required"),
             challenge: Challenge::BearerBare,
+            cause: None,
         }
     }
 
@@ -160,13 +176,15 @@ impl IntoResponse for OAuthError {
         if let Some(v) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             h.insert(WWW_AUTHENTICATE, v);
         }
-        res
+        match self.cause {
+            Some(cause) => cause.attach(res),
+            None => res,
+        }
     }
 }
 
 /// Logs an internal failure (never with personal data) and answers
 /// `server_error`.
 pub fn internal(e: &dyn std::error::Error) -> OAuthError {
-    tracing::error!(error = %e, "internal error");
-    OAuthError::server_error()
+    OAuthError::server_error().caused_by(InternalError::described(chain(e)))
 }

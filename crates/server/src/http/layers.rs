@@ -12,7 +12,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use uuid::Uuid;
 
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const REQUEST_ID: HeaderName =
+    HeaderName::from_static(pratu_core::web::context::REQUEST_ID_HEADER);
 
 /// Strict defaults; a route that needs something else (e.g. the form_post
 /// response mode's auto-submitting page) sets its own header first and these
