@@ -526,15 +526,25 @@ async fn the_openapi_document_parses_and_lists_every_admin_route() {
     assert_eq!(listed.len(), pratu_admin::api::ROUTES.len());
 }
 
-#[tokio::test]
-async fn force_logout_ends_the_sso_session_and_revokes_refresh_tokens() {
-    use reqwest::Method;
-    let p = Pratu::start().await;
-    let uid = user(&p, "somchai2", false).await;
-    let (bot, bot_secret) = service_client(&p, "ops-bot", "pratu:admin").await;
-    let admin = cc_token(&p, &bot, &bot_secret, Some("pratu:admin")).await;
+/// An operator bot's admin token, and a user signed in through a browser to
+/// a first-party app that holds a refresh token: where the force-logout and
+/// disable tests start.
+struct SignedIn {
+    uid: String,
+    bot: String,
+    admin: String,
+    client_id: String,
+    secret: String,
+    browser: Browser,
+    tokens: Value,
+}
+
+async fn signed_in_with_refresh(p: &Pratu, username: &str) -> SignedIn {
+    let uid = user(p, username, false).await;
+    let (bot, bot_secret) = service_client(p, "ops-bot", "pratu:admin").await;
+    let admin = cc_token(p, &bot, &bot_secret, Some("pratu:admin")).await;
     let app = cli_ok(
-        &p,
+        p,
         &[
             "client",
             "create",
@@ -552,19 +562,16 @@ async fn force_logout_ends_the_sso_session_and_revokes_refresh_tokens() {
         None,
     )
     .await;
-    let (id, secret) = (
-        app["client_id"].as_str().unwrap(),
-        app["client_secret"].as_str().unwrap(),
-    );
-
-    let b = Browser::new();
-    let page = b.get(&authorize_url(&p, id, "openid")).await;
-    let back = b.sign_in(page, &p.url, "somchai2", PASSWORD).await;
+    let client_id = app["client_id"].as_str().unwrap().to_owned();
+    let secret = app["client_secret"].as_str().unwrap().to_owned();
+    let browser = Browser::new();
+    let page = browser.get(&authorize_url(p, &client_id, "openid")).await;
+    let back = browser.sign_in(page, &p.url, username, PASSWORD).await;
     let code = back.redirect_param("code").expect("a code");
     let (s, tokens) = token(
-        &p,
-        id,
-        secret,
+        p,
+        &client_id,
+        &secret,
         &[
             ("grant_type", "authorization_code"),
             ("code", &code),
@@ -573,6 +580,31 @@ async fn force_logout_ends_the_sso_session_and_revokes_refresh_tokens() {
     )
     .await;
     assert_eq!(s, 200, "{tokens}");
+    SignedIn {
+        uid,
+        bot,
+        admin,
+        client_id,
+        secret,
+        browser,
+        tokens,
+    }
+}
+
+#[tokio::test]
+async fn force_logout_ends_the_sso_session_and_revokes_refresh_tokens() {
+    use reqwest::Method;
+    let p = Pratu::start().await;
+    let SignedIn {
+        uid,
+        bot,
+        admin,
+        client_id,
+        secret,
+        browser: b,
+        tokens,
+    } = signed_in_with_refresh(&p, "somchai2").await;
+    let (id, secret) = (client_id.as_str(), secret.as_str());
     // The SSO session answers a second authorization without a login page.
     let again = b.get(&authorize_url(&p, id, "openid")).await;
     let again = b.until_rp(again, &p.url).await;
@@ -623,48 +655,16 @@ async fn force_logout_ends_the_sso_session_and_revokes_refresh_tokens() {
 async fn disabling_a_user_refuses_its_refresh_token_and_records_the_event() {
     use reqwest::Method;
     let p = Pratu::start().await;
-    let uid = user(&p, "somchai4", false).await;
-    let (bot, bot_secret) = service_client(&p, "ops-bot", "pratu:admin").await;
-    let admin = cc_token(&p, &bot, &bot_secret, Some("pratu:admin")).await;
-    let app = cli_ok(
-        &p,
-        &[
-            "client",
-            "create",
-            "--name",
-            "App",
-            "--redirect-uri",
-            CB,
-            "--grant-type",
-            "authorization_code",
-            "--grant-type",
-            "refresh_token",
-            "--first-party",
-            "--json",
-        ],
-        None,
-    )
-    .await;
-    let (id, secret) = (
-        app["client_id"].as_str().unwrap(),
-        app["client_secret"].as_str().unwrap(),
-    );
-    let b = Browser::new();
-    let page = b.get(&authorize_url(&p, id, "openid")).await;
-    let back = b.sign_in(page, &p.url, "somchai4", PASSWORD).await;
-    let code = back.redirect_param("code").expect("a code");
-    let (s, tokens) = token(
-        &p,
-        id,
+    let SignedIn {
+        uid,
+        bot,
+        admin,
+        client_id,
         secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CB),
-        ],
-    )
-    .await;
-    assert_eq!(s, 200, "{tokens}");
+        browser: b,
+        tokens,
+    } = signed_in_with_refresh(&p, "somchai4").await;
+    let (id, secret) = (client_id.as_str(), secret.as_str());
     let refresh = tokens["refresh_token"].as_str().unwrap();
 
     let (s, _, out) = api(

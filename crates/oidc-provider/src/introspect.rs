@@ -181,20 +181,21 @@ async fn revoke_inner(
     let token = p
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    let revoked = |kind: &'static str| {
+        audit.record(
+            format!("client:{}", client.client_id),
+            AuditAction::TokenRevoked,
+            None,
+            Outcome::Success,
+            json!({ "type": kind }),
+        )
+    };
     if let Some(at) = own_access_token(tokens, &client, token) {
         tokens
             .revoke_access_token(&at.jti, at.exp)
             .await
             .map_err(|e| internal(&e))?;
-        audit
-            .record(
-                format!("client:{}", client.client_id),
-                AuditAction::TokenRevoked,
-                None,
-                Outcome::Success,
-                json!({"type": "access_token"}),
-            )
-            .await;
+        revoked("access_token").await;
         return Ok(());
     }
     let Some(presented) = Presented::parse(token) else {
@@ -212,15 +213,7 @@ async fn revoke_inner(
             .revoke_refresh_family(rt.family_id, tokens.clock.now())
             .await
             .map_err(|e| internal(&e))?;
-        audit
-            .record(
-                format!("client:{}", client.client_id),
-                AuditAction::TokenRevoked,
-                None,
-                Outcome::Success,
-                json!({"type": "refresh_token"}),
-            )
-            .await;
+        revoked("refresh_token").await;
     }
     Ok(())
 }
