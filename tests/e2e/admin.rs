@@ -12,7 +12,7 @@ use crate::harness::{Options, Pratu, cli_json, client, run_cli};
 use crate::sso::Browser;
 
 const CB: &str = "http://127.0.0.1:9/cb";
-const PASSWORD: &str = "Passw0rd1";
+const PASSWORD: &str = "Mango7Sticky";
 
 async fn cli_ok(p: &Pratu, args: &[&str], stdin: Option<&str>) -> Value {
     cli_json(&p.data_dir, &[], args, stdin).await

@@ -26,7 +26,7 @@ async fn user(p: &Pratu, username: &str, role: Option<&str>) {
     if let Some(r) = role {
         args.extend(["--role", r]);
     }
-    cli_json(&p.data_dir, &[], &args, Some("Passw0rd1\n")).await;
+    cli_json(&p.data_dir, &[], &args, Some("Mango7Sticky\n")).await;
 }
 
 async fn wait_for_text(b: &Browser, text: &str) -> String {
@@ -45,7 +45,7 @@ async fn sign_in(b: &Browser, p: &Pratu, username: &str) {
     b.client.goto(&format!("{}/admin", p.url)).await.unwrap();
     // Pratu's own login page (Thai by default).
     b.fill("ชื่อผู้ใช้", username).await;
-    b.fill("รหัสผ่าน", "Passw0rd1").await;
+    b.fill("รหัสผ่าน", "Mango7Sticky").await;
     b.screenshot(&format!("login-{username}")).await;
     b.press("เข้าสู่ระบบ").await;
 }

@@ -19,7 +19,7 @@ use crate::harness::{Options, Pratu, cli_json};
 use crate::services::{PgDb, RedisNs};
 
 const USERNAME: &str = "somchai87";
-const PASSWORD: &str = "Secret123";
+const PASSWORD: &str = "Khaosan7Lamp";
 
 /// Starts a sample app on a free port, registered with Pratu through the
 /// CLI exactly as the README tells an operator to; returns its base URL.

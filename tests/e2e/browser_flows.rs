@@ -19,7 +19,7 @@ async fn a_citizen_enrolls_in_the_wizard_and_signs_in_through_the_login_page() {
     )
     .await;
 
-    enroll_in_wizard(&b, &p, &citizen, "somchai87", "Secret123", "0812345678").await;
+    enroll_in_wizard(&b, &p, &citizen, "somchai87", "Khaosan7Lamp", "0812345678").await;
 
     // An agency app registered by the operator; the citizen signs in.
     let cb = "http://127.0.0.1:9/info/callback";
@@ -52,7 +52,7 @@ async fn a_citizen_enrolls_in_the_wizard_and_signs_in_through_the_login_page() {
         "the login page links to enrollment"
     );
     b.fill("ชื่อผู้ใช้", "somchai87").await;
-    b.fill("รหัสผ่าน", "Secret123").await;
+    b.fill("รหัสผ่าน", "Khaosan7Lamp").await;
     b.screenshot("login").await;
     b.press("เข้าสู่ระบบ").await;
     b.screenshot("consent-to-info").await;

@@ -134,8 +134,8 @@ async fn a_failed_command_says_once_what_it_did_not_find() {
         "Dee",
         "--password-stdin",
     ];
-    cli_json(dir.path(), &[], &create, Some("Passw0rd1")).await;
-    let out = run_cli(dir.path(), &[], &create, Some("Passw0rd1")).await;
+    cli_json(dir.path(), &[], &create, Some("Mango7Sticky")).await;
+    let out = run_cli(dir.path(), &[], &create, Some("Mango7Sticky")).await;
     assert_eq!(
         the_error(&out, "opsadmin1"),
         "pratu: user opsadmin1 already exists"

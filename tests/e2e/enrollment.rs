@@ -180,7 +180,7 @@ async fn a_citizen_enrolls_through_the_json_api_and_no_citizen_id_reaches_the_lo
         Options::default().env("PRATU_PROOFING__REGISTRY_FILE", registry.to_str().unwrap()),
     )
     .await;
-    let done = enroll(&p, &citizen, "somchai87", "Secret123", "0812345678").await;
+    let done = enroll(&p, &citizen, "somchai87", "Khaosan7Lamp", "0812345678").await;
     assert_eq!(done["username"], "somchai87");
     assert_eq!(done["status"], "registered");
 

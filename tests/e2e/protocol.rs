@@ -29,7 +29,7 @@ async fn staff_user(p: &Pratu) {
             "Dee",
             "--password-stdin",
         ],
-        Some("Passw0rd1\n"),
+        Some("Mango7Sticky\n"),
     )
     .await;
 }
@@ -133,7 +133,7 @@ async fn a_code_works_once_and_its_replay_revokes_what_it_issued() {
     let b = Browser::new();
     let (_, challenge) = pkce();
     let page = b.get(&authorize_url(&p, &id, &challenge, "")).await;
-    let back = b.sign_in(page, &p.url, "staff1", "Passw0rd1").await;
+    let back = b.sign_in(page, &p.url, "staff1", "Mango7Sticky").await;
     let code = back.redirect_param("code").expect("a code");
 
     let (status, body) = token(
@@ -314,7 +314,7 @@ async fn logout_reaches_the_app_through_the_back_channel() {
             b.get(&authorize_url(&p, &id, &challenge, "")).await,
             &p.url,
             "staff1",
-            "Passw0rd1",
+            "Mango7Sticky",
         )
         .await;
     let code = back.redirect_param("code").unwrap();

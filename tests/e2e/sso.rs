@@ -248,7 +248,7 @@ async fn an_enrolled_citizen_signs_in_to_two_agency_apps_with_one_sso_session() 
         Options::default().env("PRATU_PROOFING__REGISTRY_FILE", registry.to_str().unwrap()),
     )
     .await;
-    enroll(&p, &citizen, "somchai87", "Secret123", "0812345678").await;
+    enroll(&p, &citizen, "somchai87", "Khaosan7Lamp", "0812345678").await;
 
     // Registered with the CLI against the running server's database.
     let info_cb = "http://127.0.0.1:9/info/callback";
@@ -272,7 +272,7 @@ async fn an_enrolled_citizen_signs_in_to_two_agency_apps_with_one_sso_session() 
         .url();
     let page = browser.get(url.as_str()).await;
     let back = browser
-        .sign_in(page, &p.url, "somchai87", "Secret123")
+        .sign_in(page, &p.url, "somchai87", "Khaosan7Lamp")
         .await;
     assert!(
         back.location
@@ -458,5 +458,5 @@ async fn an_enrolled_citizen_signs_in_to_two_agency_apps_with_one_sso_session() 
         !log.contains(&citizen.citizen_id),
         "the citizen ID leaked into the log"
     );
-    assert!(!log.contains("Secret123"), "a password leaked into the log");
+    assert!(!log.contains("Khaosan7Lamp"), "a password leaked into the log");
 }
