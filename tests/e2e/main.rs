@@ -18,6 +18,7 @@ mod durability;
 mod enrollment;
 mod foundation;
 mod harness;
+mod leaks;
 mod loadgen;
 mod multinode;
 mod protocol;
