@@ -3,7 +3,7 @@
 use pratu_registration::config::EnrollmentConfig;
 use serde_json::json;
 
-use crate::helpers::{Options, somchai, spawn, spawn_with};
+use crate::helpers::{Citizen, Options, somchai, spawn, spawn_with};
 
 #[tokio::test]
 async fn consent_is_required_and_must_name_the_current_terms() {
@@ -61,16 +61,41 @@ async fn the_accepted_first_digits_are_configurable() {
 }
 
 #[tokio::test]
-async fn a_citizen_id_already_enrolled_is_refused_at_its_step_without_details() {
+async fn a_citizen_id_already_enrolled_is_refused_only_after_proofing_without_details() {
     let app = spawn().await;
     let first = app
         .enroll_to_review(&somchai(), "original", "0812345678")
         .await;
     assert_eq!(app.confirm(&first).await.status, 201);
 
+    // The citizen-ID step tells nobody who is enrolled…
     let id = app.start().await;
     let r = app.put_citizen_id(&id, "1-2345-67890-12-1").await;
+    assert_eq!(
+        (r.status.as_u16(), r.json["next"].as_str()),
+        (200, Some("identity")),
+        "{}",
+        r.text
+    );
+    // …nor does a card that does not match…
+    let r = app
+        .put_identity(
+            &id,
+            &Citizen {
+                laser: "JT1-2321456-33".into(),
+                ..somchai()
+            },
+        )
+        .await;
+    r.assert_problem(422, "identity_not_verified");
+    // …only the proofed card learns that it already has a Digital ID.
+    let r = app.put_identity(&id, &somchai()).await;
     r.assert_problem(409, "citizen_id_taken");
+    assert!(
+        app.audit_actions(&id)
+            .await
+            .contains(&"enrollment.citizen_id_taken".to_owned())
+    );
     for leak in ["original", "0812345678", "08x-xxx-5678", "สมชาย"] {
         assert!(!r.text.contains(leak), "{leak} leaked: {}", r.text);
     }
