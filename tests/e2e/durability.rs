@@ -42,13 +42,10 @@ async fn sigkill_during_writes_loses_no_acknowledged_enrollment() {
                 let Ok(body) = r.json::<Value>().await else {
                     return;
                 };
-                acknowledged
-                    .lock()
-                    .unwrap()
-                    .push((
-                        body["enrollment_id"].as_str().unwrap().to_owned(),
-                        body["enrollment_token"].as_str().unwrap().to_owned(),
-                    ));
+                acknowledged.lock().unwrap().push((
+                    body["enrollment_id"].as_str().unwrap().to_owned(),
+                    body["enrollment_token"].as_str().unwrap().to_owned(),
+                ));
             }
         }));
     }

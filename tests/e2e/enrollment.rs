@@ -232,9 +232,11 @@ async fn a_citizen_enrolls_through_the_json_api_and_no_citizen_id_reaches_the_lo
     let r = http
         .put(format!("{again}/identity"))
         .bearer_auth(token)
-        .json(&json!({"method": "laser_code", "first_name": citizen.first_name,
+        .json(
+            &json!({"method": "laser_code", "first_name": citizen.first_name,
                       "last_name": citizen.last_name, "birth_date": citizen.birth_date,
-                      "laser_code": citizen.laser_code}))
+                      "laser_code": citizen.laser_code}),
+        )
         .send()
         .await
         .unwrap();

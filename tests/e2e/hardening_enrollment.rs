@@ -87,7 +87,8 @@ fn identity_body(c: &Citizen) -> Value {
 
 async fn start_with_registry(tmp: &Path, citizens: &[Citizen], extra: &[(&str, &str)]) -> Pratu {
     let registry = write_registry(tmp, citizens);
-    let mut opts = Options::default().env("PRATU_PROOFING__REGISTRY_FILE", registry.to_str().unwrap());
+    let mut opts =
+        Options::default().env("PRATU_PROOFING__REGISTRY_FILE", registry.to_str().unwrap());
     for (k, v) in extra {
         opts = opts.env(k, v);
     }
@@ -128,7 +129,14 @@ async fn a_proofed_enrollment_cannot_be_continued_with_its_id_alone() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = call(&p, Method::PUT, &at("/identity"), Some(&token), Some(identity_body(&c))).await;
+    let r = call(
+        &p,
+        Method::PUT,
+        &at("/identity"),
+        Some(&token),
+        Some(identity_body(&c)),
+    )
+    .await;
     assert_eq!(r.json["next"], "account", "{}", r.text);
 
     // Someone who learnt the id: no token, a made-up one, or the token of
@@ -141,7 +149,11 @@ async fn a_proofed_enrollment_cannot_be_continued_with_its_id_alone() {
             Some(json!({"username": "hijacker", "password": "Hijack3dNow"})),
         ),
         (Method::POST, "/phone", Some(json!({"phone": "0899999999"}))),
-        (Method::POST, "/phone/verify", Some(json!({"code": "123456"}))),
+        (
+            Method::POST,
+            "/phone/verify",
+            Some(json!({"code": "123456"})),
+        ),
         (Method::POST, "/confirm", Some(json!({}))),
         (Method::GET, "", None),
         (
@@ -196,7 +208,14 @@ async fn a_proofed_enrollment_cannot_be_continued_with_its_id_alone() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = call(&p, Method::POST, &at("/confirm"), Some(&token), Some(json!({}))).await;
+    let r = call(
+        &p,
+        Method::POST,
+        &at("/confirm"),
+        Some(&token),
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.json["username"], "somchai87");
 }
@@ -311,7 +330,10 @@ async fn the_enrollment_token_never_reaches_a_url_a_redirect_or_the_log() {
         );
     }
     let log = p.log();
-    assert!(!log.contains(&api_token), "the API token leaked into the log");
+    assert!(
+        !log.contains(&api_token),
+        "the API token leaked into the log"
+    );
     assert!(
         !log.contains(&wizard_token),
         "the wizard's token leaked into the log"
@@ -472,7 +494,9 @@ async fn completed_enrollment_is_forgotten_and_the_account_signs_in(extra: &[(&s
         .set_pkce_challenge(challenge)
         .url();
     let browser = Browser::new();
-    let page = browser.until_rp(browser.get(url.as_str()).await, &p.url).await;
+    let page = browser
+        .until_rp(browser.get(url.as_str()).await, &p.url)
+        .await;
     let back = browser
         .sign_in(page, &p.url, "somchai87", "Khaosan7Lamp")
         .await;

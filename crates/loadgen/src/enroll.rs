@@ -125,12 +125,18 @@ pub async fn enroll_one(conn: &mut Conn, ctx: &Ctx) -> Result<(), LoadError> {
     };
     ok(
         "citizen-id",
-        conn.json_auth(Method::PUT, &step("/citizen-id"), auth,
+        conn.json_auth(
+            Method::PUT,
+            &step("/citizen-id"),
+            auth,
             &json!({"citizen_id": row.citizen_id}),
         )
         .await?,
     )?;
-    conn.json_auth(Method::PUT, &step("/identity"), auth,
+    conn.json_auth(
+        Method::PUT,
+        &step("/identity"),
+        auth,
         &json!({"method": "laser_code", "first_name": row.first_name, "last_name": row.last_name,
                 "birth_date": row.birth_date, "laser_code": row.laser_code}),
     )
@@ -138,21 +144,36 @@ pub async fn enroll_one(conn: &mut Conn, ctx: &Ctx) -> Result<(), LoadError> {
     .expect("identity", 200)?;
     ok(
         "account",
-        conn.json_auth(Method::PUT, &step("/account"), auth,
+        conn.json_auth(
+            Method::PUT,
+            &step("/account"),
+            auth,
             &json!({"username": username, "password": password}),
         )
         .await?,
     )?;
-    conn.json_auth(Method::POST, &step("/phone"), auth, &json!({"phone": local}))
-        .await?
-        .expect("phone", 202)?;
+    conn.json_auth(
+        Method::POST,
+        &step("/phone"),
+        auth,
+        &json!({"phone": local}),
+    )
+    .await?
+    .expect("phone", 202)?;
     let code = s.outbox.code_for(&e164).await?;
     ok(
         "phone/verify",
-        conn.json_auth(Method::POST, &step("/phone/verify"), auth, &json!({"code": code}))
-            .await?,
+        conn.json_auth(
+            Method::POST,
+            &step("/phone/verify"),
+            auth,
+            &json!({"code": code}),
+        )
+        .await?,
     )?;
-    conn.get_auth(&step(""), auth).await?.expect("review", 200)?;
+    conn.get_auth(&step(""), auth)
+        .await?
+        .expect("review", 200)?;
     conn.json_auth(Method::POST, &step("/confirm"), auth, &json!({}))
         .await?
         .expect("confirm", 201)?;

@@ -172,7 +172,10 @@ async fn identity(
             birth_date: body.birth_date,
         },
     };
-    let p = state.service().verify_identity(&ctx, &access, &input).await?;
+    let p = state
+        .service()
+        .verify_identity(&ctx, &access, &input)
+        .await?;
     Ok(progress(p))
 }
 
@@ -233,7 +236,10 @@ async fn verify_phone(
     Authorized(access): Authorized,
     ApiJson(body): ApiJson<VerifyBody>,
 ) -> ApiResult {
-    let p = state.service().verify_phone(&ctx, &access, &body.code).await?;
+    let p = state
+        .service()
+        .verify_phone(&ctx, &access, &body.code)
+        .await?;
     Ok(progress(p))
 }
 

@@ -34,11 +34,11 @@ mod token;
 
 pub(crate) use data::EnrollmentData;
 pub use error::{EnrollmentError, FieldError, InvalidKind};
-pub use token::{EnrollmentAccess, EnrollmentToken};
 pub use steps::{
     Confirmed, IdentityInput, OtpSent, PendingPhone, PersonalInput, Progress, Review,
     ReviewConsent, ReviewPersonal, StartInput, Started,
 };
+pub use token::{EnrollmentAccess, EnrollmentToken};
 
 use limits::Limiter;
 

@@ -35,3 +35,31 @@ pub fn parse_enrollment(value: &str) -> Option<EnrollmentAccess> {
         EnrollmentToken::parse(token)?,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pratu_core::web::CookiePolicy;
+
+    #[test]
+    fn the_enrollment_cookie_round_trips_and_is_host_bound_on_https() {
+        let access = EnrollmentAccess::new(
+            Uuid::new_v4(),
+            EnrollmentToken::parse("c2VjcmV0LXRva2Vu").unwrap(),
+        );
+        let value = enrollment_value(&access);
+        let back = parse_enrollment(&value).unwrap();
+        assert_eq!((back.id, back.token), (access.id, access.token));
+        assert!(parse_enrollment("not-a-uuid.c2VjcmV0").is_none());
+        assert!(parse_enrollment(&access.id.to_string()).is_none());
+
+        let set = CookiePolicy { secure: true }
+            .set(ENROLLMENT, &value, Some(60))
+            .unwrap();
+        let set = set.to_str().unwrap();
+        assert!(set.starts_with("__Host-pratu_enrollment="), "{set}");
+        for attr in ["; Path=/;", "; HttpOnly", "; SameSite=Lax", "; Secure"] {
+            assert!(set.contains(attr), "{attr}: {set}");
+        }
+    }
+}

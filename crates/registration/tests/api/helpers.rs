@@ -3,9 +3,9 @@
 //! registry file the test writes itself.
 #![expect(clippy::unwrap_used, reason = "test helpers fail by panicking")]
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use pratu_core::password::{Argon2Params, PasswordHasher};
@@ -302,7 +302,9 @@ impl TestApp {
             .strip_prefix("/api/v1/enrollments/")
             .and_then(|rest| rest.split('/').next())
             .and_then(|id| self.tokens.lock().unwrap().get(id).cloned());
-        let r = self.send_with_token(method, path, body, token.as_deref()).await;
+        let r = self
+            .send_with_token(method, path, body, token.as_deref())
+            .await;
         if let (Some(id), Some(token)) = (
             r.json["enrollment_id"].as_str(),
             r.json["enrollment_token"].as_str(),
@@ -313,6 +315,11 @@ impl TestApp {
                 .insert(id.to_owned(), token.to_owned());
         }
         r
+    }
+
+    /// The token the start of enrollment `id` answered.
+    pub fn token_of(&self, id: &str) -> String {
+        self.tokens.lock().unwrap()[id].clone()
     }
 
     /// Sends a request with exactly this bearer token (or none).

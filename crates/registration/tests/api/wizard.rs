@@ -503,7 +503,9 @@ async fn on_an_https_issuer_the_enrollment_cookie_is_host_prefixed_secure_and_ht
         assert!(attrs.contains(&want), "{want} missing: {cookie}");
     }
     assert!(
-        !attrs.iter().any(|a| a.to_ascii_lowercase().starts_with("domain")),
+        !attrs
+            .iter()
+            .any(|a| a.to_ascii_lowercase().starts_with("domain")),
         "{cookie}"
     );
 

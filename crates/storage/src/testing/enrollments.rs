@@ -321,7 +321,13 @@ pub async fn retention_deletes_completed_enrollments_closed_before_the_cutoff(
         1
     );
     assert_eq!(store.enrollment_by_id(old.id).await.must("read"), None);
-    assert!(store.enrollment_by_id(recent.id).await.must("read").is_some());
+    assert!(
+        store
+            .enrollment_by_id(recent.id)
+            .await
+            .must("read")
+            .is_some()
+    );
     // Unfinished enrollments are the expiry sweep's business, not this one's.
     assert!(
         store

@@ -9,7 +9,9 @@ use super::Progress;
 use crate::domain::{Password, Username};
 use crate::service::data::AccountData;
 use crate::service::fields::FieldCode;
-use crate::service::{EnrollmentAccess, Context, EnrollmentError, EnrollmentService, InvalidKind, retry_on_conflict};
+use crate::service::{
+    Context, EnrollmentAccess, EnrollmentError, EnrollmentService, InvalidKind, retry_on_conflict,
+};
 
 impl EnrollmentService {
     #[tracing::instrument(name = "pratu.enrollment.account", skip_all, fields(enrollment.id = %access.id), err(Display))]

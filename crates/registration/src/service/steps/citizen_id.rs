@@ -10,8 +10,9 @@ use super::Progress;
 use crate::domain::CitizenId;
 use crate::service::fields::FieldCode;
 use crate::service::limits::limit_key;
-use crate::service::{EnrollmentAccess, 
-    CITIZEN_ID_AAD, Context, EnrollmentError, EnrollmentService, InvalidKind, retry_on_conflict,
+use crate::service::{
+    CITIZEN_ID_AAD, Context, EnrollmentAccess, EnrollmentError, EnrollmentService, InvalidKind,
+    retry_on_conflict,
 };
 
 impl EnrollmentService {

@@ -11,11 +11,17 @@ use uuid::Uuid;
 
 use super::Confirmed;
 use crate::service::data::EnrollmentData;
-use crate::service::{EnrollmentAccess, CONFLICT_RETRIES, Context, EnrollmentError, EnrollmentService};
+use crate::service::{
+    CONFLICT_RETRIES, Context, EnrollmentAccess, EnrollmentError, EnrollmentService,
+};
 
 impl EnrollmentService {
     #[tracing::instrument(name = "pratu.enrollment.confirm", skip_all, fields(enrollment.id = %access.id), err(Display))]
-    pub async fn confirm(&self, ctx: &Context, access: &EnrollmentAccess) -> Result<Confirmed, EnrollmentError> {
+    pub async fn confirm(
+        &self,
+        ctx: &Context,
+        access: &EnrollmentAccess,
+    ) -> Result<Confirmed, EnrollmentError> {
         let id = access.id;
         // Each loser of a race re-reads once per winner; enough rounds for
         // any realistic burst of duplicate clicks.

@@ -17,9 +17,9 @@ use crate::proofing::{ProofingOutcome, ProofingRequest};
 use crate::service::data::{PersonalData, ProofingRecord};
 use crate::service::fields::FieldCode;
 use crate::service::limits::limit_key;
-use crate::service::{EnrollmentAccess, 
-    CITIZEN_ID_AAD, Context, EnrollmentError, EnrollmentService, FieldError, InvalidKind,
-    retry_on_conflict,
+use crate::service::{
+    CITIZEN_ID_AAD, Context, EnrollmentAccess, EnrollmentError, EnrollmentService, FieldError,
+    InvalidKind, retry_on_conflict,
 };
 
 /// The one method offered online.
@@ -343,7 +343,12 @@ impl EnrollmentService {
             ProofingOutcome::Verified { code } => {
                 // Only now, with the card proofed, may the answer say that
                 // this person already has a Digital ID (DESIGN.md step 2).
-                if self.store.user_by_citizen_index(&sealed.index).await?.is_some() {
+                if self
+                    .store
+                    .user_by_citizen_index(&sealed.index)
+                    .await?
+                    .is_some()
+                {
                     self.audit_quietly(
                         ctx,
                         id,

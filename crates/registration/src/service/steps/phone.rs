@@ -18,7 +18,9 @@ use crate::domain::{OtpCode, ThaiMobile};
 use crate::service::data::PhoneData;
 use crate::service::fields::FieldCode;
 use crate::service::limits::limit_key;
-use crate::service::{EnrollmentAccess, Context, EnrollmentError, EnrollmentService, InvalidKind, retry_on_conflict};
+use crate::service::{
+    Context, EnrollmentAccess, EnrollmentError, EnrollmentService, InvalidKind, retry_on_conflict,
+};
 
 /// A code went out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -262,7 +264,10 @@ impl EnrollmentService {
     }
 
     /// The code last sent for this enrollment, if still stored.
-    pub async fn pending_phone(&self, access: &EnrollmentAccess) -> Result<Option<PendingPhone>, EnrollmentError> {
+    pub async fn pending_phone(
+        &self,
+        access: &EnrollmentAccess,
+    ) -> Result<Option<PendingPhone>, EnrollmentError> {
         let id = access.id;
         let (_, data) = self.load(access).await?;
         let Some(phone) = data.phone.filter(|p| !p.verified) else {
