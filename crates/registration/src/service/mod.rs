@@ -19,7 +19,6 @@ use pratu_core::sms::SmsSender;
 use pratu_storage::ephemeral::EphemeralStore;
 use pratu_storage::records::{Enrollment, EnrollmentStep};
 use pratu_storage::{Clock, StorageError, Store};
-use uuid::Uuid;
 
 use crate::config::{EnrollmentConfig, LimitsConfig, OtpConfig, ProofingConfig};
 use crate::proofing::IdentityProofing;

@@ -3,7 +3,6 @@
 //! until the account is created.
 
 use pratu_storage::records::EnrollmentStep;
-use uuid::Uuid;
 
 use super::Progress;
 use crate::domain::{Password, Username};

@@ -4,7 +4,6 @@
 //! The ID is sealed and indexed, never kept in clear.
 
 use pratu_storage::records::{EnrollmentStep, SealedCitizenId};
-use uuid::Uuid;
 
 use super::Progress;
 use crate::domain::CitizenId;

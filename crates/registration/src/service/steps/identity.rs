@@ -9,7 +9,6 @@
 use pratu_core::audit::{AuditAction, Outcome};
 use pratu_storage::records::{EnrollmentStep, PersonName};
 use serde_json::json;
-use uuid::Uuid;
 
 use super::Progress;
 use crate::domain::{BirthDate, CitizenId, EnglishName, FirstDigits, LaserCode, ThaiName, Title};
