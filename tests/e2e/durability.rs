@@ -22,7 +22,8 @@ async fn sigkill_during_writes_loses_no_acknowledged_enrollment() {
         .await
         .unwrap();
     let version = terms["version"].as_str().unwrap().to_owned();
-    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    // (id, token) of every enrollment whose start was answered.
+    let acknowledged = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
     let mut writers = Vec::new();
     for _ in 0..8 {
         let (url, version, acknowledged) = (url.clone(), version.clone(), acknowledged.clone());
@@ -41,10 +42,10 @@ async fn sigkill_during_writes_loses_no_acknowledged_enrollment() {
                 let Ok(body) = r.json::<Value>().await else {
                     return;
                 };
-                acknowledged
-                    .lock()
-                    .unwrap()
-                    .push(body["enrollment_id"].as_str().unwrap().to_owned());
+                acknowledged.lock().unwrap().push((
+                    body["enrollment_id"].as_str().unwrap().to_owned(),
+                    body["enrollment_token"].as_str().unwrap().to_owned(),
+                ));
             }
         }));
     }
@@ -80,9 +81,10 @@ async fn sigkill_during_writes_loses_no_acknowledged_enrollment() {
     })
     .await;
     let http = client();
-    for id in &ids {
+    for (id, token) in &ids {
         let r = http
             .get(format!("{}/api/v1/enrollments/{id}", again.url))
+            .bearer_auth(token)
             .send()
             .await
             .unwrap();

@@ -90,10 +90,12 @@ pub async fn enroll(p: &Pratu, c: &Citizen, username: &str, password: &str, phon
     let created: Value = r.json().await.unwrap();
     assert_eq!(created["next"], "citizen_id");
     let id = created["enrollment_id"].as_str().unwrap().to_owned();
+    let token = created["enrollment_token"].as_str().unwrap().to_owned();
     let step = |path: &str| api(&format!("/enrollments/{id}{path}"));
 
     let r = http
         .put(step("/citizen-id"))
+        .bearer_auth(&token)
         .json(&json!({"citizen_id": c.citizen_id}))
         .send()
         .await
@@ -105,6 +107,7 @@ pub async fn enroll(p: &Pratu, c: &Citizen, username: &str, password: &str, phon
     );
     let r = http
         .put(step("/identity"))
+        .bearer_auth(&token)
         .json(
             &json!({"method": "laser_code", "first_name": c.first_name, "last_name": c.last_name,
                       "birth_date": c.birth_date, "laser_code": c.laser_code}),
@@ -115,6 +118,7 @@ pub async fn enroll(p: &Pratu, c: &Citizen, username: &str, password: &str, phon
     assert_eq!(r.status(), 200, "identity: {}", r.text().await.unwrap());
     let r = http
         .put(step("/account"))
+        .bearer_auth(&token)
         .json(&json!({"username": username, "password": password}))
         .send()
         .await
@@ -126,6 +130,7 @@ pub async fn enroll(p: &Pratu, c: &Citizen, username: &str, password: &str, phon
     );
     let r = http
         .post(step("/phone"))
+        .bearer_auth(&token)
         .json(&json!({"phone": phone}))
         .send()
         .await
@@ -137,6 +142,7 @@ pub async fn enroll(p: &Pratu, c: &Citizen, username: &str, password: &str, phon
     assert_eq!(sent["ref"], reference.as_str());
     let r = http
         .post(step("/phone/verify"))
+        .bearer_auth(&token)
         .json(&json!({"code": code}))
         .send()
         .await
@@ -148,6 +154,7 @@ pub async fn enroll(p: &Pratu, c: &Citizen, username: &str, password: &str, phon
     );
     let review: Value = http
         .get(step(""))
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap()
@@ -159,7 +166,12 @@ pub async fn enroll(p: &Pratu, c: &Citizen, username: &str, password: &str, phon
         !review_text.contains(&c.citizen_id),
         "review shows the citizen ID in clear"
     );
-    let r = http.post(step("/confirm")).send().await.unwrap();
+    let r = http
+        .post(step("/confirm"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201, "confirm: {}", r.text().await.unwrap());
     r.json().await.unwrap()
 }
@@ -187,7 +199,7 @@ async fn a_citizen_enrolls_through_the_json_api_and_no_citizen_id_reaches_the_lo
     assert_eq!(done["username"], "somchai87");
     assert_eq!(done["status"], "registered");
 
-    // Enrolling the same citizen again is refused at the citizen-ID step.
+    // Enrolling the same citizen again is refused, once the card is proofed.
     let http = client();
     let terms: Value = http
         .get(format!("{}/api/v1/terms", p.url))
@@ -206,13 +218,28 @@ async fn a_citizen_enrolls_through_the_json_api_and_no_citizen_id_reaches_the_lo
         .json()
         .await
         .unwrap();
+    let again = format!(
+        "{}/api/v1/enrollments/{}",
+        p.url,
+        created["enrollment_id"].as_str().unwrap()
+    );
+    let token = created["enrollment_token"].as_str().unwrap();
     let r = http
-        .put(format!(
-            "{}/api/v1/enrollments/{}/citizen-id",
-            p.url,
-            created["enrollment_id"].as_str().unwrap()
-        ))
+        .put(format!("{again}/citizen-id"))
+        .bearer_auth(token)
         .json(&json!({"citizen_id": citizen.citizen_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http
+        .put(format!("{again}/identity"))
+        .bearer_auth(token)
+        .json(
+            &json!({"method": "laser_code", "first_name": citizen.first_name,
+                      "last_name": citizen.last_name, "birth_date": citizen.birth_date,
+                      "laser_code": citizen.laser_code}),
+        )
         .send()
         .await
         .unwrap();

@@ -88,6 +88,7 @@ macro_rules! audit_actions {
 audit_actions! {
     EnrollmentConsent => "enrollment.consent", Enrollment;
     EnrollmentIdentityVerified => "enrollment.identity_verified", Enrollment;
+    EnrollmentCitizenIdTaken => "enrollment.citizen_id_taken", Enrollment;
     EnrollmentProofingFailed => "enrollment.proofing_failed", Enrollment;
     EnrollmentProofingLocked => "enrollment.proofing_locked", Enrollment;
     EnrollmentProofingUnavailable => "enrollment.proofing_unavailable", Enrollment;

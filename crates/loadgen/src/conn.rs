@@ -310,6 +310,19 @@ impl Conn {
             .map_err(|e| LoadError::Http(format!("json encoding: {e}")))?;
         self.send(method, path, None, Body::Json(body)).await
     }
+
+    /// [`Self::json`] with an `Authorization` header.
+    pub async fn json_auth(
+        &mut self,
+        method: Method,
+        path: &str,
+        auth: &HeaderValue,
+        value: &serde_json::Value,
+    ) -> Result<Response, LoadError> {
+        let body = serde_json::to_vec(value)
+            .map_err(|e| LoadError::Http(format!("json encoding: {e}")))?;
+        self.send(method, path, Some(auth), Body::Json(body)).await
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use http::Method;
+use http::{HeaderValue, Method};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -36,6 +36,8 @@ struct Terms {
 #[derive(Deserialize)]
 struct Created {
     enrollment_id: String,
+    /// Every later step presents it as `Authorization: Bearer`.
+    enrollment_token: String,
 }
 
 impl EnrollShared {
@@ -110,6 +112,10 @@ pub async fn enroll_one(conn: &mut Conn, ctx: &Ctx) -> Result<(), LoadError> {
         .await?
         .json("create enrollment", 201)?;
     let step = |p: &str| format!("{}/enrollments/{}{p}", s.api, created.enrollment_id);
+    let mut auth = HeaderValue::from_str(&format!("Bearer {}", created.enrollment_token))
+        .map_err(|_| LoadError::protocol("the enrollment token is not a header value"))?;
+    auth.set_sensitive(true);
+    let auth = &auth;
     let ok = |what: &'static str, r: crate::conn::Response| {
         if (200..300).contains(&r.status) {
             Ok(())
@@ -119,16 +125,18 @@ pub async fn enroll_one(conn: &mut Conn, ctx: &Ctx) -> Result<(), LoadError> {
     };
     ok(
         "citizen-id",
-        conn.json(
+        conn.json_auth(
             Method::PUT,
             &step("/citizen-id"),
+            auth,
             &json!({"citizen_id": row.citizen_id}),
         )
         .await?,
     )?;
-    conn.json(
+    conn.json_auth(
         Method::PUT,
         &step("/identity"),
+        auth,
         &json!({"method": "laser_code", "first_name": row.first_name, "last_name": row.last_name,
                 "birth_date": row.birth_date, "laser_code": row.laser_code}),
     )
@@ -136,24 +144,37 @@ pub async fn enroll_one(conn: &mut Conn, ctx: &Ctx) -> Result<(), LoadError> {
     .expect("identity", 200)?;
     ok(
         "account",
-        conn.json(
+        conn.json_auth(
             Method::PUT,
             &step("/account"),
+            auth,
             &json!({"username": username, "password": password}),
         )
         .await?,
     )?;
-    conn.json(Method::POST, &step("/phone"), &json!({"phone": local}))
-        .await?
-        .expect("phone", 202)?;
+    conn.json_auth(
+        Method::POST,
+        &step("/phone"),
+        auth,
+        &json!({"phone": local}),
+    )
+    .await?
+    .expect("phone", 202)?;
     let code = s.outbox.code_for(&e164).await?;
     ok(
         "phone/verify",
-        conn.json(Method::POST, &step("/phone/verify"), &json!({"code": code}))
-            .await?,
+        conn.json_auth(
+            Method::POST,
+            &step("/phone/verify"),
+            auth,
+            &json!({"code": code}),
+        )
+        .await?,
     )?;
-    conn.get(&step("")).await?.expect("review", 200)?;
-    conn.json(Method::POST, &step("/confirm"), &json!({}))
+    conn.get_auth(&step(""), auth)
+        .await?
+        .expect("review", 200)?;
+    conn.json_auth(Method::POST, &step("/confirm"), auth, &json!({}))
         .await?
         .expect("confirm", 201)?;
     Ok(())

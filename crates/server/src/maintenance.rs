@@ -1,6 +1,8 @@
 //! Periodic housekeeping: PDPA asks that nothing be kept past its purpose, so
-//! unfinished enrollments, expired refresh and registration tokens, and audit
-//! events older than the retention period are deleted. Every node runs it;
+//! unfinished enrollments once expired, completed enrollments (their copy of
+//! the citizen's personal data) after their retention period, expired
+//! refresh and registration tokens, and audit events older than the
+//! retention period are deleted. Every node runs it;
 //! the deletes are idempotent, so several nodes doing it at once is harmless.
 
 use std::sync::Arc;
@@ -16,6 +18,12 @@ use serde::{Deserialize, Serialize};
 pub struct RetentionConfig {
     /// Audit events older than this are deleted.
     pub audit_days: u32,
+    /// Completed enrollments are deleted this many days after they were
+    /// confirmed: the account holds what it needs, and their copy of names,
+    /// birth date, sealed citizen ID, phone and password hash goes (PDPA).
+    /// Unfinished ones are deleted as soon as they expire. 0 deletes them at
+    /// the next housekeeping run.
+    pub completed_enrollment_days: u32,
     /// How often housekeeping runs.
     pub interval_seconds: u64,
 }
@@ -24,19 +32,27 @@ impl Default for RetentionConfig {
     fn default() -> Self {
         Self {
             audit_days: 365,
+            completed_enrollment_days: 30,
             interval_seconds: 3600,
         }
     }
 }
 
-/// One pass; returns (enrollments, refresh tokens, audit events) deleted.
+/// One pass; returns (enrollments, refresh tokens, audit events) deleted,
+/// enrollments counting both expired unfinished and old completed ones.
 pub async fn run_once(
     store: &dyn Store,
     clock: &dyn Clock,
     config: &RetentionConfig,
 ) -> Result<(u64, u64, u64), pratu_storage::StorageError> {
     let now = clock.now();
-    let enrollments = store.delete_expired_enrollments(now).await?;
+    let expired = store.delete_expired_enrollments(now).await?;
+    let completed = store
+        .delete_completed_enrollments(
+            now - time::Duration::days(i64::from(config.completed_enrollment_days)),
+        )
+        .await?;
+    let enrollments = expired + completed;
     let refresh = store.delete_expired_refresh_tokens(now).await?;
     // Unused registration tokens past their expiry: nothing to report.
     store.delete_expired_registration_tokens(now).await?;

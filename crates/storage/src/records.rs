@@ -157,6 +157,12 @@ pub struct Enrollment {
     pub step: EnrollmentStep,
     /// Incremented by every successful update (optimistic concurrency).
     pub version: i64,
+    /// SHA-256 digest of the enrollment token the start answered: whoever
+    /// presents that token continues the enrollment (the id alone is no
+    /// credential: it travels in URLs and log spans). Set once at the start
+    /// and never updated; empty for enrollments started before tokens
+    /// existed, which no token fits.
+    pub token_digest: Vec<u8>,
     pub citizen_id: Option<SealedCitizenId>,
     pub data: serde_json::Value,
     pub user_id: Option<Uuid>,

@@ -79,6 +79,11 @@ pub trait EnrollmentRepo: Send + Sync {
     /// Deletes unfinished enrollments whose `expires_at` is before `now`
     /// (PDPA: unfinished enrollments are not kept). Returns how many.
     async fn delete_expired_enrollments(&self, now: OffsetDateTime) -> Result<u64>;
+    /// Deletes completed enrollments closed before `before`: the account
+    /// holds what it needs, and the enrollment's copy of names, birth date,
+    /// sealed citizen ID, phone and password hash has served its purpose
+    /// (PDPA). Returns how many.
+    async fn delete_completed_enrollments(&self, before: OffsetDateTime) -> Result<u64>;
 }
 
 #[async_trait]

@@ -16,6 +16,9 @@ use crate::service::{EnrollmentError, FieldError};
 pub enum ApiError {
     #[error(transparent)]
     Enrollment(#[from] EnrollmentError),
+    /// No `Authorization: Bearer` enrollment token came with a step.
+    #[error("the enrollment token is missing")]
+    MissingToken,
     /// The body is not JSON, or not the expected shape.
     #[error("malformed request body")]
     MalformedBody {
@@ -120,6 +123,7 @@ fn status_of(e: &EnrollmentError) -> StatusCode {
         E::IdentityServiceUnavailable | E::SmsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         E::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         E::NotFound => StatusCode::NOT_FOUND,
+        E::InvalidToken => StatusCode::UNAUTHORIZED,
         E::Expired => StatusCode::GONE,
         E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -143,6 +147,7 @@ fn title_of(code: &str) -> &'static str {
         "sms_unavailable" => "SMS unavailable",
         "step_out_of_order" => "Step out of order",
         "enrollment_not_found" => "Enrollment not found",
+        "invalid_enrollment_token" => "Missing or wrong enrollment token",
         "enrollment_expired" => "Enrollment expired",
         "conflict" => "Concurrent change",
         _ => "Internal error",
@@ -187,6 +192,17 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut extra = Map::new();
         match self {
+            // RFC 6750 §3.1: no error code when no credentials came at all.
+            ApiError::MissingToken => problem(
+                StatusCode::UNAUTHORIZED,
+                EnrollmentError::InvalidToken.code(),
+                "Send the enrollment token from the start of the enrollment as \
+                 Authorization: Bearer <enrollment_token>."
+                    .to_owned(),
+                extra,
+            )
+            .header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
+            .into_response(),
             ApiError::MalformedBody {
                 status,
                 detail,
@@ -232,6 +248,12 @@ impl IntoResponse for ApiError {
                     retry_after.and_then(|r| HeaderValue::from_str(&r.to_string()).ok())
                 {
                     response = response.header(header::RETRY_AFTER, r);
+                }
+                if matches!(e, EnrollmentError::InvalidToken) {
+                    response = response.header(
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                    );
                 }
                 if let EnrollmentError::Internal(source) = e {
                     response = response.caused_by(InternalError::from_boxed(source));

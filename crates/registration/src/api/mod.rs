@@ -1,22 +1,25 @@
 //! The JSON API of DESIGN.md "Enrollment": one call per step, errors as
-//! problem+json. The enrollment id in the path is the client's handle on its
-//! enrollment; nothing else identifies the caller.
+//! problem+json. The enrollment id in the path names the enrollment; the
+//! `enrollment_token` the start answered, sent as `Authorization: Bearer`,
+//! is what lets a caller continue it (see [`access`]).
 
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use uuid::Uuid;
 
 use crate::request::RequestContext;
 use crate::service::{EnrollmentError, IdentityInput, PersonalInput, Progress, StartInput};
 use crate::state::RegistrationState;
 
+mod access;
 mod error;
 mod json;
+
+use access::Authorized;
 
 pub use error::ApiError;
 pub use json::ApiJson;
@@ -46,10 +49,6 @@ fn no_store(status: StatusCode, body: serde_json::Value) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
-}
-
-fn enrollment_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| EnrollmentError::NotFound.into())
 }
 
 fn progress(p: Progress) -> Response {
@@ -96,6 +95,7 @@ async fn start(
         StatusCode::CREATED,
         json!({
             "enrollment_id": started.enrollment_id,
+            "enrollment_token": started.token.expose(),
             "next": started.next.as_str(),
         }),
     );
@@ -115,13 +115,12 @@ struct CitizenIdBody {
 async fn citizen_id(
     State(state): State<RegistrationState>,
     RequestContext(ctx): RequestContext,
-    Path(id): Path<String>,
+    Authorized(access): Authorized,
     ApiJson(body): ApiJson<CitizenIdBody>,
 ) -> ApiResult {
-    let id = enrollment_id(&id)?;
     let p = state
         .service()
-        .submit_citizen_id(&ctx, id, &body.citizen_id)
+        .submit_citizen_id(&ctx, &access, &body.citizen_id)
         .await?;
     Ok(progress(p))
 }
@@ -155,10 +154,9 @@ fn laser_code() -> String {
 async fn identity(
     State(state): State<RegistrationState>,
     RequestContext(ctx): RequestContext,
-    Path(id): Path<String>,
+    Authorized(access): Authorized,
     ApiJson(body): ApiJson<IdentityBody>,
 ) -> ApiResult {
-    let id = enrollment_id(&id)?;
     let input = IdentityInput {
         method: body.method,
         laser_code: body.laser_code,
@@ -174,7 +172,10 @@ async fn identity(
             birth_date: body.birth_date,
         },
     };
-    let p = state.service().verify_identity(&ctx, id, &input).await?;
+    let p = state
+        .service()
+        .verify_identity(&ctx, &access, &input)
+        .await?;
     Ok(progress(p))
 }
 
@@ -187,13 +188,12 @@ struct AccountBody {
 async fn account(
     State(state): State<RegistrationState>,
     RequestContext(ctx): RequestContext,
-    Path(id): Path<String>,
+    Authorized(access): Authorized,
     ApiJson(body): ApiJson<AccountBody>,
 ) -> ApiResult {
-    let id = enrollment_id(&id)?;
     let p = state
         .service()
-        .set_account(&ctx, id, &body.username, &body.password)
+        .set_account(&ctx, &access, &body.username, &body.password)
         .await?;
     Ok(progress(p))
 }
@@ -206,13 +206,12 @@ struct PhoneBody {
 async fn phone(
     State(state): State<RegistrationState>,
     RequestContext(ctx): RequestContext,
-    Path(id): Path<String>,
+    Authorized(access): Authorized,
     ApiJson(body): ApiJson<PhoneBody>,
 ) -> ApiResult {
-    let id = enrollment_id(&id)?;
     let sent = state
         .service()
-        .send_phone_code(&ctx, id, &body.phone)
+        .send_phone_code(&ctx, &access, &body.phone)
         .await?;
     Ok(no_store(
         StatusCode::ACCEPTED,
@@ -234,17 +233,21 @@ struct VerifyBody {
 async fn verify_phone(
     State(state): State<RegistrationState>,
     RequestContext(ctx): RequestContext,
-    Path(id): Path<String>,
+    Authorized(access): Authorized,
     ApiJson(body): ApiJson<VerifyBody>,
 ) -> ApiResult {
-    let id = enrollment_id(&id)?;
-    let p = state.service().verify_phone(&ctx, id, &body.code).await?;
+    let p = state
+        .service()
+        .verify_phone(&ctx, &access, &body.code)
+        .await?;
     Ok(progress(p))
 }
 
-async fn review(State(state): State<RegistrationState>, Path(id): Path<String>) -> ApiResult {
-    let id = enrollment_id(&id)?;
-    let review = state.service().review(id).await?;
+async fn review(
+    State(state): State<RegistrationState>,
+    Authorized(access): Authorized,
+) -> ApiResult {
+    let review = state.service().review(&access).await?;
     let body = serde_json::to_value(&review).map_err(EnrollmentError::internal)?;
     Ok(no_store(StatusCode::OK, body))
 }
@@ -252,10 +255,9 @@ async fn review(State(state): State<RegistrationState>, Path(id): Path<String>) 
 async fn confirm(
     State(state): State<RegistrationState>,
     RequestContext(ctx): RequestContext,
-    Path(id): Path<String>,
+    Authorized(access): Authorized,
 ) -> ApiResult {
-    let id = enrollment_id(&id)?;
-    let done = state.service().confirm(&ctx, id).await?;
+    let done = state.service().confirm(&ctx, &access).await?;
     Ok(no_store(
         StatusCode::CREATED,
         json!({

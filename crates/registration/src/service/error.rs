@@ -68,6 +68,9 @@ pub enum EnrollmentError {
     StepOutOfOrder { current: EnrollmentStep },
     #[error("no such enrollment")]
     NotFound,
+    /// The enrollment token is missing or is not this enrollment's.
+    #[error("the enrollment token is missing or wrong")]
+    InvalidToken,
     #[error("the enrollment has expired; start again")]
     Expired,
     #[error("the enrollment was changed at the same time; try again")]
@@ -113,6 +116,7 @@ impl EnrollmentError {
             Self::SmsUnavailable => "sms_unavailable",
             Self::StepOutOfOrder { .. } => "step_out_of_order",
             Self::NotFound => "enrollment_not_found",
+            Self::InvalidToken => "invalid_enrollment_token",
             Self::Expired => "enrollment_expired",
             Self::Conflict => "conflict",
             Self::Internal(_) => "internal_error",

@@ -19,7 +19,6 @@ use pratu_core::sms::SmsSender;
 use pratu_storage::ephemeral::EphemeralStore;
 use pratu_storage::records::{Enrollment, EnrollmentStep};
 use pratu_storage::{Clock, StorageError, Store};
-use uuid::Uuid;
 
 use crate::config::{EnrollmentConfig, LimitsConfig, OtpConfig, ProofingConfig};
 use crate::proofing::IdentityProofing;
@@ -30,6 +29,7 @@ mod error;
 mod fields;
 pub(crate) mod limits;
 mod steps;
+mod token;
 
 pub(crate) use data::EnrollmentData;
 pub use error::{EnrollmentError, FieldError, InvalidKind};
@@ -37,6 +37,7 @@ pub use steps::{
     Confirmed, IdentityInput, OtpSent, PendingPhone, PersonalInput, Progress, Review,
     ReviewConsent, ReviewPersonal, StartInput, Started,
 };
+pub use token::{EnrollmentAccess, EnrollmentToken};
 
 use limits::Limiter;
 
@@ -90,6 +91,7 @@ pub struct ServiceDeps {
 #[derive(Debug)]
 pub struct EnrollmentService {
     store: Arc<dyn Store>,
+    random: SharedRandom,
     clock: Arc<dyn Clock>,
     proofing: Arc<dyn IdentityProofing>,
     sms: Arc<dyn SmsSender>,
@@ -114,12 +116,13 @@ impl EnrollmentService {
             otp: OtpService::new(
                 deps.ephemeral.clone(),
                 deps.clock.clone(),
-                deps.random,
+                deps.random.clone(),
                 deps.otp.policy(),
             ),
             auditor: Auditor::new(deps.store.clone(), deps.clock.clone()),
             limiter: Limiter::new(deps.ephemeral),
             store: deps.store,
+            random: deps.random,
             clock: deps.clock,
             proofing: deps.proofing,
             sms: deps.sms,
@@ -145,13 +148,26 @@ impl EnrollmentService {
         &self.clock
     }
 
-    /// Reads an enrollment; unfinished ones past their expiry are refused.
-    async fn load(&self, id: Uuid) -> Result<(Enrollment, EnrollmentData), EnrollmentError> {
+    /// Reads an enrollment for whoever holds its token (`InvalidToken`
+    /// otherwise, before anything about it is looked at); unfinished ones
+    /// past their expiry are refused.
+    async fn load(
+        &self,
+        access: &EnrollmentAccess,
+    ) -> Result<(Enrollment, EnrollmentData), EnrollmentError> {
         let e = self
             .store
-            .enrollment_by_id(id)
+            .enrollment_by_id(access.id)
             .await?
             .ok_or(EnrollmentError::NotFound)?;
+        if !access.token.fits(&e.token_digest) {
+            tracing::info!(
+                event.kind = "security",
+                enrollment.id = %access.id,
+                "enrollment token refused"
+            );
+            return Err(EnrollmentError::InvalidToken);
+        }
         if e.step != EnrollmentStep::Completed && self.clock.now() >= e.expires_at {
             return Err(EnrollmentError::Expired);
         }

@@ -82,7 +82,7 @@ pub(crate) async fn account_submit(
     let (status, p) = match web
         .state
         .service()
-        .set_account(&web.ctx, id, &username, password)
+        .set_account(&web.ctx, &id, &username, password)
         .await
     {
         Ok(progress) => {

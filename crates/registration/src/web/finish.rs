@@ -99,7 +99,7 @@ pub(crate) async fn confirm(mut web: Web, Form(form): Form<HashMap<String, Strin
         Err(r) => return r,
     };
     let p = web.page(8, Stage::Review.path());
-    match web.state.service().confirm(&web.ctx, id).await {
+    match web.state.service().confirm(&web.ctx, &id).await {
         Ok(_) => web.redirect(Stage::Done.path()),
         Err(EnrollmentError::UsernameTaken) => {
             let p = web
@@ -113,7 +113,7 @@ pub(crate) async fn confirm(mut web: Web, Form(form): Form<HashMap<String, Strin
             review_view(&web, &review, p.with_alert(m), StatusCode::CONFLICT)
         }
         Err(EnrollmentError::StepOutOfOrder { .. }) => {
-            let at = web.stage(id, &review).await;
+            let at = web.stage(&id, &review).await;
             web.redirect(at.path())
         }
         Err(e) => web.fail(&e),

@@ -86,7 +86,7 @@ pub(crate) async fn method_submit(mut web: Web, Form(form): Fields) -> Response 
     match web
         .state
         .service()
-        .choose_method(&web.ctx, id, &method)
+        .choose_method(&web.ctx, &id, &method)
         .await
     {
         Ok(_) => web.redirect(Stage::Personal.path()),
@@ -243,7 +243,7 @@ pub(crate) async fn personal_submit(mut web: Web, Form(fields): Fields) -> Respo
     match web
         .state
         .service()
-        .save_personal(&web.ctx, id, &input)
+        .save_personal(&web.ctx, &id, &input)
         .await
     {
         Ok(_) => web.redirect(Stage::Laser.path()),
@@ -304,7 +304,7 @@ pub(crate) async fn laser_submit(mut web: Web, Form(form): Fields) -> Response {
     let (status, p) = match web
         .state
         .service()
-        .verify_laser_code(&web.ctx, id, laser)
+        .verify_laser_code(&web.ctx, &id, laser)
         .await
     {
         Ok(_) => return web.redirect(Stage::Account.path()),
@@ -320,6 +320,11 @@ pub(crate) async fn laser_submit(mut web: Web, Form(form): Fields) -> Response {
                 &[("n", &attempts_left.to_string())],
             ));
             (StatusCode::UNPROCESSABLE_ENTITY, p.with_alert(message))
+        }
+        // Told only now that the card is proofed (DESIGN.md step 2).
+        Err(EnrollmentError::CitizenIdTaken) => {
+            let m = p.t("problem.citizen_id_taken");
+            (StatusCode::CONFLICT, p.with_alert(m))
         }
         Err(EnrollmentError::IdentityServiceUnavailable) => {
             let m = p.t("problem.identity_service_unavailable");

@@ -13,10 +13,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use pratu_core::web::Csrf;
 use pratu_storage::records::EnrollmentStep;
-use uuid::Uuid;
 
 use crate::request::context_of;
-use crate::service::{Context, EnrollmentError, Review};
+use crate::service::{Context, EnrollmentAccess, EnrollmentError, Review};
 use crate::state::RegistrationState;
 
 mod account;
@@ -147,10 +146,10 @@ pub(crate) struct Web {
     lang_chosen: bool,
     csrf_secret: String,
     csrf_new: bool,
-    pub enrollment: Option<Uuid>,
+    pub enrollment: Option<EnrollmentAccess>,
     pub ctx: Context,
     clear_enrollment: bool,
-    set_enrollment: Option<Uuid>,
+    set_enrollment: Option<EnrollmentAccess>,
 }
 
 impl<S> FromRequestParts<S> for Web
@@ -180,7 +179,7 @@ where
         let csrf_secret = existing.unwrap_or_else(|| Csrf::new_binding(state.random()));
         let enrollment = jar
             .get(&parts.headers, cookies::ENROLLMENT)
-            .and_then(|v| Uuid::parse_str(v).ok());
+            .and_then(cookies::parse_enrollment);
         Ok(Self {
             ctx: context_of(parts, "web"),
             state,
@@ -196,13 +195,25 @@ where
 }
 
 impl Web {
-    pub fn page(&self, step: u8, path: &'static str) -> Page {
+    /// What this browser's form tokens are bound to. The terms form (sent
+    /// before an enrollment exists): the CSRF cookie. Every other form: the
+    /// enrollment's token (in the HttpOnly enrollment cookie) and id, so a
+    /// form token fits this one enrollment in this one browser, and a CSRF
+    /// cookie planted by a sibling host (it cannot carry `__Host-`) does not
+    /// help forge one. Without an enrollment those forms fall back to the
+    /// CSRF cookie (the start-again form of an expired enrollment).
+    fn csrf_binding(&self, start: bool) -> (&str, String) {
+        match &self.enrollment {
+            Some(a) if !start => (a.token.expose(), format!("enrollment:{}", a.id)),
+            _ => (&self.csrf_secret, cookies::CSRF_START_PURPOSE.to_owned()),
+        }
+    }
+
+    fn page_bound(&self, step: u8, path: &'static str, start: bool) -> Page {
+        let (binding, purpose) = self.csrf_binding(start);
         Page {
             lang: self.lang,
-            csrf: self
-                .state
-                .csrf()
-                .token(&self.csrf_secret, cookies::CSRF_PURPOSE),
+            csrf: self.state.csrf().token(binding, &purpose),
             step,
             path,
             citizen_masked: None,
@@ -211,21 +222,43 @@ impl Web {
         }
     }
 
-    /// Whether a form's CSRF token is good.
-    pub fn csrf_ok(&self, token: Option<&String>) -> bool {
-        !self.csrf_new
-            && self.state.csrf().verify(
-                Some(&self.csrf_secret),
-                cookies::CSRF_PURPOSE,
-                token.map(String::as_str),
-            )
+    pub fn page(&self, step: u8, path: &'static str) -> Page {
+        self.page_bound(step, path, false)
     }
 
-    pub fn remember_enrollment(&mut self, id: Uuid) {
-        self.set_enrollment = Some(id);
+    /// A page whose form starts an enrollment (the terms).
+    pub fn start_page(&self, step: u8, path: &'static str) -> Page {
+        self.page_bound(step, path, true)
+    }
+
+    fn csrf_checks(&self, token: Option<&String>, start: bool) -> bool {
+        let (binding, purpose) = self.csrf_binding(start);
+        // A CSRF cookie made by this very request was never in a form.
+        let fresh_cookie = (start || self.enrollment.is_none()) && self.csrf_new;
+        !fresh_cookie
+            && self
+                .state
+                .csrf()
+                .verify(Some(binding), &purpose, token.map(String::as_str))
+    }
+
+    /// Whether a form's CSRF token is good.
+    pub fn csrf_ok(&self, token: Option<&String>) -> bool {
+        self.csrf_checks(token, false)
+    }
+
+    /// Whether the terms form's CSRF token is good.
+    pub fn csrf_ok_start(&self, token: Option<&String>) -> bool {
+        self.csrf_checks(token, true)
+    }
+
+    pub fn remember_enrollment(&mut self, access: EnrollmentAccess) {
+        self.enrollment = Some(access.clone());
+        self.set_enrollment = Some(access);
     }
 
     pub fn forget_enrollment(&mut self) {
+        self.enrollment = None;
         self.clear_enrollment = true;
     }
 
@@ -243,9 +276,10 @@ impl Web {
         if self.lang_chosen {
             add(jar.set(cookies::LANG, self.lang.code(), Some(365 * 24 * 3600)));
         }
-        if let Some(id) = self.set_enrollment {
+        if let Some(access) = &self.set_enrollment {
             let age = self.state.service().config().expiry_minutes * 60;
-            add(jar.set(cookies::ENROLLMENT, &id.to_string(), Some(age)));
+            let value = cookies::enrollment_value(access);
+            add(jar.set(cookies::ENROLLMENT, &value, Some(age)));
         } else if self.clear_enrollment {
             add(jar.clear(cookies::ENROLLMENT));
         }
@@ -271,37 +305,43 @@ impl Web {
 
     /// The enrollment of the cookie, or the response to send instead
     /// (back to the start, or a page saying it expired).
-    pub async fn load(&mut self) -> Result<(Uuid, Review), Response> {
-        let Some(id) = self.enrollment else {
+    pub async fn load(&mut self) -> Result<(EnrollmentAccess, Review), Response> {
+        let Some(access) = self.enrollment.clone() else {
             return Err(self.redirect("/register"));
         };
-        match self.state.service().review(id).await {
-            Ok(r) => Ok((id, r)),
+        match self.state.service().review(&access).await {
+            Ok(r) => Ok((access, r)),
             Err(e) => Err(self.fail(&e)),
         }
     }
 
     /// The current stage, looking up whether a code is waiting.
-    pub async fn stage(&self, id: Uuid, review: &Review) -> Stage {
+    pub async fn stage(&self, access: &EnrollmentAccess, review: &Review) -> Stage {
         let pending = review.step == EnrollmentStep::Phone
-            && matches!(self.state.service().pending_phone(id).await, Ok(Some(_)));
+            && matches!(
+                self.state.service().pending_phone(access).await,
+                Ok(Some(_))
+            );
         Stage::of(review, pending)
     }
 
     /// Loads the enrollment and checks that `page` is open; otherwise sends
     /// the citizen to where the enrollment really is.
-    pub async fn open(&mut self, page: Stage) -> Result<(Uuid, Review), Response> {
-        let (id, review) = self.load().await?;
+    pub async fn open(&mut self, page: Stage) -> Result<(EnrollmentAccess, Review), Response> {
+        let (access, review) = self.load().await?;
         if page.open(&review) {
-            return Ok((id, review));
+            return Ok((access, review));
         }
-        let at = self.stage(id, &review).await;
+        let at = self.stage(&access, &review).await;
         Err(self.redirect(at.path()))
     }
 
     /// Errors no form can fix: a page that says what happened.
     pub fn fail(&mut self, e: &EnrollmentError) -> Response {
-        if matches!(e, EnrollmentError::NotFound | EnrollmentError::Expired) {
+        if matches!(
+            e,
+            EnrollmentError::NotFound | EnrollmentError::Expired | EnrollmentError::InvalidToken
+        ) {
             self.forget_enrollment();
         }
         problem::render(self, e)

@@ -6,12 +6,11 @@ use askama::Template;
 use axum::Form;
 use axum::http::StatusCode;
 use axum::response::Response;
-use uuid::Uuid;
 
 use super::i18n::fill;
 use super::page::Page;
 use super::{Stage, Web, masked};
-use crate::service::{EnrollmentError, Review};
+use crate::service::{EnrollmentAccess, EnrollmentError, Review};
 
 type Fields = Form<HashMap<String, String>>;
 
@@ -83,7 +82,7 @@ pub(crate) async fn phone_submit(mut web: Web, Form(form): Fields) -> Response {
     match web
         .state
         .service()
-        .send_phone_code(&web.ctx, id, &phone)
+        .send_phone_code(&web.ctx, &id, &phone)
         .await
     {
         Ok(_) => web.redirect(Stage::Verify.path()),
@@ -101,7 +100,7 @@ pub(crate) async fn phone_submit(mut web: Web, Form(form): Fields) -> Response {
 
 async fn verify_view(
     web: &Web,
-    id: Uuid,
+    id: &EnrollmentAccess,
     review: &Review,
     p: Page,
     status: StatusCode,
@@ -146,7 +145,7 @@ pub(crate) async fn verify_page(mut web: Web) -> Response {
         Err(r) => return r,
     };
     let p = web.page(7, Stage::Verify.path());
-    verify_view(&web, id, &review, p, StatusCode::OK).await
+    verify_view(&web, &id, &review, p, StatusCode::OK).await
 }
 
 pub(crate) async fn verify_submit(mut web: Web, Form(form): Fields) -> Response {
@@ -159,7 +158,7 @@ pub(crate) async fn verify_submit(mut web: Web, Form(form): Fields) -> Response 
     };
     let code = form.get("code").map_or("", String::as_str);
     let p = web.page(7, Stage::Verify.path());
-    let (status, p) = match web.state.service().verify_phone(&web.ctx, id, code).await {
+    let (status, p) = match web.state.service().verify_phone(&web.ctx, &id, code).await {
         Ok(_) => return web.redirect(Stage::Review.path()),
         Err(EnrollmentError::Invalid { errors, .. }) => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -190,7 +189,7 @@ pub(crate) async fn verify_submit(mut web: Web, Form(form): Fields) -> Response 
         Err(EnrollmentError::StepOutOfOrder { .. }) => return web.redirect("/register"),
         Err(e) => return web.fail(&e),
     };
-    verify_view(&web, id, &review, p, status).await
+    verify_view(&web, &id, &review, p, status).await
 }
 
 pub(crate) async fn resend(mut web: Web, Form(form): Fields) -> Response {
@@ -201,13 +200,13 @@ pub(crate) async fn resend(mut web: Web, Form(form): Fields) -> Response {
         Ok(v) => v,
         Err(r) => return r,
     };
-    match web.state.service().resend_phone_code(&web.ctx, id).await {
+    match web.state.service().resend_phone_code(&web.ctx, &id).await {
         Ok(_) => web.redirect(Stage::Verify.path()),
         Err(EnrollmentError::StepOutOfOrder { .. }) => web.redirect("/register"),
         Err(e) => {
             let p = web.page(7, Stage::Verify.path());
             match send_problem(p, &e) {
-                Some((status, p)) => verify_view(&web, id, &review, p, status).await,
+                Some((status, p)) => verify_view(&web, &id, &review, p, status).await,
                 None => web.fail(&e),
             }
         }

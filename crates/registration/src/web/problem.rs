@@ -28,9 +28,13 @@ pub(crate) fn render(web: &Web, e: &EnrollmentError) -> Response {
     } else {
         p.t("problem.internal_error").to_owned()
     };
-    let start_again = matches!(e, EnrollmentError::NotFound | EnrollmentError::Expired);
+    let start_again = matches!(
+        e,
+        EnrollmentError::NotFound | EnrollmentError::Expired | EnrollmentError::InvalidToken
+    );
     let status = match e {
         EnrollmentError::NotFound => StatusCode::NOT_FOUND,
+        EnrollmentError::InvalidToken => StatusCode::UNAUTHORIZED,
         EnrollmentError::Expired => StatusCode::GONE,
         EnrollmentError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         EnrollmentError::IdentityServiceUnavailable | EnrollmentError::SmsUnavailable => {

@@ -48,21 +48,21 @@ fn consent_view(web: &Web, p: Page, status: StatusCode) -> Response {
 
 /// `GET /register`: the terms, or the page an enrollment in progress is at.
 pub(crate) async fn consent_page(mut web: Web) -> Response {
-    if let Some(id) = web.enrollment {
-        match web.state.service().review(id).await {
+    if let Some(id) = web.enrollment.clone() {
+        match web.state.service().review(&id).await {
             Ok(r) if r.step != EnrollmentStep::Completed => {
-                let at = web.stage(id, &r).await;
+                let at = web.stage(&id, &r).await;
                 return web.redirect(at.path());
             }
             _ => web.forget_enrollment(),
         }
     }
-    let p = web.page(1, "/register");
+    let p = web.start_page(1, "/register");
     consent_view(&web, p, StatusCode::OK)
 }
 
 pub(crate) async fn consent_submit(mut web: Web, Form(form): Fields) -> Response {
-    if !web.csrf_ok(form.get("csrf")) {
+    if !web.csrf_ok_start(form.get("csrf")) {
         return web.csrf_failed("/register");
     }
     let input = StartInput {
@@ -72,22 +72,22 @@ pub(crate) async fn consent_submit(mut web: Web, Form(form): Fields) -> Response
     };
     match web.state.service().start(&web.ctx, input).await {
         Ok(started) => {
-            web.remember_enrollment(started.enrollment_id);
+            web.remember_enrollment(started.access());
             web.redirect(Stage::CitizenId.path())
         }
         Err(EnrollmentError::TermsNotAccepted) => {
             let p = web
-                .page(1, "/register")
+                .start_page(1, "/register")
                 .with_error("accept", "err.accept.required");
             consent_view(&web, p, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(EnrollmentError::TermsOutdated { .. }) => {
-            let p = web.page(1, "/register");
+            let p = web.start_page(1, "/register");
             let p = p.clone().with_alert(p.t("problem.terms_outdated"));
             consent_view(&web, p, StatusCode::CONFLICT)
         }
         Err(EnrollmentError::TooManyAttempts { .. }) => {
-            let p = web.page(1, "/register");
+            let p = web.start_page(1, "/register");
             let p = p.clone().with_alert(p.t("problem.too_many_attempts"));
             consent_view(&web, p, StatusCode::TOO_MANY_REQUESTS)
         }
@@ -134,7 +134,7 @@ pub(crate) async fn citizen_submit(mut web: Web, Form(form): Fields) -> Response
     match web
         .state
         .service()
-        .submit_citizen_id(&web.ctx, id, &value)
+        .submit_citizen_id(&web.ctx, &id, &value)
         .await
     {
         Ok(_) => web.redirect(Stage::Method.path()),
@@ -143,17 +143,6 @@ pub(crate) async fn citizen_submit(mut web: Web, Form(form): Fields) -> Response
             web.render(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &CitizenIdPage { p, value },
-            )
-        }
-        Err(EnrollmentError::CitizenIdTaken) => {
-            // Not refilled: the page says the ID is taken, nothing more.
-            let p = p.with_error("citizen_id", "err.citizen_id.taken");
-            web.render(
-                StatusCode::CONFLICT,
-                &CitizenIdPage {
-                    p,
-                    value: String::new(),
-                },
             )
         }
         Err(EnrollmentError::TooManyAttempts { .. }) => {

@@ -34,8 +34,13 @@ async fn the_whole_enrollment_runs_on_postgres_and_redis() {
     );
     assert_eq!(user.proofing.unwrap().method, "dopa_laser");
 
+    // Told only once the card is proofed.
     let other = app.start().await;
-    app.put_citizen_id(&other, "1234567890121")
+    assert_eq!(
+        app.put_citizen_id(&other, "1234567890121").await.status,
+        200
+    );
+    app.put_identity(&other, &somchai())
         .await
         .assert_problem(409, "citizen_id_taken");
 }

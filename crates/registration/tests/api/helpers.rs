@@ -3,6 +3,7 @@
 //! registry file the test writes itself.
 #![expect(clippy::unwrap_used, reason = "test helpers fail by panicking")]
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -139,6 +140,8 @@ pub struct Options {
     pub otp: OtpConfig,
     pub limits: LimitsConfig,
     pub sms: Option<Arc<dyn SmsSender>>,
+    /// As for an https issuer: `Secure` cookies, `__Host-` where allowed.
+    pub secure_cookies: bool,
 }
 
 pub struct TestApp {
@@ -151,6 +154,9 @@ pub struct TestApp {
     pub pii: PiiCipher,
     pub index: BlindIndex,
     pub outbox: PathBuf,
+    /// Enrollment id → the token its start answered; [`TestApp::send`]
+    /// presents it on that enrollment's steps.
+    tokens: Mutex<HashMap<String, String>>,
     _dir: tempfile::TempDir,
     _guards: Vec<TestGuard>,
 }
@@ -223,7 +229,7 @@ pub async fn try_spawn_with(options: Options) -> Option<TestApp> {
         otp: options.otp,
         limits: options.limits,
         csrf_key: SecretKey::new("registration.csrf", &[7; 32]).unwrap(),
-        secure_cookies: false,
+        secure_cookies: options.secure_cookies,
     });
     let app = pratu_registration::router::<RegistrationState>().with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -249,6 +255,7 @@ pub async fn try_spawn_with(options: Options) -> Option<TestApp> {
         pii,
         index,
         outbox,
+        tokens: Mutex::new(HashMap::new()),
         _dir: dir,
         _guards: guards,
     })
@@ -287,10 +294,48 @@ impl Resp {
 }
 
 impl TestApp {
+    /// Sends a request; on an enrollment's steps with the token its start
+    /// answered (as a client of the API does), and remembers the token of
+    /// every enrollment started.
     pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Resp {
+        let token = path
+            .strip_prefix("/api/v1/enrollments/")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|id| self.tokens.lock().unwrap().get(id).cloned());
+        let r = self
+            .send_with_token(method, path, body, token.as_deref())
+            .await;
+        if let (Some(id), Some(token)) = (
+            r.json["enrollment_id"].as_str(),
+            r.json["enrollment_token"].as_str(),
+        ) {
+            self.tokens
+                .lock()
+                .unwrap()
+                .insert(id.to_owned(), token.to_owned());
+        }
+        r
+    }
+
+    /// The token the start of enrollment `id` answered.
+    pub fn token_of(&self, id: &str) -> String {
+        self.tokens.lock().unwrap()[id].clone()
+    }
+
+    /// Sends a request with exactly this bearer token (or none).
+    pub async fn send_with_token(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> Resp {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(b) = body {
             req = req.json(&b);
+        }
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
         }
         let r = req.send().await.unwrap();
         let status = r.status();

@@ -32,9 +32,10 @@ async fn no_answer_after_the_citizen_id_step_carries_it_in_clear() {
     answers.push(app.verify_phone(&id, &code).await);
     answers.push(app.get(&format!("/api/v1/enrollments/{id}")).await);
     answers.push(app.confirm(&id).await);
-    // A second enrollment meets the taken ID.
+    // A second enrollment meets the taken ID (after proofing the card).
     let other = app.start().await;
     answers.push(app.put_citizen_id(&other, digits).await);
+    answers.push(app.put_identity(&other, &c).await);
     answers.push(
         app.put(
             &format!("/api/v1/enrollments/{other}/citizen-id"),

@@ -3,7 +3,7 @@
 use pratu_registration::config::EnrollmentConfig;
 use serde_json::json;
 
-use crate::helpers::{Options, somchai, spawn, spawn_with};
+use crate::helpers::{Citizen, Options, somchai, spawn, spawn_with};
 
 #[tokio::test]
 async fn consent_is_required_and_must_name_the_current_terms() {
@@ -61,16 +61,41 @@ async fn the_accepted_first_digits_are_configurable() {
 }
 
 #[tokio::test]
-async fn a_citizen_id_already_enrolled_is_refused_at_its_step_without_details() {
+async fn a_citizen_id_already_enrolled_is_refused_only_after_proofing_without_details() {
     let app = spawn().await;
     let first = app
         .enroll_to_review(&somchai(), "original", "0812345678")
         .await;
     assert_eq!(app.confirm(&first).await.status, 201);
 
+    // The citizen-ID step tells nobody who is enrolled…
     let id = app.start().await;
     let r = app.put_citizen_id(&id, "1-2345-67890-12-1").await;
+    assert_eq!(
+        (r.status.as_u16(), r.json["next"].as_str()),
+        (200, Some("identity")),
+        "{}",
+        r.text
+    );
+    // …nor does a card that does not match…
+    let r = app
+        .put_identity(
+            &id,
+            &Citizen {
+                laser: "JT1-2321456-33".into(),
+                ..somchai()
+            },
+        )
+        .await;
+    r.assert_problem(422, "identity_not_verified");
+    // …only the proofed card learns that it already has a Digital ID.
+    let r = app.put_identity(&id, &somchai()).await;
     r.assert_problem(409, "citizen_id_taken");
+    assert!(
+        app.audit_actions(&id)
+            .await
+            .contains(&"enrollment.citizen_id_taken".to_owned())
+    );
     for leak in ["original", "0812345678", "08x-xxx-5678", "สมชาย"] {
         assert!(!r.text.contains(leak), "{leak} leaked: {}", r.text);
     }
@@ -101,12 +126,16 @@ async fn a_citizen_id_enrolled_meanwhile_is_refused_again_at_confirm() {
 #[tokio::test]
 async fn unknown_and_malformed_enrollment_ids_are_not_found() {
     let app = spawn().await;
-    app.get("/api/v1/enrollments/00000000-0000-4000-8000-000000000000")
-        .await
-        .assert_problem(404, "enrollment_not_found");
-    app.put_citizen_id("not-a-uuid", "1234567890121")
-        .await
-        .assert_problem(404, "enrollment_not_found");
+    let id = app.start().await;
+    let token = app.token_of(&id);
+    for path in [
+        "/api/v1/enrollments/00000000-0000-4000-8000-000000000000",
+        "/api/v1/enrollments/not-a-uuid",
+    ] {
+        app.send_with_token(reqwest::Method::GET, path, None, Some(&token))
+            .await
+            .assert_problem(404, "enrollment_not_found");
+    }
 }
 
 #[tokio::test]
@@ -118,6 +147,7 @@ async fn malformed_bodies_are_problems_too() {
     let r = app
         .http
         .put(&url)
+        .bearer_auth(app.token_of(&id))
         .header("content-type", "application/json")
         .body("{not json")
         .send()
@@ -151,6 +181,7 @@ async fn malformed_bodies_are_problems_too() {
     let r = app
         .http
         .put(&url)
+        .bearer_auth(app.token_of(&id))
         .body("citizen_id=1")
         .send()
         .await
@@ -206,4 +237,40 @@ async fn a_completed_enrollment_can_still_be_read_after_its_expiry() {
     let again = app.confirm(&id).await;
     assert_eq!(again.status, 201);
     assert_eq!(again.json, done.json);
+}
+
+#[tokio::test]
+async fn steps_without_the_enrollment_token_are_unauthorized() {
+    let app = spawn().await;
+    let id = app.start().await;
+    let other = app.start().await;
+    let path = format!("/api/v1/enrollments/{id}/citizen-id");
+    let body = json!({"citizen_id": "1234567890121"});
+    for token in [
+        None,
+        Some("bm90LXRoZS10b2tlbg".to_owned()),
+        Some(app.token_of(&other)),
+    ] {
+        let r = app
+            .send_with_token(
+                reqwest::Method::PUT,
+                &path,
+                Some(body.clone()),
+                token.as_deref(),
+            )
+            .await;
+        r.assert_problem(401, "invalid_enrollment_token");
+        let challenge = r.headers["www-authenticate"].to_str().unwrap();
+        assert!(challenge.starts_with("Bearer"), "{challenge}");
+    }
+    // Nothing was written; the holder goes on.
+    let r = app.get(&format!("/api/v1/enrollments/{id}")).await;
+    assert_eq!(
+        (r.status.as_u16(), &r.json["citizen_id"]),
+        (200, &serde_json::Value::Null),
+        "{}",
+        r.text
+    );
+    let r = app.put_citizen_id(&id, "1234567890121").await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }

@@ -6,12 +6,14 @@ use std::collections::HashMap;
 
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, spawn, wrong};
+use crate::helpers::{Options, TestApp, somchai, spawn, spawn_with, wrong};
 
 struct Browser<'a> {
     app: &'a TestApp,
     cookies: HashMap<String, String>,
     pages: Vec<String>,
+    /// Every `Set-Cookie` received, as sent.
+    set_cookies: Vec<String>,
 }
 
 struct Page {
@@ -26,6 +28,7 @@ impl<'a> Browser<'a> {
             app,
             cookies: HashMap::new(),
             pages: Vec::new(),
+            set_cookies: Vec::new(),
         }
     }
 
@@ -40,6 +43,7 @@ impl<'a> Browser<'a> {
     async fn finish(&mut self, r: reqwest::Response) -> Page {
         for v in r.headers().get_all("set-cookie") {
             let v = v.to_str().unwrap();
+            self.set_cookies.push(v.to_owned());
             let (pair, _) = v.split_once(';').unwrap_or((v, ""));
             let (k, val) = pair.split_once('=').unwrap();
             if v.contains("Max-Age=0") {
@@ -463,4 +467,130 @@ async fn an_expired_enrollment_offers_a_fresh_start() {
     let page = b.post("/register/restart", &page, &[]).await;
     assert_eq!(page.location.as_deref(), Some("/register"));
     assert_eq!(b.get("/register").await.status, 200);
+}
+
+/// Consent, then the citizen-ID page; returns that page.
+async fn start_in_wizard(b: &mut Browser<'_>) -> Page {
+    let page = b.get("/register").await;
+    let page = b
+        .post(
+            "/register/consent",
+            &page,
+            &[("terms_version", "2026-01"), ("accept", "yes")],
+        )
+        .await;
+    b.follow(page).await
+}
+
+#[tokio::test]
+async fn on_an_https_issuer_the_enrollment_cookie_is_host_prefixed_secure_and_http_only() {
+    let app = spawn_with(Options {
+        secure_cookies: true,
+        ..Default::default()
+    })
+    .await;
+    let mut b = Browser::new(&app);
+    let page = start_in_wizard(&mut b).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    let cookie = b
+        .set_cookies
+        .iter()
+        .find(|c| c.contains("pratu_enrollment="))
+        .expect("an enrollment cookie");
+    assert!(cookie.starts_with("__Host-pratu_enrollment="), "{cookie}");
+    let attrs: Vec<&str> = cookie.split(';').map(str::trim).skip(1).collect();
+    for want in ["Path=/", "Secure", "HttpOnly", "SameSite=Lax"] {
+        assert!(attrs.contains(&want), "{want} missing: {cookie}");
+    }
+    assert!(
+        !attrs
+            .iter()
+            .any(|a| a.to_ascii_lowercase().starts_with("domain")),
+        "{cookie}"
+    );
+
+    // A plain-named cookie (what a sibling subdomain could plant) is not
+    // the enrollment: without the real one the wizard starts over.
+    let value = b.cookies.remove("__Host-pratu_enrollment").unwrap();
+    b.cookies.insert("pratu_enrollment".into(), value);
+    let page = b.get("/register/citizen-id").await;
+    assert_eq!(page.location.as_deref(), Some("/register"));
+}
+
+#[tokio::test]
+async fn a_form_token_fits_only_the_enrollment_it_was_made_for() {
+    let app = spawn().await;
+    let mut a = Browser::new(&app);
+    let mut b = Browser::new(&app);
+    let a_page = start_in_wizard(&mut a).await;
+    let b_page = start_in_wizard(&mut b).await;
+    // B's own page works for B; A's page's token does not.
+    let r = b
+        .post(
+            "/register/citizen-id",
+            &a_page,
+            &[("citizen_id", "1234567890121")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.html);
+    let r = b
+        .post(
+            "/register/citizen-id",
+            &b_page,
+            &[("citizen_id", "1234567890121")],
+        )
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/register/method"));
+}
+
+#[tokio::test]
+async fn an_enrolled_citizen_id_is_told_on_the_laser_code_page_not_before() {
+    let app = spawn().await;
+    let first = app
+        .enroll_to_review(&somchai(), "original", "0812345678")
+        .await;
+    assert_eq!(app.confirm(&first).await.status, 201);
+
+    let mut b = Browser::new(&app);
+    let page = start_in_wizard(&mut b).await;
+    let page = b
+        .post(
+            "/register/citizen-id",
+            &page,
+            &[("citizen_id", "1234567890121")],
+        )
+        .await;
+    assert_eq!(page.location.as_deref(), Some("/register/method"));
+    let page = b.follow(page).await;
+    let page = b
+        .post("/register/method", &page, &[("method", "laser_code")])
+        .await;
+    let page = b.follow(page).await;
+    let page = b
+        .post(
+            "/register/personal",
+            &page,
+            &[
+                ("first_name", "สมชาย"),
+                ("last_name", "ใจดี"),
+                ("birth_day", "1"),
+                ("birth_month", "1"),
+                ("birth_year", "2530"),
+            ],
+        )
+        .await;
+    let page = b.follow(page).await;
+    let page = b
+        .post(
+            "/register/laser-code",
+            &page,
+            &[("laser_code", "JT1-2321456-32")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert!(
+        page.html.contains("เลขประจำตัวประชาชนนี้มี Digital ID อยู่แล้ว"),
+        "{}",
+        page.html
+    );
 }

@@ -32,6 +32,7 @@ fn enrollment_from_row(row: &PgRow) -> Result<Enrollment> {
         id: r.get("id")?,
         step: r.parsed("step", EnrollmentStep::parse)?,
         version: r.get("version")?,
+        token_digest: r.get("token_hash")?,
         citizen_id,
         data: r.json("data")?,
         user_id: r.get("user_id")?,
@@ -50,8 +51,8 @@ impl EnrollmentRepo for PgStore {
     async fn create_enrollment(&self, e: &Enrollment) -> Result<()> {
         sqlx::query(
             "INSERT INTO enrollments (id, step, version, citizen_id_sealed, citizen_index, data, \
-             user_id, created_at, updated_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             user_id, created_at, updated_at, expires_at, token_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(e.id)
         .bind(e.step.as_str())
@@ -63,6 +64,7 @@ impl EnrollmentRepo for PgStore {
         .bind(e.created_at)
         .bind(e.updated_at)
         .bind(e.expires_at)
+        .bind(e.token_digest.as_slice())
         .execute(&self.pool)
         .await
         .map_err(classify)?;
@@ -72,7 +74,7 @@ impl EnrollmentRepo for PgStore {
     #[tracing::instrument(name = "db.enrollments.enrollment_by_id", skip_all, fields(db.system = "postgresql"))]
     async fn enrollment_by_id(&self, id: Uuid) -> Result<Option<Enrollment>> {
         let row = sqlx::query(
-            "SELECT id, step, version, citizen_id_sealed, citizen_index, data, user_id, \
+            "SELECT id, step, version, token_hash, citizen_id_sealed, citizen_index, data, user_id, \
              created_at, updated_at, expires_at FROM enrollments WHERE id = $1",
         )
         .bind(id)
@@ -156,6 +158,17 @@ impl EnrollmentRepo for PgStore {
         let done =
             sqlx::query("DELETE FROM enrollments WHERE expires_at < $1 AND step <> 'completed'")
                 .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(classify)?;
+        Ok(done.rows_affected())
+    }
+
+    #[tracing::instrument(name = "db.enrollments.delete_completed_enrollments", skip_all, fields(db.system = "postgresql"))]
+    async fn delete_completed_enrollments(&self, before: OffsetDateTime) -> Result<u64> {
+        let done =
+            sqlx::query("DELETE FROM enrollments WHERE step = 'completed' AND updated_at < $1")
+                .bind(before)
                 .execute(&self.pool)
                 .await
                 .map_err(classify)?;

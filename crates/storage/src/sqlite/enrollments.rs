@@ -34,6 +34,7 @@ fn enrollment_from_row(row: &SqliteRow) -> Result<Enrollment> {
         id: r.uuid("id")?,
         step: r.parsed("step", EnrollmentStep::parse)?,
         version: r.get("version")?,
+        token_digest: r.get("token_hash")?,
         citizen_id,
         data: r.json("data")?,
         user_id: r.opt_uuid("user_id")?,
@@ -56,7 +57,7 @@ impl EnrollmentRepo for SqliteStore {
     #[tracing::instrument(name = "db.enrollments.enrollment_by_id", skip_all, fields(db.system = "sqlite"))]
     async fn enrollment_by_id(&self, id: Uuid) -> Result<Option<Enrollment>> {
         let row = sqlx::query(
-            "SELECT id, step, version, citizen_id_sealed, citizen_index, data, user_id, \
+            "SELECT id, step, version, token_hash, citizen_id_sealed, citizen_index, data, user_id, \
              created_at, updated_at, expires_at FROM enrollments WHERE id = ?1",
         )
         .bind(id.to_string())
@@ -99,14 +100,26 @@ impl EnrollmentRepo for SqliteStore {
         })
         .await
     }
+
+    #[tracing::instrument(name = "db.enrollments.delete_completed_enrollments", skip_all, fields(db.system = "sqlite"))]
+    async fn delete_completed_enrollments(&self, before: OffsetDateTime) -> Result<u64> {
+        self.write(micros(before), |conn, before| {
+            execute(
+                conn,
+                "DELETE FROM enrollments WHERE step = 'completed' AND updated_at < ?1",
+                params![before],
+            )
+        })
+        .await
+    }
 }
 
 fn insert_enrollment(conn: &Connection, e: &Enrollment) -> Result<()> {
     execute(
         conn,
         "INSERT INTO enrollments (id, step, version, citizen_id_sealed, citizen_index, data, \
-         user_id, created_at, updated_at, expires_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         user_id, created_at, updated_at, expires_at, token_hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             e.id.to_string(),
             e.step.as_str(),
@@ -118,6 +131,7 @@ fn insert_enrollment(conn: &Connection, e: &Enrollment) -> Result<()> {
             micros(e.created_at),
             micros(e.updated_at),
             micros(e.expires_at),
+            e.token_digest.as_slice(),
         ],
     )?;
     Ok(())

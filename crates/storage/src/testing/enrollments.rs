@@ -20,6 +20,8 @@ pub async fn run(make: &impl MakeStore) {
     completing_an_unknown_enrollment_is_not_found(make).await;
     racing_completions_make_exactly_one_user(make).await;
     retention_deletes_only_expired_unfinished_enrollments(make).await;
+    retention_deletes_completed_enrollments_closed_before_the_cutoff(make).await;
+    the_token_digest_is_written_once_at_creation(make).await;
 }
 
 async fn read(store: &Arc<dyn Store>, id: Uuid) -> Enrollment {
@@ -279,4 +281,89 @@ pub async fn retention_deletes_only_expired_unfinished_enrollments(make: &impl M
             .must("read")
             .is_some()
     );
+}
+
+pub async fn retention_deletes_completed_enrollments_closed_before_the_cutoff(
+    make: &impl MakeStore,
+) {
+    let (store, _g) = make().await;
+    let old = enrollment();
+    let recent = enrollment();
+    let unfinished = Enrollment {
+        updated_at: at(10),
+        ..enrollment()
+    };
+    for e in [&old, &recent, &unfinished] {
+        store.create_enrollment(e).await.must("create");
+    }
+    store
+        .complete_enrollment(old.id, old.version, &user("old"), at(100))
+        .await
+        .must("complete old");
+    store
+        .complete_enrollment(recent.id, recent.version, &user("recent"), at(500))
+        .await
+        .must("complete recent");
+
+    // Completion time itself is not yet "before the cutoff".
+    assert_eq!(
+        store
+            .delete_completed_enrollments(at(100))
+            .await
+            .must("delete"),
+        0
+    );
+    assert_eq!(
+        store
+            .delete_completed_enrollments(at(101))
+            .await
+            .must("delete"),
+        1
+    );
+    assert_eq!(store.enrollment_by_id(old.id).await.must("read"), None);
+    assert!(
+        store
+            .enrollment_by_id(recent.id)
+            .await
+            .must("read")
+            .is_some()
+    );
+    // Unfinished enrollments are the expiry sweep's business, not this one's.
+    assert!(
+        store
+            .enrollment_by_id(unfinished.id)
+            .await
+            .must("read")
+            .is_some()
+    );
+    // The accounts stay.
+    for name in ["old", "recent"] {
+        assert!(
+            store
+                .user_by_username(name)
+                .await
+                .must("read user")
+                .is_some(),
+            "{name} lost its account"
+        );
+    }
+}
+
+pub async fn the_token_digest_is_written_once_at_creation(make: &impl MakeStore) {
+    let (store, _g) = make().await;
+    let e = Enrollment {
+        step: EnrollmentStep::CitizenId,
+        ..enrollment()
+    };
+    store.create_enrollment(&e).await.must("create");
+    let next = Enrollment {
+        step: EnrollmentStep::Identity,
+        version: e.version + 1,
+        token_digest: vec![0x01; 32],
+        ..e.clone()
+    };
+    store.update_enrollment(&next).await.must("update");
+    let stored = read(&store, e.id).await;
+    assert_eq!(stored.step, EnrollmentStep::Identity);
+    assert_eq!(stored.token_digest, e.token_digest);
 }

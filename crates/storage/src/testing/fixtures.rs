@@ -100,6 +100,7 @@ pub fn enrollment() -> Enrollment {
         id: Uuid::new_v4(),
         step: EnrollmentStep::Review,
         version: 4,
+        token_digest: vec![0x5a; 32],
         citizen_id: Some(sealed_citizen_id("enrollment")),
         data: serde_json::json!({
             "terms_version": "2026-01",

@@ -3,20 +3,21 @@
 //! until the account is created.
 
 use pratu_storage::records::EnrollmentStep;
-use uuid::Uuid;
 
 use super::Progress;
 use crate::domain::{Password, Username};
 use crate::service::data::AccountData;
 use crate::service::fields::FieldCode;
-use crate::service::{Context, EnrollmentError, EnrollmentService, InvalidKind, retry_on_conflict};
+use crate::service::{
+    Context, EnrollmentAccess, EnrollmentError, EnrollmentService, InvalidKind, retry_on_conflict,
+};
 
 impl EnrollmentService {
-    #[tracing::instrument(name = "pratu.enrollment.account", skip_all, fields(enrollment.id = %id), err(Display))]
+    #[tracing::instrument(name = "pratu.enrollment.account", skip_all, fields(enrollment.id = %access.id), err(Display))]
     pub async fn set_account(
         &self,
         _ctx: &Context,
-        id: Uuid,
+        access: &EnrollmentAccess,
         username: &str,
         password: &str,
     ) -> Result<Progress, EnrollmentError> {
@@ -36,16 +37,16 @@ impl EnrollmentService {
                 return Err(EnrollmentError::invalid(InvalidKind::Request, errors));
             }
         };
-        retry_on_conflict!(self.account_once(id, &user, &pass).await)
+        retry_on_conflict!(self.account_once(access, &user, &pass).await)
     }
 
     async fn account_once(
         &self,
-        id: Uuid,
+        access: &EnrollmentAccess,
         username: &Username,
         password: &Password,
     ) -> Result<Progress, EnrollmentError> {
-        let (e, mut data) = self.load(id).await?;
+        let (e, mut data) = self.load(access).await?;
         if e.step < EnrollmentStep::Account || e.step == EnrollmentStep::Completed {
             return Err(EnrollmentError::StepOutOfOrder { current: e.step });
         }

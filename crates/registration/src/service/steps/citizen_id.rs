@@ -1,39 +1,40 @@
-//! Step 2: the citizen ID. Checksum verified; an ID that already has an
-//! account is refused (`citizen_id_taken`) without telling anything else
-//! about that account. The ID is sealed and indexed, never kept in clear.
+//! Step 2: the citizen ID. Checksum verified, and nothing more: whether the
+//! ID already has a Digital ID is told only after its card is proofed (the
+//! identity step), so this step cannot be used to probe who is enrolled.
+//! The ID is sealed and indexed, never kept in clear.
 
 use pratu_storage::records::{EnrollmentStep, SealedCitizenId};
-use uuid::Uuid;
 
 use super::Progress;
 use crate::domain::CitizenId;
 use crate::service::fields::FieldCode;
 use crate::service::limits::limit_key;
 use crate::service::{
-    CITIZEN_ID_AAD, Context, EnrollmentError, EnrollmentService, InvalidKind, retry_on_conflict,
+    CITIZEN_ID_AAD, Context, EnrollmentAccess, EnrollmentError, EnrollmentService, InvalidKind,
+    retry_on_conflict,
 };
 
 impl EnrollmentService {
-    #[tracing::instrument(name = "pratu.enrollment.citizen_id", skip_all, fields(enrollment.id = %id), err(Display))]
+    #[tracing::instrument(name = "pratu.enrollment.citizen_id", skip_all, fields(enrollment.id = %access.id), err(Display))]
     pub async fn submit_citizen_id(
         &self,
         ctx: &Context,
-        id: Uuid,
+        access: &EnrollmentAccess,
         citizen_id: &str,
     ) -> Result<Progress, EnrollmentError> {
         let cid = CitizenId::parse_with(citizen_id, self.config.first_digits()).map_err(|e| {
             EnrollmentError::invalid(InvalidKind::CitizenId, vec![e.on("citizen_id")])
         })?;
-        retry_on_conflict!(self.citizen_id_once(ctx, id, &cid).await)
+        retry_on_conflict!(self.citizen_id_once(ctx, access, &cid).await)
     }
 
     async fn citizen_id_once(
         &self,
         ctx: &Context,
-        id: Uuid,
+        access: &EnrollmentAccess,
         cid: &CitizenId,
     ) -> Result<Progress, EnrollmentError> {
-        let (mut e, mut data) = self.load(id).await?;
+        let (mut e, mut data) = self.load(access).await?;
         if e.step == EnrollmentStep::Completed {
             return Err(EnrollmentError::StepOutOfOrder { current: e.step });
         }
@@ -58,9 +59,6 @@ impl EnrollmentService {
                     retry_after: Some(rule.window_seconds),
                 });
             }
-        }
-        if self.store.user_by_citizen_index(&index).await?.is_some() {
-            return Err(EnrollmentError::CitizenIdTaken);
         }
         e.citizen_id = Some(SealedCitizenId {
             ciphertext: self

@@ -11,15 +11,22 @@ use uuid::Uuid;
 
 use super::Confirmed;
 use crate::service::data::EnrollmentData;
-use crate::service::{CONFLICT_RETRIES, Context, EnrollmentError, EnrollmentService};
+use crate::service::{
+    CONFLICT_RETRIES, Context, EnrollmentAccess, EnrollmentError, EnrollmentService,
+};
 
 impl EnrollmentService {
-    #[tracing::instrument(name = "pratu.enrollment.confirm", skip_all, fields(enrollment.id = %id), err(Display))]
-    pub async fn confirm(&self, ctx: &Context, id: Uuid) -> Result<Confirmed, EnrollmentError> {
+    #[tracing::instrument(name = "pratu.enrollment.confirm", skip_all, fields(enrollment.id = %access.id), err(Display))]
+    pub async fn confirm(
+        &self,
+        ctx: &Context,
+        access: &EnrollmentAccess,
+    ) -> Result<Confirmed, EnrollmentError> {
+        let id = access.id;
         // Each loser of a race re-reads once per winner; enough rounds for
         // any realistic burst of duplicate clicks.
         for _ in 0..CONFLICT_RETRIES * 4 {
-            let (e, data) = self.load(id).await?;
+            let (e, data) = self.load(access).await?;
             if e.step == EnrollmentStep::Completed {
                 return completed(e.user_id, &data);
             }

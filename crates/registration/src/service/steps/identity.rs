@@ -9,7 +9,6 @@
 use pratu_core::audit::{AuditAction, Outcome};
 use pratu_storage::records::{EnrollmentStep, PersonName};
 use serde_json::json;
-use uuid::Uuid;
 
 use super::Progress;
 use crate::domain::{BirthDate, CitizenId, EnglishName, FirstDigits, LaserCode, ThaiName, Title};
@@ -18,8 +17,8 @@ use crate::service::data::{PersonalData, ProofingRecord};
 use crate::service::fields::FieldCode;
 use crate::service::limits::limit_key;
 use crate::service::{
-    CITIZEN_ID_AAD, Context, EnrollmentError, EnrollmentService, FieldError, InvalidKind,
-    retry_on_conflict,
+    CITIZEN_ID_AAD, Context, EnrollmentAccess, EnrollmentError, EnrollmentService, FieldError,
+    InvalidKind, retry_on_conflict,
 };
 
 /// The one method offered online.
@@ -178,19 +177,19 @@ impl EnrollmentService {
     }
 
     /// Wizard step 3: the proofing method.
-    #[tracing::instrument(name = "pratu.enrollment.method", skip_all, fields(enrollment.id = %id), err(Display))]
+    #[tracing::instrument(name = "pratu.enrollment.method", skip_all, fields(enrollment.id = %access.id), err(Display))]
     pub async fn choose_method(
         &self,
         _ctx: &Context,
-        id: Uuid,
+        access: &EnrollmentAccess,
         method: &str,
     ) -> Result<Progress, EnrollmentError> {
         check_method(method)?;
-        retry_on_conflict!(self.method_once(id).await)
+        retry_on_conflict!(self.method_once(access).await)
     }
 
-    async fn method_once(&self, id: Uuid) -> Result<Progress, EnrollmentError> {
-        let (e, mut data) = self.load(id).await?;
+    async fn method_once(&self, access: &EnrollmentAccess) -> Result<Progress, EnrollmentError> {
+        let (e, mut data) = self.load(access).await?;
         if e.step != EnrollmentStep::Identity {
             if e.step > EnrollmentStep::Identity && e.step != EnrollmentStep::Completed {
                 return Ok(Progress { next: e.step });
@@ -208,26 +207,26 @@ impl EnrollmentService {
     }
 
     /// Wizard step 4: names and birth date, kept until the laser-code page.
-    #[tracing::instrument(name = "pratu.enrollment.personal", skip_all, fields(enrollment.id = %id), err(Display))]
+    #[tracing::instrument(name = "pratu.enrollment.personal", skip_all, fields(enrollment.id = %access.id), err(Display))]
     pub async fn save_personal(
         &self,
         _ctx: &Context,
-        id: Uuid,
+        access: &EnrollmentAccess,
         input: &PersonalInput,
     ) -> Result<Progress, EnrollmentError> {
         let mut errors = Vec::new();
         let Some(personal) = parse_personal(input, self.today(), &mut errors) else {
             return Err(EnrollmentError::invalid(InvalidKind::Request, errors));
         };
-        retry_on_conflict!(self.personal_once(id, &personal.data).await)
+        retry_on_conflict!(self.personal_once(access, &personal.data).await)
     }
 
     async fn personal_once(
         &self,
-        id: Uuid,
+        access: &EnrollmentAccess,
         personal: &PersonalData,
     ) -> Result<Progress, EnrollmentError> {
-        let (e, mut data) = self.load(id).await?;
+        let (e, mut data) = self.load(access).await?;
         if e.step != EnrollmentStep::Identity || data.method.is_none() {
             if e.step > EnrollmentStep::Identity && data.personal.as_ref() == Some(personal) {
                 return Ok(Progress { next: e.step });
@@ -244,11 +243,11 @@ impl EnrollmentService {
     }
 
     /// API step: method, personal data and laser code at once, then the check.
-    #[tracing::instrument(name = "pratu.enrollment.verify_identity", skip_all, fields(enrollment.id = %id), err(Display))]
+    #[tracing::instrument(name = "pratu.enrollment.verify_identity", skip_all, fields(enrollment.id = %access.id), err(Display))]
     pub async fn verify_identity(
         &self,
         ctx: &Context,
-        id: Uuid,
+        access: &EnrollmentAccess,
         input: &IdentityInput,
     ) -> Result<Progress, EnrollmentError> {
         check_method(&input.method)?;
@@ -259,36 +258,37 @@ impl EnrollmentService {
         let (Some(personal), Ok(laser)) = (personal, laser) else {
             return Err(EnrollmentError::invalid(InvalidKind::Request, errors));
         };
-        retry_on_conflict!(self.verify_once(ctx, id, &personal, &laser).await)
+        retry_on_conflict!(self.verify_once(ctx, access, &personal, &laser).await)
     }
 
     /// Wizard step 5: the laser code, checked with the saved personal data.
-    #[tracing::instrument(name = "pratu.enrollment.verify_laser_code", skip_all, fields(enrollment.id = %id), err(Display))]
+    #[tracing::instrument(name = "pratu.enrollment.verify_laser_code", skip_all, fields(enrollment.id = %access.id), err(Display))]
     pub async fn verify_laser_code(
         &self,
         ctx: &Context,
-        id: Uuid,
+        access: &EnrollmentAccess,
         laser_code: &str,
     ) -> Result<Progress, EnrollmentError> {
         let laser = LaserCode::parse(laser_code).map_err(|e| {
             EnrollmentError::invalid(InvalidKind::Request, vec![e.on("laser_code")])
         })?;
-        let (e, data) = self.load(id).await?;
+        let (e, data) = self.load(access).await?;
         let Some(stored) = data.personal.as_ref() else {
             return Err(EnrollmentError::StepOutOfOrder { current: e.step });
         };
         let personal = stored_personal(stored)?;
-        retry_on_conflict!(self.verify_once(ctx, id, &personal, &laser).await)
+        retry_on_conflict!(self.verify_once(ctx, access, &personal, &laser).await)
     }
 
     async fn verify_once(
         &self,
         ctx: &Context,
-        id: Uuid,
+        access: &EnrollmentAccess,
         personal: &Personal,
         laser: &LaserCode,
     ) -> Result<Progress, EnrollmentError> {
-        let (e, mut data) = self.load(id).await?;
+        let id = access.id;
+        let (e, mut data) = self.load(access).await?;
         if e.step != EnrollmentStep::Identity {
             let same = data.proofing.is_some() && data.personal.as_ref() == Some(&personal.data);
             if e.step > EnrollmentStep::Identity && e.step != EnrollmentStep::Completed && same {
@@ -340,6 +340,24 @@ impl EnrollmentService {
         let provider = self.proofing.provider();
         match self.proofing.check(&request).await {
             ProofingOutcome::Verified { code } => {
+                // Only now, with the card proofed, may the answer say that
+                // this person already has a Digital ID (DESIGN.md step 2).
+                if self
+                    .store
+                    .user_by_citizen_index(&sealed.index)
+                    .await?
+                    .is_some()
+                {
+                    self.audit_quietly(
+                        ctx,
+                        id,
+                        AuditAction::EnrollmentCitizenIdTaken,
+                        Outcome::Failure,
+                        json!({"provider": provider}),
+                    )
+                    .await;
+                    return Err(EnrollmentError::CitizenIdTaken);
+                }
                 data.personal = Some(personal.data.clone());
                 data.method = Some(LASER_CODE.to_owned());
                 data.proofing = Some(ProofingRecord {

@@ -5,6 +5,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::{EnrollmentAccess, EnrollmentToken};
+
 mod account;
 mod citizen_id;
 mod confirm;
@@ -24,10 +26,20 @@ pub struct Progress {
     pub next: EnrollmentStep,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The enrollment exists; `token` is the one credential that continues
+/// it, handed to the caller once and kept only as a digest.
+#[derive(Debug, Clone)]
 pub struct Started {
     pub enrollment_id: Uuid,
+    pub token: EnrollmentToken,
     pub next: EnrollmentStep,
+}
+
+impl Started {
+    /// What later steps present.
+    pub fn access(&self) -> EnrollmentAccess {
+        EnrollmentAccess::new(self.enrollment_id, self.token.clone())
+    }
 }
 
 /// The enrollment is complete: the account exists.

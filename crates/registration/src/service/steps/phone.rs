@@ -18,7 +18,9 @@ use crate::domain::{OtpCode, ThaiMobile};
 use crate::service::data::PhoneData;
 use crate::service::fields::FieldCode;
 use crate::service::limits::limit_key;
-use crate::service::{Context, EnrollmentError, EnrollmentService, InvalidKind, retry_on_conflict};
+use crate::service::{
+    Context, EnrollmentAccess, EnrollmentError, EnrollmentService, InvalidKind, retry_on_conflict,
+};
 
 /// A code went out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -48,25 +50,26 @@ fn subject(id: Uuid) -> String {
 }
 
 impl EnrollmentService {
-    #[tracing::instrument(name = "pratu.enrollment.send_otp", skip_all, fields(enrollment.id = %id), err(Display))]
+    #[tracing::instrument(name = "pratu.enrollment.send_otp", skip_all, fields(enrollment.id = %access.id), err(Display))]
     pub async fn send_phone_code(
         &self,
         ctx: &Context,
-        id: Uuid,
+        access: &EnrollmentAccess,
         phone: &str,
     ) -> Result<OtpSent, EnrollmentError> {
         let phone = ThaiMobile::parse(phone)
             .map_err(|e| EnrollmentError::invalid(InvalidKind::Request, vec![e.on("phone")]))?;
-        retry_on_conflict!(self.send_once(ctx, id, &phone).await)
+        retry_on_conflict!(self.send_once(ctx, access, &phone).await)
     }
 
     async fn send_once(
         &self,
         ctx: &Context,
-        id: Uuid,
+        access: &EnrollmentAccess,
         phone: &ThaiMobile,
     ) -> Result<OtpSent, EnrollmentError> {
-        let (e, mut data) = self.load(id).await?;
+        let id = access.id;
+        let (e, mut data) = self.load(access).await?;
         if e.step < EnrollmentStep::Phone || e.step == EnrollmentStep::Completed {
             return Err(EnrollmentError::StepOutOfOrder { current: e.step });
         }
@@ -155,16 +158,17 @@ impl EnrollmentService {
         })
     }
 
-    #[tracing::instrument(name = "pratu.enrollment.verify_otp", skip_all, fields(enrollment.id = %id), err(Display))]
+    #[tracing::instrument(name = "pratu.enrollment.verify_otp", skip_all, fields(enrollment.id = %access.id), err(Display))]
     pub async fn verify_phone(
         &self,
         ctx: &Context,
-        id: Uuid,
+        access: &EnrollmentAccess,
         code: &str,
     ) -> Result<Progress, EnrollmentError> {
+        let id = access.id;
         let code = OtpCode::parse(code)
             .map_err(|e| EnrollmentError::invalid(InvalidKind::Request, vec![e.on("code")]))?;
-        let (e, data) = self.load(id).await?;
+        let (e, data) = self.load(access).await?;
         let phone = match &data.phone {
             Some(p) if p.verified && e.step > EnrollmentStep::Phone => {
                 // Already verified (a repeated request).
@@ -238,7 +242,7 @@ impl EnrollmentService {
                         next: EnrollmentStep::Review,
                     });
                 }
-                Err(EnrollmentError::Conflict) => (e, data) = self.load(id).await?,
+                Err(EnrollmentError::Conflict) => (e, data) = self.load(access).await?,
                 Err(other) => return Err(other),
             }
         }
@@ -250,18 +254,22 @@ impl EnrollmentService {
     pub async fn resend_phone_code(
         &self,
         ctx: &Context,
-        id: Uuid,
+        access: &EnrollmentAccess,
     ) -> Result<OtpSent, EnrollmentError> {
-        let (e, data) = self.load(id).await?;
+        let (e, data) = self.load(access).await?;
         let Some(phone) = data.phone.filter(|p| !p.verified) else {
             return Err(EnrollmentError::StepOutOfOrder { current: e.step });
         };
-        self.send_phone_code(ctx, id, &phone.e164).await
+        self.send_phone_code(ctx, access, &phone.e164).await
     }
 
     /// The code last sent for this enrollment, if still stored.
-    pub async fn pending_phone(&self, id: Uuid) -> Result<Option<PendingPhone>, EnrollmentError> {
-        let (_, data) = self.load(id).await?;
+    pub async fn pending_phone(
+        &self,
+        access: &EnrollmentAccess,
+    ) -> Result<Option<PendingPhone>, EnrollmentError> {
+        let id = access.id;
+        let (_, data) = self.load(access).await?;
         let Some(phone) = data.phone.filter(|p| !p.verified) else {
             return Ok(None);
         };

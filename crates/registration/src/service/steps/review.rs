@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::domain::{BirthDate, ThaiMobile};
-use crate::service::{EnrollmentError, EnrollmentService};
+use crate::service::{EnrollmentAccess, EnrollmentError, EnrollmentService};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReviewConsent {
@@ -57,9 +57,9 @@ pub struct Review {
 }
 
 impl EnrollmentService {
-    #[tracing::instrument(name = "pratu.enrollment.review", skip_all, fields(enrollment.id = %id), err(Display))]
-    pub async fn review(&self, id: Uuid) -> Result<Review, EnrollmentError> {
-        let (e, data) = self.load(id).await?;
+    #[tracing::instrument(name = "pratu.enrollment.review", skip_all, fields(enrollment.id = %access.id), err(Display))]
+    pub async fn review(&self, access: &EnrollmentAccess) -> Result<Review, EnrollmentError> {
+        let (e, data) = self.load(access).await?;
         let personal = data.personal.map(|p| {
             let birth = BirthDate::try_from(p.birth_date).ok();
             ReviewPersonal {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::Started;
 use crate::service::data::{ConsentRecord, EnrollmentData};
 use crate::service::limits::limit_key;
-use crate::service::{Context, EnrollmentError, EnrollmentService};
+use crate::service::{Context, EnrollmentError, EnrollmentService, EnrollmentToken};
 
 #[derive(Debug, Clone)]
 pub struct StartInput {
@@ -62,10 +62,12 @@ impl EnrollmentService {
             ..EnrollmentData::default()
         };
         let minutes = i64::try_from(self.config.expiry_minutes).unwrap_or(30);
+        let token = EnrollmentToken::generate(&*self.random);
         let enrollment = Enrollment {
             id: Uuid::new_v4(),
             step: EnrollmentStep::CitizenId,
             version: 1,
+            token_digest: token.digest(),
             citizen_id: None,
             data: data.to_json().map_err(EnrollmentError::internal)?,
             user_id: None,
@@ -89,6 +91,7 @@ impl EnrollmentService {
         .await?;
         Ok(Started {
             enrollment_id: enrollment.id,
+            token,
             next: EnrollmentStep::CitizenId,
         })
     }
