@@ -84,7 +84,10 @@ mod tests {
         let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
         assert_eq!(client_key(a), client_key(b));
         assert_eq!(client_key(a), "2001:db8:1:2::/64");
-        assert_ne!(client_key(a), client_key("2001:db8:1:3::1".parse().unwrap()));
+        assert_ne!(
+            client_key(a),
+            client_key("2001:db8:1:3::1".parse().unwrap())
+        );
         assert_eq!(client_key("::ffff:10.0.0.1".parse().unwrap()), "10.0.0.1");
         assert_eq!(client_key("192.0.2.7".parse().unwrap()), "192.0.2.7");
     }
@@ -98,12 +101,28 @@ mod tests {
             window_seconds: 60,
         };
         for _ in 0..2 {
-            assert!(count_phone_send(&store, limit, "+66812345678").await.unwrap());
+            assert!(
+                count_phone_send(&store, limit, "+66812345678")
+                    .await
+                    .unwrap()
+            );
         }
-        assert!(!count_phone_send(&store, limit, "+66812345678").await.unwrap());
-        assert!(count_phone_send(&store, limit, "+66899999999").await.unwrap());
+        assert!(
+            !count_phone_send(&store, limit, "+66812345678")
+                .await
+                .unwrap()
+        );
+        assert!(
+            count_phone_send(&store, limit, "+66899999999")
+                .await
+                .unwrap()
+        );
         clock.advance(time::Duration::seconds(61));
-        assert!(count_phone_send(&store, limit, "+66812345678").await.unwrap());
+        assert!(
+            count_phone_send(&store, limit, "+66812345678")
+                .await
+                .unwrap()
+        );
     }
 
     #[test]
