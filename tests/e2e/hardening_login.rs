@@ -130,16 +130,21 @@ impl Setup {
     async fn audited(&self, action: &str) -> i64 {
         use sqlx::Connection as _;
         let sql = format!("SELECT COUNT(*) FROM audit_events WHERE action = '{action}'");
-        let query = sqlx::query_scalar::<_, i64>(&sql);
         match &self.pg {
             Some(db) => {
                 let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
-                query.fetch_one(&mut conn).await.unwrap()
+                sqlx::query_scalar::<_, i64>(&sql)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap()
             }
             None => {
                 let url = format!("sqlite://{}/pratu.db", self.p.data_dir.display());
                 let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-                query.fetch_one(&mut conn).await.unwrap()
+                sqlx::query_scalar::<_, i64>(&sql)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap()
             }
         }
     }
