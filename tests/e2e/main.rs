@@ -18,6 +18,7 @@ mod durability;
 mod enrollment;
 mod foundation;
 mod hardening_enrollment;
+mod hardening_login;
 mod harness;
 mod leaks;
 mod loadgen;

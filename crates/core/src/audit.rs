@@ -101,6 +101,7 @@ audit_actions! {
     LoginSucceeded => "login.succeeded", SignIn;
     LoginFailed => "login.failed", SignIn;
     LoginLocked => "login.locked", SignIn;
+    LoginAccountLocked => "login.account_locked", SignIn;
     LoginOtpSent => "login.otp_sent", SignIn;
     LoginOtpSendFailed => "login.otp_send_failed", SignIn;
     LoginOtpFailed => "login.otp_failed", SignIn;
@@ -143,6 +144,9 @@ impl AuditAction {
             Self::LoginFailed => {
                 Some("`details.reason`: `unknown_user`, `bad_password`, `disabled`")
             }
+            Self::LoginAccountLocked => Some(
+                "`limits.login.max_consecutive_failures` reached: locked for `lockout_seconds`",
+            ),
             Self::ConsentRevoked => Some("admin API"),
             Self::TokenRefreshReused => Some("the family is revoked"),
             Self::AdminDenied => Some("outcome `forbidden`, `details.code` says why"),

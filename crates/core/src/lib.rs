@@ -13,6 +13,8 @@
 //!   discovery advertises (one constant).
 //! - [`audit`]: every audit action as a type ([`audit::AuditAction`]),
 //!   the closed set of outcomes, and the one write policy ([`audit::Auditor`]).
+//! - [`limits`]: abuse-limit keys and counters features share (a client's
+//!   address, IPv6 by /64; SMS codes sent per phone number).
 //! - [`otp`]: SMS one-time codes — generated, stored (salted digest) and
 //!   checked, with attempt, resend and send-window limits.
 //! - [`password`]: Argon2id password hashing on a bounded worker pool.
@@ -26,6 +28,7 @@
 
 pub mod assurance;
 pub mod audit;
+pub mod limits;
 pub mod otp;
 pub mod password;
 pub mod pii;

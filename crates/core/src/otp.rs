@@ -432,6 +432,9 @@ mod tests {
             map.insert(key.into(), (n.to_le_bytes().to_vec(), exp));
             Ok(n)
         }
+        async fn incr_sliding(&self, _: &str, _: Duration) -> pratu_storage::error::Result<u64> {
+            unimplemented!()
+        }
         async fn set_add(&self, _: &str, _: &str, _: Duration) -> pratu_storage::error::Result<()> {
             unimplemented!()
         }

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use pratu_core::limits::PhoneSendLimit;
+
 /// Lifetime of back-channel logout tokens (fixed: they are delivered at
 /// once, and short-lived by Back-Channel Logout 1.0's advice).
 pub(crate) const LOGOUT_TOKEN_LIFETIME_SECONDS: u64 = 120;
@@ -213,19 +215,35 @@ impl ClientsConfig {
     }
 }
 
-/// Sign-in attempt limits (key `limits.login`). After `free_failures`
-/// failures in `window_seconds` for one account (or `free_failures_per_ip`
-/// for one address), each further failure locks that account or address for
+/// Sign-in attempt limits (key `limits.login`). Every attempt counts
+/// against the typed account name before the password is checked, and only
+/// one attempt per account is checked at a time (a concurrent one is refused
+/// as locked). After `free_failures` consecutive failures for one account
+/// (or `free_failures_per_ip` within `window_seconds` for one address, IPv6
+/// by /64), each further failure locks that account or address for
 /// `backoff_base_seconds · 2^(excess−1)`, capped at `backoff_max_seconds`.
+/// At `max_consecutive_failures` the account is locked for
+/// `lockout_seconds`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoginLimits {
     pub free_failures: u64,
     /// Generous: many citizens share one address behind carrier NAT.
     pub free_failures_per_ip: u64,
+    /// The window of an address's failure count. An account's count has no
+    /// window: it runs until a successful sign-in or `lockout_seconds`
+    /// without a failure.
     pub window_seconds: u64,
     pub backoff_base_seconds: u64,
     pub backoff_max_seconds: u64,
+    /// Consecutive failures (wrong passwords and wrong step-up codes) after
+    /// which an account is locked even to the right password (NIST SP
+    /// 800-63B §5.2.2: at most 100).
+    pub max_consecutive_failures: u64,
+    /// How long that lock lasts; the failure count is forgotten as long
+    /// after the last failure, so at most `max_consecutive_failures`
+    /// guesses per account get through in this time.
+    pub lockout_seconds: u64,
 }
 
 impl Default for LoginLimits {
@@ -236,6 +254,8 @@ impl Default for LoginLimits {
             window_seconds: 15 * 60,
             backoff_base_seconds: 2,
             backoff_max_seconds: 15 * 60,
+            max_consecutive_failures: 100,
+            lockout_seconds: 24 * 3600,
         }
     }
 }
@@ -266,6 +286,18 @@ impl LoginLimits {
             self.backoff_max_seconds,
             self.backoff_base_seconds,
             24 * 3600,
+        )?;
+        check_range(
+            "limits.login.max_consecutive_failures",
+            self.max_consecutive_failures,
+            self.free_failures.min(100),
+            100,
+        )?;
+        check_range(
+            "limits.login.lockout_seconds",
+            self.lockout_seconds,
+            60,
+            30 * 24 * 3600,
         )
     }
 }
@@ -285,6 +317,11 @@ pub struct AssuranceConfig {
     pub otp_ttl_seconds: u64,
     /// Wrong guesses allowed per step-up OTP.
     pub otp_max_attempts: u32,
+    /// Least time between two step-up codes for one account.
+    pub otp_resend_cooldown_seconds: u64,
+    /// Step-up codes sent per account a day. Every SMS also counts toward
+    /// `limits.otp_sends_per_phone`, shared with enrollment.
+    pub otp_max_sends: u32,
 }
 
 impl Default for AssuranceConfig {
@@ -294,6 +331,8 @@ impl Default for AssuranceConfig {
             step_up: true,
             otp_ttl_seconds: 300,
             otp_max_attempts: 5,
+            otp_resend_cooldown_seconds: 60,
+            otp_max_sends: 5,
         }
     }
 }
@@ -306,6 +345,18 @@ impl AssuranceConfig {
             u64::from(self.otp_max_attempts),
             1,
             10,
+        )?;
+        check_range(
+            "assurance.otp_resend_cooldown_seconds",
+            self.otp_resend_cooldown_seconds,
+            0,
+            self.otp_ttl_seconds,
+        )?;
+        check_range(
+            "assurance.otp_max_sends",
+            u64::from(self.otp_max_sends),
+            1,
+            20,
         )
     }
 }
@@ -319,6 +370,9 @@ pub struct OidcConfig {
     pub clients: ClientsConfig,
     pub login: LoginLimits,
     pub assurance: AssuranceConfig,
+    /// `limits.otp_sends_per_phone`: step-up codes count on the same
+    /// per-phone counter as enrollment's.
+    pub otp_sends_per_phone: PhoneSendLimit,
 }
 
 impl OidcConfig {

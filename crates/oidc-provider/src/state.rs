@@ -314,6 +314,13 @@ pub(crate) struct LoginThrottleParts {
     pub limits: LoginLimits,
 }
 
+#[cfg(test)]
+impl LoginThrottle {
+    pub(crate) fn from_parts(parts: LoginThrottleParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
 shared! {
     /// Step-up by SMS OTP (see [`crate::stepup`]).
     StepUpService(StepUpParts)
@@ -329,6 +336,8 @@ pub(crate) struct StepUpParts {
     pub clock: Arc<dyn Clock>,
     pub random: SharedRandom,
     pub config: AssuranceConfig,
+    /// Shared with enrollment's codes to the same phone.
+    pub phone_sends: pratu_core::limits::PhoneSendLimit,
     pub audit: Audit,
     pub forms: Forms,
 }
@@ -580,6 +589,7 @@ impl Inner {
             clock: Arc::clone(&deps.clock),
             random: Arc::clone(&deps.random),
             config: deps.config.assurance.clone(),
+            phone_sends: deps.config.otp_sends_per_phone,
             audit: audit.clone(),
             forms: forms.clone(),
         }));

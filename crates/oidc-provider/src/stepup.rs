@@ -1,6 +1,13 @@
 //! Step-up sign-in (`urn:pratu:acr:aal2`): after the password, a one-time
 //! code by SMS to the account's verified phone, when the client asks for it
 //! through `acr_values` or an `acr` claims request.
+//!
+//! The challenge and its caps belong to the account, not to the SSO
+//! session: signing in again with the password finds the same challenge
+//! (and its used-up guesses) and no new SMS. Codes sent count per account
+//! (`assurance.otp_max_sends` a day) and per phone on the counter enrollment
+//! shares (`limits.otp_sends_per_phone`); wrong codes count toward the
+//! account's sign-in lock-out (see [`crate::ratelimit`]).
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -13,8 +20,9 @@ use crate::acr;
 use crate::authorize::CONTINUE_PATH;
 use crate::authorize::request::AuthRequest;
 use crate::authorize::respond::{PageError, error_page, server_error};
+use crate::ratelimit::Attempt;
 use crate::session::Current;
-use crate::state::{Audit, AuthorizeFlow, Forms, Sessions, StepUpService};
+use crate::state::{Audit, AuthorizeFlow, Forms, LoginThrottle, Sessions, StepUpService};
 use crate::web::pages::{self, OtpPage};
 use crate::web::params::Params;
 use pratu_core::web::csrf;
@@ -41,8 +49,16 @@ fn mask_phone(e164: &str) -> String {
     format!("{head}x-xxx-{tail}")
 }
 
-fn subject(sid: &str) -> String {
-    format!("stepup:{sid}")
+fn subject(user_id: uuid::Uuid) -> String {
+    format!("stepup:{user_id}")
+}
+
+/// Why no new code went out.
+enum NotSent {
+    /// The account's or the phone's daily codes are used up.
+    TooMany,
+    /// No SMS sender, or sending or storing failed.
+    Failed,
 }
 
 impl StepUpService {
@@ -55,6 +71,8 @@ impl StepUpService {
             OtpPolicy {
                 ttl: std::time::Duration::from_secs(a.otp_ttl_seconds),
                 max_attempts: a.otp_max_attempts,
+                resend_cooldown: std::time::Duration::from_secs(a.otp_resend_cooldown_seconds),
+                max_sends: a.otp_max_sends,
                 ..OtpPolicy::default()
             },
         )
@@ -83,7 +101,7 @@ impl StepUpService {
             return StepUp::Unavailable;
         };
         let otp = self.otp();
-        let subject = subject(&current.session.sid);
+        let subject = subject(user.id);
         let now = self.clock.now();
         let reference = match otp.pending(&subject).await {
             Ok(Some(p)) if p.expires_at > now && !resend => p.reference,
@@ -92,10 +110,11 @@ impl StepUpService {
                 .await
             {
                 Ok(r) => r,
-                Err(page) => {
-                    return StepUp::Page(
-                        page.unwrap_or_else(|| error_page(PageError::Server, req.locale)),
-                    );
+                Err(NotSent::TooMany) => {
+                    return StepUp::Page(error_page(PageError::TooManyCodes, req.locale));
+                }
+                Err(NotSent::Failed) => {
+                    return StepUp::Page(error_page(PageError::Server, req.locale));
                 }
             },
             Err(e) => {
@@ -116,22 +135,50 @@ impl StepUpService {
         phone: &str,
         user_id: uuid::Uuid,
         client_id: &str,
-    ) -> Result<String, Option<Response>> {
+    ) -> Result<String, NotSent> {
         let Some(sms) = &self.sms else {
-            return Err(None);
+            return Err(NotSent::Failed);
         };
+        // Keep the live challenge while a new one may not be sent; the page
+        // shows its reference.
+        let keep = |refused: NotSent| async move {
+            match otp.pending(subject).await {
+                Ok(Some(p)) => Ok(p.reference),
+                Ok(None) => Err(refused),
+                Err(e) => {
+                    tracing::error!(error = %e, "otp lookup failed");
+                    Err(NotSent::Failed)
+                }
+            }
+        };
+        let now = self.clock.now();
+        match otp.pending(subject).await {
+            Ok(Some(p)) if now < p.resend_at => return keep(NotSent::Failed).await,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "otp lookup failed");
+                return Err(NotSent::Failed);
+            }
+        }
+        // Counted before sending, on the counter enrollment's codes to this
+        // phone count on too.
+        match pratu_core::limits::count_phone_send(self.ephemeral.as_ref(), self.phone_sends, phone)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return keep(NotSent::TooMany).await,
+            Err(e) => {
+                tracing::error!(error = %e, "the phone's send count failed");
+                return Err(NotSent::Failed);
+            }
+        }
         let issued = match otp.issue(subject, phone).await {
             Ok(i) => i,
-            Err(OtpError::Cooldown { .. } | OtpError::TooManySends) => {
-                // Keep the live challenge; the page shows its reference.
-                return match otp.pending(subject).await {
-                    Ok(Some(p)) => Ok(p.reference),
-                    _ => Err(None),
-                };
-            }
+            Err(OtpError::Cooldown { .. }) => return keep(NotSent::Failed).await,
+            Err(OtpError::TooManySends) => return keep(NotSent::TooMany).await,
             Err(e) => {
                 tracing::error!(error = %e, "otp issue failed");
-                return Err(None);
+                return Err(NotSent::Failed);
             }
         };
         let message = SmsMessage {
@@ -154,7 +201,7 @@ impl StepUpService {
                 tracing::warn!(error = %e, "the unsent step-up code could not be cancelled");
             }
             audit(AuditAction::LoginOtpSendFailed, Outcome::Failure).await;
-            return Err(None);
+            return Err(NotSent::Failed);
         }
         audit(AuditAction::LoginOtpSent, Outcome::Success).await;
         Ok(issued.reference().to_owned())
@@ -195,11 +242,16 @@ impl Forms {
 
 /// `POST /login/otp`: check the code (or send a new one).
 #[tracing::instrument(name = "pratu.oidc.step_up", skip_all)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "extractors: the handler names each substate a step-up touches"
+)]
 pub(crate) async fn otp_post(
     State(flow): State<AuthorizeFlow>,
     State(forms): State<Forms>,
     State(sessions): State<Sessions>,
     State(step_up): State<StepUpService>,
+    State(throttle): State<LoginThrottle>,
     State(audit): State<Audit>,
     headers: HeaderMap,
     body: axum::body::Bytes,
@@ -231,7 +283,7 @@ pub(crate) async fn otp_post(
     };
     let t = req.locale.texts();
     let otp = step_up.otp();
-    let subject = subject(&current.session.sid);
+    let subject = subject(current.session.user_id);
     if p.contains("resend") {
         return match step_up
             .step_up_start(&headers, &req, id, &current, true)
@@ -243,18 +295,73 @@ pub(crate) async fn otp_post(
             }
         };
     }
-    let Ok(user) = step_up.store.user_by_id(current.session.user_id).await else {
-        return error_page(PageError::Server, req.locale);
+    let user = match step_up.store.user_by_id(current.session.user_id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return Redirect::to(&continue_url).into_response(),
+        Err(e) => return server_error(e, req.locale),
     };
     let phone = user
-        .and_then(|u| u.phone.filter(|_| u.phone_verified))
+        .phone
+        .clone()
+        .filter(|_| user.phone_verified)
         .unwrap_or_default();
+    let pending_reference = || async {
+        otp.pending(&subject)
+            .await
+            .ok()
+            .flatten()
+            .map(|p| p.reference)
+            .unwrap_or_default()
+    };
+    // Usernames are stored as typed at sign-in, lower-cased: the same key.
+    let account = Attempt::new(&user.username, None);
+    match throttle.account_locked(&account).await {
+        Ok(false) => {}
+        Ok(true) => {
+            audit
+                .record(
+                    format!("user:{}", user.id),
+                    AuditAction::LoginLocked,
+                    Some(format!("client:{}", req.client_id)),
+                    Outcome::Locked,
+                    serde_json::json!({ "reason": "locked" }),
+                )
+                .await;
+            let reference = pending_reference().await;
+            return forms.otp_page(
+                &headers,
+                &req,
+                id,
+                &mask_phone(&phone),
+                &reference,
+                Some(t.locked_out),
+            );
+        }
+        Err(e) => return server_error(e, req.locale),
+    }
     let code = p.get("code").unwrap_or_default();
     let outcome = if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
         otp.verify(&subject, &phone, code).await
     } else {
         Ok(OtpOutcome::Invalid { attempts_left: 1 })
     };
+    if let Ok(OtpOutcome::Invalid { .. } | OtpOutcome::Locked) = outcome {
+        match throttle.step_up_failed(&account).await {
+            Ok(None) => {}
+            Ok(Some(l)) => {
+                audit
+                    .record(
+                        format!("user:{}", user.id),
+                        AuditAction::LoginAccountLocked,
+                        Some(format!("client:{}", req.client_id)),
+                        Outcome::Locked,
+                        serde_json::json!({ "failures": l.failures, "seconds": l.seconds }),
+                    )
+                    .await;
+            }
+            Err(e) => return server_error(e, req.locale),
+        }
+    }
     match outcome {
         Ok(OtpOutcome::Verified) => {
             let amr = vec![
@@ -268,6 +375,10 @@ pub(crate) async fn otp_post(
                 .is_err()
             {
                 return error_page(PageError::Server, req.locale);
+            }
+            if let Err(e) = throttle.step_up_succeeded(&account).await {
+                // The step-up stands; the count only expires later.
+                tracing::warn!(error = %e, "the failed sign-in count could not be reset");
             }
             audit
                 .record(
@@ -290,13 +401,7 @@ pub(crate) async fn otp_post(
                     serde_json::json!({ "attempts_left": attempts_left }),
                 )
                 .await;
-            let reference = otp
-                .pending(&subject)
-                .await
-                .ok()
-                .flatten()
-                .map(|p| p.reference)
-                .unwrap_or_default();
+            let reference = pending_reference().await;
             forms.otp_page(
                 &headers,
                 &req,
@@ -318,13 +423,7 @@ pub(crate) async fn otp_post(
                     )
                     .await;
             }
-            let reference = otp
-                .pending(&subject)
-                .await
-                .ok()
-                .flatten()
-                .map(|p| p.reference)
-                .unwrap_or_default();
+            let reference = pending_reference().await;
             forms.otp_page(
                 &headers,
                 &req,

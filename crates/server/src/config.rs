@@ -385,6 +385,10 @@ impl Config {
             clients: self.clients.clone(),
             login: self.limits.login.clone(),
             assurance: self.assurance.clone(),
+            otp_sends_per_phone: oidc::PhoneSendLimit {
+                max: self.limits.enrollment.otp_sends_per_phone.max,
+                window_seconds: self.limits.enrollment.otp_sends_per_phone.window_seconds,
+            },
         }
     }
 

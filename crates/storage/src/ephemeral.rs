@@ -61,6 +61,11 @@ pub trait EphemeralStore: Send + Sync + std::fmt::Debug {
     /// Adds one to a fixed-window counter and returns the new count. The
     /// window starts with the first increment and lasts `window`.
     async fn incr(&self, key: &str, window: Duration) -> Result<u64>;
+    /// Adds one to a counter and (re)sets its TTL to `ttl`, atomically: the
+    /// count lives as long as events keep coming less than `ttl` apart
+    /// (consecutive failures), where [`EphemeralStore::incr`]'s fixed window
+    /// would forget them at its end.
+    async fn incr_sliding(&self, key: &str, ttl: Duration) -> Result<u64>;
     /// Adds `member` to the set at `key`, (re)setting the set's TTL.
     async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<()>;
     async fn set_members(&self, key: &str) -> Result<Vec<String>>;

@@ -157,6 +157,13 @@ macro_rules! ephemeral_tests {
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn ephemeral_sliding_counters() {
+                if let Some(make) = $make.await {
+                    testing::ephemeral::sliding_counters(&make).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn ephemeral_sets() {
                 if let Some(make) = $make.await {
                     testing::ephemeral::sets(&make).await;

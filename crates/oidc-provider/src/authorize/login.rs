@@ -1,9 +1,10 @@
 //! `POST /login`: the password sign-in form.
 //!
 //! An unknown username and a wrong password get the same page, the same
-//! status and (through a dummy Argon2 verification) the same time. Failed
-//! attempts count per typed username and per address with growing
-//! back-off.
+//! status and (through a dummy Argon2 verification) the same time. Attempts
+//! are admitted by [`crate::ratelimit`] before the password is checked:
+//! one at a time per typed username, counted up front, with growing
+//! back-off and a lock-out per account and per address.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -91,22 +92,22 @@ pub(crate) async fn login_post(
     }
 
     let attempt = Attempt::new(&username, ctx.ip);
-    match throttle.login_locked(&attempt).await {
-        Ok(false) => {}
-        Ok(true) => {
+    let ticket = match throttle.admit(&attempt).await {
+        Ok(Ok(ticket)) => ticket,
+        Ok(Err(refusal)) => {
             audit
                 .record(
                     "anonymous".to_owned(),
                     AuditAction::LoginLocked,
                     Some(format!("client:{}", req.client_id)),
                     Outcome::Locked,
-                    serde_json::json!({}),
+                    serde_json::json!({ "reason": refusal.as_str() }),
                 )
                 .await;
             return again(t.locked_out, StatusCode::TOO_MANY_REQUESTS);
         }
         Err(e) => return server_error(e, req.locale),
-    }
+    };
     let user = match accounts.store.user_by_username(&username).await {
         Ok(u) => u,
         Err(e) => return server_error(e, req.locale),
@@ -122,28 +123,41 @@ pub(crate) async fn login_post(
     let user = match user {
         Some(u) if verified && u.status == UserStatus::Active => u,
         other => {
-            if let Err(e) = throttle.login_failed(&attempt).await {
-                return server_error(e, req.locale);
-            }
+            let locked_out = match throttle.failed(&attempt, ticket).await {
+                Ok(l) => l,
+                Err(e) => return server_error(e, req.locale),
+            };
             let (actor, reason) = match &other {
                 None => ("anonymous".to_owned(), "unknown_user"),
                 Some(u) if !verified => (format!("user:{}", u.id), "bad_password"),
                 Some(u) => (format!("user:{}", u.id), "disabled"),
             };
+            let target = Some(format!("client:{}", req.client_id));
             audit
                 .record(
-                    actor,
+                    actor.clone(),
                     AuditAction::LoginFailed,
-                    Some(format!("client:{}", req.client_id)),
+                    target.clone(),
                     Outcome::Failure,
                     serde_json::json!({ "reason": reason }),
                 )
                 .await;
+            if let Some(l) = locked_out {
+                audit
+                    .record(
+                        actor,
+                        AuditAction::LoginAccountLocked,
+                        target,
+                        Outcome::Locked,
+                        serde_json::json!({ "failures": l.failures, "seconds": l.seconds }),
+                    )
+                    .await;
+            }
             return again(t.bad_credentials, StatusCode::OK);
         }
     };
     // The sign-in stands; the failure count left behind only expires later.
-    if let Err(e) = throttle.login_succeeded(&attempt).await {
+    if let Err(e) = throttle.succeeded(&attempt, ticket).await {
         tracing::warn!(error = %e, "the failed sign-in count could not be reset");
     }
     if accounts.passwords.needs_rehash(&user.password_hash) {

@@ -31,6 +31,8 @@ pub(crate) enum PageError {
     BadRequest(String),
     /// The pending request is gone (expired or already answered).
     Expired,
+    /// The account's or the phone's daily step-up codes are used up.
+    TooManyCodes,
     Server,
 }
 
@@ -95,6 +97,11 @@ pub(crate) fn error_page(e: PageError, locale: Locale) -> Response {
             Some(format!("invalid_request: {d}")),
         ),
         PageError::Expired => (StatusCode::BAD_REQUEST, t.session_expired.to_owned(), None),
+        PageError::TooManyCodes => (
+            StatusCode::TOO_MANY_REQUESTS,
+            t.otp_too_many.to_owned(),
+            None,
+        ),
         PageError::Server => (
             StatusCode::INTERNAL_SERVER_ERROR,
             t.server_error.to_owned(),

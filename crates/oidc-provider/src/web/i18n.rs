@@ -84,6 +84,7 @@ pub struct Texts {
     pub otp_expired: &'static str,
     pub otp_unavailable: &'static str,
     pub otp_resend: &'static str,
+    pub otp_too_many: &'static str,
 }
 
 static TH: Texts = Texts {
@@ -124,6 +125,7 @@ static TH: Texts = Texts {
     otp_expired: "รหัส OTP หมดอายุหรือใช้ไม่ได้แล้ว กรุณาขอรหัสใหม่",
     otp_unavailable: "ไม่สามารถยืนยันตัวตนเพิ่มเติมได้ เนื่องจากบัญชีไม่มีหมายเลขโทรศัพท์ที่ยืนยันแล้ว",
     otp_resend: "ขอรหัสใหม่",
+    otp_too_many: "ส่งรหัส OTP ครบจำนวนที่กำหนดแล้ว กรุณาลองใหม่ภายหลัง",
 };
 
 static EN: Texts = Texts {
@@ -164,6 +166,7 @@ static EN: Texts = Texts {
     otp_expired: "The code has expired or can no longer be used. Please request a new one.",
     otp_unavailable: "Additional verification is not possible: the account has no verified phone number.",
     otp_resend: "Send a new code",
+    otp_too_many: "Too many codes have been sent. Please try again later.",
 };
 
 /// A human description of a claim, for the consent page.

@@ -3,7 +3,6 @@
 //! rules); `failure` counts refusals only and, at the limit, sets a lock for
 //! the rule's window (wrong laser codes per enrollment and per citizen).
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use pratu_storage::StorageError;
@@ -11,20 +10,8 @@ use pratu_storage::ephemeral::EphemeralStore;
 
 use crate::config::LimitRule;
 
-/// The address a per-IP limit counts: IPv4 as is, IPv6 by its /64 (one
-/// subscriber's whole prefix, which they can rotate through freely).
-pub(crate) fn limit_key(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-    }
-}
+/// The address a per-IP limit counts (IPv6 by /64), shared with sign-in.
+pub(crate) use pratu_core::limits::client_key as limit_key;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Limiter {
@@ -44,6 +31,16 @@ impl Limiter {
             .incr(&format!("limit:{key}"), rule.window())
             .await?;
         Ok(n <= u64::from(rule.max))
+    }
+
+    /// Counts one SMS to `e164` on the counter sign-in's step-up shares;
+    /// `false` once the rule's maximum is exceeded within the window.
+    pub async fn phone_send(&self, rule: &LimitRule, e164: &str) -> Result<bool, StorageError> {
+        let limit = pratu_core::limits::PhoneSendLimit {
+            max: rule.max,
+            window_seconds: rule.window_seconds,
+        };
+        pratu_core::limits::count_phone_send(self.store.as_ref(), limit, e164).await
     }
 
     pub async fn is_locked(&self, key: &str) -> Result<bool, StorageError> {
@@ -109,14 +106,5 @@ mod tests {
         assert!(l.is_locked("enr:1").await.unwrap());
         clock.advance(time::Duration::seconds(3601));
         assert!(!l.is_locked("enr:1").await.unwrap());
-    }
-    #[test]
-    fn ipv6_clients_are_limited_by_their_64_prefix() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
-        assert_eq!(limit_key(a), limit_key(b));
-        assert_eq!(limit_key(a), "2001:db8:1:2::/64");
-        assert_eq!(limit_key("::ffff:10.0.0.1".parse().unwrap()), "10.0.0.1");
-        assert_eq!(limit_key("192.0.2.7".parse().unwrap()), "192.0.2.7");
     }
 }

@@ -243,6 +243,35 @@ impl MemoryStore {
         entry.used = self.next_tick();
         Some(entry)
     }
+
+    /// One more on the counter at `key`, which starts at 1 with `ttl`;
+    /// `slide` restarts the TTL on every count.
+    fn count(&self, key: &str, ttl: Duration, slide: bool) -> Result<u64> {
+        let now = stamp(self.clock.now());
+        let mut shard = self.shard(key);
+        if let Some(entry) = self.live(&mut shard, key, now) {
+            let Value::Bytes(bytes) = &mut entry.value else {
+                return Err(wrong_type());
+            };
+            let count = std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|s| s.parse::<u64>().ok())
+                .ok_or_else(wrong_type)?
+                .saturating_add(1);
+            *bytes = count.to_string().into_bytes().into_boxed_slice();
+            if slide {
+                entry.expires_at = deadline(now, ttl);
+            }
+            return Ok(count);
+        }
+        let entry = Entry {
+            value: Value::Bytes(Box::from(&b"1"[..])),
+            expires_at: deadline(now, ttl),
+            used: 0,
+        };
+        self.insert(&mut shard, key, entry, now);
+        Ok(1)
+    }
 }
 
 fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
@@ -346,27 +375,11 @@ impl EphemeralStore for MemoryStore {
     }
 
     async fn incr(&self, key: &str, window: Duration) -> Result<u64> {
-        let now = stamp(self.clock.now());
-        let mut shard = self.shard(key);
-        if let Some(entry) = self.live(&mut shard, key, now) {
-            let Value::Bytes(bytes) = &mut entry.value else {
-                return Err(wrong_type());
-            };
-            let count = std::str::from_utf8(bytes)
-                .ok()
-                .and_then(|s| s.parse::<u64>().ok())
-                .ok_or_else(wrong_type)?
-                .saturating_add(1);
-            *bytes = count.to_string().into_bytes().into_boxed_slice();
-            return Ok(count);
-        }
-        let entry = Entry {
-            value: Value::Bytes(Box::from(&b"1"[..])),
-            expires_at: deadline(now, window),
-            used: 0,
-        };
-        self.insert(&mut shard, key, entry, now);
-        Ok(1)
+        self.count(key, window, false)
+    }
+
+    async fn incr_sliding(&self, key: &str, ttl: Duration) -> Result<u64> {
+        self.count(key, ttl, true)
     }
 
     async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<()> {
@@ -547,6 +560,25 @@ mod tests {
         clock.advance(time::Duration::seconds(2));
         assert_eq!(s.sweep(), 2);
         assert_eq!(s.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_sliding_counter_lives_while_counts_keep_coming() {
+        let (s, clock) = store(10);
+        let ttl = Duration::from_secs(10);
+        for want in 1..=3 {
+            assert_eq!(s.incr_sliding("n", ttl).await.unwrap(), want);
+            clock.advance(time::Duration::seconds(8));
+        }
+        // 24 s after the first count, past any fixed window of 10 s.
+        assert_eq!(s.incr_sliding("n", ttl).await.unwrap(), 4);
+        assert_eq!(s.incr("fixed", ttl).await.unwrap(), 1);
+        clock.advance(time::Duration::seconds(8));
+        assert_eq!(s.incr("fixed", ttl).await.unwrap(), 2);
+        clock.advance(time::Duration::seconds(8));
+        assert_eq!(s.incr("fixed", ttl).await.unwrap(), 1);
+        clock.advance(time::Duration::seconds(11));
+        assert_eq!(s.incr_sliding("n", ttl).await.unwrap(), 1);
     }
 
     #[tokio::test]

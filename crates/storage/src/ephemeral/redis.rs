@@ -9,7 +9,8 @@
 //! Every key is prefixed (`pratu:` by default) so one Redis can serve several
 //! deployments or tests. Each operation is one atomic command or script:
 //! `take` is `GETDEL`, `put_if_absent` is `SET NX PX`, `incr` is a Lua script
-//! (`INCR`, then `PEXPIRE` when the window starts), `set_add` is
+//! (`INCR`, then `PEXPIRE` when the window starts), `incr_sliding` another
+//! (`INCR`, then `PEXPIRE` every time), `set_add` is
 //! `MULTI SADD PEXPIRE EXEC`, `write_all` one `MULTI`…`EXEC` of them all.
 //! Redis judges expiry by its own clock.
 //! Notices travel by pub/sub on a connection of their own (see `feed`).
@@ -41,6 +42,13 @@ end
 return n
 ";
 
+/// `INCR` and `PEXPIRE` as one step, so no counter is left without a TTL.
+const INCR_SLIDING_SCRIPT: &str = r"
+local n = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return n
+";
+
 /// The Redis [`EphemeralStore`]. Cheap to clone (a connection handle).
 #[derive(Clone)]
 pub struct RedisStore {
@@ -49,6 +57,7 @@ pub struct RedisStore {
     client: Client,
     prefix: String,
     incr: Script,
+    incr_sliding: Script,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -83,6 +92,7 @@ impl RedisStore {
             client,
             prefix: prefix.to_owned(),
             incr: Script::new(INCR_SCRIPT),
+            incr_sliding: Script::new(INCR_SLIDING_SCRIPT),
         })
     }
 
@@ -155,6 +165,17 @@ impl EphemeralStore for RedisStore {
             self.incr
                 .key(self.key(key))
                 .arg(millis(window))
+                .invoke_async(&mut conn),
+        )
+        .await
+    }
+
+    async fn incr_sliding(&self, key: &str, ttl: Duration) -> Result<u64> {
+        let mut conn = self.conn.clone();
+        bounded(
+            self.incr_sliding
+                .key(self.key(key))
+                .arg(millis(ttl))
                 .invoke_async(&mut conn),
         )
         .await

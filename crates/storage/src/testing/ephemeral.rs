@@ -64,6 +64,7 @@ pub async fn run_ephemeral_suite(make: impl MakeEphemeral) {
     take(&make).await;
     expiry(&make).await;
     counters(&make).await;
+    sliding_counters(&make).await;
     sets(&make).await;
     writes_together(&make).await;
     notices(&make).await;
@@ -163,6 +164,34 @@ pub async fn counters(make: &impl MakeEphemeral) {
         .map(|_| {
             let s = s.clone();
             tokio::spawn(async move { s.incr("race", LONG).await })
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    for task in tasks {
+        seen.insert(task.await.must("task").must("incr"));
+    }
+    assert_eq!(seen, (1..=50).collect::<HashSet<u64>>());
+}
+
+/// Sliding counters: every increment restarts the TTL, so a count outlives
+/// any fixed window while increments keep coming; 50 racing ones count 50.
+pub async fn sliding_counters(make: &impl MakeEphemeral) {
+    let t = make().await;
+    let s = &t.store;
+    assert_eq!(s.incr_sliding("n", TTL).await.must("incr"), 1);
+    t.time.pass(HALF).await;
+    assert_eq!(s.incr_sliding("n", TTL).await.must("incr"), 2);
+    t.time.pass(HALF).await;
+    // Past the first increment's TTL: still counting.
+    assert_eq!(s.incr_sliding("n", TTL).await.must("slid"), 3);
+    assert_eq!(s.get("n").await.must("get"), Some(b"3".to_vec()));
+    t.time.pass(TTL).await;
+    assert_eq!(s.incr_sliding("n", TTL).await.must("expired"), 1);
+
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.incr_sliding("race", LONG).await })
         })
         .collect();
     let mut seen = HashSet::new();

@@ -8,11 +8,9 @@ use pratu_core::sms::SmsMessage;
 use pratu_storage::records::EnrollmentStep;
 use serde::Serialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::identity::hex;
 use super::{Progress, seconds_until};
 use crate::domain::{OtpCode, ThaiMobile};
 use crate::service::data::PhoneData;
@@ -82,13 +80,8 @@ impl EnrollmentService {
                 retry_after: Some(seconds_until(now, p.resend_at).max(1)),
             });
         }
-        let phone_key = hex(&Sha256::digest(phone.e164().as_bytes()));
         let rule = &self.limits.otp_sends_per_phone;
-        if !self
-            .limiter
-            .hit(rule, &format!("otp:phone:{phone_key}"))
-            .await?
-        {
+        if !self.limiter.phone_send(rule, phone.e164()).await? {
             return Err(EnrollmentError::TooManyAttempts {
                 retry_after: Some(rule.window_seconds),
             });
