@@ -96,7 +96,7 @@ async fn metrics_count_requests_per_route() {
     }
     p.get("/no-such-page").send().await.unwrap();
     let text = p
-        .get("/metrics")
+        .metrics()
         .send()
         .await
         .unwrap()
@@ -146,7 +146,7 @@ async fn a_timed_out_request_is_counted_as_an_error() {
     let head = String::from_utf8_lossy(&answer[..n]);
     assert!(head.starts_with("HTTP/1.1 408"), "{head}");
     let text = p
-        .get("/metrics")
+        .metrics()
         .send()
         .await
         .unwrap()
