@@ -44,7 +44,10 @@ async fn a_public_issuer_with_the_development_defaults_refuses_to_start_naming_t
             "secrets.generate_missing",
             "dev_mode",
         ] {
-            assert!(line.contains(setting), "{command}: {setting} not named: {line}");
+            assert!(
+                line.contains(setting),
+                "{command}: {setting} not named: {line}"
+            );
         }
         assert!(
             !stderr.contains("listening on"),
@@ -95,7 +98,8 @@ async fn dev_mode_accepts_the_development_settings_with_a_public_issuer() {
 
 #[tokio::test]
 async fn a_loopback_http_issuer_accepts_the_development_settings() {
-    let p = Pratu::start_with(Options::default().env("PRATU_ISSUER", "http://localhost:8080")).await;
+    let p =
+        Pratu::start_with(Options::default().env("PRATU_ISSUER", "http://localhost:8080")).await;
     assert_eq!(p.get("/healthz").send().await.unwrap().status(), 200);
     // And the default, no issuer on a loopback listener.
     let p = Pratu::start().await;
@@ -106,7 +110,10 @@ async fn a_loopback_http_issuer_accepts_the_development_settings() {
 fn the_production_image_does_not_contain_the_dev_registry() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let dockerfile = std::fs::read_to_string(root.join("deploy/Dockerfile")).unwrap();
-    for line in dockerfile.lines().filter(|l| !l.trim_start().starts_with('#')) {
+    for line in dockerfile
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+    {
         assert!(
             !line.contains("dev-registry"),
             "the image must not carry the dev registry: {line}"
@@ -146,8 +153,9 @@ const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nhost: pratu\r\n\r\n";
 
 #[tokio::test]
 async fn a_client_that_stalls_in_its_headers_is_disconnected() {
-    let p = Pratu::start_with(Options::default().env("PRATU_HTTP__HEADER_READ_TIMEOUT_SECONDS", "1"))
-        .await;
+    let p =
+        Pratu::start_with(Options::default().env("PRATU_HTTP__HEADER_READ_TIMEOUT_SECONDS", "1"))
+            .await;
     let mut slow = connect(&p).await;
     slow.write_all(b"GET /healthz HTTP/1.1\r\nhost: pratu\r\nx-slow: 1\r\n")
         .await
@@ -187,7 +195,11 @@ async fn connections_beyond_max_connections_wait_until_one_closes() {
     third.write_all(HEALTHZ).await.unwrap();
     // The open connections are still served meanwhile.
     second.write_all(HEALTHZ).await.unwrap();
-    assert!(read_until(&mut second, "\"ok\"").await.starts_with("HTTP/1.1 200"));
+    assert!(
+        read_until(&mut second, "\"ok\"")
+            .await
+            .starts_with("HTTP/1.1 200")
+    );
     let mut buf = [0_u8; 64];
     let early = tokio::time::timeout(Duration::from_secs(1), third.read(&mut buf)).await;
     assert!(
@@ -208,7 +220,10 @@ async fn metrics_are_served_on_the_metrics_listener_only() {
     let public = p.get("/metrics").send().await.unwrap();
     assert_eq!(public.status(), 404);
     assert!(!public.text().await.unwrap().contains("http_requests_total"));
-    let metrics_url = p.metrics_url.clone().expect("the metrics address is logged");
+    let metrics_url = p
+        .metrics_url
+        .clone()
+        .expect("the metrics address is logged");
     assert_ne!(
         metrics_url.trim_end_matches("/metrics"),
         p.url,
@@ -307,7 +322,10 @@ async fn the_client_address_is_read_across_every_forwarded_for_header() {
         429,
         "the same client behind a made-up first header"
     );
-    assert_eq!(start_enrollment(&p, &["6.6.6.6", "203.0.113.10"]).await, 201);
+    assert_eq!(
+        start_enrollment(&p, &["6.6.6.6", "203.0.113.10"]).await,
+        201
+    );
 }
 
 /// An entry that is not an address ends the walk at the last trusted hop
@@ -381,7 +399,10 @@ async fn every_html_page_keeps_form_action_and_frame_ancestors() {
         ),
         // Redirected to the provider's sign-in for the console's client.
         ("the console sign-in", format!("{}/admin/login", p.url)),
-        ("the console's signed-out page", format!("{}/admin/signed-out", p.url)),
+        (
+            "the console's signed-out page",
+            format!("{}/admin/signed-out", p.url),
+        ),
         (
             "an authorization error page",
             format!("{}/authorize?client_id=no-such-client", p.url),

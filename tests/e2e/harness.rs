@@ -98,7 +98,10 @@ impl Pratu {
         let mut metrics_url = None;
         let url = tokio::time::timeout(Duration::from_secs(60), async {
             let after = |line: &str, i: usize| -> String {
-                line[i..].chars().take_while(|c| !c.is_whitespace()).collect()
+                line[i..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .collect()
             };
             while let Some(line) = rx.recv().await {
                 // Logged just before the "listening on" line.
@@ -160,7 +163,11 @@ impl Pratu {
 
     /// `GET /metrics` on the metrics listener.
     pub fn metrics(&self) -> reqwest::RequestBuilder {
-        client().get(self.metrics_url.as_deref().expect("the metrics address is logged"))
+        client().get(
+            self.metrics_url
+                .as_deref()
+                .expect("the metrics address is logged"),
+        )
     }
 
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {

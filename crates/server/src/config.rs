@@ -730,10 +730,48 @@ mod tests {
                 .insecure_loopback()
         );
         assert!(
-            !Config::from_toml("issuer = \"https://id.example.go.th\"")
+            !Config::from_toml("issuer = \"https://id.example.go.th\"\ndev_mode = true")
                 .unwrap()
                 .insecure_loopback()
         );
+    }
+
+    /// Out of the box, a public issuer must not run on fictional citizens,
+    /// an SMS file and invented keys: each is named, in one line.
+    #[test]
+    fn development_settings_are_refused_with_a_public_issuer_unless_dev_mode() {
+        let public = "issuer = \"https://id.example.go.th\"\n";
+        let err = Config::from_toml(public).unwrap_err().to_string();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        for key in [
+            "proofing.provider",
+            "sms.provider",
+            "secrets.generate_missing",
+            "dev_mode",
+        ] {
+            assert!(err.contains(key), "{key}: {err}");
+        }
+        assert!(Config::from_toml(&format!("{public}dev_mode = true")).is_ok());
+        // Loopback http is development: accepted as it is.
+        assert!(Config::from_toml("issuer = \"http://127.0.0.1:8080\"").is_ok());
+        assert!(Config::from_toml("").is_ok());
+
+        let key = "c2VjcmV0LWtleS1tYXRlcmlhbC0wMTIzNDU2Nzg5YWI=";
+        let production = format!(
+            "{public}[proofing]\nprovider = \"dopa\"\n[sms]\nprovider = \"http\"\n\
+             [sms.http]\nurl = \"https://sms.example.go.th/send\"\n"
+        );
+        let err = Config::from_toml(&production).unwrap_err().to_string();
+        assert!(err.contains("secrets.generate_missing"), "{err}");
+        assert!(!err.contains("sms.provider"), "{err}");
+        // Generation on but every key set: nothing can be generated.
+        let all_keys = format!(
+            "{production}[secrets]\npii_key = \"{key}\"\nindex_key = \"{key}\"\n\
+             key_encryption_key = \"{key}\"\nserver_key = \"{key}\"\n"
+        );
+        assert!(Config::from_toml(&all_keys).is_ok());
+        let no_generation = format!("{production}[secrets]\ngenerate_missing = false\n");
+        assert!(Config::from_toml(&no_generation).is_ok());
     }
 
     #[test]

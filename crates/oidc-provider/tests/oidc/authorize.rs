@@ -299,10 +299,7 @@ async fn post_authorization_requests_and_form_post_responses_work() {
     let csp = page.headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("script-src 'nonce-"));
     // The page may post to the client's origin only, and is never framed.
-    assert!(
-        csp.contains("form-action https://rp.example;"),
-        "{csp}"
-    );
+    assert!(csp.contains("form-action https://rp.example;"), "{csp}");
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
 }
 

@@ -73,7 +73,9 @@ fn redacted(config: &Config) -> Result<Config, CommandError> {
     shown.sms.http.url = redact_endpoint(&config.sms.http.url);
     // The default template holds nothing but placeholders: shown as it is,
     // so the printed defaults read back as the defaults.
-    if config.sms.http.body_template != pratu_registration::config::HttpSmsConfig::default().body_template {
+    if config.sms.http.body_template
+        != pratu_registration::config::HttpSmsConfig::default().body_template
+    {
         shown.sms.http.body_template = redact_template(&config.sms.http.body_template);
     }
     for value in shown.proofing.dopa.headers.values_mut() {
@@ -188,7 +190,9 @@ fn redact_json(value: serde_json::Value) -> serde_json::Value {
     match value {
         Value::String(s) => Value::String(redact_literal(&s)),
         Value::Array(items) => Value::Array(items.into_iter().map(redact_json).collect()),
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, redact_json(v))).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, redact_json(v))).collect())
+        }
         other => other,
     }
 }
@@ -330,7 +334,10 @@ mod tests {
             redact_template("user=agency&pass=pw-2&to={to}&text={text}"),
             "user=***&pass=***&to={to}&text={text}"
         );
-        assert_eq!(redact_template("apikey pw-3 {to} {text}"), "***{to}***{text}");
+        assert_eq!(
+            redact_template("apikey pw-3 {to} {text}"),
+            "***{to}***{text}"
+        );
     }
 
     #[test]
@@ -357,7 +364,8 @@ mod tests {
 
     #[test]
     fn a_set_issuer_is_printed_as_set() {
-        let config = Config::from_toml("issuer = \"https://id.example.go.th\"\ndev_mode = true").unwrap();
+        let config =
+            Config::from_toml("issuer = \"https://id.example.go.th\"\ndev_mode = true").unwrap();
         let text = render(&config, None, &["PRATU_ISSUER".into()]).unwrap();
         assert!(text.contains("issuer = \"https://id.example.go.th\""));
         assert!(text.contains("# environment: PRATU_ISSUER"), "{text}");

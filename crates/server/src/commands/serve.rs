@@ -31,10 +31,10 @@ pub async fn run(config: Config) -> Result<(), CommandError> {
     crate::maintenance::spawn(store.clone(), clock.clone(), config.retention.clone());
     crate::maintenance::spawn_sweep(ephemeral.clone());
 
-    let listener = bind(config.listen_addr()?).await?;
+    let listener = bind(config.listen_addr()?, "listen").await?;
     let local = local_addr(&listener)?;
     // Its own listener: `/metrics` is never on the public one.
-    let metrics_listener = bind(config.metrics_addr()?).await?;
+    let metrics_listener = bind(config.metrics_addr()?, "metrics.listen").await?;
     let metrics_local = local_addr(&metrics_listener)?;
     let stop_signal = shutdown_signal()?;
     let issuer = config.effective_issuer(local);
@@ -90,20 +90,27 @@ pub async fn run(config: Config) -> Result<(), CommandError> {
     Ok(())
 }
 
-async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener, CommandError> {
+/// Binds `addr`, the value of configuration key `key` (named in the error:
+/// two listeners, either may find its port taken).
+async fn bind(
+    addr: std::net::SocketAddr,
+    key: &str,
+) -> Result<tokio::net::TcpListener, CommandError> {
     tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| CommandError::Listen {
-            addr: addr.to_string(),
+            addr: format!("{addr} (`{key}`)"),
             source,
         })
 }
 
 fn local_addr(listener: &tokio::net::TcpListener) -> Result<std::net::SocketAddr, CommandError> {
-    listener.local_addr().map_err(|source| CommandError::Listen {
-        addr: "the bound address".to_owned(),
-        source,
-    })
+    listener
+        .local_addr()
+        .map_err(|source| CommandError::Listen {
+            addr: "the bound address".to_owned(),
+            source,
+        })
 }
 
 /// Installs the SIGTERM/SIGINT handlers at once (before the "listening"
