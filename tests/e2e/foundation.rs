@@ -95,14 +95,7 @@ async fn metrics_count_requests_per_route() {
         p.get("/healthz").send().await.unwrap();
     }
     p.get("/no-such-page").send().await.unwrap();
-    let text = p
-        .get("/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = p.metrics().send().await.unwrap().text().await.unwrap();
     let line = text
         .lines()
         .find(|l| l.starts_with("http_requests_total") && l.contains("route=\"/healthz\""))
@@ -145,14 +138,7 @@ async fn a_timed_out_request_is_counted_as_an_error() {
         .unwrap();
     let head = String::from_utf8_lossy(&answer[..n]);
     assert!(head.starts_with("HTTP/1.1 408"), "{head}");
-    let text = p
-        .get("/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = p.metrics().send().await.unwrap().text().await.unwrap();
     assert!(
         text.contains(r#"http_errors_total{method="POST",route="/token",status="408"} 1"#),
         "{text}"

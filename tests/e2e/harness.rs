@@ -15,6 +15,8 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_pratu");
 pub struct Pratu {
     child: Child,
     pub url: String,
+    /// The metrics listener's `/metrics` (`metrics.listen`, a free port).
+    pub metrics_url: Option<String>,
     pub data_dir: PathBuf,
     log: Arc<Mutex<Vec<String>>>,
     _tmp: Option<tempfile::TempDir>,
@@ -42,6 +44,7 @@ pub fn base_command(data_dir: &Path) -> Command {
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("PRATU_LISTEN", "127.0.0.1:0")
+        .env("PRATU_METRICS__LISTEN", "127.0.0.1:0")
         .env("PRATU_DATA_DIR", data_dir)
         .env(
             "PRATU_CONFIG",
@@ -94,12 +97,21 @@ impl Pratu {
             });
         }
         drop(tx);
+        let mut metrics_url = None;
         let url = tokio::time::timeout(Duration::from_secs(60), async {
+            let after = |line: &str, i: usize| -> String {
+                line[i..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .collect()
+            };
             while let Some(line) = rx.recv().await {
+                // Logged just before the "listening on" line.
+                if let Some(i) = line.find("metrics at http://") {
+                    metrics_url = Some(after(&line, i + "metrics at ".len()));
+                }
                 if let Some(i) = line.find("listening on http://") {
-                    let rest = &line[i + "listening on ".len()..];
-                    let url: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
-                    return Some(url);
+                    return Some(after(&line, i + "listening on ".len()));
                 }
             }
             None
@@ -117,6 +129,7 @@ impl Pratu {
         Self {
             child,
             url,
+            metrics_url,
             data_dir,
             log,
             _tmp: tmp,
@@ -148,6 +161,15 @@ impl Pratu {
     pub fn into_data_dir(mut self) -> (PathBuf, Option<tempfile::TempDir>) {
         let _ = self.child.start_kill();
         (self.data_dir.clone(), self._tmp.take())
+    }
+
+    /// `GET /metrics` on the metrics listener.
+    pub fn metrics(&self) -> reqwest::RequestBuilder {
+        client().get(
+            self.metrics_url
+                .as_deref()
+                .expect("the metrics address is logged"),
+        )
     }
 
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {

@@ -19,6 +19,7 @@ mod enrollment;
 mod foundation;
 mod hardening_enrollment;
 mod hardening_login;
+mod hardening_server;
 mod harness;
 mod leaks;
 mod loadgen;

@@ -295,6 +295,9 @@ impl Setup<'_> {
             .env("PRATU_CONFIG", config)
             .env("PRATU_LISTEN", format!("127.0.0.1:{}", self.port))
             .env("PRATU_ISSUER", format!("http://127.0.0.1:{}", self.port))
+            // Any free port: a server already on the default one must not
+            // stop the bench.
+            .env("PRATU_METRICS__LISTEN", "127.0.0.1:0")
             .env("PRATU_DATA_DIR", &self.data)
             .env("PRATU_PROOFING__REGISTRY_FILE", &self.registry)
             .env(

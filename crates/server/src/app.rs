@@ -118,10 +118,16 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(http::health::healthz))
         .route("/readyz", get(http::health::readyz))
-        .route("/metrics", get(http::metrics::render))
         .merge(pratu_registration::router())
         .merge(pratu_oidc::router())
         .merge(pratu_admin::router(&config.admin))
         .layer(stack)
+        .with_state(state)
+}
+
+/// The metrics listener's router (`metrics.listen`): `/metrics` alone.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(http::metrics::render))
         .with_state(state)
 }

@@ -28,9 +28,15 @@ pub struct Config {
     /// Unset: the in-process ephemeral store (one node only).
     pub redis_url: Option<String>,
     pub redis_prefix: String,
+    /// Accept the development settings (registry file proofing, SMS outbox,
+    /// generated secrets) with an issuer that is not a loopback `http` URL:
+    /// a staging deployment. Off, such an issuer with any of them refuses to
+    /// start, so a production deployment never fails open.
+    pub dev_mode: bool,
     pub database: DatabaseConfig,
     pub ephemeral: EphemeralConfig,
     pub http: HttpConfig,
+    pub metrics: MetricsConfig,
     pub log: LogConfig,
     pub secrets: secrets::SecretsConfig,
     pub password: pratu_core::password::Argon2Params,
@@ -71,9 +77,11 @@ impl Default for Config {
             database_url: None,
             redis_url: None,
             redis_prefix: "pratu:".into(),
+            dev_mode: false,
             database: DatabaseConfig::default(),
             ephemeral: EphemeralConfig::default(),
             http: HttpConfig::default(),
+            metrics: MetricsConfig::default(),
             log: LogConfig::default(),
             secrets: secrets::SecretsConfig::default(),
             password: pratu_core::password::Argon2Params::default(),
@@ -137,6 +145,13 @@ pub struct HttpConfig {
     /// Load balancers whose `X-Forwarded-For` is believed (addresses or
     /// networks such as `10.0.0.0/8`); empty: the TCP peer is the client.
     pub trusted_proxies: Vec<String>,
+    /// A connection that has not sent a whole request head (request line and
+    /// headers) this long after it opened, or after its previous request, is
+    /// closed: slow clients cannot hold connections open (slowloris).
+    pub header_read_timeout_seconds: u64,
+    /// Connections served at once; further ones wait in the listen backlog
+    /// until one closes, so a flood cannot exhaust file descriptors.
+    pub max_connections: u32,
 }
 
 impl Default for HttpConfig {
@@ -146,6 +161,25 @@ impl Default for HttpConfig {
             shutdown_grace_seconds: 20,
             max_body_bytes: 64 * 1024,
             trusted_proxies: Vec::new(),
+            header_read_timeout_seconds: 10,
+            max_connections: 10_000,
+        }
+    }
+}
+
+/// Key `metrics`: Prometheus `/metrics` on a listener of its own, never the
+/// public one (it tells anyone the traffic, error rates and pool sizes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address of the metrics listener; port 0 picks a free port (logged).
+    pub listen: String,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9464".into(),
         }
     }
 }
@@ -187,6 +221,12 @@ pub enum ConfigError {
     Invalid(String),
     #[error("configuration key `{key}`: {message}")]
     Key { key: String, message: String },
+    #[error(
+        "configuration: development settings with issuer {issuer}: {settings}; \
+         configure the production provider and secrets, or set dev_mode = true \
+         (PRATU_DEV_MODE=true) for a staging deployment"
+    )]
+    DevSettings { issuer: String, settings: String },
 }
 
 impl ConfigError {
@@ -322,6 +362,19 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        if self.http.header_read_timeout_seconds == 0 {
+            return Err(ConfigError::key(
+                "http.header_read_timeout_seconds",
+                "must be at least 1",
+            ));
+        }
+        if self.http.max_connections == 0 {
+            return Err(ConfigError::key(
+                "http.max_connections",
+                "must be at least 1",
+            ));
+        }
+        self.metrics_addr()?;
         if self.password.memory_kib < 8 * self.password.parallelism || self.password.iterations == 0
         {
             return Err(ConfigError::key(
@@ -364,7 +417,40 @@ impl Config {
         self.admin
             .validate()
             .map_err(|e| ConfigError::key(format!("admin.{}", e.key), e.problem))?;
-        Ok(())
+        self.refuse_dev_settings_in_production()
+    }
+
+    /// The development settings in force, by key: each is right on a
+    /// developer's machine and wrong anywhere real (fictional citizens pass
+    /// proofing, codes go to a file, keys appear from nowhere).
+    fn dev_settings(&self) -> Vec<&'static str> {
+        let mut found = Vec::new();
+        if self.proofing.provider == reg::ProofingProvider::RegistryFile {
+            found.push("proofing.provider = \"registry_file\"");
+        }
+        if self.sms.provider == reg::SmsProvider::Outbox {
+            found.push("sms.provider = \"outbox\"");
+        }
+        if self.secrets.may_generate() {
+            found.push("secrets.generate_missing = true");
+        }
+        found
+    }
+
+    /// Off a loopback `http` issuer, development settings need `dev_mode`:
+    /// out of the box Pratu must fail closed, not serve the dev registry.
+    fn refuse_dev_settings_in_production(&self) -> Result<(), ConfigError> {
+        if self.dev_mode || self.insecure_loopback() {
+            return Ok(());
+        }
+        let found = self.dev_settings();
+        if found.is_empty() {
+            return Ok(());
+        }
+        Err(ConfigError::DevSettings {
+            issuer: self.issuer.clone().unwrap_or_default(),
+            settings: found.join(", "),
+        })
     }
 
     pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
@@ -372,6 +458,18 @@ impl Config {
             ConfigError::key(
                 "listen",
                 format!("`{}` is not an address such as 127.0.0.1:8080", self.listen),
+            )
+        })
+    }
+
+    pub fn metrics_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.metrics.listen.parse().map_err(|_| {
+            ConfigError::key(
+                "metrics.listen",
+                format!(
+                    "`{}` is not an address such as 127.0.0.1:9464",
+                    self.metrics.listen
+                ),
             )
         })
     }
@@ -636,10 +734,48 @@ mod tests {
                 .insecure_loopback()
         );
         assert!(
-            !Config::from_toml("issuer = \"https://id.example.go.th\"")
+            !Config::from_toml("issuer = \"https://id.example.go.th\"\ndev_mode = true")
                 .unwrap()
                 .insecure_loopback()
         );
+    }
+
+    /// Out of the box, a public issuer must not run on fictional citizens,
+    /// an SMS file and invented keys: each is named, in one line.
+    #[test]
+    fn development_settings_are_refused_with_a_public_issuer_unless_dev_mode() {
+        let public = "issuer = \"https://id.example.go.th\"\n";
+        let err = Config::from_toml(public).unwrap_err().to_string();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        for key in [
+            "proofing.provider",
+            "sms.provider",
+            "secrets.generate_missing",
+            "dev_mode",
+        ] {
+            assert!(err.contains(key), "{key}: {err}");
+        }
+        assert!(Config::from_toml(&format!("{public}dev_mode = true")).is_ok());
+        // Loopback http is development: accepted as it is.
+        assert!(Config::from_toml("issuer = \"http://127.0.0.1:8080\"").is_ok());
+        assert!(Config::from_toml("").is_ok());
+
+        let key = "c2VjcmV0LWtleS1tYXRlcmlhbC0wMTIzNDU2Nzg5YWI=";
+        let production = format!(
+            "{public}[proofing]\nprovider = \"dopa\"\n[sms]\nprovider = \"http\"\n\
+             [sms.http]\nurl = \"https://sms.example.go.th/send\"\n"
+        );
+        let err = Config::from_toml(&production).unwrap_err().to_string();
+        assert!(err.contains("secrets.generate_missing"), "{err}");
+        assert!(!err.contains("sms.provider"), "{err}");
+        // Generation on but every key set: nothing can be generated.
+        let all_keys = format!(
+            "{production}[secrets]\npii_key = \"{key}\"\nindex_key = \"{key}\"\n\
+             key_encryption_key = \"{key}\"\nserver_key = \"{key}\"\n"
+        );
+        assert!(Config::from_toml(&all_keys).is_ok());
+        let no_generation = format!("{production}[secrets]\ngenerate_missing = false\n");
+        assert!(Config::from_toml(&no_generation).is_ok());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! console) uses, written once:
 //! - [`context`]: who is asking — the client IP and the request id;
 //! - [`cookies`]: how a cookie is written and read;
+//! - [`csp`]: the Content-Security-Policy of every HTML page;
 //! - [`csrf`]: the one CSRF scheme for every form;
 //! - [`problem`]: RFC 9457 problem+json responses;
 //! - [`error`]: internal errors logged once, with the request id, where
@@ -9,6 +10,7 @@
 
 pub mod context;
 pub mod cookies;
+pub mod csp;
 pub mod csrf;
 pub mod error;
 pub mod problem;

@@ -151,13 +151,16 @@ pub(crate) fn redirect(
         }
         ResponseMode::FormPost => {
             let nonce = random_token(&*forms.random, 16);
+            let Some(csp) = pages::form_post_csp(&nonce, &target.redirect_uri) else {
+                return error_page(PageError::BadRedirectUri, target.locale);
+            };
             let page = FormPostPage {
                 t: target.locale.texts(),
                 action: &target.redirect_uri,
                 fields: params.iter().map(|(k, v)| (*k, v.as_str())).collect(),
                 nonce: &nonce,
             };
-            pages::render_with_csp(StatusCode::OK, &page, &[], &pages::form_post_csp(&nonce))
+            pages::render_with_csp(StatusCode::OK, &page, &[], &csp)
         }
     }
 }

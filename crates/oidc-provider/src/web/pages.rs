@@ -85,7 +85,9 @@ pub(crate) struct OtpPage<'a> {
     pub error: Option<&'a str>,
 }
 
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+/// The one page policy (`pratu_core::web::csp`), set here as well as by the
+/// server's layer so the provider's pages carry it in any router.
+const CSP: &str = pratu_core::web::csp::PAGE;
 
 /// Renders `page` as an HTML response with `status`, setting `cookies`.
 pub(crate) fn render(
@@ -134,11 +136,16 @@ pub(crate) fn render_with_csp(
     res
 }
 
-/// The CSP of the form_post page: its one script, by nonce.
-pub(crate) fn form_post_csp(nonce: &str) -> String {
-    format!(
-        "default-src 'none'; script-src 'nonce-{nonce}'; frame-ancestors 'none'; base-uri 'none'"
-    )
+/// The CSP of the form_post page: its one script, by nonce, and its one
+/// form target, the client's redirect URI's origin.
+pub(crate) fn form_post_csp(nonce: &str, redirect_uri: &str) -> Option<String> {
+    let url = url::Url::parse(redirect_uri).ok()?;
+    let origin = match url.origin() {
+        url::Origin::Tuple(..) => url.origin().ascii_serialization(),
+        // A custom scheme (a native app): the scheme alone.
+        url::Origin::Opaque(_) => format!("{}:", url.scheme()),
+    };
+    Some(pratu_core::web::csp::form_post(nonce, &origin))
 }
 
 #[cfg(test)]

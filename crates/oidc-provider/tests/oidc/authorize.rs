@@ -298,6 +298,9 @@ async fn post_authorization_requests_and_form_post_responses_work() {
     assert_eq!(page.input("iss").as_deref(), Some(app.issuer.as_str()));
     let csp = page.headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("script-src 'nonce-"));
+    // The page may post to the client's origin only, and is never framed.
+    assert!(csp.contains("form-action https://rp.example;"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
 }
 
 #[tokio::test]

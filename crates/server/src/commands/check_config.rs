@@ -35,7 +35,8 @@ pub fn render(
         .map_err(|e| CommandError::Failed(format!("cannot print the configuration: {e}")))?;
     let mut out = String::from(
         "# The configuration `pratu serve` would use: valid. Secrets are redacted\n\
-         # (`[redacted]`, passwords in URLs `***`).\n",
+         # (`[redacted]`; in outside services' URLs and the SMS body template,\n\
+         # every value but the {to}/{text} placeholders is `***`).\n",
     );
     out.push_str(&match file {
         Some(f) => format!("# file: {}\n", f.display()),
@@ -70,6 +71,13 @@ fn redacted(config: &Config) -> Result<Config, CommandError> {
         REDACTED.clone_into(value);
     }
     shown.sms.http.url = redact_endpoint(&config.sms.http.url);
+    // The default template holds nothing but placeholders: shown as it is,
+    // so the printed defaults read back as the defaults.
+    if config.sms.http.body_template
+        != pratu_registration::config::HttpSmsConfig::default().body_template
+    {
+        shown.sms.http.body_template = redact_template(&config.sms.http.body_template);
+    }
     for value in shown.proofing.dopa.headers.values_mut() {
         REDACTED.clone_into(value);
     }
@@ -77,38 +85,116 @@ fn redacted(config: &Config) -> Result<Config, CommandError> {
     Ok(shown)
 }
 
-/// An outside service's URL: the password of its user info, and the values
-/// of query parameters named like credentials (SMS gateways often take an
-/// API key in the query), become `***`.
+/// An outside service's URL: the user info (a password, or a lone user
+/// name, which gateways use as an API key) and the value of every query
+/// parameter (gateways take keys under any name: `key`, `u`, `p`, `sid`)
+/// become `***`; names and `{to}`-style placeholders stay, so the shape can
+/// still be checked.
 fn redact_endpoint(url: &str) -> String {
     let url = pratu_storage::redact_url(url);
-    let Some((head, query)) = url.split_once('?') else {
+    let url = redact_lone_user(&url);
+    let (head, fragment) = match url.split_once('#') {
+        Some((h, f)) => (h, Some(f)),
+        None => (url.as_str(), None),
+    };
+    let Some((path, query)) = head.split_once('?') else {
         return url;
     };
     let pairs: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if names_a_credential(name) => format!("{name}=***"),
-            _ => pair.to_owned(),
+            Some((name, value)) => format!("{name}={}", redact_literal(value)),
+            None => pair.to_owned(),
         })
         .collect();
-    format!("{head}?{}", pairs.join("&"))
+    let mut out = format!("{path}?{}", pairs.join("&"));
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(&redact_literal(f));
+    }
+    out
 }
 
-fn names_a_credential(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    [
-        "key",
-        "secret",
-        "token",
-        "pass",
-        "pwd",
-        "auth",
-        "sig",
-        "credential",
-    ]
-    .iter()
-    .any(|word| name.contains(word))
+/// `https://apikey@host/…` → `https://***@host/…` (a password is already
+/// gone: `pratu_storage::redact_url`).
+fn redact_lone_user(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user, host)) if !user.contains(':') => format!("{scheme}://***@{host}{tail}"),
+        _ => url.to_owned(),
+    }
+}
+
+/// The placeholders the SMS sender fills in; the rest of a value is
+/// configuration, possibly a credential.
+const PLACEHOLDERS: [&str; 2] = ["{to}", "{text}"];
+
+/// A configured value with every literal run replaced by `***` and its
+/// placeholders kept: `{to}` stays `{to}`, `Bearer abc` becomes `***`,
+/// `key-{to}` becomes `***{to}`.
+fn redact_literal(value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    while !rest.is_empty() {
+        let next = PLACEHOLDERS
+            .iter()
+            .filter_map(|p| rest.find(p).map(|i| (i, *p)))
+            .min_by_key(|(i, _)| *i);
+        match next {
+            Some((i, placeholder)) => {
+                if i > 0 {
+                    out.push_str("***");
+                }
+                out.push_str(placeholder);
+                rest = &rest[i + placeholder.len()..];
+            }
+            None => {
+                out.push_str("***");
+                rest = "";
+            }
+        }
+    }
+    out
+}
+
+/// The SMS body template with its keys and placeholders shown and every
+/// other value hidden: a gateway's API key or sender password often sits
+/// in the body. A JSON template keeps its structure (string values are
+/// redacted, numbers and switches stay); a form-encoded one its names;
+/// anything else is redacted whole but for its placeholders.
+fn redact_template(template: &str) -> String {
+    // Placeholders stand inside the template's quotes (the sender fills
+    // them JSON-escaped), so a JSON template parses as it is.
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(template) {
+        return redact_json(value).to_string();
+    }
+    if template.contains('=') && !template.contains(char::is_whitespace) {
+        return template
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, value)) => format!("{name}={}", redact_literal(value)),
+                None => redact_literal(pair),
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+    }
+    redact_literal(template)
+}
+
+fn redact_json(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(redact_literal(&s)),
+        Value::Array(items) => Value::Array(items.into_iter().map(redact_json).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, redact_json(v))).collect())
+        }
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -163,7 +249,7 @@ mod tests {
         for shown in [
             "postgres://pratu:***@db:5432/pratu?password=***",
             "rediss://:***@cache:6380",
-            "https://agency:***@dopa.example/check?api_key=***&x=1",
+            "https://agency:***@dopa.example/check?api_key=***&x=***",
             "https://sms.example/send?token=***&to={to}",
             r#"Authorization = "[redacted]""#,
             r#"X-Agency-Key = "[redacted]""#,
@@ -228,6 +314,32 @@ mod tests {
         );
     }
 
+    /// Gateways take credentials under any name and in any part of the
+    /// request: every value is hidden, every name and placeholder shown.
+    #[test]
+    fn sms_gateway_values_are_redacted_whatever_their_names() {
+        assert_eq!(
+            redact_endpoint("https://apikey-1@sms.example/send?u=agency&p=pw-1&to={to}#frag"),
+            "https://***@sms.example/send?u=***&p=***&to={to}#***"
+        );
+        assert_eq!(
+            redact_endpoint("https://sms.example/send"),
+            "https://sms.example/send"
+        );
+        assert_eq!(
+            redact_template(r#"{"key": "k-1", "to": "{to}", "msg": "OTP {text}", "n": 1}"#),
+            r#"{"key":"***","msg":"***{text}","n":1,"to":"{to}"}"#
+        );
+        assert_eq!(
+            redact_template("user=agency&pass=pw-2&to={to}&text={text}"),
+            "user=***&pass=***&to={to}&text={text}"
+        );
+        assert_eq!(
+            redact_template("apikey pw-3 {to} {text}"),
+            "***{to}***{text}"
+        );
+    }
+
     #[test]
     fn thai_text_is_printed_as_text_and_the_output_is_toml() {
         let config = Config::default();
@@ -252,7 +364,8 @@ mod tests {
 
     #[test]
     fn a_set_issuer_is_printed_as_set() {
-        let config = Config::from_toml("issuer = \"https://id.example.go.th\"").unwrap();
+        let config =
+            Config::from_toml("issuer = \"https://id.example.go.th\"\ndev_mode = true").unwrap();
         let text = render(&config, None, &["PRATU_ISSUER".into()]).unwrap();
         assert!(text.contains("issuer = \"https://id.example.go.th\""));
         assert!(text.contains("# environment: PRATU_ISSUER"), "{text}");

@@ -9,6 +9,10 @@ use pratu_storage::{Clock, SystemClock};
 use crate::app;
 use crate::commands::{CommandError, open_ephemeral, open_store};
 use crate::config::Config;
+use crate::http::serve::{Limits, serve};
+
+/// Scrapers are few; a handful of connections is plenty.
+const METRICS_CONNECTIONS: u32 = 64;
 
 pub async fn run(config: Config) -> Result<(), CommandError> {
     let config = Arc::new(config);
@@ -27,19 +31,11 @@ pub async fn run(config: Config) -> Result<(), CommandError> {
     crate::maintenance::spawn(store.clone(), clock.clone(), config.retention.clone());
     crate::maintenance::spawn_sweep(ephemeral.clone());
 
-    let addr = config.listen_addr()?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| CommandError::Listen {
-            addr: addr.to_string(),
-            source,
-        })?;
-    let local = listener
-        .local_addr()
-        .map_err(|source| CommandError::Listen {
-            addr: addr.to_string(),
-            source,
-        })?;
+    let listener = bind(config.listen_addr()?, "listen").await?;
+    let local = local_addr(&listener)?;
+    // Its own listener: `/metrics` is never on the public one.
+    let metrics_listener = bind(config.metrics_addr()?, "metrics.listen").await?;
+    let metrics_local = local_addr(&metrics_listener)?;
     let stop_signal = shutdown_signal()?;
     let issuer = config.effective_issuer(local);
     let state = crate::wiring::build_state(
@@ -52,7 +48,11 @@ pub async fn run(config: Config) -> Result<(), CommandError> {
     )
     .await?;
     crate::http::metrics::spawn_upkeep(state.metrics.clone());
+    let metrics_app = app::metrics_router(state.clone());
     let app = app::router(state);
+    // Before the "listening on" line, which tells scripts (and the tests)
+    // that everything is up.
+    tracing::info!("metrics at http://{metrics_local}/metrics");
     tracing::info!(
         database = store.backend(),
         ephemeral = ephemeral.backend(),
@@ -62,27 +62,55 @@ pub async fn run(config: Config) -> Result<(), CommandError> {
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let grace = Duration::from_secs(config.http.shutdown_grace_seconds);
-    let mut stopped = stop_rx.clone();
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        let _ = stopped.wait_for(|s| *s).await;
-    });
+    let limits = Limits::from(&config.http);
+    let metrics_limits = Limits {
+        max_connections: METRICS_CONNECTIONS,
+        ..limits
+    };
+    let servers = async move {
+        tokio::join!(
+            serve(listener, app, limits, stop_rx.clone()),
+            serve(metrics_listener, metrics_app, metrics_limits, stop_rx),
+        );
+    };
     let signal = async move {
         stop_signal.await;
         tracing::info!("shutting down: finishing requests in flight");
-        let _ = stop_tx.send(true);
+        if stop_tx.send(true).is_err() {
+            // Every server has returned already: nothing left to stop.
+            tracing::debug!("no connection left to stop");
+        }
         tokio::time::sleep(grace).await;
     };
     tokio::select! {
-        result = server => result.map_err(|e| CommandError::Failed(format!("server error: {e}")))?,
+        () = servers => {},
         () = signal => tracing::warn!("shutdown grace period over; closing remaining connections"),
     }
-    drop(stop_rx);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Binds `addr`, the value of configuration key `key` (named in the error:
+/// two listeners, either may find its port taken).
+async fn bind(
+    addr: std::net::SocketAddr,
+    key: &str,
+) -> Result<tokio::net::TcpListener, CommandError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| CommandError::Listen {
+            addr: format!("{addr} (`{key}`)"),
+            source,
+        })
+}
+
+fn local_addr(listener: &tokio::net::TcpListener) -> Result<std::net::SocketAddr, CommandError> {
+    listener
+        .local_addr()
+        .map_err(|source| CommandError::Listen {
+            addr: "the bound address".to_owned(),
+            source,
+        })
 }
 
 /// Installs the SIGTERM/SIGINT handlers at once (before the "listening"

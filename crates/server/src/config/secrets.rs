@@ -112,6 +112,13 @@ impl SecretsConfig {
         Ok(())
     }
 
+    /// Whether start-up may invent a key: generation is on and some key is
+    /// not set here (a key file may still hold it, but nothing guarantees
+    /// one survives a lost volume).
+    pub fn may_generate(&self) -> bool {
+        self.generate_missing && self.named_keys().iter().any(|(_, v)| v.is_none())
+    }
+
     /// Checks what [`SecretsConfig::load`] would without writing anything:
     /// every key not set here is in a readable key file, or may be generated.
     pub fn check(&self, data_dir: &Path) -> Result<(), ConfigError> {

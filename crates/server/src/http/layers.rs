@@ -22,11 +22,7 @@ pub const SECURITY_HEADERS: [(HeaderName, &str); 6] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (header::X_FRAME_OPTIONS, "DENY"),
     (header::REFERRER_POLICY, "no-referrer"),
-    (
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
-         frame-ancestors 'none'; base-uri 'none'",
-    ),
+    (header::CONTENT_SECURITY_POLICY, pratu_core::web::csp::PAGE),
     (
         HeaderName::from_static("cross-origin-opener-policy"),
         "same-origin",
