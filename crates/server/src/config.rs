@@ -33,7 +33,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub log: LogConfig,
     pub secrets: secrets::SecretsConfig,
-    pub password: pratu_core::password::Argon2Params,
+    pub password: pratu_core::password::PasswordConfig,
     pub retention: crate::maintenance::RetentionConfig,
     // Enrollment (pratu-registration).
     pub proofing: reg::ProofingConfig,
@@ -76,7 +76,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             log: LogConfig::default(),
             secrets: secrets::SecretsConfig::default(),
-            password: pratu_core::password::Argon2Params::default(),
+            password: pratu_core::password::PasswordConfig::default(),
             retention: crate::maintenance::RetentionConfig::default(),
             proofing: reg::ProofingConfig::default(),
             sms: reg::SmsConfig::default(),

@@ -117,7 +117,9 @@ fn status_of(e: &EnrollmentError) -> StatusCode {
         | E::UsernameTaken
         | E::StepOutOfOrder { .. }
         | E::Conflict => StatusCode::CONFLICT,
-        E::IdentityServiceUnavailable | E::SmsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        E::IdentityServiceUnavailable | E::SmsUnavailable | E::Busy { .. } => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         E::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         E::NotFound => StatusCode::NOT_FOUND,
         E::Expired => StatusCode::GONE,
@@ -130,6 +132,9 @@ fn title_of(code: &str) -> &'static str {
         "invalid_request" => "Invalid request",
         "invalid_citizen_id" => "Invalid citizen ID",
         "password_policy" => "Password does not meet the policy",
+        "password_too_common" => "Password too common",
+        "password_contains_username" => "Password contains the username",
+        "temporarily_unavailable" => "Temporarily unavailable",
         "terms_not_accepted" => "Terms not accepted",
         "terms_outdated" => "Terms have changed",
         "citizen_id_taken" => "Citizen ID already enrolled",
@@ -213,6 +218,10 @@ impl IntoResponse for ApiError {
                         if let Some(r) = r {
                             extra.insert("retry_after".into(), json!(r));
                         }
+                    }
+                    EnrollmentError::Busy { retry_after: r } => {
+                        retry_after = Some(*r);
+                        extra.insert("retry_after".into(), json!(r));
                     }
                     EnrollmentError::TermsOutdated { current } => {
                         extra.insert("terms_version".into(), json!(current));
