@@ -9,7 +9,7 @@ use reqwest::header::{LOCATION, RETRY_AFTER};
 use serde_json::{Value, json};
 
 use crate::enrollment::{Citizen, somchai, write_registry};
-use crate::harness::{Options, Pratu, cli_json, client};
+use crate::harness::{Options, Pratu, cli_json, client, run_cli};
 use crate::sso::{Browser, Page};
 
 const CB: &str = "http://127.0.0.1:9/app/callback";
@@ -106,7 +106,10 @@ async fn a_flood_of_sign_ins_is_refused_with_503_and_retry_after_and_the_server_
     let http = browser();
     let login = page_at(&http, &p.url, &authorize).await;
     assert_eq!(login.status, 200, "the login page: {}", login.body);
-    let action = format!("{}{}", p.url, login.form_action());
+    let action = match login.form_action() {
+        a if a.starts_with('/') => format!("{}{a}", p.url),
+        a => a,
+    };
     let (req, csrf) = (login.input("req"), login.input("csrf"));
 
     let mut posts = tokio::task::JoinSet::new();
@@ -332,4 +335,48 @@ async fn the_wizard_refuses_a_common_password_and_says_why() {
         refused.body
     );
     assert!(!refused.body.contains("Password123"));
+}
+
+/// Item 9, for staff accounts: `pratu user create` applies the same list.
+#[tokio::test]
+async fn the_staff_cli_refuses_a_common_password_and_one_containing_the_username() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = |password: &'static str| {
+        let dir = dir.path().to_path_buf();
+        async move {
+            run_cli(
+                &dir,
+                &[],
+                &[
+                    "user",
+                    "create",
+                    "--username",
+                    "staff1",
+                    "--given-name",
+                    "Somsri",
+                    "--family-name",
+                    "Dee",
+                    "--password-stdin",
+                ],
+                Some(password),
+            )
+            .await
+        }
+    };
+    for (password, why) in [
+        ("Password123\n", "too common"),
+        ("Staff1Mango7\n", "must not contain the username"),
+    ] {
+        let out = create(password).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{password:?} was accepted");
+        assert!(stderr.contains(why), "{stderr}");
+        assert!(!stderr.contains(password.trim()), "{stderr}");
+    }
+    let out = create("Mango7Sticky\n").await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -488,13 +488,12 @@ mod tests {
         assert_eq!(h.held_bytes(), 64 * 1024);
     }
 
-    /// One worker, one place in the queue: `hold` occupies the worker until
-    /// the returned sender is dropped or sent to.
-    fn one_worker_one_place() -> PasswordHasher {
+    /// One worker, `places` in the queue.
+    fn one_worker(places: usize) -> PasswordHasher {
         PasswordHasher::build(
             Params::new(64, 1, 1, None).unwrap(),
             NonZeroUsize::MIN,
-            NonZeroUsize::MIN,
+            NonZeroUsize::new(places).unwrap(),
             IDLE_RELEASE,
             OsRandom::shared(),
         )
@@ -521,7 +520,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_refuses_work_at_once_and_takes_it_again_when_drained() {
-        let h = one_worker_one_place();
+        let h = one_worker(1);
         let (release, held) = hold(&h).await;
         // Polled once, the next job takes the one place in the queue…
         let mut waiting = std::pin::pin!(h.hash("Waiting1inline"));
@@ -541,7 +540,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_job_whose_requester_has_gone_is_skipped() {
-        let h = one_worker_one_place();
+        // Two places: the abandoned job and the one that follows it.
+        let h = one_worker(2);
         let (release, held) = hold(&h).await;
         // Polled once (queued), then dropped: the requester hangs up.
         tokio::select! {
@@ -550,11 +550,12 @@ mod tests {
             () = std::future::ready(()) => {}
         }
         assert_eq!(h.skipped_jobs(), 0);
+        let next = h.hash("Next1inline");
         release.send(()).unwrap();
         held.await;
-        // One worker takes jobs in order: once this one is done, the
+        // One worker takes jobs in order: once the next is done, the
         // abandoned one has been looked at.
-        h.hash("Next1inline").await.unwrap();
+        next.await.unwrap();
         assert_eq!(h.skipped_jobs(), 1);
     }
 

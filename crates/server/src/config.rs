@@ -329,6 +329,18 @@ impl Config {
                 "Argon2id needs iterations >= 1 and memory_kib >= 8 x parallelism",
             ));
         }
+        if self.password.workers.is_some_and(|w| w.get() > 256) {
+            return Err(ConfigError::key(
+                "password.workers",
+                "must be at most 256 (each holds memory_kib while it hashes)",
+            ));
+        }
+        if self.password.queue_capacity.is_some_and(|q| q.get() > 100_000) {
+            return Err(ConfigError::key(
+                "password.queue_capacity",
+                "must be at most 100000 (its places are reserved at start)",
+            ));
+        }
         crate::http::client_ip::TrustedProxies::parse(&self.http.trusted_proxies)
             .map_err(|m| ConfigError::key("http.trusted_proxies", m))?;
         if self.retention.interval_seconds == 0 {
