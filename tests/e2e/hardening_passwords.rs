@@ -159,7 +159,10 @@ async fn a_flood_of_sign_ins_is_refused_with_503_and_retry_after_and_the_server_
             .unwrap();
         assert!(seconds >= 1);
         // The sign-in form again, saying why, for the citizen to retry.
-        assert!(body.contains(r#"autocomplete="current-password""#), "{body}");
+        assert!(
+            body.contains(r#"autocomplete="current-password""#),
+            "{body}"
+        );
         assert!(body.contains("กรุณารอสักครู่แล้วลองอีกครั้ง"), "{body}");
     }
 
@@ -175,8 +178,17 @@ async fn a_flood_of_sign_ins_is_refused_with_503_and_retry_after_and_the_server_
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
-    let health = client().get(format!("{}/healthz", p.url)).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let health = client()
+        .get(format!("{}/healthz", p.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     assert!(
         !p.log().contains("Wrong7guess"),
@@ -257,7 +269,10 @@ async fn the_enrollment_api_refuses_a_common_password_and_one_containing_the_use
         assert_eq!(problem["code"], "password_too_common", "{problem}");
         assert_eq!(problem["errors"][0]["field"], "password");
         assert_eq!(problem["errors"][0]["code"], "too_common");
-        assert!(!problem.to_string().contains(common), "the password is echoed");
+        assert!(
+            !problem.to_string().contains(common),
+            "the password is echoed"
+        );
     }
     let (status, problem) = put_account(&account, "somchai87", "Lamp4SOMCHAI87").await;
     assert_eq!(status, 422, "{problem}");
@@ -316,7 +331,11 @@ async fn the_wizard_refuses_a_common_password_and_says_why() {
         assert_eq!(after.status, 303, "{action}: {}", after.body);
         page = b.until_rp(after, &p.url).await;
     }
-    assert!(page.body.contains(r#"action="/register/account""#), "{}", page.body);
+    assert!(
+        page.body.contains(r#"action="/register/account""#),
+        "{}",
+        page.body
+    );
 
     let refused = b
         .post(

@@ -98,9 +98,8 @@ impl PasswordConfig {
 
     /// The configured worker count, else the core count.
     pub fn workers(&self) -> NonZeroUsize {
-        self.workers.unwrap_or_else(|| {
-            std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
-        })
+        self.workers
+            .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN))
     }
 
     /// The configured queue capacity, else [`QUEUE_PER_WORKER`] per worker.

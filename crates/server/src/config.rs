@@ -335,7 +335,11 @@ impl Config {
                 "must be at most 256 (each holds memory_kib while it hashes)",
             ));
         }
-        if self.password.queue_capacity.is_some_and(|q| q.get() > 100_000) {
+        if self
+            .password
+            .queue_capacity
+            .is_some_and(|q| q.get() > 100_000)
+        {
             return Err(ConfigError::key(
                 "password.queue_capacity",
                 "must be at most 100000 (its places are reserved at start)",

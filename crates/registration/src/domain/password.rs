@@ -128,7 +128,9 @@ mod tests {
         let somchai = user("Somchai87");
         assert_eq!(
             Password::parse("Xsomchai87Lamp", Some(&somchai), &PasswordPolicy::default()).err(),
-            Some(PasswordPolicyError::Blocked(BlockedPassword::ContainsUsername))
+            Some(PasswordPolicyError::Blocked(
+                BlockedPassword::ContainsUsername
+            ))
         );
         assert!(
             Password::parse("Khaosan7Lamp", Some(&somchai), &PasswordPolicy::default()).is_ok()

@@ -66,10 +66,7 @@ impl EnrollmentService {
         {
             return Err(EnrollmentError::UsernameTaken);
         }
-        let password_hash = self
-            .hasher
-            .hash(password.expose())
-            .await?;
+        let password_hash = self.hasher.hash(password.expose()).await?;
         data.account = Some(AccountData {
             username: username.as_str().to_owned(),
             password_hash,
