@@ -288,6 +288,21 @@ mod tests {
         assert_eq!(v["retry_after"], 60);
     }
 
+    /// A saturated password hasher is the caller's cue to retry, not our
+    /// failure: 503 with `Retry-After`, never 500.
+    #[tokio::test]
+    async fn a_busy_hasher_is_503_with_retry_after() {
+        let r = ApiError::from(EnrollmentError::from(
+            pratu_core::password::PasswordError::Busy,
+        ))
+        .into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+        let body = axum::body::to_bytes(r.into_body(), 10_000).await.unwrap();
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["code"], "temporarily_unavailable");
+    }
+
     #[tokio::test]
     async fn internal_errors_say_nothing_of_the_cause() {
         let r = ApiError::from(EnrollmentError::internal(std::io::Error::other(
