@@ -20,6 +20,7 @@ mod foundation;
 mod hardening_enrollment;
 mod hardening_login;
 mod hardening_server;
+mod hardening_passwords;
 mod harness;
 mod leaks;
 mod loadgen;

@@ -11,10 +11,20 @@
 //! idle for [`IDLE_RELEASE`] gives its memory back to the system (38 MiB of
 //! a 2-core node's RSS otherwise held for ever after the first sign-ins).
 //!
+//! The queue in front of the workers is bounded: a flood of sign-in posts
+//! would otherwise queue unlimited hashing work, and every later sign-in
+//! would wait behind it. A full queue refuses the job at once
+//! ([`PasswordError::Busy`], answered 503 with `Retry-After`), and a job
+//! whose requester has gone (the client hung up, the request timed out) is
+//! skipped instead of hashed for nobody.
+//!
+//! Which passwords may be chosen at all is [`blocklist`]'s concern.
+//!
 //! Client secrets are *not* hashed here: they are high-entropy server-made
 //! values, stored as SHA-256 digests (see `pratu-oidc`).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
@@ -25,6 +35,8 @@ use base64::engine::general_purpose::STANDARD_NO_PAD as PHC_B64;
 use subtle::ConstantTimeEq as _;
 
 use crate::random::{OsRandom, SharedRandom};
+
+pub mod blocklist;
 
 /// Argon2id cost. Defaults are OWASP's first recommendation
 /// (m = 19 MiB, t = 2, p = 1).
@@ -45,6 +57,65 @@ impl Default for Argon2Params {
     }
 }
 
+/// Key `password`: the Argon2id cost and the worker pool that pays it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordConfig {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// Argon2 worker threads. Unset: one per core, so hashing never takes
+    /// more CPU than the node has while the other endpoints still get some.
+    pub workers: Option<NonZeroUsize>,
+    /// Hashing jobs that may wait for a worker; beyond that, sign-in and
+    /// enrollment answer 503 with `Retry-After`. Unset: 32 per worker,
+    /// under half a second of waiting at the default cost (about 14 ms a
+    /// hash), and room for the 32 virtual users of the load benchmark.
+    pub queue_capacity: Option<NonZeroUsize>,
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        let a = Argon2Params::default();
+        Self {
+            memory_kib: a.memory_kib,
+            iterations: a.iterations,
+            parallelism: a.parallelism,
+            workers: None,
+            queue_capacity: None,
+        }
+    }
+}
+
+impl PasswordConfig {
+    pub fn argon2(&self) -> Argon2Params {
+        Argon2Params {
+            memory_kib: self.memory_kib,
+            iterations: self.iterations,
+            parallelism: self.parallelism,
+        }
+    }
+
+    /// The configured worker count, else the core count.
+    pub fn workers(&self) -> NonZeroUsize {
+        self.workers
+            .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN))
+    }
+
+    /// The configured queue capacity, else [`QUEUE_PER_WORKER`] per worker.
+    pub fn queue_capacity(&self) -> NonZeroUsize {
+        self.queue_capacity
+            .unwrap_or_else(|| self.workers().saturating_mul(QUEUE_PER_WORKER))
+    }
+}
+
+/// Default queue capacity per worker (see [`PasswordConfig::queue_capacity`]).
+pub const QUEUE_PER_WORKER: NonZeroUsize = NonZeroUsize::new(32).expect("non-zero");
+
+/// What a refused caller is told to wait before trying again: a full queue
+/// drains within a second at the default cost.
+pub const BUSY_RETRY_AFTER_SECONDS: u64 = 1;
+
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
     #[error("invalid Argon2 parameters: {0}")]
@@ -53,6 +124,11 @@ pub enum PasswordError {
     Hash,
     #[error("password hashing task failed")]
     Join,
+    /// Every worker is busy and the queue is full: retry after
+    /// [`BUSY_RETRY_AFTER_SECONDS`]. Not a fault of the server, so callers
+    /// answer 503, not 500.
+    #[error("password hashing is busy; try again shortly")]
+    Busy,
 }
 
 /// How long a worker keeps its memory without a job.
@@ -73,7 +149,7 @@ type Job = Box<dyn FnOnce(&mut Memory) + Send>;
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
     params: Params,
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
     /// A hash of a random password, verified when the account does not
     /// exist so an unknown username costs as much time as a wrong password.
     dummy_hash: Arc<str>,
@@ -81,10 +157,13 @@ pub struct PasswordHasher {
     held: Arc<AtomicUsize>,
     /// Draws the salts.
     random: SharedRandom,
+    /// Jobs skipped because their requester had gone.
+    skipped: Arc<AtomicU64>,
 }
 
 impl PasswordHasher {
-    /// `concurrency` bounds simultaneous hashes (use the core count).
+    /// `concurrency` bounds simultaneous hashes (use the core count); the
+    /// queue holds [`QUEUE_PER_WORKER`] jobs per worker.
     pub fn new(params: Argon2Params, concurrency: usize) -> Result<Self, PasswordError> {
         Self::with_random(params, concurrency, OsRandom::shared())
     }
@@ -95,19 +174,30 @@ impl PasswordHasher {
         concurrency: usize,
         random: SharedRandom,
     ) -> Result<Self, PasswordError> {
-        let params = Params::new(
-            params.memory_kib,
-            params.iterations,
-            params.parallelism,
-            None,
-        )
-        .map_err(|e| PasswordError::Params(e.to_string()))?;
-        Self::with_idle_release(params, concurrency, IDLE_RELEASE, random)
+        let workers = NonZeroUsize::new(concurrency).unwrap_or(NonZeroUsize::MIN);
+        let queue = workers.saturating_mul(QUEUE_PER_WORKER);
+        Self::build(argon2_params(params)?, workers, queue, IDLE_RELEASE, random)
     }
 
-    fn with_idle_release(
+    /// The pool `config` describes (key `password`), drawing salts from
+    /// `random`.
+    pub fn from_config(
+        config: &PasswordConfig,
+        random: SharedRandom,
+    ) -> Result<Self, PasswordError> {
+        Self::build(
+            argon2_params(config.argon2())?,
+            config.workers(),
+            config.queue_capacity(),
+            IDLE_RELEASE,
+            random,
+        )
+    }
+
+    fn build(
         params: Params,
-        concurrency: usize,
+        workers: NonZeroUsize,
+        queue: NonZeroUsize,
         idle: Duration,
         random: SharedRandom,
     ) -> Result<Self, PasswordError> {
@@ -115,10 +205,11 @@ impl PasswordHasher {
         let held = Arc::new(AtomicUsize::new(0));
         Ok(Self {
             params,
-            jobs: start_workers(concurrency.max(1), idle, held.clone())?,
+            jobs: start_workers(workers, queue, idle, held.clone())?,
             dummy_hash: dummy.into(),
             held,
             random,
+            skipped: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -127,18 +218,35 @@ impl PasswordHasher {
         self.held.load(Ordering::Relaxed)
     }
 
-    /// Runs `f` on a worker; waits in line behind earlier jobs.
+    /// Jobs skipped so far because nobody was waiting for their result.
+    pub fn skipped_jobs(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
+    }
+
+    /// Runs `f` on a worker; waits in line behind earlier jobs, or fails at
+    /// once with [`PasswordError::Busy`] when the line is full. Dropping the
+    /// returned future before it resolves withdraws the job.
     async fn on_worker<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Memory) -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let span = tracing::Span::current();
-        self.jobs
-            .send(Box::new(move |mem: &mut Memory| {
-                let _sent = tx.send(span.in_scope(|| f(mem)));
-            }))
-            .map_err(|_| PasswordError::Join)?;
+        let skipped = Arc::clone(&self.skipped);
+        let job: Job = Box::new(move |mem: &mut Memory| {
+            if tx.is_closed() {
+                skipped.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            // The requester may leave while the hash runs; the result is
+            // then dropped, which is all there is to do.
+            let _sent = tx.send(span.in_scope(|| f(mem)));
+        });
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(_)) => return Err(PasswordError::Busy),
+            Err(mpsc::TrySendError::Disconnected(_)) => return Err(PasswordError::Join),
+        }
         rx.await.map_err(|_| PasswordError::Join)
     }
 
@@ -185,16 +293,23 @@ impl PasswordHasher {
     }
 }
 
-/// `n` worker threads sharing one queue; each ends when the queue closes,
-/// and drops its memory after `idle` without a job.
+fn argon2_params(p: Argon2Params) -> Result<Params, PasswordError> {
+    Params::new(p.memory_kib, p.iterations, p.parallelism, None)
+        .map_err(|e| PasswordError::Params(e.to_string()))
+}
+
+/// `n` worker threads sharing one queue of at most `queue` waiting jobs;
+/// each ends when the queue closes, and drops its memory after `idle`
+/// without a job.
 fn start_workers(
-    n: usize,
+    n: NonZeroUsize,
+    queue: NonZeroUsize,
     idle: Duration,
     held: Arc<AtomicUsize>,
-) -> Result<mpsc::Sender<Job>, PasswordError> {
-    let (tx, rx) = mpsc::channel::<Job>();
+) -> Result<mpsc::SyncSender<Job>, PasswordError> {
+    let (tx, rx) = mpsc::sync_channel::<Job>(queue.get());
     let rx = Arc::new(Mutex::new(rx));
-    for i in 0..n {
+    for i in 0..n.get() {
         let rx = rx.clone();
         let held = held.clone();
         std::thread::Builder::new()
@@ -347,9 +462,10 @@ mod tests {
     #[tokio::test]
     async fn idle_workers_give_their_memory_back() {
         let params = Params::new(64, 1, 1, None).unwrap();
-        let h = PasswordHasher::with_idle_release(
+        let h = PasswordHasher::build(
             params,
-            2,
+            NonZeroUsize::new(2).unwrap(),
+            NonZeroUsize::new(8).unwrap(),
             Duration::from_millis(100),
             OsRandom::shared(),
         )
@@ -369,6 +485,92 @@ mod tests {
         // And takes it again when needed.
         assert!(h.verify("Correct1horse", Some(&phc)).await.unwrap());
         assert_eq!(h.held_bytes(), 64 * 1024);
+    }
+
+    /// One worker, `places` in the queue.
+    fn one_worker(places: usize) -> PasswordHasher {
+        PasswordHasher::build(
+            Params::new(64, 1, 1, None).unwrap(),
+            NonZeroUsize::MIN,
+            NonZeroUsize::new(places).unwrap(),
+            IDLE_RELEASE,
+            OsRandom::shared(),
+        )
+        .unwrap()
+    }
+
+    /// Occupies the only worker until the returned sender is used; returns
+    /// once the worker has taken the job (so the queue is empty again).
+    async fn hold(h: &PasswordHasher) -> (std::sync::mpsc::Sender<()>, impl Future<Output = ()>) {
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
+        let h = h.clone();
+        let running = tokio::spawn(async move {
+            h.on_worker(move |_| {
+                started_tx.send(()).unwrap();
+                released.recv().unwrap();
+            })
+            .await
+            .unwrap();
+        });
+        started.await.unwrap();
+        (release, async move { running.await.unwrap() })
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_work_at_once_and_takes_it_again_when_drained() {
+        let h = one_worker(1);
+        let (release, held) = hold(&h).await;
+        // Polled once, the next job takes the one place in the queue…
+        let mut waiting = std::pin::pin!(h.hash("Waiting1inline"));
+        tokio::select! {
+            biased;
+            _ = &mut waiting => panic!("the worker is held"),
+            () = std::future::ready(()) => {}
+        }
+        // …so the one after is refused without waiting.
+        let refused = h.hash("Refused1atonce").await.unwrap_err();
+        assert!(matches!(refused, PasswordError::Busy), "{refused:?}");
+        release.send(()).unwrap();
+        held.await;
+        let phc = waiting.await.unwrap();
+        assert!(h.verify("Waiting1inline", Some(&phc)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_requester_has_gone_is_skipped() {
+        // Two places: the abandoned job and the one that follows it.
+        let h = one_worker(2);
+        let (release, held) = hold(&h).await;
+        // Polled once (queued), then dropped: the requester hangs up.
+        tokio::select! {
+            biased;
+            _ = h.hash("Abandoned1job") => panic!("the worker is held"),
+            () = std::future::ready(()) => {}
+        }
+        assert_eq!(h.skipped_jobs(), 0);
+        let next = h.hash("Next1inline");
+        release.send(()).unwrap();
+        held.await;
+        // One worker takes jobs in order: once the next is done, the
+        // abandoned one has been looked at.
+        next.await.unwrap();
+        assert_eq!(h.skipped_jobs(), 1);
+    }
+
+    #[test]
+    fn the_queue_defaults_to_a_multiple_of_the_workers() {
+        let c = PasswordConfig {
+            workers: NonZeroUsize::new(3),
+            ..PasswordConfig::default()
+        };
+        assert_eq!(c.queue_capacity().get(), 3 * QUEUE_PER_WORKER.get());
+        let c = PasswordConfig {
+            queue_capacity: NonZeroUsize::new(5),
+            ..c
+        };
+        assert_eq!(c.queue_capacity().get(), 5);
+        assert_eq!(PasswordConfig::default().argon2(), Argon2Params::default());
     }
 
     #[tokio::test]

@@ -39,7 +39,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub log: LogConfig,
     pub secrets: secrets::SecretsConfig,
-    pub password: pratu_core::password::Argon2Params,
+    pub password: pratu_core::password::PasswordConfig,
     pub retention: crate::maintenance::RetentionConfig,
     // Enrollment (pratu-registration).
     pub proofing: reg::ProofingConfig,
@@ -84,7 +84,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             log: LogConfig::default(),
             secrets: secrets::SecretsConfig::default(),
-            password: pratu_core::password::Argon2Params::default(),
+            password: pratu_core::password::PasswordConfig::default(),
             retention: crate::maintenance::RetentionConfig::default(),
             proofing: reg::ProofingConfig::default(),
             sms: reg::SmsConfig::default(),
@@ -380,6 +380,22 @@ impl Config {
             return Err(ConfigError::key(
                 "password",
                 "Argon2id needs iterations >= 1 and memory_kib >= 8 x parallelism",
+            ));
+        }
+        if self.password.workers.is_some_and(|w| w.get() > 256) {
+            return Err(ConfigError::key(
+                "password.workers",
+                "must be at most 256 (each holds memory_kib while it hashes)",
+            ));
+        }
+        if self
+            .password
+            .queue_capacity
+            .is_some_and(|q| q.get() > 100_000)
+        {
+            return Err(ConfigError::key(
+                "password.queue_capacity",
+                "must be at most 100000 (its places are reserved at start)",
             ));
         }
         crate::http::client_ip::TrustedProxies::parse(&self.http.trusted_proxies)

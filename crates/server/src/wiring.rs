@@ -20,10 +20,9 @@ pub fn password_hasher(
     config: &Config,
     random: SharedRandom,
 ) -> Result<PasswordHasher, CommandError> {
-    // One Argon2 at a time per core: logins queue instead of starving the
-    // other endpoints.
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    PasswordHasher::with_random(config.password, cores, random)
+    // One Argon2 at a time per core (unless configured): logins queue,
+    // boundedly, instead of starving the other endpoints.
+    PasswordHasher::from_config(&config.password, random)
         .map_err(|e| CommandError::Failed(format!("password: {e}")))
 }
 

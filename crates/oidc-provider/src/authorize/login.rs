@@ -12,11 +12,12 @@ use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pratu_core::audit::{AuditAction, Outcome};
+use pratu_core::password::PasswordError;
 use pratu_core::web::RequestContext;
 use pratu_storage::records::UserStatus;
 
 use super::flow::CONTINUE_PATH;
-use super::respond::{PageError, error_page, server_error};
+use super::respond::{PageError, busy, error_page, server_error};
 use crate::acr;
 use crate::ratelimit::Attempt;
 use crate::session;
@@ -118,6 +119,7 @@ pub(crate) async fn login_post(
         .await
     {
         Ok(v) => v,
+        Err(PasswordError::Busy) => return busy(again(t.busy, StatusCode::SERVICE_UNAVAILABLE)),
         Err(e) => return server_error(e, req.locale),
     };
     let user = match user {

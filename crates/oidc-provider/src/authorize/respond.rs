@@ -2,7 +2,7 @@
 //! the client (query or form_post, always with `iss` per RFC 9207), or an
 //! error page when the client cannot be trusted with a redirect.
 
-use axum::http::header::{CACHE_CONTROL, LOCATION};
+use axum::http::header::{CACHE_CONTROL, LOCATION, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pratu_core::web::error::InternalError;
@@ -70,6 +70,20 @@ impl AuthorizeError {
             }
         }
     }
+}
+
+/// Marks `page` (the form again, with [`Texts::busy`]) as a refusal to
+/// retry: 503 with `Retry-After`, since the password workers' queue was
+/// full and no guess was checked.
+///
+/// [`Texts::busy`]: crate::web::i18n::Texts::busy
+pub(crate) fn busy(mut page: Response) -> Response {
+    *page.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    page.headers_mut().insert(
+        RETRY_AFTER,
+        HeaderValue::from(pratu_core::password::BUSY_RETRY_AFTER_SECONDS),
+    );
+    page
 }
 
 /// The friendly page for a failure on our side; the cause goes to the log

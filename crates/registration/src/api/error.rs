@@ -120,7 +120,9 @@ fn status_of(e: &EnrollmentError) -> StatusCode {
         | E::UsernameTaken
         | E::StepOutOfOrder { .. }
         | E::Conflict => StatusCode::CONFLICT,
-        E::IdentityServiceUnavailable | E::SmsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        E::IdentityServiceUnavailable | E::SmsUnavailable | E::Busy { .. } => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         E::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         E::NotFound => StatusCode::NOT_FOUND,
         E::InvalidToken => StatusCode::UNAUTHORIZED,
@@ -134,6 +136,9 @@ fn title_of(code: &str) -> &'static str {
         "invalid_request" => "Invalid request",
         "invalid_citizen_id" => "Invalid citizen ID",
         "password_policy" => "Password does not meet the policy",
+        "password_too_common" => "Password too common",
+        "password_contains_username" => "Password contains the username",
+        "temporarily_unavailable" => "Temporarily unavailable",
         "terms_not_accepted" => "Terms not accepted",
         "terms_outdated" => "Terms have changed",
         "citizen_id_taken" => "Citizen ID already enrolled",
@@ -230,6 +235,10 @@ impl IntoResponse for ApiError {
                             extra.insert("retry_after".into(), json!(r));
                         }
                     }
+                    EnrollmentError::Busy { retry_after: r } => {
+                        retry_after = Some(*r);
+                        extra.insert("retry_after".into(), json!(r));
+                    }
                     EnrollmentError::TermsOutdated { current } => {
                         extra.insert("terms_version".into(), json!(current));
                     }
@@ -299,6 +308,21 @@ mod tests {
         assert_eq!(v["status"], 429);
         assert_eq!(v["type"], "urn:pratu:problem:too_many_attempts");
         assert_eq!(v["retry_after"], 60);
+    }
+
+    /// A saturated password hasher is the caller's cue to retry, not our
+    /// failure: 503 with `Retry-After`, never 500.
+    #[tokio::test]
+    async fn a_busy_hasher_is_503_with_retry_after() {
+        let r = ApiError::from(EnrollmentError::from(
+            pratu_core::password::PasswordError::Busy,
+        ))
+        .into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+        let body = axum::body::to_bytes(r.into_body(), 10_000).await.unwrap();
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["code"], "temporarily_unavailable");
     }
 
     #[tokio::test]

@@ -1,12 +1,18 @@
 //! The account password, checked against the deployment's policy
 //! (`enrollment.password`). Per the enrollment rules it uses English letters
-//! and digits only and needs at least one of each. It is hashed with Argon2id
-//! by `pratu_core::password` and never printed.
+//! and digits only and needs at least one of each; and, whatever the policy,
+//! it is neither one of the most common passwords nor contains the username
+//! (`pratu_core::password::blocklist`, shared with every other place a
+//! password is chosen). It is hashed with Argon2id by `pratu_core::password`
+//! and never printed.
 
 use std::fmt;
 
+use pratu_core::password::blocklist::{self, BlockedPassword};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
+
+use super::Username;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -40,6 +46,8 @@ pub enum PasswordPolicyError {
     NeedsLetter,
     #[error("password must contain at least one digit")]
     NeedsDigit,
+    #[error("{0}")]
+    Blocked(BlockedPassword),
 }
 
 /// A password that satisfies the policy.
@@ -48,8 +56,13 @@ pub struct Password(Zeroizing<String>);
 
 impl Password {
     /// Taken as typed: no trimming, since spaces would be refused anyway and
-    /// silently changing a secret confuses people.
-    pub fn parse(input: &str, policy: &PasswordPolicy) -> Result<Self, PasswordPolicyError> {
+    /// silently changing a secret confuses people. `username` is the
+    /// account's, when known, which the password must not contain.
+    pub fn parse(
+        input: &str,
+        username: Option<&Username>,
+        policy: &PasswordPolicy,
+    ) -> Result<Self, PasswordPolicyError> {
         if !input.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(PasswordPolicyError::InvalidCharacter);
         }
@@ -69,6 +82,8 @@ impl Password {
         if policy.require_digit && !input.chars().any(|c| c.is_ascii_digit()) {
             return Err(PasswordPolicyError::NeedsDigit);
         }
+        blocklist::check(input, username.map(Username::as_str))
+            .map_err(PasswordPolicyError::Blocked)?;
         Ok(Self(Zeroizing::new(input.to_owned())))
     }
 
@@ -90,7 +105,36 @@ mod tests {
     use proptest::prelude::*;
 
     fn parse(s: &str) -> Result<Password, PasswordPolicyError> {
-        Password::parse(s, &PasswordPolicy::default())
+        Password::parse(s, None, &PasswordPolicy::default())
+    }
+
+    fn user(s: &str) -> Username {
+        Username::parse(s, &super::super::UsernamePolicy::default()).unwrap()
+    }
+
+    #[test]
+    fn common_passwords_are_refused_in_any_case() {
+        for p in ["Password123", "PASSWORD123", "Secret123", "Passw0rd1"] {
+            assert_eq!(
+                parse(p).err(),
+                Some(PasswordPolicyError::Blocked(BlockedPassword::TooCommon)),
+                "{p}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_password_containing_the_username_is_refused() {
+        let somchai = user("Somchai87");
+        assert_eq!(
+            Password::parse("Xsomchai87Lamp", Some(&somchai), &PasswordPolicy::default()).err(),
+            Some(PasswordPolicyError::Blocked(
+                BlockedPassword::ContainsUsername
+            ))
+        );
+        assert!(
+            Password::parse("Khaosan7Lamp", Some(&somchai), &PasswordPolicy::default()).is_ok()
+        );
     }
 
     #[test]
@@ -138,8 +182,8 @@ mod tests {
             require_letter: false,
             require_digit: false,
         };
-        assert!(Password::parse("1234", &lax).is_ok());
-        assert!(Password::parse("abcd", &lax).is_ok());
+        assert!(Password::parse("8264", None, &lax).is_ok());
+        assert!(Password::parse("qzvx", None, &lax).is_ok());
     }
 
     #[test]

@@ -2,7 +2,11 @@
 //! API and the wizard each turn these into their own responses; the stable
 //! `code` names live here so both agree.
 
+use pratu_core::password::PasswordError;
+use pratu_core::password::blocklist::BlockedPassword;
 use pratu_storage::StorageError;
+
+use crate::domain::PasswordPolicyError;
 use pratu_storage::records::EnrollmentStep;
 
 /// One refused input field. `code` is stable (`checksum`, `not_thai`, …);
@@ -33,6 +37,24 @@ pub enum InvalidKind {
     CitizenId,
     /// `password_policy`.
     PasswordPolicy,
+    /// `password_too_common`: on the list of the most common passwords.
+    PasswordTooCommon,
+    /// `password_contains_username`.
+    PasswordContainsUsername,
+}
+
+impl InvalidKind {
+    /// The kind a refused password is: the blocklist's refusals have codes
+    /// of their own, since no policy setting explains them.
+    pub fn password(e: PasswordPolicyError) -> Self {
+        match e {
+            PasswordPolicyError::Blocked(BlockedPassword::TooCommon) => Self::PasswordTooCommon,
+            PasswordPolicyError::Blocked(BlockedPassword::ContainsUsername) => {
+                Self::PasswordContainsUsername
+            }
+            _ => Self::PasswordPolicy,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +97,9 @@ pub enum EnrollmentError {
     Expired,
     #[error("the enrollment was changed at the same time; try again")]
     Conflict,
+    /// Password hashing is saturated (its queue is full): retry shortly.
+    #[error("the service is busy; try again in a moment")]
+    Busy { retry_after: u64 },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -103,6 +128,15 @@ impl EnrollmentError {
                 kind: InvalidKind::PasswordPolicy,
                 ..
             } => "password_policy",
+            Self::Invalid {
+                kind: InvalidKind::PasswordTooCommon,
+                ..
+            } => "password_too_common",
+            Self::Invalid {
+                kind: InvalidKind::PasswordContainsUsername,
+                ..
+            } => "password_contains_username",
+            Self::Busy { .. } => "temporarily_unavailable",
             Self::TermsNotAccepted => "terms_not_accepted",
             Self::TermsOutdated { .. } => "terms_outdated",
             Self::CitizenIdTaken => "citizen_id_taken",
@@ -120,6 +154,17 @@ impl EnrollmentError {
             Self::Expired => "enrollment_expired",
             Self::Conflict => "conflict",
             Self::Internal(_) => "internal_error",
+        }
+    }
+}
+
+impl From<PasswordError> for EnrollmentError {
+    fn from(e: PasswordError) -> Self {
+        match e {
+            PasswordError::Busy => Self::Busy {
+                retry_after: pratu_core::password::BUSY_RETRY_AFTER_SECONDS,
+            },
+            other => Self::internal(other),
         }
     }
 }

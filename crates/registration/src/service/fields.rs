@@ -1,6 +1,8 @@
 //! Domain parse errors as field errors with stable codes. Messages come from
 //! the errors' `Display`, which never includes the input.
 
+use pratu_core::password::blocklist::BlockedPassword;
+
 use super::FieldError;
 use crate::domain::{
     BirthDateError, CitizenIdError, EnglishNameError, LaserCodeError, OtpCodeError,
@@ -101,6 +103,8 @@ impl FieldCode for PasswordPolicyError {
             Self::InvalidCharacter => "invalid_character",
             Self::NeedsLetter => "needs_letter",
             Self::NeedsDigit => "needs_digit",
+            Self::Blocked(BlockedPassword::TooCommon) => "too_common",
+            Self::Blocked(BlockedPassword::ContainsUsername) => "contains_username",
         }
     }
 }

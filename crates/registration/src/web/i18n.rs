@@ -195,6 +195,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("problem.terms_outdated", "ข้อกำหนดมีการปรับปรุง กรุณาอ่านและยอมรับอีกครั้ง", "The terms were updated. Please read and accept them again."),
     ("problem.conflict", "มีการส่งข้อมูลซ้ำพร้อมกัน กรุณาลองอีกครั้ง", "The form was sent twice at once. Please try again."),
     ("problem.csrf", "หน้านี้หมดอายุแล้ว กรุณากรอกข้อมูลอีกครั้ง", "This page has expired. Please fill it in again."),
+    ("problem.temporarily_unavailable", "ระบบมีผู้ใช้งานจำนวนมากในขณะนี้ กรุณารอสักครู่แล้วลองอีกครั้ง ข้อมูลที่กรอกไว้ยังอยู่", "The service is busy right now. Please wait a moment and try again; what you entered is kept."),
     ("problem.internal_error", "เกิดข้อผิดพลาดในระบบ กรุณาลองใหม่ภายหลัง", "Something went wrong on our side. Please try again later."),
 
     ("err.invalid", "ข้อมูลไม่ถูกต้อง", "This is not valid."),
@@ -226,6 +227,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("err.password.invalid_character", "ใช้ได้เฉพาะอักษรภาษาอังกฤษและตัวเลข", "Use English letters and digits only."),
     ("err.password.needs_letter", "ต้องมีอักษรภาษาอังกฤษอย่างน้อย 1 ตัว", "Include at least one English letter."),
     ("err.password.needs_digit", "ต้องมีตัวเลขอย่างน้อย 1 ตัว", "Include at least one digit."),
+    ("err.password.too_common", "รหัสผ่านนี้ถูกใช้กันมากและเดาได้ง่าย กรุณาตั้งรหัสผ่านอื่น", "This password is too common and easy to guess. Please choose another."),
+    ("err.password.contains_username", "รหัสผ่านต้องไม่มีชื่อผู้ใช้อยู่ในนั้น", "The password must not contain your username."),
     ("err.phone.invalid", "กรุณากรอกหมายเลขโทรศัพท์มือถือ 10 หลัก ขึ้นต้นด้วย 06, 08 หรือ 09", "Enter a 10-digit mobile number starting 06, 08 or 09."),
     ("err.code.invalid", "รหัส OTP เป็นตัวเลข 6 หลัก", "The code has 6 digits."),
     ("err.code.wrong", "รหัส OTP ไม่ถูกต้อง", "The code is not correct."),

@@ -2,7 +2,8 @@
 //! stale forms, outages.
 
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 
 use super::Web;
@@ -37,12 +38,12 @@ pub(crate) fn render(web: &Web, e: &EnrollmentError) -> Response {
         EnrollmentError::InvalidToken => StatusCode::UNAUTHORIZED,
         EnrollmentError::Expired => StatusCode::GONE,
         EnrollmentError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        EnrollmentError::IdentityServiceUnavailable | EnrollmentError::SmsUnavailable => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        EnrollmentError::IdentityServiceUnavailable
+        | EnrollmentError::SmsUnavailable
+        | EnrollmentError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::CONFLICT,
     };
-    let page = web.render(
+    let mut page = web.render(
         status,
         &ProblemPage {
             p,
@@ -51,6 +52,11 @@ pub(crate) fn render(web: &Web, e: &EnrollmentError) -> Response {
             back: "/register",
         },
     );
+    if let EnrollmentError::Busy { retry_after } = e
+        && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
+    {
+        page.headers_mut().insert(RETRY_AFTER, v);
+    }
     match e {
         // The cause stays with the error; its description goes to the log.
         EnrollmentError::Internal(source) => {

@@ -48,10 +48,10 @@ pub async fn create(
     let raw = zeroize::Zeroizing::new(raw);
     let typed = raw.strip_suffix('\n').unwrap_or(&raw);
     let typed = typed.strip_suffix('\r').unwrap_or(typed);
-    let password = Password::parse(typed, password_policy)
+    let password = Password::parse(typed, Some(&username), password_policy)
         .map_err(|e| CommandError::Failed(format!("password: {e}")))?;
 
-    let hasher = PasswordHasher::new(config.password, 1)
+    let hasher = PasswordHasher::new(config.password.argon2(), 1)
         .map_err(|e| CommandError::Failed(format!("password hashing: {e}")))?;
     let hash = hasher
         .hash(password.expose())

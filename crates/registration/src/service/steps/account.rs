@@ -22,12 +22,12 @@ impl EnrollmentService {
         password: &str,
     ) -> Result<Progress, EnrollmentError> {
         let user = Username::parse(username, &self.config.username);
-        let pass = Password::parse(password, &self.config.password);
+        let pass = Password::parse(password, user.as_ref().ok(), &self.config.password);
         let (user, pass) = match (user, pass) {
             (Ok(u), Ok(p)) => (u, p),
             (Ok(_), Err(p)) => {
                 return Err(EnrollmentError::invalid(
-                    InvalidKind::PasswordPolicy,
+                    InvalidKind::password(p),
                     vec![p.on("password")],
                 ));
             }
@@ -55,8 +55,7 @@ impl EnrollmentService {
             && self
                 .hasher
                 .verify(password.expose(), Some(&current.password_hash))
-                .await
-                .map_err(EnrollmentError::internal)?
+                .await?
         {
             return Ok(Progress { next: e.step });
         }
@@ -68,11 +67,7 @@ impl EnrollmentService {
         {
             return Err(EnrollmentError::UsernameTaken);
         }
-        let password_hash = self
-            .hasher
-            .hash(password.expose())
-            .await
-            .map_err(EnrollmentError::internal)?;
+        let password_hash = self.hasher.hash(password.expose()).await?;
         data.account = Some(AccountData {
             username: username.as_str().to_owned(),
             password_hash,
