@@ -17,6 +17,7 @@ mod deploy_files;
 mod durability;
 mod enrollment;
 mod foundation;
+mod hardening_store;
 mod harness;
 mod loadgen;
 mod multinode;

@@ -58,6 +58,8 @@ pub struct Config {
 pub struct Limits {
     /// Sign-in limits (`limits.login.*`).
     pub login: oidc::LoginLimits,
+    /// Authorization requests per address (`limits.authorize.*`).
+    pub authorize: oidc::AuthorizeLimits,
     #[serde(flatten)]
     pub enrollment: reg::LimitsConfig,
 }
@@ -384,6 +386,7 @@ impl Config {
             keys: self.keys.clone(),
             clients: self.clients.clone(),
             login: self.limits.login.clone(),
+            authorize: self.limits.authorize.clone(),
             assurance: self.assurance.clone(),
         }
     }
