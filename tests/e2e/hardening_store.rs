@@ -177,7 +177,10 @@ async fn a_flood_of_authorization_requests_is_refused_and_revocations_survive_it
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(introspect(&p, &id, &secret, &revoked).await["active"], false);
+    assert_eq!(
+        introspect(&p, &id, &secret, &revoked).await["active"],
+        false
+    );
 
     let url = authorize_url(&p, &id, "openid");
     let mut refused = None;
@@ -292,7 +295,10 @@ async fn withdrawing_consent_ends_the_apps_refresh_and_access_tokens() {
         &p,
         &bot,
         &bot_secret,
-        &[("grant_type", "client_credentials"), ("scope", "pratu:admin")],
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "pratu:admin"),
+        ],
     )
     .await;
     assert_eq!(status, 200, "{admin}");
@@ -354,7 +360,11 @@ async fn withdrawing_consent_ends_the_apps_refresh_and_access_tokens() {
     assert_eq!(introspect(&p, &id, &secret, at).await["active"], false);
 
     let kept_at = kept["access_token"].as_str().unwrap();
-    assert_eq!(userinfo_status(&p, kept_at).await, 200, "other app unaffected");
+    assert_eq!(
+        userinfo_status(&p, kept_at).await,
+        200,
+        "other app unaffected"
+    );
     let (status, body) = token(
         &p,
         &other,

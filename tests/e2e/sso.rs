@@ -458,5 +458,8 @@ async fn an_enrolled_citizen_signs_in_to_two_agency_apps_with_one_sso_session() 
         !log.contains(&citizen.citizen_id),
         "the citizen ID leaked into the log"
     );
-    assert!(!log.contains("Khaosan7Lamp"), "a password leaked into the log");
+    assert!(
+        !log.contains("Khaosan7Lamp"),
+        "a password leaked into the log"
+    );
 }

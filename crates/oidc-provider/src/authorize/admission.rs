@@ -31,7 +31,11 @@ impl AuthorizeFlow {
     /// Counts one authorization request from `ip`; refuses it (429) past
     /// the limit. Without an address (not served over TCP) there is nothing
     /// to count by, and the store's bound still holds.
-    pub(crate) async fn admit(&self, ip: Option<IpAddr>, locale: Locale) -> Result<(), AuthorizeError> {
+    pub(crate) async fn admit(
+        &self,
+        ip: Option<IpAddr>,
+        locale: Locale,
+    ) -> Result<(), AuthorizeError> {
         let Some(ip) = ip else {
             return Ok(());
         };

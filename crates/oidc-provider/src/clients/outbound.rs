@@ -48,7 +48,9 @@ fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
         Some("unspecified")
     } else if ip.is_multicast() || ip.is_broadcast() || a >= 240 {
         Some("multicast or reserved")
-    } else if ip.is_documentation() || (a == 192 && b == 0 && c == 0) || (a == 198 && (18..20).contains(&b))
+    } else if ip.is_documentation()
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && (18..20).contains(&b))
     {
         Some("special-purpose")
     } else {
@@ -90,7 +92,9 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
 /// Resolves `uri`'s host and returns its addresses (with the URL's port)
 /// when every one of them is public; any private one refuses the whole
 /// name, since a client library may pick any of them.
-pub(crate) async fn public_addresses(uri: &str) -> Result<(url::Url, Vec<SocketAddr>), OutboundError> {
+pub(crate) async fn public_addresses(
+    uri: &str,
+) -> Result<(url::Url, Vec<SocketAddr>), OutboundError> {
     let url = url::Url::parse(uri).map_err(|_| OutboundError::NotAUrl)?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(OutboundError::NotAUrl);

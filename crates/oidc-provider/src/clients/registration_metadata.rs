@@ -418,7 +418,10 @@ mod tests {
             })
         };
         for (sector, uris) in [
-            ("https://agency.example.go.th/sector.json", &["https://evil.example/cb"][..]),
+            (
+                "https://agency.example.go.th/sector.json",
+                &["https://evil.example/cb"][..],
+            ),
             (
                 "https://rp.example/sector.json",
                 &["https://rp.example/cb", "https://other.example/cb"],

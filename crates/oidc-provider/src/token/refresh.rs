@@ -118,7 +118,8 @@ pub(crate) async fn exchange(
     // grant keeps `auth_time`, so families issued before this check have
     // one too). Checked after the rotation, which is the one round trip;
     // the successor just stored dies with the family.
-    let absolute = i64::try_from(tokens.config.refresh_absolute_lifetime_seconds).unwrap_or(i64::MAX);
+    let absolute =
+        i64::try_from(tokens.config.refresh_absolute_lifetime_seconds).unwrap_or(i64::MAX);
     if now.unix_timestamp() >= sign_in.auth_time.saturating_add(absolute) {
         if let Err(e) = revoke_retried("ending a refresh family at its absolute lifetime", || {
             tokens.store.revoke_refresh_family(family.family_id, now)
