@@ -21,6 +21,7 @@ mod hardening_enrollment;
 mod hardening_login;
 mod hardening_server;
 mod hardening_passwords;
+mod hardening_store;
 mod harness;
 mod leaks;
 mod loadgen;

@@ -38,8 +38,13 @@ pub struct TokensConfig {
     /// JWT access tokens; short because they are checked offline by APIs.
     pub access_token_lifetime_seconds: u64,
     pub id_token_lifetime_seconds: u64,
-    /// Opaque refresh tokens, rotated on every use.
+    /// Opaque refresh tokens, rotated on every use: each rotation's token
+    /// lives this long (the idle lifetime).
     pub refresh_token_lifetime_seconds: u64,
+    /// The most a refresh family lives, counted from the sign-in that
+    /// started it, however often it is refreshed: without it every refresh
+    /// extends the family, and a token lives for ever.
+    pub refresh_absolute_lifetime_seconds: u64,
     /// Authorization codes; RFC 6749 recommends at most 10 minutes.
     pub code_lifetime_seconds: u64,
 }
@@ -50,6 +55,7 @@ impl Default for TokensConfig {
             access_token_lifetime_seconds: 600,
             id_token_lifetime_seconds: 600,
             refresh_token_lifetime_seconds: 30 * 24 * 3600,
+            refresh_absolute_lifetime_seconds: 90 * 24 * 3600,
             code_lifetime_seconds: 60,
         }
     }
@@ -74,6 +80,12 @@ impl TokensConfig {
             self.refresh_token_lifetime_seconds,
             300,
             366 * 24 * 3600,
+        )?;
+        check_range(
+            "tokens.refresh_absolute_lifetime_seconds",
+            self.refresh_absolute_lifetime_seconds,
+            1,
+            5 * 366 * 24 * 3600,
         )?;
         check_range(
             "tokens.code_lifetime_seconds",
@@ -361,6 +373,36 @@ impl AssuranceConfig {
     }
 }
 
+/// Authorization-request limits (key `limits.authorize`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthorizeLimits {
+    /// Authorization requests one address may make in 30 minutes (IPv6:
+    /// one /64), each of which may leave a pending request in the ephemeral
+    /// store for that long. Generous: many citizens share one address
+    /// behind carrier NAT; the store's own bound is the backstop.
+    pub pending_per_ip: u64,
+}
+
+impl Default for AuthorizeLimits {
+    fn default() -> Self {
+        Self {
+            pending_per_ip: 1000,
+        }
+    }
+}
+
+impl AuthorizeLimits {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_range(
+            "limits.authorize.pending_per_ip",
+            self.pending_per_ip,
+            1,
+            1_000_000,
+        )
+    }
+}
+
 /// Every section the provider reads, bundled for [`crate::OidcDeps`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OidcConfig {
@@ -369,6 +411,7 @@ pub struct OidcConfig {
     pub keys: KeysConfig,
     pub clients: ClientsConfig,
     pub login: LoginLimits,
+    pub authorize: AuthorizeLimits,
     pub assurance: AssuranceConfig,
     /// `limits.otp_sends_per_phone`: step-up codes count on the same
     /// per-phone counter as enrollment's.
@@ -382,6 +425,7 @@ impl OidcConfig {
         self.keys.validate()?;
         self.clients.validate()?;
         self.login.validate()?;
+        self.authorize.validate()?;
         self.assurance.validate()
     }
 }

@@ -366,6 +366,8 @@ pub(crate) struct AuthorizeParts {
     /// Keys the codes.
     pub server_key: SecretKey,
     pub code_lifetime_seconds: u64,
+    /// `limits.authorize.pending_per_ip`.
+    pub pending_per_ip: u64,
 }
 
 shared! {
@@ -519,6 +521,18 @@ impl OidcState {
         self.0.sessions.end_user_sessions(user_id).await
     }
 
+    /// Revokes the access tokens issued to `client_id` for `user_id`
+    /// (consent withdrawn); their refresh families are revoked with the
+    /// consent, in the store's unit of work. Written first, like the force
+    /// logout marker, so a withdrawal that cannot revoke them fails whole.
+    pub async fn revoke_access_tokens(
+        &self,
+        user_id: uuid::Uuid,
+        client_id: &str,
+    ) -> Result<(), pratu_storage::StorageError> {
+        self.0.tokens.revoke_grant(user_id, client_id).await
+    }
+
     /// Ends every SSO session of the user on every node without touching
     /// the relational store, returning the marker's time: for callers that
     /// revoke the user's refresh tokens in a transaction of their own
@@ -606,6 +620,7 @@ impl Inner {
             random: Arc::clone(&deps.random),
             server_key: deps.server_key.clone(),
             code_lifetime_seconds: deps.config.tokens.code_lifetime_seconds,
+            pending_per_ip: deps.config.authorize.pending_per_ip,
         }));
         let client_auth = ClientAuth(Arc::new(ClientAuthParts {
             issuer: issuer.clone(),

@@ -64,6 +64,8 @@ pub struct Config {
 pub struct Limits {
     /// Sign-in limits (`limits.login.*`).
     pub login: oidc::LoginLimits,
+    /// Authorization requests per address (`limits.authorize.*`).
+    pub authorize: oidc::AuthorizeLimits,
     #[serde(flatten)]
     pub enrollment: reg::LimitsConfig,
 }
@@ -498,6 +500,7 @@ impl Config {
             keys: self.keys.clone(),
             clients: self.clients.clone(),
             login: self.limits.login.clone(),
+            authorize: self.limits.authorize.clone(),
             assurance: self.assurance.clone(),
             otp_sends_per_phone: oidc::PhoneSendLimit {
                 max: self.limits.enrollment.otp_sends_per_phone.max,

@@ -50,6 +50,16 @@ pub enum Write<'a> {
 pub trait EphemeralStore: Send + Sync + std::fmt::Debug {
     /// Stores `value` under `key` for `ttl`, replacing any previous value.
     async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<()>;
+    /// Stores a *disposable* entry: one whose loss costs a user a retry,
+    /// never security (a pending authorization request). A bounded store
+    /// refuses it with [`crate::StorageError::Full`] when its share is used,
+    /// and makes room among these for security state, which it never
+    /// evicts (see [`memory`]). Redis holds both alike: it must run with
+    /// `maxmemory-policy noeviction`, and then refuses every write when
+    /// full, which callers answer with 503.
+    async fn put_disposable(&self, key: &str, value: &[u8], ttl: Duration) -> Result<()> {
+        self.put(key, value, ttl).await
+    }
     /// Stores only if `key` is absent; returns whether it stored.
     async fn put_if_absent(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool>;
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;

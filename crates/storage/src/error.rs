@@ -22,6 +22,10 @@ pub enum StorageError {
         table: &'static str,
         column: &'static str,
     },
+    /// The bounded ephemeral store is full and refused a new entry rather
+    /// than evict security state; callers fail closed (503).
+    #[error("ephemeral store full")]
+    Full,
     /// The backend is unreachable or failed; details are in the source and
     /// must not be shown to users.
     #[error("storage backend error")]

@@ -287,9 +287,10 @@ pub struct ConsentRevoked {
 /// Withdraws a user's consent for one client (PDPA: consent can be
 /// withdrawn as easily as it was given): the remembered consent goes, so
 /// the next sign-in to that client asks again, and the client's refresh
-/// tokens for the user are revoked with it. Access tokens already issued
-/// stay valid until they expire. One unit of work: the consent, the
-/// tokens and the audit record change in one transaction, or nothing does.
+/// tokens for the user are revoked with it, and so are the access tokens
+/// already issued (a marker in the ephemeral store, written first). One
+/// unit of work: the consent, the refresh tokens and the audit record
+/// change in one transaction, or nothing does.
 #[utoipa::path(delete, path = "/admin/api/v1/users/{user_id}/consents/{client_id}", tag = "users",
     params(("user_id" = Uuid, Path), ("client_id" = String, Path)),
     responses((status = 200, body = ConsentRevoked), (status = 404, body = Problem)),
@@ -306,6 +307,7 @@ pub async fn revoke_consent(
         Some(format!("consent:{id}:{client_id}")),
         async |record| {
             load(&s, id).await?;
+            s.oidc().revoke_access_tokens(id, &client_id).await?;
             let done =
                 s.0.store
                     .withdraw_consent(id, &client_id, record.at, record)

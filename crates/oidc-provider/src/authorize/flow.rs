@@ -25,7 +25,7 @@ use crate::state::AuthorizeFlow;
 use crate::stepup::StepUp;
 
 /// How long a user may take to sign in and consent.
-const PENDING_TTL: Duration = Duration::from_secs(30 * 60);
+pub(crate) const PENDING_TTL: Duration = Duration::from_secs(30 * 60);
 
 pub(crate) const CONTINUE_PATH: &str = "/authorize/continue";
 pub(crate) const LOGIN_PATH: &str = "/login";
@@ -72,8 +72,10 @@ impl AuthorizeFlow {
         req: &AuthRequest,
     ) -> Result<(), StorageError> {
         let bytes = serde_json::to_vec(req).map_err(StorageError::unhandled)?;
+        // Disposable: anyone may create pending requests, so a full store
+        // refuses them (503) rather than let them displace security state.
         self.ephemeral
-            .put(&pending_key(id), &bytes, PENDING_TTL)
+            .put_disposable(&pending_key(id), &bytes, PENDING_TTL)
             .await
     }
 
@@ -173,7 +175,7 @@ impl AuthorizeFlow {
         pending: Option<String>,
         consented_now: bool,
     ) -> Result<Response, AuthorizeError> {
-        let server = |e: StorageError| AuthorizeError::Internal(e.into(), req.locale);
+        let server = |e: StorageError| AuthorizeError::storage(e, req.locale);
         let redirect_err = |error: &'static str, d: &str| AuthorizeError::Redirect {
             target: req.target(),
             error,
@@ -256,7 +258,7 @@ impl AuthorizeFlow {
         consented_now: bool,
         current: Current,
     ) -> Result<Response, AuthorizeError> {
-        let server = |e: StorageError| AuthorizeError::Internal(e.into(), req.locale);
+        let server = |e: StorageError| AuthorizeError::storage(e, req.locale);
         let redirect_err = |error: &'static str, d: &str| AuthorizeError::Redirect {
             target: req.target(),
             error,

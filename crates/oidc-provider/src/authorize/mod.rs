@@ -2,6 +2,7 @@
 //! continue step the login, step-up and consent forms return to, and the
 //! login and consent form handlers.
 
+mod admission;
 mod consent;
 mod flow;
 mod login;
@@ -19,6 +20,8 @@ pub(crate) use flow::{CONSENT_PATH, CONTINUE_PATH, CodeGrant, LOGIN_PATH, code_k
 pub(crate) use login::login_post;
 use respond::{PageError, error_page, server_error};
 
+use pratu_core::web::RequestContext;
+
 use crate::state::AuthorizeFlow;
 use crate::web::i18n::Locale;
 use crate::web::params::Params;
@@ -26,21 +29,23 @@ use crate::web::params::Params;
 /// `GET /authorize`.
 pub(crate) async fn authorize_get(
     State(flow): State<AuthorizeFlow>,
+    ctx: RequestContext,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
     let params = Params::parse(q.unwrap_or_default().as_bytes());
-    authorize(&flow, &headers, &params).await
+    authorize(&flow, &ctx, &headers, &params).await
 }
 
 /// `POST /authorize` (form-encoded, as OIDC Core §3.1.2.1 requires).
 pub(crate) async fn authorize_post(
     State(flow): State<AuthorizeFlow>,
+    ctx: RequestContext,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     match Params::from_form(&headers, &body) {
-        Some(params) => authorize(&flow, &headers, &params).await,
+        Some(params) => authorize(&flow, &ctx, &headers, &params).await,
         None => error_page(
             PageError::BadRequest("the body must be application/x-www-form-urlencoded".into()),
             Locale::default(),
@@ -49,9 +54,17 @@ pub(crate) async fn authorize_post(
 }
 
 #[tracing::instrument(name = "pratu.oidc.authorize", skip_all)]
-async fn authorize(flow: &AuthorizeFlow, headers: &HeaderMap, params: &Params) -> Response {
+async fn authorize(
+    flow: &AuthorizeFlow,
+    ctx: &RequestContext,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Response {
     match request::validate(flow, params).await {
-        Ok((req, client)) => flow.advance(headers, req, client, None, false).await,
+        Ok((req, client)) => match flow.admit(ctx.ip, req.locale).await {
+            Ok(()) => flow.advance(headers, req, client, None, false).await,
+            Err(e) => e.respond(&flow.forms),
+        },
         Err(e) => e.respond(&flow.forms),
     }
 }

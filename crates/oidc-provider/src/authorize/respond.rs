@@ -7,6 +7,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pratu_core::web::error::InternalError;
 
+use pratu_storage::StorageError;
+
 use crate::clients::random_token;
 use crate::state::Forms;
 use crate::web::i18n::Locale;
@@ -34,6 +36,10 @@ pub(crate) enum PageError {
     /// The account's or the phone's daily step-up codes are used up.
     TooManyCodes,
     Server,
+    /// The ephemeral store refused a new pending request (full): try later.
+    Unavailable,
+    /// This address made `limits.authorize.pending_per_ip` requests.
+    TooManyRequests,
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +55,15 @@ pub(crate) enum AuthorizeError {
 }
 
 impl AuthorizeError {
+    /// A storage failure: a full ephemeral store is a 503 to retry (it
+    /// refused rather than evict security state), anything else ours.
+    pub fn storage(e: StorageError, locale: Locale) -> Self {
+        match e {
+            StorageError::Full => Self::Page(PageError::Unavailable, locale),
+            e => Self::Internal(e.into(), locale),
+        }
+    }
+
     pub fn respond(self, forms: &Forms) -> Response {
         match self {
             Self::Page(e, locale) => error_page(e, locale),
@@ -121,8 +136,23 @@ pub(crate) fn error_page(e: PageError, locale: Locale) -> Response {
             t.server_error.to_owned(),
             None,
         ),
+        PageError::Unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            t.server_error.to_owned(),
+            Some("temporarily_unavailable".to_owned()),
+        ),
+        PageError::TooManyRequests => (
+            StatusCode::TOO_MANY_REQUESTS,
+            t.server_error.to_owned(),
+            Some("temporarily_unavailable".to_owned()),
+        ),
     };
-    pages::render(
+    let retry_after = match &e {
+        PageError::Unavailable => Some(RETRY_UNAVAILABLE_SECONDS),
+        PageError::TooManyRequests => Some(super::admission::WINDOW.as_secs()),
+        _ => None,
+    };
+    let mut res = pages::render(
         status,
         &ErrorPage {
             t,
@@ -131,8 +161,16 @@ pub(crate) fn error_page(e: PageError, locale: Locale) -> Response {
             code: code.as_deref(),
         },
         &[],
-    )
+    );
+    if let Some(seconds) = retry_after {
+        res.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    res
 }
+
+/// `Retry-After` of a full store: pending requests expire within minutes.
+const RETRY_UNAVAILABLE_SECONDS: u64 = 60;
 
 /// Sends `params` (plus `state` and `iss`) to the client.
 pub(crate) fn redirect(

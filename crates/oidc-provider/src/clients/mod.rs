@@ -3,6 +3,7 @@
 
 mod cache;
 mod metadata;
+pub(crate) mod outbound;
 pub mod redirect;
 pub mod registration;
 mod registration_metadata;

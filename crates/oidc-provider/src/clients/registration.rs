@@ -223,6 +223,7 @@ async fn register_inner(
     let request = RegistrationRequest::parse(body)?;
     let info = request.info()?;
     let new = request.to_new_client()?;
+    check_outbound(&new).await?;
     // Validate fully before using up the token.
     apply_metadata(&mut scratch_client(now), new.clone())?;
     if !reg.store.consume_registration_token(&initial, now).await? {
@@ -262,6 +263,24 @@ async fn register_inner(
     Ok(no_store(
         (StatusCode::CREATED, json_body(&Value::Object(body))).into_response(),
     ))
+}
+
+/// Refuses URIs Pratu would send requests to that reach internal
+/// addresses (see [`super::outbound`]); the back-channel logout URI is the
+/// one (`jwks_uri` is refused outright, the sector document never fetched).
+async fn check_outbound(new: &super::NewClient) -> Result<(), RegError> {
+    if let Some(uri) = &new.backchannel_logout_uri {
+        super::outbound::public_addresses(uri)
+            .await
+            .map_err(|e| RegError::InvalidMetadata(format!("backchannel_logout_uri {e}")))?;
+    }
+    Ok(())
+}
+
+/// Whether `client` registered itself (RFC 7591): its URIs are the
+/// registrant's choice, checked again before every request Pratu sends.
+pub(crate) fn is_self_registered(client: &Client) -> bool {
+    client.extra.get(TOKEN_HASH_KEY).is_some()
 }
 
 /// Writes the registration metadata Pratu keeps in `extra` (the token
@@ -448,6 +467,7 @@ pub(crate) async fn update(
         }
         let info = request.info()?;
         let new = request.to_new_client()?;
+        check_outbound(&new).await?;
         let view = reg.clients.update(&client.client_id, new).await?;
         let stored = set_extra(&reg, &client.client_id, None, info).await?;
         audit

@@ -9,7 +9,10 @@
 //!   refused, and `first_party` / `allow_citizen_id` / `claims_in_id_token`
 //!   are never set — those are operator decisions (`pratu client create`);
 //! - `jwks_uri` is refused: keys are registered by value, so Pratu never
-//!   fetches URLs a registrant names.
+//!   fetches URLs a registrant names; `sector_identifier_uri` must be the
+//!   redirect URIs' own host (see [`check_sector`]), and
+//!   `backchannel_logout_uri`, which Pratu POSTs to, must resolve to public
+//!   addresses only (see `outbound`).
 //!
 //! Metadata Pratu does not use but RFC 7591 defines for display
 //! ([`INFO_FIELDS`]) is kept verbatim in the record's extra metadata and
@@ -146,6 +149,9 @@ impl RegistrationRequest {
             check_redirect_uri(uri)
                 .map_err(|e| MetadataError::Metadata(format!("post_logout_redirect_uris: {e}")))?;
         }
+        if let Some(sector) = &self.sector_identifier_uri {
+            check_sector(sector, &self.redirect_uris).map_err(MetadataError::Metadata)?;
+        }
         match (&self.jwks, &self.jwks_uri) {
             (Some(_), Some(_)) => {
                 return Err(MetadataError::Metadata(
@@ -251,6 +257,36 @@ fn check_redirect_uri(uri: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// OpenID Connect Core §8.1: a sector identifier groups the redirect URIs
+/// of one party, whose pairwise `sub` values it then shares. Unchecked, a
+/// registrant could name another agency's host and receive that agency's
+/// `sub` for every citizen. Pratu does not fetch the sector document (a
+/// request to a URL the registrant chose): the sector must be the host of
+/// every redirect URI, which is the grouping such a document would prove.
+/// A party with redirect URIs on several hosts asks an operator.
+fn check_sector(sector: &str, redirect_uris: &[String]) -> Result<(), String> {
+    let host = url::Url::parse(sector)
+        .ok()
+        .filter(|u| u.scheme() == "https")
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .ok_or_else(|| "sector_identifier_uri must be an https URL".to_owned())?;
+    let foreign = redirect_uris.iter().find(|r| {
+        url::Url::parse(r)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .as_deref()
+            != Some(host.as_str())
+    });
+    match foreign {
+        Some(r) => Err(format!(
+            "sector_identifier_uri: the sector host {host} must be the host of every \
+             redirect URI, and {r} is not on it (Pratu does not fetch sector documents; \
+             a client spanning several hosts is registered by an operator)"
+        )),
+        None => Ok(()),
+    }
 }
 
 fn is_web_url(uri: &str) -> bool {
@@ -368,6 +404,46 @@ mod tests {
                 other => panic!("{body}: {other:?}"),
             }
         }
+    }
+
+    /// Issue 16: a sector naming another party's host would share its
+    /// pairwise subjects.
+    #[test]
+    fn a_sector_must_be_the_redirect_uris_own_host() {
+        let body = |sector: &str, uris: &[&str]| {
+            serde_json::json!({
+                "redirect_uris": uris,
+                "subject_type": "pairwise",
+                "sector_identifier_uri": sector,
+            })
+        };
+        for (sector, uris) in [
+            (
+                "https://agency.example.go.th/sector.json",
+                &["https://evil.example/cb"][..],
+            ),
+            (
+                "https://rp.example/sector.json",
+                &["https://rp.example/cb", "https://other.example/cb"],
+            ),
+            ("http://rp.example/sector.json", &["https://rp.example/cb"]),
+        ] {
+            match req(body(sector, uris)) {
+                Err(MetadataError::Metadata(d)) => {
+                    assert!(d.contains("sector_identifier_uri"), "{d}");
+                }
+                other => panic!("{sector} {uris:?}: {other:?}"),
+            }
+        }
+        let ok = req(body(
+            "https://RP.example/sector.json",
+            &["https://rp.example/cb", "https://rp.example/other"],
+        ))
+        .unwrap();
+        assert_eq!(
+            ok.sector_identifier_uri.as_deref(),
+            Some("https://RP.example/sector.json")
+        );
     }
 
     #[test]

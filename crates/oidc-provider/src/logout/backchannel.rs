@@ -10,7 +10,9 @@ use pratu_storage::records::Client;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::clients::outbound::public_addresses;
 use crate::clients::random_token;
+use crate::clients::registration::is_self_registered;
 use crate::config::LOGOUT_TOKEN_LIFETIME_SECONDS;
 use crate::state::{Logout, Tokens};
 use crate::subject::SubjectKind;
@@ -58,10 +60,47 @@ impl Logout {
                     tracing::error!(client.id = %client_id, "cannot sign a logout token");
                     return;
                 };
-                deliver(&logout.http, &uri, &token, &client).await;
+                let http = match delivery_client(&logout.http, &uri, &client).await {
+                    Ok(http) => http,
+                    Err(reason) => {
+                        tracing::warn!(
+                            event.kind = "security",
+                            client.id = %client_id,
+                            reason = %reason,
+                            "back-channel logout not sent: its URI no longer reaches a public address"
+                        );
+                        return;
+                    }
+                };
+                deliver(&http, &uri, &token, &client).await;
             });
         }
     }
+}
+
+/// The HTTP client to deliver to `client` with: the shared one for an
+/// operator's client; for a self-registered one, whose URI is the
+/// registrant's choice, one pinned to the public addresses just checked,
+/// so the name cannot resolve to an internal address by the time Pratu
+/// connects (DNS rebinding), and with no proxy in between.
+async fn delivery_client(
+    shared: &reqwest::Client,
+    uri: &str,
+    client: &Client,
+) -> Result<reqwest::Client, String> {
+    if !is_self_registered(client) {
+        return Ok(shared.clone());
+    }
+    let (url, addrs) = public_addresses(uri).await.map_err(|e| e.to_string())?;
+    let mut builder = reqwest::Client::builder()
+        // As the shared client (`OidcState::new`).
+        .timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy();
+    if let Some(url::Host::Domain(name)) = url.host() {
+        builder = builder.resolve_to_addrs(name, &addrs);
+    }
+    builder.build().map_err(|e| e.to_string())
 }
 
 async fn deliver(http: &reqwest::Client, uri: &str, token: &str, client: &Arc<Client>) {

@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::authorize::respond::{PageError, error_page, server_error};
+use crate::authorize::respond::{AuthorizeError, PageError, error_page, server_error};
 use crate::clients::random_token;
 use crate::session::{self, Current};
 use crate::state::{Forms, Logout, Tokens};
@@ -132,12 +132,14 @@ pub(crate) async fn end_session(
         Ok(b) => b,
         Err(e) => return server_error(e, locale),
     };
+    // Disposable, as pending authorization requests: a full store refuses
+    // it (503) rather than let it displace security state.
     if let Err(e) = logout
         .ephemeral
-        .put(&format!("logout:{id}"), &bytes, PENDING_TTL)
+        .put_disposable(&format!("logout:{id}"), &bytes, PENDING_TTL)
         .await
     {
-        return server_error(e, locale);
+        return AuthorizeError::storage(e, locale).respond(&forms);
     }
     let (browser, cookie) = forms.csrf_browser(&headers);
     let token = forms.csrf.token(&browser, &format!("logout:{id}"));

@@ -258,10 +258,46 @@ impl Tokens {
             return Err(InvalidToken::Expired.into());
         }
         match self.ephemeral.get(&revoked_key(&claims.jti)).await {
-            Ok(None) => Ok(claims),
-            Ok(Some(_)) => Err(InvalidToken::Revoked.into()),
+            Ok(None) => {}
+            Ok(Some(_)) => return Err(InvalidToken::Revoked.into()),
+            Err(e) => return Err(TokenCheckError::Unavailable(e)),
+        }
+        match self
+            .ephemeral
+            .get(&grant_revoked_key(&claims.client_id, &claims.sub))
+            .await
+        {
+            Ok(Some(at)) if claims.iat <= parse_time(&at) => Err(InvalidToken::Revoked.into()),
+            Ok(_) => Ok(claims),
             Err(e) => Err(TokenCheckError::Unavailable(e)),
         }
+    }
+
+    /// Revokes every access token issued to `client_id` for `user_id` so
+    /// far (consent withdrawn): access tokens are JWTs checked against the
+    /// ephemeral store, so a marker per (client, subject), kept as long as
+    /// such a token can live, refuses those issued at or before it. An
+    /// unknown client has no tokens.
+    pub(crate) async fn revoke_grant(
+        &self,
+        user_id: uuid::Uuid,
+        client_id: &str,
+    ) -> Result<(), pratu_storage::StorageError> {
+        let Some(client) = self.store.client_by_id(client_id).await? else {
+            return Ok(());
+        };
+        let sub = crate::subject::SubjectKind::of(&client).subject(&self.server_key, user_id);
+        let now = self.clock.now().unix_timestamp();
+        let ttl = std::time::Duration::from_secs(
+            self.config.access_token_lifetime_seconds.saturating_add(60),
+        );
+        self.ephemeral
+            .put(
+                &grant_revoked_key(client_id, &sub),
+                now.to_string().as_bytes(),
+                ttl,
+            )
+            .await
     }
 
     /// Marks an access token revoked on every node until it would expire.
@@ -291,4 +327,17 @@ pub(crate) fn access_token_validation(issuer: &str) -> jsonwebtoken::Validation 
 
 fn revoked_key(jti: &str) -> String {
     format!("revoked_at:{jti}")
+}
+
+fn grant_revoked_key(client_id: &str, sub: &str) -> String {
+    format!("grant_revoked:{client_id}:{sub}")
+}
+
+/// A marker's time; one that cannot be read revokes everything (fail
+/// closed: markers are written only by [`Tokens::revoke_grant`]).
+fn parse_time(raw: &[u8]) -> i64 {
+    std::str::from_utf8(raw)
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(i64::MAX)
 }

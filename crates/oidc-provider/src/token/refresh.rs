@@ -114,6 +114,29 @@ pub(crate) async fn exchange(
     // token gets the narrower one if asked.
     let scopes = narrowed.unwrap_or_else(|| family.scopes.clone());
     let sign_in: SignIn = serde_json::from_value(family.grant).map_err(|e| internal(&e))?;
+    // The absolute lifetime, from the sign-in that started the family (its
+    // grant keeps `auth_time`, so families issued before this check have
+    // one too). Checked after the rotation, which is the one round trip;
+    // the successor just stored dies with the family.
+    let absolute =
+        i64::try_from(tokens.config.refresh_absolute_lifetime_seconds).unwrap_or(i64::MAX);
+    if now.unix_timestamp() >= sign_in.auth_time.saturating_add(absolute) {
+        if let Err(e) = revoke_retried("ending a refresh family at its absolute lifetime", || {
+            tokens.store.revoke_refresh_family(family.family_id, now)
+        })
+        .await
+        {
+            tracing::error!(
+                event.kind = "security",
+                error = %error_chain(&e),
+                "a refresh family past its absolute lifetime could not be revoked"
+            );
+            return Err(OAuthError::temporarily_unavailable());
+        }
+        return Err(OAuthError::invalid_grant(
+            "the refresh token reached its absolute lifetime; sign in again",
+        ));
+    }
     let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
         // The presented token is spent already, so a retry is a reuse,
         // which revokes the family in the store: failing the request here

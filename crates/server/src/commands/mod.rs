@@ -65,16 +65,41 @@ pub async fn open_ephemeral(
     clock: Arc<dyn pratu_storage::Clock>,
 ) -> Result<Arc<dyn EphemeralStore>, CommandError> {
     Ok(match &config.redis_url {
-        Some(url) => Arc::new(
-            pratu_storage::ephemeral::redis::RedisStore::connect(url, &config.redis_prefix)
-                .await
-                .map_err(CommandError::Ephemeral)?,
-        ),
+        Some(url) => {
+            let store =
+                pratu_storage::ephemeral::redis::RedisStore::connect(url, &config.redis_prefix)
+                    .await
+                    .map_err(CommandError::Ephemeral)?;
+            warn_unless_noeviction(&store).await;
+            Arc::new(store)
+        }
         None => Arc::new(pratu_storage::ephemeral::memory::MemoryStore::new(
             clock,
             config.ephemeral.max_entries,
         )),
     })
+}
+
+/// Warns when Redis may evict keys: revocations, lockouts and replay
+/// markers live there, and must be refused (503) rather than dropped when
+/// Redis is full (deploy/README.md, Redis).
+async fn warn_unless_noeviction(store: &pratu_storage::ephemeral::redis::RedisStore) {
+    match store.eviction_policy().await {
+        Ok(Some(policy)) if policy == "noeviction" => {}
+        Ok(Some(policy)) => tracing::warn!(
+            maxmemory_policy = %policy,
+            "Redis may evict security state when full (revoked tokens, lockouts): \
+             set maxmemory-policy noeviction"
+        ),
+        Ok(None) => tracing::info!(
+            "Redis does not tell its maxmemory-policy (CONFIG refused); \
+             make sure it is noeviction"
+        ),
+        Err(e) => tracing::warn!(
+            error = %e,
+            "could not read Redis maxmemory-policy; make sure it is noeviction"
+        ),
+    }
 }
 
 /// Commands print results on stdout (scripts read them) and logs on stderr.

@@ -8,20 +8,29 @@
 //! needed.
 //!
 //! # Capacity
-//! The store is bounded by `max_entries` (a set counts as one entry). When a
-//! new key arrives and the store is full, one entry of the shard it lands in
-//! makes room: among a sample of that shard's entries, an expired one if
-//! there is one, else the least recently used (like Redis's `allkeys-lru`,
-//! sampled). The choice: refusing writes when full would stop every sign-in
-//! on the node. Evicting the entry closest to expiry (this store's first
-//! policy) evicted exactly what was in flight — authorization codes and
-//! pending requests live a minute, sessions and replay markers far longer —
-//! so a store filled by a burst of sign-ins failed the next ones' code
-//! exchanges. The least recently used entry is an idle session or an old
-//! marker instead. Eviction is logged. Stores of up to 1024 entries use one
-//! shard and hold the bound exactly; larger ones may exceed it by at most the
-//! shard count. Expired entries are also removed by [`MemoryStore::sweep`],
-//! which the server runs periodically.
+//! The store is bounded by `max_entries` (a set counts as one entry), and
+//! a full store never evicts security state: lockouts, attempt counters,
+//! revoked token ids, force-logout and replay markers, sessions and codes
+//! are written with [`EphemeralStore::put`] and friends and stay until they
+//! expire. Evicting them (this store's policy before, least recently used
+//! first) let anyone who could fill the store — anonymous `GET /authorize`
+//! requests each leave a pending request — revive revoked tokens and lift
+//! lockouts. Only *disposable* entries ([`EphemeralStore::put_disposable`]:
+//! pending requests, whose loss costs a user one retry) give way:
+//!
+//! - A disposable entry is refused ([`StorageError::Full`]) once the store
+//!   holds [`DISPOSABLE_SHARE_PERCENT`] of `max_entries`, so a flood of them
+//!   always leaves the rest of the store to security writes.
+//! - A security entry arriving at a full store takes the place of an expired
+//!   entry, else of the least recently used disposable one (a sample first,
+//!   the whole shard when the sample has none); when the shard holds neither
+//!   it is refused with [`StorageError::Full`], and the caller fails closed
+//!   (a lockout that cannot be written refuses the sign-in).
+//!
+//! Refusals are logged (at most every 10 s). Stores of up to 1024 entries use
+//! one shard and hold the bound exactly; larger ones may exceed it by at most
+//! the shard count under concurrent inserts. Expired entries are also removed
+//! by [`MemoryStore::sweep`], which the server runs periodically.
 //!
 //! Values are kept as Redis keeps them, so both backends behave alike:
 //! counters are decimal byte strings (`get` after `incr` reads `b"3"`), and
@@ -53,6 +62,14 @@ const MAX_SHARDS: usize = 64;
 /// Least time between two "store full" warnings (10 s).
 const WARN_EVERY_NANOS: i64 = 10_000_000_000;
 
+/// The share of `max_entries` disposable entries may fill: the rest is
+/// kept for security state however many pending requests arrive.
+pub const DISPOSABLE_SHARE_PERCENT: usize = 75;
+
+/// The top bit of [`Entry::used`] marks a disposable entry; the tick below
+/// it never gets near (2^63 uses).
+const DISPOSABLE: u64 = 1 << 63;
+
 /// The bounded, sharded, clock-driven ephemeral store.
 pub struct MemoryStore {
     clock: Arc<dyn Clock>,
@@ -63,7 +80,10 @@ pub struct MemoryStore {
     /// Ticks on every write and read: an entry's `used` is the tick of its
     /// last use.
     tick: AtomicU64,
-    /// Live entries evicted, and when that was last logged (a stamp).
+    /// Disposable entries refused from `disposable_cap` on.
+    disposable_cap: usize,
+    /// Live disposable entries evicted, and when a full store was last
+    /// logged (a stamp).
     evicted: AtomicU64,
     warned_at: AtomicI64,
     /// Subscribers by topic (see [`super::Notices`]); dropped ones are
@@ -83,7 +103,8 @@ struct Entry {
     value: Value,
     /// Unix time in nanoseconds (see [`stamp`]).
     expires_at: i64,
-    /// When it was last written or read (see [`MemoryStore::tick`]).
+    /// When it was last written or read (see [`MemoryStore::tick`]), and
+    /// whether it is disposable (the [`DISPOSABLE`] bit).
     used: u64,
 }
 
@@ -126,6 +147,7 @@ impl MemoryStore {
             hasher: RandomState::new(),
             len: AtomicUsize::new(0),
             max_entries,
+            disposable_cap: (max_entries * DISPOSABLE_SHARE_PERCENT / 100).max(1),
             tick: AtomicU64::new(0),
             evicted: AtomicU64::new(0),
             warned_at: AtomicI64::new(i64::MIN),
@@ -174,30 +196,54 @@ impl MemoryStore {
         removed
     }
 
-    /// Makes room for one more key in `shard` (see the module docs).
-    fn make_room(&self, shard: &mut Shard, now: i64) {
-        if self.len() < self.max_entries {
-            return;
+    /// Makes room for one more key of this class in `shard`, or refuses
+    /// it (see the module docs).
+    fn make_room(&self, shard: &mut Shard, now: i64, disposable: bool) -> Result<()> {
+        if disposable {
+            if self.len() >= self.disposable_cap {
+                self.drop_expired(shard, now);
+            }
+            if self.len() >= self.disposable_cap {
+                return Err(self.refuse(now, "a disposable entry"));
+            }
+            return Ok(());
         }
+        if self.len() < self.max_entries {
+            return Ok(());
+        }
+        // Expired entries first, then the least recently used disposable
+        // one; a live security entry is never a candidate.
+        let rank = |e: &Entry| {
+            let live = e.expires_at > now;
+            (!live || e.used & DISPOSABLE != 0).then_some((live, e.used & !DISPOSABLE))
+        };
         let victim = shard
             .iter()
             .take(EVICTION_SAMPLE)
-            .min_by_key(|(_, e)| (e.expires_at > now, e.used))
-            .map(|(k, e)| (k.clone(), e.expires_at > now));
-        if let Some((victim, live)) = victim {
-            shard.remove(&victim);
-            self.len.fetch_sub(1, Ordering::Relaxed);
-            if live {
-                self.evicted_live(now);
-            }
+            .filter_map(|(k, e)| Some((rank(e)?, k)))
+            .min_by_key(|(r, _)| *r)
+            .or_else(|| {
+                shard
+                    .iter()
+                    .filter_map(|(k, e)| Some((rank(e)?, k)))
+                    .min_by_key(|(r, _)| *r)
+            })
+            .map(|((live, _), k)| (live, k.clone()));
+        let Some((live, victim)) = victim else {
+            return Err(self.refuse(now, "a security entry"));
+        };
+        shard.remove(&victim);
+        self.len.fetch_sub(1, Ordering::Relaxed);
+        if live {
+            self.evicted.fetch_add(1, Ordering::Relaxed);
         }
+        Ok(())
     }
 
-    /// Counts a live entry evicted and warns, at most once per
-    /// [`WARN_EVERY_NANOS`]: a full store evicts on every insert, and a
-    /// line per eviction would flood the log at thousands a second.
-    fn evicted_live(&self, now: i64) {
-        let total = self.evicted.fetch_add(1, Ordering::Relaxed) + 1;
+    /// The error for a refused write, warned at most once per
+    /// [`WARN_EVERY_NANOS`]: a flood is refused thousands of times a
+    /// second, and a line each would flood the log.
+    fn refuse(&self, now: i64, what: &'static str) -> StorageError {
         let last = self.warned_at.load(Ordering::Relaxed);
         if now.saturating_sub(last) >= WARN_EVERY_NANOS
             && self
@@ -207,28 +253,40 @@ impl MemoryStore {
         {
             tracing::warn!(
                 max_entries = self.max_entries,
-                evicted_total = total,
-                "ephemeral store full: evicting the least recently used entries \
-                 (raise ephemeral.max_entries, or use Redis)"
+                entries = self.len(),
+                refused = what,
+                "ephemeral store full: refusing new entries rather than evicting \
+                 security state (raise ephemeral.max_entries, or use Redis)"
             );
         }
+        StorageError::Full
     }
 
-    /// Live entries evicted to make room since the store was created.
+    /// Live disposable entries evicted to make room for security state
+    /// since the store was created.
     pub fn evicted(&self) -> u64 {
         self.evicted.load(Ordering::Relaxed)
     }
 
-    /// Inserts or replaces `key`, keeping the count.
-    fn insert(&self, shard: &mut Shard, key: &str, mut entry: Entry, now: i64) {
-        entry.used = self.next_tick();
+    /// Inserts or replaces `key`, keeping the count; refuses a new key
+    /// that does not fit (see the module docs).
+    fn insert(
+        &self,
+        shard: &mut Shard,
+        key: &str,
+        mut entry: Entry,
+        now: i64,
+        disposable: bool,
+    ) -> Result<()> {
+        entry.used = self.next_tick() | (if disposable { DISPOSABLE } else { 0 });
         if let Some(existing) = shard.get_mut(key) {
             *existing = entry;
-            return;
+            return Ok(());
         }
-        self.make_room(shard, now);
+        self.make_room(shard, now, disposable)?;
         shard.insert(key.into(), entry);
         self.len.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// The live entry at `key`; an expired one is removed on the way.
@@ -240,7 +298,7 @@ impl MemoryStore {
             return None;
         }
         let entry = shard.get_mut(key)?;
-        entry.used = self.next_tick();
+        entry.used = (entry.used & DISPOSABLE) | self.next_tick();
         Some(entry)
     }
 
@@ -269,7 +327,7 @@ impl MemoryStore {
             expires_at: deadline(now, ttl),
             used: 0,
         };
-        self.insert(&mut shard, key, entry, now);
+        self.insert(&mut shard, key, entry, now, false)?;
         Ok(1)
     }
 }
@@ -308,8 +366,17 @@ impl EphemeralStore for MemoryStore {
             expires_at: deadline(now, ttl),
             used: 0,
         };
-        self.insert(&mut self.shard(key), key, entry, now);
-        Ok(())
+        self.insert(&mut self.shard(key), key, entry, now, false)
+    }
+
+    async fn put_disposable(&self, key: &str, value: &[u8], ttl: Duration) -> Result<()> {
+        let now = stamp(self.clock.now());
+        let entry = Entry {
+            value: Value::Bytes(value.into()),
+            expires_at: deadline(now, ttl),
+            used: 0,
+        };
+        self.insert(&mut self.shard(key), key, entry, now, true)
     }
 
     async fn put_if_absent(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool> {
@@ -323,7 +390,7 @@ impl EphemeralStore for MemoryStore {
             expires_at: deadline(now, ttl),
             used: 0,
         };
-        self.insert(&mut shard, key, entry, now);
+        self.insert(&mut shard, key, entry, now, false)?;
         Ok(true)
     }
 
@@ -399,8 +466,7 @@ impl EphemeralStore for MemoryStore {
             expires_at,
             used: 0,
         };
-        self.insert(&mut shard, key, entry, now);
-        Ok(())
+        self.insert(&mut shard, key, entry, now, false)
     }
 
     async fn set_members(&self, key: &str) -> Result<Vec<String>> {
@@ -487,48 +553,105 @@ mod tests {
         }
     }
 
+    /// Issue 16: a full store never evicts security state; the write that
+    /// does not fit is refused, and its caller fails closed.
     #[tokio::test]
-    async fn a_full_store_evicts_the_least_recently_used_entry() {
+    async fn a_full_store_keeps_security_entries_and_refuses_the_next() {
         let (s, _clock) = store(3);
-        s.put("session-a", b"1", MINUTE * 60).await.unwrap();
-        s.put("session-b", b"2", MINUTE * 60).await.unwrap();
-        s.put("marker", b"3", MINUTE * 10).await.unwrap();
-        // Session a is used again: b is now the least recently used.
-        assert!(s.get("session-a").await.unwrap().is_some());
+        s.put("revoked:a", b"1", MINUTE * 60).await.unwrap();
+        s.incr("login:fail:acct:x", MINUTE).await.unwrap();
+        s.set_add("session-clients", "app", MINUTE).await.unwrap();
 
-        s.put("code", b"4", MINUTE).await.unwrap();
+        assert!(matches!(
+            s.put("lock", b"1", MINUTE).await,
+            Err(StorageError::Full)
+        ));
+        assert!(matches!(
+            s.incr("counter", MINUTE).await,
+            Err(StorageError::Full)
+        ));
+        assert!(matches!(
+            s.put_disposable("authz:1", b"p", MINUTE).await,
+            Err(StorageError::Full)
+        ));
 
         assert_eq!(s.len(), 3);
-        assert_eq!(s.evicted(), 1);
-        assert_eq!(s.get("session-b").await.unwrap(), None);
-        for key in ["session-a", "marker", "code"] {
-            assert!(s.get(key).await.unwrap().is_some(), "{key} kept");
-        }
+        assert_eq!(s.evicted(), 0);
+        assert!(s.get("revoked:a").await.unwrap().is_some());
+        assert_eq!(
+            s.get("login:fail:acct:x").await.unwrap(),
+            Some(b"1".to_vec())
+        );
+        // Counters already held still count.
+        assert_eq!(s.incr("login:fail:acct:x", MINUTE).await.unwrap(), 2);
     }
 
-    /// The bug the first policy had: a store filled with long-lived entries
-    /// (sessions, replay markers of a burst of sign-ins) evicted the newest
-    /// authorization code, the entry closest to expiry, so its exchange
-    /// failed a moment later.
+    /// A flood of pending requests fills only their share, and security
+    /// writes displace them (least recently used first), never the reverse.
     #[tokio::test]
-    async fn a_store_full_of_long_lived_entries_keeps_the_codes_in_flight() {
+    async fn pending_requests_fill_only_their_share_and_give_way_to_security_state() {
         let (s, _clock) = store(100);
-        for i in 0..100 {
+        s.put("revoked:a", b"1", MINUTE * 60).await.unwrap();
+        let mut stored = 0;
+        for i in 0..500 {
+            match s.put_disposable(&format!("authz:{i}"), b"p", MINUTE).await {
+                Ok(()) => stored += 1,
+                Err(StorageError::Full) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(stored, 74, "75% of the store, the revocation included");
+        assert_eq!(s.len(), 75);
+
+        // authz:0 is used again: the last of them to give way.
+        assert!(s.get("authz:0").await.unwrap().is_some());
+        for i in 0..26 {
             s.put(&format!("marker{i}"), b"m", MINUTE * 10)
                 .await
                 .unwrap();
         }
-        for i in 0..50 {
-            s.put(&format!("code{i}"), b"c", MINUTE).await.unwrap();
-            // Each code is taken after the next one is issued.
-            if i > 0 {
-                let taken = s.take(&format!("code{}", i - 1)).await.unwrap();
-                assert!(taken.is_some(), "code{} was evicted", i - 1);
+        assert_eq!(s.len(), 100);
+        assert_eq!(s.evicted(), 1);
+        let mut pending = 0;
+        for i in 0..500 {
+            if s.get(&format!("authz:{i}")).await.unwrap().is_some() {
+                pending += 1;
             }
         }
-        // The last code and 98 markers: old markers made the room.
-        assert!(s.get("code49").await.unwrap().is_some());
-        assert_eq!(s.len(), 99);
+        assert_eq!(pending, 73);
+        assert!(
+            s.get("authz:0").await.unwrap().is_some(),
+            "the most recently used pending request stays"
+        );
+
+        for i in 26..99 {
+            s.put(&format!("marker{i}"), b"m", MINUTE * 10)
+                .await
+                .unwrap();
+        }
+        assert_eq!(s.evicted(), 74, "every pending request gave way");
+        assert!(matches!(
+            s.put("marker99", b"m", MINUTE).await,
+            Err(StorageError::Full)
+        ));
+        assert!(s.get("revoked:a").await.unwrap().is_some());
+        for i in 0..99 {
+            assert!(s.get(&format!("marker{i}")).await.unwrap().is_some());
+        }
+    }
+
+    #[tokio::test]
+    async fn expired_pending_requests_make_room_for_new_ones() {
+        let (s, clock) = store(4);
+        for i in 0..3 {
+            s.put_disposable(&format!("authz:{i}"), b"p", MINUTE)
+                .await
+                .unwrap();
+        }
+        assert!(s.put_disposable("authz:3", b"p", MINUTE).await.is_err());
+        clock.advance(time::Duration::seconds(61));
+        s.put_disposable("authz:3", b"p", MINUTE).await.unwrap();
+        assert_eq!(s.len(), 1);
     }
 
     #[tokio::test]
@@ -545,9 +668,14 @@ mod tests {
     async fn a_large_store_stays_near_its_bound() {
         let (s, _clock) = store(2100);
         assert_eq!(s.shards.len(), 3);
+        let mut refused = 0;
         for i in 0..4000 {
-            s.put(&format!("k{i}"), b"v", MINUTE).await.unwrap();
+            if let Err(e) = s.put(&format!("k{i}"), b"v", MINUTE).await {
+                assert!(matches!(e, StorageError::Full), "{e}");
+                refused += 1;
+            }
         }
+        assert!(refused >= 4000 - 2100 - s.shards.len(), "{refused} refused");
         assert!(s.len() <= 2100 + s.shards.len(), "len {}", s.len());
     }
 

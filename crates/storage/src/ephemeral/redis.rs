@@ -96,6 +96,35 @@ impl RedisStore {
         })
     }
 
+    /// The server's `maxmemory-policy`, `None` when it forbids `CONFIG`
+    /// (managed Redis services often do). Anything but `noeviction` lets a
+    /// full Redis evict security state (revocations, lockouts) instead of
+    /// refusing writes, which callers answer by failing closed.
+    pub async fn eviction_policy(&self) -> Result<Option<String>> {
+        let answer: redis::RedisResult<Vec<String>> = {
+            let mut conn = self.conn.clone();
+            match tokio::time::timeout(
+                OPERATION_TIMEOUT,
+                redis::cmd("CONFIG")
+                    .arg("GET")
+                    .arg("maxmemory-policy")
+                    .query_async(&mut conn),
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(_) => return Err(StorageError::unhandled(Timeout)),
+            }
+        };
+        match answer {
+            Ok(pair) => Ok(pair.into_iter().nth(1)),
+            // A server that refuses CONFIG (ACL, renamed command) answers
+            // with an error reply: the policy is unknown, not an outage.
+            Err(e) if e.kind() == redis::ErrorKind::ResponseError || e.code().is_some() => Ok(None),
+            Err(e) => Err(StorageError::unhandled(e)),
+        }
+    }
+
     /// The prefix every key gets.
     pub fn prefix(&self) -> &str {
         &self.prefix

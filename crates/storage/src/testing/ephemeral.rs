@@ -70,7 +70,7 @@ pub async fn run_ephemeral_suite(make: impl MakeEphemeral) {
     notices(&make).await;
 }
 
-/// put / get / put_if_absent / delete / ping.
+/// put / put_disposable / get / put_if_absent / delete / ping.
 pub async fn values(make: &impl MakeEphemeral) {
     let t = make().await;
     let s = &t.store;
@@ -89,6 +89,19 @@ pub async fn values(make: &impl MakeEphemeral) {
     assert!(s.delete("k").await.must("delete"));
     assert!(!s.delete("k").await.must("delete again"));
     assert_eq!(s.get("k").await.must("get"), None);
+
+    // A disposable entry reads like any other (a store with room takes it).
+    s.put_disposable("authz:p", b"pending", LONG)
+        .await
+        .must("put_disposable");
+    assert_eq!(
+        s.get("authz:p").await.must("get"),
+        Some(b"pending".to_vec())
+    );
+    s.put_disposable("authz:p", b"again", LONG)
+        .await
+        .must("replace");
+    assert_eq!(s.get("authz:p").await.must("get"), Some(b"again".to_vec()));
 
     s.ping().await.must("ping");
     assert!(["memory", "redis"].contains(&s.backend()));
