@@ -17,7 +17,9 @@
 //!   address, IPv6 by /64; SMS codes sent per phone number).
 //! - [`otp`]: SMS one-time codes — generated, stored (salted digest) and
 //!   checked, with attempt, resend and send-window limits.
-//! - [`password`]: Argon2id password hashing on a bounded worker pool.
+//! - [`password`]: Argon2id password hashing on a bounded worker pool
+//!   (a full queue refuses at once), and [`password::blocklist`], the
+//!   passwords nobody may choose.
 //! - [`pii`]: envelope encryption of personal data (citizen IDs) and the
 //!   blind index that finds them.
 //! - [`sms`]: the SMS port ([`sms::SmsSender`]).
