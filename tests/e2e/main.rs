@@ -19,6 +19,7 @@ mod enrollment;
 mod foundation;
 mod hardening_store;
 mod harness;
+mod leaks;
 mod loadgen;
 mod multinode;
 mod protocol;
