@@ -14,10 +14,10 @@ use crate::sso::Browser;
 const CB: &str = "http://127.0.0.1:9/cb";
 const PASSWORD: &str = "Mango7Sticky";
 
-async fn user(p: &Pratu, username: &str) -> String {
+async fn user(p: &Pratu, env: &[(&str, &str)], username: &str) -> String {
     let v = cli_json(
         &p.data_dir,
-        &[],
+        env,
         &[
             "user",
             "create",
@@ -37,7 +37,7 @@ async fn user(p: &Pratu, username: &str) -> String {
 }
 
 /// `pratu client create … --json`: (client_id, client_secret).
-async fn app(p: &Pratu, extra: &[&str]) -> (String, String) {
+async fn app(p: &Pratu, env: &[(&str, &str)], extra: &[&str]) -> (String, String) {
     let mut args = vec![
         "client",
         "create",
@@ -48,7 +48,7 @@ async fn app(p: &Pratu, extra: &[&str]) -> (String, String) {
         "--json",
     ];
     args.extend_from_slice(extra);
-    let v = cli_json(&p.data_dir, &[], &args, None).await;
+    let v = cli_json(&p.data_dir, env, &args, None).await;
     (
         v["client_id"].as_str().unwrap().to_owned(),
         v["client_secret"].as_str().unwrap_or_default().to_owned(),
@@ -156,6 +156,7 @@ async fn a_flood_of_authorization_requests_is_refused_and_revocations_survive_it
     .await;
     let (id, secret) = app(
         &p,
+        &[],
         &[
             "--grant-type",
             "authorization_code",
@@ -241,7 +242,7 @@ async fn one_address_is_limited_in_pending_authorization_requests() {
             .env("PRATU_HTTP__TRUSTED_PROXIES", r#"["127.0.0.1"]"#),
     )
     .await;
-    let (id, _) = app(&p, &[]).await;
+    let (id, _) = app(&p, &[], &[]).await;
     let url = authorize_url(&p, &id, "openid");
     for i in 0..5 {
         let r = authorize_from(&url, "203.0.113.7").await;
@@ -265,13 +266,39 @@ async fn one_address_is_limited_in_pending_authorization_requests() {
 /// and the access tokens it already holds for the user.
 #[tokio::test]
 async fn withdrawing_consent_ends_the_apps_refresh_and_access_tokens() {
-    use reqwest::Method;
     let p = Pratu::start().await;
-    let uid = user(&p, "somchai").await;
+    withdrawal(&p, &[]).await;
+}
+
+/// The same on PostgreSQL and Redis (when the test services are set).
+#[tokio::test]
+async fn withdrawing_consent_ends_the_apps_tokens_on_postgres_and_redis() {
+    use crate::services::{PgDb, RedisNs};
+    let Some(db) = PgDb::create().await else {
+        return;
+    };
+    let Some(redis) = RedisNs::create() else {
+        db.drop_db().await;
+        return;
+    };
+    let env = [
+        ("PRATU_DATABASE_URL", db.url.as_str()),
+        ("PRATU_REDIS_URL", redis.url.as_str()),
+        ("PRATU_REDIS_PREFIX", redis.prefix.as_str()),
+    ];
+    let p = Pratu::start_with(env.iter().fold(Options::default(), |o, (k, v)| o.env(k, v))).await;
+    withdrawal(&p, &env).await;
+    drop(p);
+    db.drop_db().await;
+}
+
+async fn withdrawal(p: &Pratu, env: &[(&str, &str)]) {
+    use reqwest::Method;
+    let uid = user(p, env, "somchai").await;
     let (bot, bot_secret) = {
         let v = cli_json(
             &p.data_dir,
-            &[],
+            env,
             &[
                 "client",
                 "create",
@@ -292,7 +319,7 @@ async fn withdrawing_consent_ends_the_apps_refresh_and_access_tokens() {
         )
     };
     let (status, admin) = token(
-        &p,
+        p,
         &bot,
         &bot_secret,
         &[
@@ -304,7 +331,8 @@ async fn withdrawing_consent_ends_the_apps_refresh_and_access_tokens() {
     assert_eq!(status, 200, "{admin}");
     let admin = admin["access_token"].as_str().unwrap().to_owned();
     let (id, secret) = app(
-        &p,
+        p,
+        env,
         &[
             "--grant-type",
             "authorization_code",
@@ -315,7 +343,8 @@ async fn withdrawing_consent_ends_the_apps_refresh_and_access_tokens() {
     .await;
     // Another app of the same user keeps its tokens.
     let (other, other_secret) = app(
-        &p,
+        p,
+        env,
         &[
             "--grant-type",
             "authorization_code",
@@ -325,11 +354,11 @@ async fn withdrawing_consent_ends_the_apps_refresh_and_access_tokens() {
     )
     .await;
 
-    let tokens = sign_in(&p, &id, &secret, "somchai").await;
-    let kept = sign_in(&p, &other, &other_secret, "somchai").await;
+    let tokens = sign_in(p, &id, &secret, "somchai").await;
+    let kept = sign_in(p, &other, &other_secret, "somchai").await;
     let at = tokens["access_token"].as_str().unwrap();
-    assert_eq!(userinfo_status(&p, at).await, 200);
-    assert_eq!(introspect(&p, &id, &secret, at).await["active"], true);
+    assert_eq!(userinfo_status(p, at).await, 200);
+    assert_eq!(introspect(p, &id, &secret, at).await["active"], true);
 
     let r = client()
         .request(
@@ -343,7 +372,7 @@ async fn withdrawing_consent_ends_the_apps_refresh_and_access_tokens() {
     assert_eq!(r.status(), 200);
 
     let (status, body) = token(
-        &p,
+        p,
         &id,
         &secret,
         &[
@@ -356,17 +385,17 @@ async fn withdrawing_consent_ends_the_apps_refresh_and_access_tokens() {
         (status, body["error"].as_str()),
         (400, Some("invalid_grant"))
     );
-    assert_eq!(userinfo_status(&p, at).await, 401, "the access token ended");
-    assert_eq!(introspect(&p, &id, &secret, at).await["active"], false);
+    assert_eq!(userinfo_status(p, at).await, 401, "the access token ended");
+    assert_eq!(introspect(p, &id, &secret, at).await["active"], false);
 
     let kept_at = kept["access_token"].as_str().unwrap();
     assert_eq!(
-        userinfo_status(&p, kept_at).await,
+        userinfo_status(p, kept_at).await,
         200,
         "other app unaffected"
     );
     let (status, body) = token(
-        &p,
+        p,
         &other,
         &other_secret,
         &[
@@ -388,9 +417,10 @@ async fn a_refresh_family_ends_at_its_absolute_lifetime() {
         &ABSOLUTE.to_string(),
     ))
     .await;
-    user(&p, "somchai").await;
+    user(&p, &[], "somchai").await;
     let (id, secret) = app(
         &p,
+        &[],
         &[
             "--grant-type",
             "authorization_code",
