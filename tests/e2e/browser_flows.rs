@@ -86,6 +86,7 @@ pub async fn enroll_in_wizard(
     password: &str,
     phone: &str,
 ) {
+    crate::leaks::watch("password", password);
     let phone_e164 = format!("+66{}", &phone[1..]);
     b.client.goto(&format!("{}/register", p.url)).await.unwrap();
     b.screenshot("consent").await;

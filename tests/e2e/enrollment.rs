@@ -30,6 +30,7 @@ pub fn write_registry(dir: &std::path::Path, citizens: &[Citizen]) -> std::path:
     let mut text =
         String::from("citizen_id,first_name,last_name,birth_date,laser_code,card_status\n");
     for c in citizens {
+        crate::leaks::watch_citizen(&c.citizen_id, c.laser_code);
         text.push_str(&format!(
             "{},{},{},{},{},active\n",
             c.citizen_id, c.first_name, c.last_name, c.birth_date, c.laser_code
@@ -54,6 +55,7 @@ pub fn read_otp(data_dir: &std::path::Path, phone_e164: &str) -> (String, String
         .find(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit()))
         .unwrap()
         .to_owned();
+    crate::leaks::watch_on(data_dir, "OTP", &code);
     let reference = body
         .split("Ref: ")
         .nth(1)
@@ -66,6 +68,7 @@ pub fn read_otp(data_dir: &std::path::Path, phone_e164: &str) -> (String, String
 
 /// Drives the JSON API from consent to confirm; returns the confirm body.
 pub async fn enroll(p: &Pratu, c: &Citizen, username: &str, password: &str, phone: &str) -> Value {
+    crate::leaks::watch("password", password);
     let http = client();
     let api = |path: &str| format!("{}/api/v1{path}", p.url);
     let terms: Value = http

@@ -35,7 +35,8 @@ impl Options {
 }
 
 /// The environment every test server gets: port 0, cheap Argon2 (tests
-/// measure behaviour, not cost), quiet but complete logs.
+/// measure behaviour, not cost), every level of our own crates' logs (the
+/// leak check in `leaks.rs` reads them all).
 pub fn base_command(data_dir: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_clear()
@@ -48,7 +49,7 @@ pub fn base_command(data_dir: &Path) -> Command {
         )
         .env("PRATU_PASSWORD__MEMORY_KIB", "64")
         .env("PRATU_PASSWORD__ITERATIONS", "1")
-        .env("RUST_LOG", "info,pratu=debug")
+        .env("RUST_LOG", "info,pratu=trace")
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     cmd
 }
@@ -67,6 +68,7 @@ impl Pratu {
                 (Some(t), p)
             }
         };
+        crate::leaks::watch_dev_registry();
         let mut cmd = base_command(&data_dir);
         for (k, v) in &opts.envs {
             cmd.env(k, v);
@@ -153,6 +155,22 @@ impl Pratu {
     }
 }
 
+/// Every test server's log is checked for the secrets the tests watched
+/// (`leaks.rs`) when the server goes away, whatever the test asserted.
+impl Drop for Pratu {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let leaks = crate::leaks::find(&self.data_dir, &self.log.lock().unwrap());
+        assert!(
+            leaks.is_empty(),
+            "secrets reached the server's log: {}",
+            leaks.join(", ")
+        );
+    }
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -179,6 +197,8 @@ pub async fn run_cli(
     let mut child = cmd.spawn().unwrap();
     let mut input = child.stdin.take().unwrap();
     if let Some(text) = stdin {
+        // `--password-stdin` is how tests hand the CLI a password.
+        crate::leaks::watch("password given on stdin", text.trim());
         tokio::io::AsyncWriteExt::write_all(&mut input, text.as_bytes())
             .await
             .unwrap();

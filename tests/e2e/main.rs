@@ -19,6 +19,7 @@ mod enrollment;
 mod foundation;
 mod hardening_enrollment;
 mod harness;
+mod leaks;
 mod loadgen;
 mod multinode;
 mod protocol;

@@ -330,7 +330,9 @@ async fn two_nodes_behind_a_load_balancer_share_sessions_tokens_and_keys() {
         .set_pkce_challenge(challenge)
         .url();
     let page = browser.get(url.as_str()).await;
-    let back = browser.sign_in(page, &lb.url, "staff1", "Mango7Sticky").await;
+    let back = browser
+        .sign_in(page, &lb.url, "staff1", "Mango7Sticky")
+        .await;
     assert_eq!(
         back.redirect_param("state").as_deref(),
         Some(csrf.secret().as_str())
@@ -513,7 +515,10 @@ async fn two_nodes_behind_a_load_balancer_share_sessions_tokens_and_keys() {
     );
 
     for node in [&a, &b] {
-        assert!(!node.log().contains("Mango7Sticky"), "a password in the log");
+        assert!(
+            !node.log().contains("Mango7Sticky"),
+            "a password in the log"
+        );
     }
     drop((a, b));
     db.close().await.unwrap();

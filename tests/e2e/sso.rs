@@ -81,6 +81,17 @@ impl Browser {
             .headers()
             .get("location")
             .map(|v| v.to_str().unwrap().to_owned());
+        for cookie in res.headers().get_all("set-cookie") {
+            let pair = cookie
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap_or_default();
+            if let Some((_, value)) = pair.split_once('=') {
+                crate::leaks::watch("cookie value (session handle)", value);
+            }
+        }
         Page {
             status,
             location,
@@ -127,6 +138,7 @@ impl Browser {
     /// Signs in on a login page, answers consent if asked, and returns the
     /// redirect to the relying party.
     pub async fn sign_in(&self, page: Page, issuer: &str, username: &str, password: &str) -> Page {
+        crate::leaks::watch("password", password);
         assert_eq!(page.status, 200, "expected the login page: {}", page.body);
         assert!(page.body.contains(r#"autocomplete="current-password""#));
         let action = absolute(issuer, &page.form_action());
@@ -458,5 +470,8 @@ async fn an_enrolled_citizen_signs_in_to_two_agency_apps_with_one_sso_session() 
         !log.contains(&citizen.citizen_id),
         "the citizen ID leaked into the log"
     );
-    assert!(!log.contains("Khaosan7Lamp"), "a password leaked into the log");
+    assert!(
+        !log.contains("Khaosan7Lamp"),
+        "a password leaked into the log"
+    );
 }
