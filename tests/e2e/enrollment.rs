@@ -91,6 +91,7 @@ pub async fn enroll(p: &Pratu, c: &Citizen, username: &str, password: &str, phon
     assert_eq!(created["next"], "citizen_id");
     let id = created["enrollment_id"].as_str().unwrap().to_owned();
     let token = created["enrollment_token"].as_str().unwrap().to_owned();
+    crate::leaks::watch("enrollment token", &token);
     let step = |path: &str| api(&format!("/enrollments/{id}{path}"));
 
     let r = http

@@ -82,6 +82,7 @@ async fn start(p: &Pratu) -> (String, String, Answer) {
         .as_str()
         .unwrap_or_default()
         .to_owned();
+    crate::leaks::watch("enrollment token", &token);
     (id, token, r)
 }
 
@@ -302,6 +303,7 @@ async fn the_enrollment_token_never_reaches_a_url_a_redirect_or_the_log() {
     }
     assert!(!header.to_ascii_lowercase().contains("domain="), "{header}");
     let wizard_token = value.split_once('.').unwrap().1.to_owned();
+    crate::leaks::watch("enrollment token", &wizard_token);
     assert!(wizard_token.len() >= 22);
     cookies.push_str(&format!("; pratu_enrollment={value}"));
     let r = get("/register/citizen-id", &cookies).await.unwrap();
