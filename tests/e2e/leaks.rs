@@ -51,6 +51,12 @@ pub fn watch_on(dir: &Path, kind: &'static str, value: &str) {
     }
 }
 
+/// Stops watching what was watched for the server at `dir` (the canary
+/// test below plants a secret on purpose).
+fn forget(dir: &Path) {
+    WATCHED.lock().unwrap().by_server.remove(dir);
+}
+
 /// Whether `secret` occurs in `line` as a token of its own: not inside a
 /// longer run of letters and digits (a 13-digit citizen ID inside a
 /// nanosecond timestamp is not a leak, `citizen_id=1234567890121` is).
@@ -114,4 +120,20 @@ pub fn watch_citizen(citizen_id: &str, laser_code: &str) {
             &format!("{}-{}-{}", &bare[..3], &bare[3..10], &bare[10..]),
         );
     }
+}
+
+/// The check sees what a server logs: its own listening address, watched
+/// as if it were a secret, is found (so a real secret would be too).
+#[tokio::test]
+async fn the_check_finds_a_watched_value_in_a_server_log() {
+    let p = crate::harness::Pratu::start().await;
+    let address = p.url.trim_start_matches("http://").to_owned();
+    watch_on(&p.data_dir, "canary", &address);
+    let lines: Vec<String> = p.log().lines().map(str::to_owned).collect();
+    let found = find(&p.data_dir, &lines);
+    forget(&p.data_dir);
+    assert!(
+        found.iter().any(|f| f.starts_with("a canary")),
+        "the planted value was not found: {found:?}"
+    );
 }
