@@ -207,8 +207,8 @@ async fn a_flood_of_sign_ins_is_refused_with_503_and_retry_after_and_the_server_
 }
 
 /// The JSON API from consent to the account step; returns the account
-/// step's URL.
-async fn api_to_account(p: &Pratu, c: &Citizen) -> String {
+/// step's URL and the enrollment token.
+async fn api_to_account(p: &Pratu, c: &Citizen) -> (String, String) {
     let http = client();
     let api = |path: &str| format!("{}/api/v1{path}", p.url);
     let terms: Value = http
@@ -228,9 +228,12 @@ async fn api_to_account(p: &Pratu, c: &Citizen) -> String {
     assert_eq!(r.status(), 201);
     let created: Value = r.json().await.unwrap();
     let id = created["enrollment_id"].as_str().unwrap();
+    let token = created["enrollment_token"].as_str().unwrap().to_owned();
+    crate::leaks::watch("enrollment token", &token);
     let step = |path: &str| api(&format!("/enrollments/{id}{path}"));
     let r = http
         .put(step("/citizen-id"))
+        .bearer_auth(&token)
         .json(&json!({"citizen_id": c.citizen_id}))
         .send()
         .await
@@ -238,6 +241,7 @@ async fn api_to_account(p: &Pratu, c: &Citizen) -> String {
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     let r = http
         .put(step("/identity"))
+        .bearer_auth(&token)
         .json(
             &json!({"method": "laser_code", "first_name": c.first_name, "last_name": c.last_name,
                       "birth_date": c.birth_date, "laser_code": c.laser_code}),
@@ -246,13 +250,18 @@ async fn api_to_account(p: &Pratu, c: &Citizen) -> String {
         .await
         .unwrap();
     assert_eq!(r.status(), 200, "identity: {}", r.text().await.unwrap());
-    step("/account")
+    (step("/account"), token)
 }
 
-async fn put_account(url: &str, username: &str, password: &str) -> (u16, Value) {
+async fn put_account(
+    (url, token): &(String, String),
+    username: &str,
+    password: &str,
+) -> (u16, Value) {
     crate::leaks::watch("password", password);
     let r = client()
         .put(url)
+        .bearer_auth(token)
         .json(&json!({"username": username, "password": password}))
         .send()
         .await

@@ -53,23 +53,29 @@ async fn load_generator_scenarios_run_without_errors() {
         None,
     )
     .await;
-    cli_json(
-        &p.data_dir,
-        &[],
-        &[
-            "user",
-            "create",
-            "--username",
-            "loaduser",
-            "--given-name",
-            "Load",
-            "--family-name",
-            "User",
-            "--password-stdin",
-        ],
-        Some("LoadPass123"),
-    )
-    .await;
+    // One account per virtual user: Pratu checks one password attempt per
+    // account at a time.
+    let mut users = Vec::new();
+    for name in ["loaduser0", "loaduser1"] {
+        cli_json(
+            &p.data_dir,
+            &[],
+            &[
+                "user",
+                "create",
+                "--username",
+                name,
+                "--given-name",
+                "Load",
+                "--family-name",
+                "User",
+                "--password-stdin",
+            ],
+            Some("LoadPass123"),
+        )
+        .await;
+        users.push((name.to_owned(), "LoadPass123".to_owned()));
+    }
 
     let opts = CtxOptions {
         issuer: p.url.clone(),
@@ -77,7 +83,7 @@ async fn load_generator_scenarios_run_without_errors() {
         client_secret: client["client_secret"].as_str().map(str::to_owned),
         redirect_uri: REDIRECT.into(),
         scope: "openid profile".into(),
-        users: vec![("loaduser".into(), "LoadPass123".into())],
+        users,
         registry: Some(registry_csv.clone()),
         outbox: Some(p.data_dir.join("sms-outbox.jsonl")),
         registry_skip: 0,

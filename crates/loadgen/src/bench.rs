@@ -158,6 +158,9 @@ pub struct BenchResult {
     pub backends: Vec<BackendResult>,
 }
 
+/// Staff accounts at least: each virtual user signs in as its own account,
+/// since Pratu checks one password attempt per account at a time (a second
+/// concurrent attempt is refused like a guess).
 const USERS: usize = 8;
 const PASSWORD: &str = "BenchPass123";
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -176,6 +179,11 @@ pub fn lifted_per_ip_limits() -> impl Iterator<Item = (String, &'static str)> {
     ]
     .into_iter()
     .map(|key| (format!("PRATU_LIMITS__{key}__MAX"), "100000000"))
+    .chain(std::iter::once((
+        // The key's upper bound.
+        "PRATU_LIMITS__AUTHORIZE__PENDING_PER_IP".to_owned(),
+        "1000000",
+    )))
 }
 
 pub async fn bench(a: BenchArgs) -> Result<ExitCode, LoadError> {
@@ -488,7 +496,7 @@ async fn bench_backend(
     )
     .map_err(|e| LoadError::setup(format!("client create --json: {e}")))?;
     let mut users = Vec::new();
-    for i in 0..USERS {
+    for i in 0..USERS.max(a.concurrency) {
         let name = format!("bench{i}");
         setup
             .cli(

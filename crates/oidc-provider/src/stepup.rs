@@ -236,7 +236,7 @@ impl Forms {
         } else {
             StatusCode::OK
         };
-        pages::render(status, &page, cookie.as_slice())
+        pages::render_to(status, &page, cookie.as_slice(), &req.redirect_uri)
     }
 }
 

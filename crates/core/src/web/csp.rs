@@ -7,6 +7,18 @@
 pub const PAGE: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
                         form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// A page whose form may end, through redirects, at a client's redirect
+/// URI (sign-in, consent, step-up, logout confirmation). Chromium applies
+/// `form-action` to every redirect that follows a submission, so `'self'`
+/// alone would stop the citizen on the way back to the agency app; the
+/// client's registered origin is allowed besides this one, and nothing else.
+pub fn page_to(target_origin: &str) -> String {
+    format!(
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+         form-action 'self' {target_origin}; frame-ancestors 'none'; base-uri 'none'"
+    )
+}
+
 /// The form_post response mode's page (OAuth 2.0 Form Post Response Mode):
 /// its one script (by `nonce`) submits the form to the client's redirect
 /// URI, so `form-action` allows that one origin (`target_origin`, e.g.
@@ -27,12 +39,17 @@ mod tests {
     fn every_policy_keeps_forms_and_framing_locked_down() {
         for policy in [
             PAGE.to_owned(),
+            page_to("https://app.example.go.th"),
             form_post("n0nce", "https://app.example.go.th"),
         ] {
             assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
             assert!(policy.contains("base-uri 'none'"), "{policy}");
         }
-        assert!(PAGE.contains("form-action 'self'"));
+        assert!(PAGE.contains("form-action 'self';"));
+        assert!(
+            page_to("https://app.example.go.th")
+                .contains("form-action 'self' https://app.example.go.th;")
+        );
         let post = form_post("n0nce", "https://app.example.go.th");
         assert!(post.contains("form-action https://app.example.go.th;"));
         assert!(post.contains("script-src 'nonce-n0nce'"));

@@ -64,7 +64,7 @@ impl Forms {
             error,
             register_url: &register,
         };
-        pages::render(status, &page, cookie.as_slice())
+        pages::render_to(status, &page, cookie.as_slice(), &req.redirect_uri)
     }
 
     pub(crate) fn consent_page(
@@ -102,6 +102,6 @@ impl Forms {
             client_name: &client.client_name,
             items,
         };
-        pages::render(StatusCode::OK, &page, cookie.as_slice())
+        pages::render_to(StatusCode::OK, &page, cookie.as_slice(), &req.redirect_uri)
     }
 }

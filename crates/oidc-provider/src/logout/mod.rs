@@ -144,17 +144,17 @@ pub(crate) async fn end_session(
     let (browser, cookie) = forms.csrf_browser(&headers);
     let token = forms.csrf.token(&browser, &format!("logout:{id}"));
     let action = format!("{}{CONFIRM_PATH}", forms.issuer.url);
-    pages::render(
-        StatusCode::OK,
-        &LogoutPage {
-            t: locale.texts(),
-            lang_url: None,
-            action: &action,
-            csrf: &token,
-            logout: &id,
-        },
-        cookie.as_slice(),
-    )
+    let page = LogoutPage {
+        t: locale.texts(),
+        lang_url: None,
+        action: &action,
+        csrf: &token,
+        logout: &id,
+    };
+    match &after.redirect {
+        Some(uri) => pages::render_to(StatusCode::OK, &page, cookie.as_slice(), uri),
+        None => pages::render(StatusCode::OK, &page, cookie.as_slice()),
+    }
 }
 
 /// `POST /logout/confirm`.

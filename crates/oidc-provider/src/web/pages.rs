@@ -136,15 +136,40 @@ pub(crate) fn render_with_csp(
     res
 }
 
+/// The origin `form-action` names for a redirect URI: scheme, host and
+/// port, or the scheme alone for a custom scheme (a native app).
+fn redirect_origin(redirect_uri: &str) -> Option<String> {
+    let url = url::Url::parse(redirect_uri).ok()?;
+    Some(match url.origin() {
+        origin @ url::Origin::Tuple(..) => origin.ascii_serialization(),
+        url::Origin::Opaque(_) => format!("{}:", url.scheme()),
+    })
+}
+
+/// Renders a page whose form may end at the client's `redirect_uri`
+/// (`pratu_core::web::csp::page_to`); an unparsable URI (never registered)
+/// gets the same-origin policy.
+pub(crate) fn render_to(
+    status: StatusCode,
+    page: &impl Template,
+    cookies: &[HeaderValue],
+    redirect_uri: &str,
+) -> Response {
+    match redirect_origin(redirect_uri) {
+        Some(origin) => render_with_csp(
+            status,
+            page,
+            cookies,
+            &pratu_core::web::csp::page_to(&origin),
+        ),
+        None => render(status, page, cookies),
+    }
+}
+
 /// The CSP of the form_post page: its one script, by nonce, and its one
 /// form target, the client's redirect URI's origin.
 pub(crate) fn form_post_csp(nonce: &str, redirect_uri: &str) -> Option<String> {
-    let url = url::Url::parse(redirect_uri).ok()?;
-    let origin = match url.origin() {
-        url::Origin::Tuple(..) => url.origin().ascii_serialization(),
-        // A custom scheme (a native app): the scheme alone.
-        url::Origin::Opaque(_) => format!("{}:", url.scheme()),
-    };
+    let origin = redirect_origin(redirect_uri)?;
     Some(pratu_core::web::csp::form_post(nonce, &origin))
 }
 
