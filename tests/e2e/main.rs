@@ -23,6 +23,7 @@ mod hardening_passwords;
 mod hardening_server;
 mod hardening_store;
 mod harness;
+mod languages;
 mod leaks;
 mod loadgen;
 mod multinode;

@@ -11,7 +11,6 @@ use pratu_storage::records::Consent;
 use super::flow::CONTINUE_PATH;
 use super::respond::{PageError, error_page, redirect, server_error};
 use crate::state::{Audit, AuthorizeFlow, Forms, Sessions};
-use crate::web::i18n::Locale;
 use crate::web::params::Params;
 use pratu_core::web::csrf;
 
@@ -27,14 +26,14 @@ pub(crate) async fn consent_post(
     let Some(p) = Params::from_form(&headers, &body) else {
         return error_page(
             PageError::BadRequest("form expected".into()),
-            Locale::default(),
+            forms.locale(&headers, None),
         );
     };
     let id = p.get("req").unwrap_or_default();
     let req = match flow.load_pending(id).await {
         Ok(Some(r)) => r,
-        Ok(None) => return error_page(PageError::Expired, Locale::default()),
-        Err(e) => return server_error(e, Locale::default()),
+        Ok(None) => return error_page(PageError::Expired, forms.locale(&headers, None)),
+        Err(e) => return server_error(e, forms.locale(&headers, None)),
     };
     let browser = forms.issuer.cookies.get(&headers, csrf::COOKIE);
     if !forms.csrf.verify(browser, id, p.get("csrf")) {

@@ -22,7 +22,6 @@ use crate::acr;
 use crate::ratelimit::Attempt;
 use crate::session;
 use crate::state::{Accounts, Audit, AuthorizeFlow, Forms, LoginThrottle, Sessions};
-use crate::web::i18n::Locale;
 use crate::web::params::Params;
 use pratu_core::web::csrf;
 
@@ -48,14 +47,14 @@ pub(crate) async fn login_post(
     let Some(p) = Params::from_form(&headers, &body) else {
         return error_page(
             PageError::BadRequest("form expected".into()),
-            Locale::default(),
+            forms.locale(&headers, None),
         );
     };
     let id = p.get("req").unwrap_or_default();
     let req = match flow.load_pending(id).await {
         Ok(Some(r)) => r,
-        Ok(None) => return error_page(PageError::Expired, Locale::default()),
-        Err(e) => return server_error(e, Locale::default()),
+        Ok(None) => return error_page(PageError::Expired, forms.locale(&headers, None)),
+        Err(e) => return server_error(e, forms.locale(&headers, None)),
     };
     let client = match flow.clients.active(&req.client_id).await {
         Ok(Some(c)) => c,

@@ -48,7 +48,7 @@ pub(crate) async fn authorize_post(
         Some(params) => authorize(&flow, &ctx, &headers, &params).await,
         None => error_page(
             PageError::BadRequest("the body must be application/x-www-form-urlencoded".into()),
-            Locale::default(),
+            flow.forms.locale(&headers, None),
         ),
     }
 }
@@ -60,7 +60,7 @@ async fn authorize(
     headers: &HeaderMap,
     params: &Params,
 ) -> Response {
-    match request::validate(flow, params).await {
+    match request::validate(flow, params, headers).await {
         Ok((req, client)) => match flow.admit(ctx.ip, req.locale).await {
             Ok(()) => flow.advance(headers, req, client, None, false).await,
             Err(e) => e.respond(&flow.forms),
@@ -83,10 +83,11 @@ pub(crate) async fn continue_get(
         Ok(None) => {
             return error_page(
                 PageError::Expired,
-                Locale::from_ui_locales(params.get("lang")),
+                flow.forms
+                    .locale(&headers, Locale::from_ui_locales(params.get("lang"))),
             );
         }
-        Err(e) => return server_error(e, Locale::default()),
+        Err(e) => return server_error(e, flow.forms.locale(&headers, None)),
     };
     if let Some(locale) = params.get("lang").and_then(Locale::parse)
         && locale != req.locale

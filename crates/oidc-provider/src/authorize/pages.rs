@@ -24,6 +24,12 @@ impl Forms {
         }
     }
 
+    /// The language of a page shown before (or without) a pending request:
+    /// `explicit` if any, else the language cookie or `Accept-Language`.
+    pub(crate) fn locale(&self, headers: &HeaderMap, explicit: Option<Locale>) -> Locale {
+        Locale::negotiate(explicit, self.issuer.cookies, headers)
+    }
+
     pub(crate) fn lang_url(&self, id: &str, locale: Locale) -> Option<String> {
         let other = match locale {
             Locale::Th => "en",

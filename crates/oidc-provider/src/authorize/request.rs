@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use axum::http::HeaderMap;
 use pratu_storage::records::Client;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -83,8 +84,11 @@ const MAX_HINT: usize = 256;
 pub(crate) async fn validate(
     flow: &AuthorizeFlow,
     p: &Params,
+    headers: &HeaderMap,
 ) -> Result<(AuthRequest, Arc<Client>), AuthorizeError> {
-    let locale = Locale::from_ui_locales(p.get("ui_locales"));
+    let locale = flow
+        .forms
+        .locale(headers, Locale::from_ui_locales(p.get("ui_locales")));
     let page = |e: PageError| AuthorizeError::Page(e, locale);
     for name in ["client_id", "redirect_uri"] {
         if p.is_duplicated(name) {

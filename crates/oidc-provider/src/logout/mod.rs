@@ -57,14 +57,14 @@ pub(crate) async fn end_session(
             None => {
                 return error_page(
                     PageError::BadRequest("form expected".into()),
-                    Locale::default(),
+                    forms.locale(&headers, None),
                 );
             }
         }
     } else {
         Params::parse(q.unwrap_or_default().as_bytes())
     };
-    let locale = Locale::from_ui_locales(p.get("ui_locales"));
+    let locale = forms.locale(&headers, Locale::from_ui_locales(p.get("ui_locales")));
     if let Some(name) = p.first_duplicate() {
         return error_page(PageError::BadRequest(format!("{name} is repeated")), locale);
     }
@@ -167,7 +167,7 @@ pub(crate) async fn confirm(
     let Some(p) = Params::from_form(&headers, &body) else {
         return error_page(
             PageError::BadRequest("form expected".into()),
-            Locale::default(),
+            forms.locale(&headers, None),
         );
     };
     let id = p.get("logout").unwrap_or_default();
@@ -179,16 +179,16 @@ pub(crate) async fn confirm(
     {
         return error_page(
             PageError::BadRequest("the form is stale; please try again".into()),
-            Locale::default(),
+            forms.locale(&headers, None),
         );
     }
     let after: AfterLogout = match logout.ephemeral.take(&format!("logout:{id}")).await {
         Ok(Some(b)) => match serde_json::from_slice(&b) {
             Ok(a) => a,
-            Err(e) => return server_error(e, Locale::default()),
+            Err(e) => return server_error(e, forms.locale(&headers, None)),
         },
-        Ok(None) => return error_page(PageError::Expired, Locale::default()),
-        Err(e) => return server_error(e, Locale::default()),
+        Ok(None) => return error_page(PageError::Expired, forms.locale(&headers, None)),
+        Err(e) => return server_error(e, forms.locale(&headers, None)),
     };
     match logout.sessions.current_session(&headers).await {
         Ok(Some(current)) => logout.log_out(&current, &after).await,

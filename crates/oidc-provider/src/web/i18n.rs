@@ -1,5 +1,7 @@
 //! Thai (default) and English texts of the provider's pages.
 
+use axum::http::HeaderMap;
+use pratu_core::web::{CookiePolicy, Language};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -12,21 +14,22 @@ pub enum Locale {
 
 impl Locale {
     /// The first supported tag of a `ui_locales` list (`th`, `th-TH`, `en`,
-    /// `en-US`, …); Thai when none is.
-    pub fn from_ui_locales(list: Option<&str>) -> Self {
+    /// `en-US`, …); `None` when none is, so the browser's preference decides.
+    pub fn from_ui_locales(list: Option<&str>) -> Option<Self> {
         list.into_iter()
             .flat_map(str::split_whitespace)
             .find_map(Self::parse)
-            .unwrap_or_default()
     }
 
     pub fn parse(tag: &str) -> Option<Self> {
-        let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
-        match primary.as_str() {
-            "th" => Some(Self::Th),
-            "en" => Some(Self::En),
-            _ => None,
-        }
+        Language::from_tag(tag).map(Self::from)
+    }
+
+    /// The page's language: `explicit` (`ui_locales`, the language link)
+    /// first, then the shared negotiation (language cookie,
+    /// `Accept-Language`, Thai).
+    pub fn negotiate(explicit: Option<Self>, cookies: CookiePolicy, headers: &HeaderMap) -> Self {
+        Language::negotiate(explicit.map(Language::from), cookies, headers).into()
     }
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +43,24 @@ impl Locale {
         match self {
             Self::Th => &TH,
             Self::En => &EN,
+        }
+    }
+}
+
+impl From<Language> for Locale {
+    fn from(l: Language) -> Self {
+        match l {
+            Language::Th => Self::Th,
+            Language::En => Self::En,
+        }
+    }
+}
+
+impl From<Locale> for Language {
+    fn from(l: Locale) -> Self {
+        match l {
+            Locale::Th => Self::Th,
+            Locale::En => Self::En,
         }
     }
 }
@@ -208,10 +229,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_first_supported_ui_locale_wins_and_thai_is_the_default() {
-        assert_eq!(Locale::from_ui_locales(Some("fr-CA en-US th")), Locale::En);
-        assert_eq!(Locale::from_ui_locales(Some("th-TH en")), Locale::Th);
-        assert_eq!(Locale::from_ui_locales(Some("de")), Locale::Th);
-        assert_eq!(Locale::from_ui_locales(None), Locale::Th);
+    fn the_first_supported_ui_locale_wins_and_none_leaves_the_choice_open() {
+        assert_eq!(
+            Locale::from_ui_locales(Some("fr-CA en-US th")),
+            Some(Locale::En)
+        );
+        assert_eq!(Locale::from_ui_locales(Some("th-TH en")), Some(Locale::Th));
+        assert_eq!(Locale::from_ui_locales(Some("de")), None);
+        assert_eq!(Locale::from_ui_locales(None), None);
+    }
+
+    #[test]
+    fn ui_locales_beat_the_browsers_accept_language() {
+        let cookies = CookiePolicy { secure: false };
+        let mut h = HeaderMap::new();
+        h.insert(
+            axum::http::header::ACCEPT_LANGUAGE,
+            axum::http::HeaderValue::from_static("en"),
+        );
+        let th = Locale::from_ui_locales(Some("th"));
+        assert_eq!(Locale::negotiate(th, cookies, &h), Locale::Th);
+        let none = Locale::from_ui_locales(Some("de"));
+        assert_eq!(Locale::negotiate(none, cookies, &h), Locale::En);
     }
 }

@@ -16,7 +16,7 @@ use crate::service::{EnrollmentAccess, EnrollmentToken};
 
 pub const ENROLLMENT: CookieDef = CookieDef::host("pratu_enrollment");
 pub const CSRF: CookieDef = CookieDef::scoped("pratu_csrf", "/register");
-pub const LANG: CookieDef = CookieDef::scoped("pratu_lang", "/");
+pub const LANG: CookieDef = pratu_core::web::locale::COOKIE;
 
 /// Purpose of the CSRF tokens of forms sent before an enrollment exists
 /// (the terms, starting over).

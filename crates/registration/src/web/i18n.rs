@@ -1,35 +1,9 @@
 //! The wizard's words, in Thai (default) and English. One table keyed by
 //! stable names; a unit test checks that every key a template uses exists.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Th,
-    En,
-}
-
-impl Lang {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "th" => Some(Self::Th),
-            "en" => Some(Self::En),
-            _ => None,
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Th => "th",
-            Self::En => "en",
-        }
-    }
-
-    pub fn other(self) -> Self {
-        match self {
-            Self::Th => Self::En,
-            Self::En => Self::Th,
-        }
-    }
-}
+/// The language is chosen once for every page (`pratu_core::web::locale`);
+/// only the words are the wizard's own.
+pub use pratu_core::web::Language as Lang;
 
 /// Looks `key` up; an unknown key shows itself (and fails the test below).
 pub fn text(lang: Lang, key: &str) -> &'static str {

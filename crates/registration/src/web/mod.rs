@@ -1,5 +1,6 @@
 //! The HTML wizard at `/register`: one page per step, Thai by default with
-//! an English switch (`?lang=en`, remembered in a cookie), works without
+//! an English switch (`?lang=en`, remembered in a cookie; otherwise the
+//! browser's `Accept-Language` decides), works without
 //! JavaScript, CSRF-protected forms. It calls the same service as the JSON
 //! API; each page re-reads the persisted enrollment and sends the citizen to
 //! the step it is really at.
@@ -166,11 +167,9 @@ where
             q.split('&')
                 .filter_map(|kv| kv.split_once('='))
                 .find(|(k, _)| *k == "lang")
-                .and_then(|(_, v)| Lang::parse(v))
+                .and_then(|(_, v)| Lang::from_tag(v))
         });
-        let lang = from_query
-            .or_else(|| jar.get(&parts.headers, cookies::LANG).and_then(Lang::parse))
-            .unwrap_or(Lang::Th);
+        let lang = Lang::negotiate(from_query, jar, &parts.headers);
         let existing = jar
             .get(&parts.headers, cookies::CSRF)
             .filter(|v| Csrf::is_binding(v))
@@ -284,6 +283,10 @@ impl Web {
             add(jar.clear(cookies::ENROLLMENT));
         }
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.append(
+            header::VARY,
+            HeaderValue::from_static("accept-language, cookie"),
+        );
         h.insert("x-frame-options", HeaderValue::from_static("DENY"));
         h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
         response
