@@ -30,6 +30,7 @@
 
 pub mod assurance;
 pub mod audit;
+pub mod domain;
 pub mod limits;
 pub mod otp;
 pub mod password;

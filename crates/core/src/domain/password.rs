@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use pratu_core::password::blocklist::{self, BlockedPassword};
+use crate::password::blocklist::{self, BlockedPassword};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 

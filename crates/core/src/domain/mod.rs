@@ -1,4 +1,5 @@
-//! Parsed domain values: each type's constructor checks everything once, so
+//! Parsed domain values (the citizen and the card, as Pratu's features take
+//! them in): each type's constructor checks everything once, so
 //! the service never sees an unchecked citizen ID, laser code or phone
 //! number. Types holding personal data print redacted or masked.
 
