@@ -35,6 +35,7 @@ pub mod limits;
 pub mod otp;
 pub mod password;
 pub mod pii;
+pub mod proofing;
 pub mod random;
 pub mod sms;
 pub mod web;
