@@ -76,23 +76,7 @@ async fn a_flood_of_sign_ins_is_refused_with_503_and_retry_after_and_the_server_
     .await;
     // Made with the harness's cheap parameters, so this account's own
     // check is quick; unknown usernames cost the configured (slow) dummy.
-    cli_json(
-        &p.data_dir,
-        &[],
-        &[
-            "user",
-            "create",
-            "--username",
-            "staff1",
-            "--given-name",
-            "Somsri",
-            "--family-name",
-            "Dee",
-            "--password-stdin",
-        ],
-        Some("Mango7Sticky\n"),
-    )
-    .await;
+    crate::protocol::staff_user(&p).await;
     let client_view: Value = cli_json(
         &p.data_dir,
         &[],

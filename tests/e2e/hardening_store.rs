@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::harness::{Options, Pratu, cli_json, client, run_cli};
+use crate::protocol::claims;
 use crate::sso::Browser;
 
 const CB: &str = "http://127.0.0.1:9/cb";
@@ -117,17 +118,6 @@ async fn sign_in(p: &Pratu, client_id: &str, secret: &str, username: &str) -> Va
     .await;
     assert_eq!(status, 200, "{body}");
     body
-}
-
-fn claims(jwt: &str) -> Value {
-    use base64::Engine as _;
-    let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
 }
 
 async fn userinfo_status(p: &Pratu, access_token: &str) -> u16 {

@@ -14,7 +14,8 @@ use crate::sso::Browser;
 
 const CB: &str = "http://127.0.0.1:9/app/callback";
 
-async fn staff_user(p: &Pratu) {
+/// A staff account, `staff1` / `Mango7Sticky` (other modules sign in as it).
+pub async fn staff_user(p: &Pratu) {
     cli_json(
         &p.data_dir,
         &[],
@@ -93,7 +94,7 @@ async fn introspect(p: &Pratu, id: &str, secret: &str, token: &str) -> Value {
         .unwrap()
 }
 
-fn claims(jwt: &str) -> Value {
+pub fn claims(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD
