@@ -9,6 +9,8 @@
 //! - [`random`]: injected randomness ([`Random`], [`OsRandom`] in
 //!   production, [`SeededRandom`] in tests). The clock ([`Clock`]) is defined
 //!   in storage, whose writes stamp time, and re-exported here.
+//! - [`access`]: the port through which features verify the provider's
+//!   access tokens and end its sessions ([`access::ProviderAccess`]).
 //! - [`assurance`]: the trust-framework names the enrollment records and
 //!   discovery advertises (one constant).
 //! - [`audit`]: every audit action as a type ([`audit::AuditAction`]),
@@ -28,6 +30,7 @@
 //!   and internal errors logged once with the request id.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod assurance;
 pub mod audit;
 pub mod domain;

@@ -31,6 +31,7 @@
 //! [`clients`].
 #![forbid(unsafe_code)]
 
+mod access;
 pub mod acr;
 mod audit;
 mod authorize;

@@ -65,6 +65,19 @@ const SCOPES: &[(&str, &str, &[&str])] = &[
 /// user holds [`OPERATOR_ROLE`]. Not advertised in discovery.
 pub const ADMIN_SCOPE: &str = "pratu:admin";
 
+/// The citizen's own account API; granted to the built-in portal client
+/// alone ([`only_for_the_portal`]).
+pub use pratu_core::access::ACCOUNT_SCOPE;
+
+/// Drops [`ACCOUNT_SCOPE`] from what any client but the account portal
+/// would be granted: an agency client registered or asking for it never
+/// gets it (RFC 6749 §3.3 lets the grant be narrower than the request).
+pub fn only_for_the_portal(client_id: &str, scopes: &mut Vec<String>) {
+    if client_id != pratu_core::access::ACCOUNT_CLIENT_ID {
+        scopes.retain(|s| s != ACCOUNT_SCOPE);
+    }
+}
+
 /// The role a user needs for [`ADMIN_SCOPE`] and the operator console.
 pub const OPERATOR_ROLE: &str = "operator";
 
@@ -80,13 +93,18 @@ pub fn all() -> impl Iterator<Item = &'static str> {
 }
 
 pub fn is_known(scope: &str) -> bool {
-    scope == ADMIN_SCOPE || SCOPES.iter().any(|(s, _, _)| *s == scope)
+    scope == ADMIN_SCOPE
+        || scope == ACCOUNT_SCOPE
+        || SCOPES.iter().any(|(s, _, _)| *s == scope)
 }
 
 /// The scope whose allowance governs `scope` (itself for base scopes).
 pub fn parent(scope: &str) -> Option<&'static str> {
     if scope == ADMIN_SCOPE {
         return Some(ADMIN_SCOPE);
+    }
+    if scope == ACCOUNT_SCOPE {
+        return Some(ACCOUNT_SCOPE);
     }
     SCOPES
         .iter()
@@ -173,6 +191,16 @@ mod tests {
         let reg = vec!["openid".to_owned(), ADMIN_SCOPE.to_owned()];
         assert!(client_may_request(&reg, false, ADMIN_SCOPE));
         assert!(is_known(ADMIN_SCOPE));
+    }
+
+    #[test]
+    fn only_the_portal_is_granted_the_account_scope() {
+        let mut v = vec!["openid".to_owned(), ACCOUNT_SCOPE.to_owned()];
+        only_for_the_portal("info-app", &mut v);
+        assert_eq!(v, ["openid"]);
+        let mut v = vec!["openid".to_owned(), ACCOUNT_SCOPE.to_owned()];
+        only_for_the_portal(pratu_core::access::ACCOUNT_CLIENT_ID, &mut v);
+        assert_eq!(v, ["openid", ACCOUNT_SCOPE]);
         assert!(claims_of(ADMIN_SCOPE).is_empty());
         assert!(!all().any(|s| s == ADMIN_SCOPE));
     }

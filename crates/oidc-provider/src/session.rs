@@ -67,6 +67,12 @@ fn not_before_key(user_id: Uuid) -> String {
     format!("sso_nbf:{user_id}")
 }
 
+/// The store keys of a user's sessions (for the account's list of them);
+/// members whose session ended are skipped when read.
+fn user_sessions_key(user_id: Uuid) -> String {
+    format!("sso_user:{user_id}")
+}
+
 /// Touch the record at most this often (every touch is a store write).
 const TOUCH_AFTER_SECONDS: i64 = 60;
 
@@ -136,7 +142,15 @@ impl Sessions {
             created_at: now,
             last_seen: now,
         };
-        self.store_session(&key_of(&handle), &session, now).await?;
+        let key = key_of(&handle);
+        self.store_session(&key, &session, now).await?;
+        self.ephemeral
+            .set_add(
+                &user_sessions_key(user_id),
+                &key,
+                Duration::from_secs(self.config.lifetime_seconds),
+            )
+            .await?;
         Ok((handle, session))
     }
 
@@ -174,6 +188,44 @@ impl Sessions {
 }
 
 impl Sessions {
+    /// The user's live sessions, newest first.
+    pub(crate) async fn sessions_of(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Vec<pratu_core::access::SessionInfo>, StorageError> {
+        let now = self.clock.now().unix_timestamp();
+        let mut out = Vec::new();
+        for key in self.ephemeral.set_members(&user_sessions_key(user_id)).await? {
+            let Some(raw) = self.ephemeral.get(&key).await? else {
+                continue;
+            };
+            let Ok(s) = serde_json::from_slice::<SsoSession>(&raw) else {
+                continue;
+            };
+            if s.user_id != user_id
+                || self.session_ttl(&s, now).is_none()
+                || self.logged_out(&s).await?
+            {
+                continue;
+            }
+            let at = |t: i64| {
+                time::OffsetDateTime::from_unix_timestamp(t)
+                    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+            };
+            out.push(pratu_core::access::SessionInfo {
+                // A digest of the store key: names the session in a list,
+                // opens nothing.
+                id: B64.encode(&Sha256::digest(key.as_bytes())[..12]),
+                started_at: at(s.created_at),
+                last_seen_at: at(s.last_seen),
+                acr: s.acr,
+                amr: s.amr,
+            });
+        }
+        out.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        Ok(out)
+    }
+
     /// Whether the user was logged out everywhere after this session began.
     async fn logged_out(&self, s: &SsoSession) -> Result<bool, StorageError> {
         self.logged_out_since(s.user_id, s.created_at).await

@@ -511,6 +511,14 @@ impl OidcState {
         self.0.sessions.logged_out_since(user_id, created_at).await
     }
 
+    /// The user's live SSO sessions, newest first.
+    pub async fn sessions_of(
+        &self,
+        user_id: uuid::Uuid,
+    ) -> Result<Vec<pratu_core::access::SessionInfo>, pratu_storage::StorageError> {
+        self.0.sessions.sessions_of(user_id).await
+    }
+
     /// Force logout: ends every SSO session of the user on every node and
     /// revokes every refresh token of the user. Returns how many refresh
     /// tokens were live.

@@ -8,6 +8,7 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
+use pratu_account::AccountState;
 use pratu_admin::AdminState;
 use pratu_oidc::OidcState;
 use pratu_registration::RegistrationState;
@@ -53,6 +54,13 @@ pub struct AppParts {
     pub registration: RegistrationState,
     pub oidc: OidcState,
     pub admin: AdminState,
+    pub account: AccountState,
+}
+
+impl FromRef<AppState> for AccountState {
+    fn from_ref(state: &AppState) -> Self {
+        state.account.clone()
+    }
 }
 
 impl FromRef<AppState> for OidcState {
@@ -121,6 +129,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pratu_registration::router())
         .merge(pratu_oidc::router())
         .merge(pratu_admin::router(&config.admin))
+        .merge(pratu_account::router())
         .layer(stack)
         .with_state(state)
 }

@@ -55,6 +55,8 @@ pub struct Config {
     pub assurance: oidc::AssuranceConfig,
     // Operators (pratu-admin).
     pub admin: pratu_admin::AdminConfig,
+    // The citizen's own account (pratu-account).
+    pub account: pratu_account::AccountConfig,
 }
 
 /// Key `limits`: the enrollment limits at its top level (as DESIGN.md lists
@@ -99,6 +101,7 @@ impl Default for Config {
             clients: oidc::ClientsConfig::default(),
             assurance: oidc::AssuranceConfig::default(),
             admin: pratu_admin::AdminConfig::default(),
+            account: pratu_account::AccountConfig::default(),
         }
     }
 }
@@ -435,6 +438,9 @@ impl Config {
         self.admin
             .validate()
             .map_err(|e| ConfigError::key(format!("admin.{}", e.key), e.problem))?;
+        self.account
+            .validate()
+            .map_err(|e| ConfigError::key(format!("account.{}", e.key), e.problem))?;
         self.refuse_dev_settings_in_production()
     }
 

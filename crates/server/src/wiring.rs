@@ -53,11 +53,11 @@ pub async fn build_state(
         ephemeral: ephemeral.clone(),
         clock: clock.clone(),
         random: random.clone(),
-        proofing,
+        proofing: proofing.clone(),
         sms: sms.clone(),
         hasher: hasher.clone(),
         pii: pii.clone(),
-        blind_index,
+        blind_index: blind_index.clone(),
         proofing_config: config.proofing.clone(),
         enrollment: config.enrollment.clone(),
         otp: config.otp.clone(),
@@ -72,11 +72,11 @@ pub async fn build_state(
         ephemeral: ephemeral.clone(),
         clock: clock.clone(),
         random: random.clone(),
-        passwords: hasher,
-        citizen_ids: pii,
+        passwords: hasher.clone(),
+        citizen_ids: pii.clone(),
         key_encryption: key_encryption(secrets).with_random(random.clone()),
         server_key: derived_secret(secrets, "oidc")?,
-        sms: Some(sms),
+        sms: Some(sms.clone()),
         config: config.oidc(),
     })
     .await
@@ -88,7 +88,7 @@ pub async fn build_state(
         store: store.clone(),
         ephemeral: ephemeral.clone(),
         clock: clock.clone(),
-        random,
+        random: random.clone(),
         citizen_ids: PiiCipher::new(secrets.pii.clone(), secrets.previous_pii.clone()),
         console_key: derived_secret(secrets, "admin.console")?,
         config: config.admin.clone(),
@@ -101,6 +101,39 @@ pub async fn build_state(
             .map_err(|e| CommandError::Failed(format!("admin console: {e}")))?;
     }
 
+    let account = pratu_account::AccountState::new(pratu_account::AccountDeps {
+        store: store.clone(),
+        ephemeral: ephemeral.clone(),
+        clock: clock.clone(),
+        random,
+        provider: Arc::new(oidc.clone()),
+        proofing,
+        sms,
+        hasher,
+        pii,
+        blind_index,
+        otp: config.otp.policy(),
+        phone_sends: pratu_core::limits::PhoneSendLimit {
+            max: config.limits.enrollment.otp_sends_per_phone.max,
+            window_seconds: config.limits.enrollment.otp_sends_per_phone.window_seconds,
+        },
+        csrf_key: derived_secret(secrets, "account.csrf")?,
+        secure_cookies,
+        config: config.account.clone(),
+    });
+    oidc.clients()
+        .ensure_first_party(pratu_oidc::clients::NewClient {
+            client_id: Some(pratu_account::ACCOUNT_CLIENT_ID.to_owned()),
+            client_name: "Digital ID account".to_owned(),
+            redirect_uris: vec![account.portal_redirect_uri()],
+            public: true,
+            scopes: vec!["openid".to_owned(), pratu_account::ACCOUNT_SCOPE.to_owned()],
+            first_party: true,
+            ..pratu_oidc::clients::NewClient::default()
+        })
+        .await
+        .map_err(|e| CommandError::Failed(format!("account portal client: {e}")))?;
+
     Ok(AppState::new(AppParts {
         config,
         store,
@@ -110,6 +143,7 @@ pub async fn build_state(
         registration,
         oidc,
         admin,
+        account,
     }))
 }
 

@@ -32,6 +32,9 @@ pub trait UserRepo: Send + Sync {
         password_hash: &str,
         at: OffsetDateTime,
     ) -> Result<()>;
+    /// Sets the account's phone (E.164), verified: the caller has just
+    /// checked a code sent to it. `NotFound { what: "user" }` if absent.
+    async fn set_user_phone(&self, id: Uuid, e164: &str, at: OffsetDateTime) -> Result<()>;
     /// Users whose username starts with `prefix`, ordered by username.
     async fn search_users(&self, prefix: &str, limit: u32, offset: u32) -> Result<Vec<User>>;
     /// Disables an account as one unit of work, in one transaction: the
@@ -124,6 +127,8 @@ pub trait ConsentRepo: Send + Sync {
     /// Inserts or replaces the consent of `(user_id, client_id)`.
     async fn put_consent(&self, consent: &Consent) -> Result<()>;
     async fn consent(&self, user_id: Uuid, client_id: &str) -> Result<Option<Consent>>;
+    /// Every remembered consent of a user, newest grant first.
+    async fn consents_of_user(&self, user_id: Uuid) -> Result<Vec<Consent>>;
     async fn revoke_consent(&self, user_id: Uuid, client_id: &str) -> Result<bool>;
     /// Withdraws a user's consent for one client as one unit of work, in
     /// one transaction: the remembered consent (if any) is deleted, the

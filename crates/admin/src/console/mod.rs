@@ -75,21 +75,6 @@ impl AdminState {
             first_party: true,
             ..NewClient::default()
         };
-        let clients = self.oidc().clients();
-        match clients.show(&id).await {
-            Ok(v)
-                if v.redirect_uris == meta().redirect_uris
-                    && v.scope == meta().scopes.join(" ") =>
-            {
-                Ok(())
-            }
-            Ok(_) => clients.update(&id, meta()).await.map(|_| ()),
-            Err(ClientError::NotFound) => match clients.create(meta()).await {
-                Ok(_) => Ok(()),
-                Err(ClientError::AlreadyExists) => clients.update(&id, meta()).await.map(|_| ()),
-                Err(e) => Err(e),
-            },
-            Err(e) => Err(e),
-        }
+        self.oidc().clients().ensure_first_party(meta()).await
     }
 }

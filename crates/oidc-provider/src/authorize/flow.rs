@@ -338,6 +338,7 @@ impl AuthorizeFlow {
             // §3.3); the token response names what was granted.
             scopes.retain(|x| x != crate::scopes::ADMIN_SCOPE);
         }
+        crate::scopes::only_for_the_portal(&req.client_id, &mut scopes);
         let grant = CodeGrant {
             client_id: req.client_id.clone(),
             redirect_uri: req.redirect_uri.clone(),

@@ -261,6 +261,25 @@ impl ClientService {
         Ok(self.view(&client, secret))
     }
 
+    /// Registers (or brings up to date) one of Pratu's own first-party
+    /// public clients (the operator console, the account portal): `new`
+    /// names its id, redirect URIs and scopes. Call once at start; several
+    /// nodes starting at once converge on the same record.
+    pub async fn ensure_first_party(&self, new: NewClient) -> Result<(), ClientError> {
+        let id = new.client_id.clone().ok_or(ClientError::NotFound)?;
+        let wanted_scope = new.scopes.join(" ");
+        match self.show(&id).await {
+            Ok(v) if v.redirect_uris == new.redirect_uris && v.scope == wanted_scope => Ok(()),
+            Ok(_) => self.update(&id, new).await.map(|_| ()),
+            Err(ClientError::NotFound) => match self.create(new.clone()).await {
+                Ok(_) => Ok(()),
+                Err(ClientError::AlreadyExists) => self.update(&id, new).await.map(|_| ()),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn list(&self, limit: u32, offset: u32) -> Result<Vec<ClientView>, ClientError> {
         Ok(self
             .store

@@ -21,6 +21,8 @@ pub struct Bearer {
     pub user_id: Option<Uuid>,
     pub scopes: Vec<String>,
     pub jti: String,
+    /// Unix seconds of the sign-in (user-bound tokens only).
+    pub auth_time: Option<i64>,
     /// Unix seconds.
     pub exp: i64,
 }
@@ -86,6 +88,7 @@ impl Tokens {
                 .map(str::to_owned)
                 .collect(),
             jti: at.jti,
+            auth_time: at.auth_time,
             exp: at.exp,
         })
     }

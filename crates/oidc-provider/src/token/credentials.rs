@@ -32,7 +32,7 @@ pub(crate) fn exchange(
         .unwrap_or_default();
     if scopes
         .iter()
-        .any(|s| s == "openid" || !client.scopes.contains(s))
+        .any(|s| s == "openid" || s == crate::scopes::ACCOUNT_SCOPE || !client.scopes.contains(s))
     {
         return Err(OAuthError::new(
             ErrorCode::InvalidScope,

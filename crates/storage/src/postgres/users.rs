@@ -219,6 +219,17 @@ impl UserRepo for PgStore {
         .await
     }
 
+    #[tracing::instrument(name = "db.users.set_user_phone", skip_all, fields(db.system = "postgresql"))]
+    async fn set_user_phone(&self, id: Uuid, e164: &str, at: OffsetDateTime) -> Result<()> {
+        self.update_user(
+            "UPDATE users SET phone = $1, phone_verified = TRUE, updated_at = $2 WHERE id = $3",
+            id,
+            e164,
+            at,
+        )
+        .await
+    }
+
     #[tracing::instrument(name = "db.users.search_users", skip_all, fields(db.system = "postgresql"))]
     async fn search_users(&self, prefix: &str, limit: u32, offset: u32) -> Result<Vec<User>> {
         // `username` has the "C" collation: a byte-order range on the unique

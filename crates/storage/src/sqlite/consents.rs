@@ -84,6 +84,19 @@ impl ConsentRepo for SqliteStore {
         row.as_ref().map(consent_from_row).transpose()
     }
 
+    #[tracing::instrument(name = "db.consents.consents_of_user", skip_all, fields(db.system = "sqlite"))]
+    async fn consents_of_user(&self, user_id: Uuid) -> Result<Vec<Consent>> {
+        let rows = sqlx::query(
+            "SELECT user_id, client_id, scopes, granted_at FROM consents \
+             WHERE user_id = ?1 ORDER BY granted_at DESC, client_id",
+        )
+        .bind(user_id.to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.iter().map(consent_from_row).collect()
+    }
+
     #[tracing::instrument(name = "db.consents.revoke_consent", skip_all, fields(db.system = "sqlite"))]
     async fn revoke_consent(&self, user_id: Uuid, client_id: &str) -> Result<bool> {
         let data = (user_id.to_string(), client_id.to_owned());

@@ -10,6 +10,36 @@ use crate::records::Consent;
 pub async fn run(make: &impl MakeStore) {
     consents_are_stored_replaced_and_revoked(make).await;
     consent_for_an_unknown_client_or_user_is_refused(make).await;
+    a_users_consents_are_listed_newest_first(make).await;
+}
+
+pub async fn a_users_consents_are_listed_newest_first(make: &impl MakeStore) {
+    let (store, _g) = make().await;
+    let u = user("somchai");
+    let other = user("somsri");
+    store.create_user(&u).await.must("user");
+    store.create_user(&other).await.must("other user");
+    store.create_client(&client("rp")).await.must("client");
+    store.create_client(&client("rp2")).await.must("client");
+    assert!(store.consents_of_user(u.id).await.must("none").is_empty());
+    let old = Consent {
+        granted_at: at(10),
+        ..consent(u.id, "rp")
+    };
+    let new = Consent {
+        granted_at: at(20),
+        ..consent(u.id, "rp2")
+    };
+    store.put_consent(&old).await.must("old");
+    store.put_consent(&new).await.must("new");
+    store
+        .put_consent(&consent(other.id, "rp"))
+        .await
+        .must("someone else's");
+    assert_eq!(
+        store.consents_of_user(u.id).await.must("list"),
+        vec![new, old]
+    );
 }
 
 pub async fn consents_are_stored_replaced_and_revoked(make: &impl MakeStore) {

@@ -108,6 +108,15 @@ pub async fn status_and_password_changes_stamp_updated_at(make: &impl MakeStore)
     assert_eq!(got.status, UserStatus::Disabled);
     assert_eq!(got.updated_at, at(20));
     assert_eq!(got.created_at, u.created_at);
+
+    store
+        .set_user_phone(u.id, "+66812223333", at(30))
+        .await
+        .must("set phone");
+    let got = store.user_by_id(u.id).await.must("read").must("exists");
+    assert_eq!(got.phone.as_deref(), Some("+66812223333"));
+    assert!(got.phone_verified);
+    assert_eq!(got.updated_at, at(30));
 }
 
 pub async fn changing_an_unknown_user_is_not_found(make: &impl MakeStore) {
@@ -120,6 +129,10 @@ pub async fn changing_an_unknown_user_is_not_found(make: &impl MakeStore) {
     );
     assert_matches!(
         store.set_user_password(Uuid::new_v4(), "x", at(1)).await,
+        Err(StorageError::NotFound { what: "user" })
+    );
+    assert_matches!(
+        store.set_user_phone(Uuid::new_v4(), "+66812223333", at(1)).await,
         Err(StorageError::NotFound { what: "user" })
     );
 }
