@@ -10,6 +10,7 @@
 mod admin;
 mod admin_console;
 mod agency_sso;
+mod backup;
 mod browser;
 mod browser_flows;
 mod cli;

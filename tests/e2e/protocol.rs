@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::harness::{Options, Pratu, cli_json, client};
 use crate::sso::Browser;
 
-const CB: &str = "http://127.0.0.1:9/app/callback";
+pub const CB: &str = "http://127.0.0.1:9/app/callback";
 
 /// A staff account, `staff1` / `Mango7Sticky` (other modules sign in as it).
 pub async fn staff_user(p: &Pratu) {
@@ -35,7 +35,7 @@ pub async fn staff_user(p: &Pratu) {
     .await;
 }
 
-async fn register(p: &Pratu, extra: &[&str]) -> (String, String) {
+pub async fn register(p: &Pratu, extra: &[&str]) -> (String, String) {
     let mut args = vec![
         "client",
         "create",
@@ -54,7 +54,7 @@ async fn register(p: &Pratu, extra: &[&str]) -> (String, String) {
     )
 }
 
-fn pkce() -> (String, String) {
+pub fn pkce() -> (String, String) {
     use sha2::Digest as _;
     let verifier = format!("v{}", uuid::Uuid::new_v4().simple()).repeat(2);
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -62,7 +62,7 @@ fn pkce() -> (String, String) {
     (verifier, challenge)
 }
 
-fn authorize_url(p: &Pratu, client_id: &str, challenge: &str, extra: &str) -> String {
+pub fn authorize_url(p: &Pratu, client_id: &str, challenge: &str, extra: &str) -> String {
     format!(
         "{}/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope=openid%20profile&state=st&nonce=nn&code_challenge={challenge}&code_challenge_method=S256{extra}",
         p.url,
@@ -70,7 +70,7 @@ fn authorize_url(p: &Pratu, client_id: &str, challenge: &str, extra: &str) -> St
     )
 }
 
-async fn token(p: &Pratu, id: &str, secret: &str, form: &[(&str, &str)]) -> (u16, Value) {
+pub async fn token(p: &Pratu, id: &str, secret: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let r = client()
         .post(format!("{}/token", p.url))
         .basic_auth(id, Some(secret))

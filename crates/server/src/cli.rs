@@ -44,6 +44,13 @@ pub enum Command {
     /// Manage token-signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Write a consistent backup of the database while Pratu runs (SQLite:
+    /// a compacted copy of the file; PostgreSQL: `pg_dump --format=custom`).
+    Backup {
+        /// The backup file to create (an existing file is never overwritten).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -55,6 +55,7 @@ fn main() -> ExitCode {
             }
             Command::Client(c) => commands::client::run(&config, c).await,
             Command::Keys(k) => commands::keys::run(&config, k).await,
+            Command::Backup { to } => commands::backup::run(&config, &to).await,
         }
     });
     match result {

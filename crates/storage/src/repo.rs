@@ -261,12 +261,27 @@ pub trait Store:
     async fn migrate(&self) -> Result<()>;
     /// `"sqlite"` or `"postgres"`, for logs and metrics.
     fn backend(&self) -> &'static str;
+    /// Writes a consistent copy of the whole database to `dest` (a new
+    /// file), online: the server may go on serving meanwhile. SQLite only;
+    /// PostgreSQL is backed up with its own tools (`pg_dump`), which
+    /// `pratu backup` runs.
+    async fn backup_into(&self, dest: &std::path::Path) -> Result<()> {
+        let _ = dest; // Only SQLite writes a copy itself.
+        Err(crate::error::StorageError::unhandled(BackupUnsupported(
+            self.backend(),
+        )))
+    }
     /// A snapshot of every connection pool, for metrics: SQLite reports its
     /// writer and reader pools (`"sqlite_writer"`, `"sqlite_reader"`; one
     /// pool, the writer, for an in-memory database), PostgreSQL its one pool
     /// (`"postgres"`). Cheap and non-blocking: call it on every scrape.
     fn pool_stats(&self) -> Vec<PoolStats>;
 }
+
+/// [`Store::backup_into`] on a backend that is backed up otherwise.
+#[derive(Debug, thiserror::Error)]
+#[error("the {0} store is not backed up by Pratu itself")]
+pub struct BackupUnsupported(pub &'static str);
 
 /// How busy one connection pool is. Connections in use are `size - idle`;
 /// a pool whose `size - idle` stays at `max` makes callers queue.

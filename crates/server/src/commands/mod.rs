@@ -1,5 +1,6 @@
 //! One module per sub-command.
 
+pub mod backup;
 pub mod check_config;
 pub mod client;
 pub mod keys;
