@@ -17,6 +17,7 @@ mod cli;
 mod deploy_files;
 mod durability;
 mod enrollment;
+mod faults;
 mod foundation;
 mod hardening_enrollment;
 mod hardening_login;

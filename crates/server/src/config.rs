@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -58,6 +59,10 @@ pub struct Config {
     // The citizen's own account (pratu-account).
     pub account: pratu_account::AccountConfig,
 }
+
+/// What a request keeps, of `http.request_timeout_seconds`, to answer after
+/// its slowest outside call gave up.
+const ANSWER_MARGIN: Duration = Duration::from_secs(2);
 
 /// Key `limits`: the enrollment limits at its top level (as DESIGN.md lists
 /// them) and sign-in limits under `limits.login`.
@@ -416,6 +421,7 @@ impl Config {
             |r: Result<(), reg::ConfigError>| r.map_err(|e| ConfigError::key(e.key, e.message));
         feature(self.proofing.validate())?;
         feature(self.sms.validate())?;
+        self.check_time_budgets()?;
         feature(self.otp.validate())?;
         feature(self.enrollment.validate())?;
         feature(self.limits.enrollment.validate())?;
@@ -442,6 +448,49 @@ impl Config {
             .validate()
             .map_err(|e| ConfigError::key(format!("account.{}", e.key), e.problem))?;
         self.refuse_dev_settings_in_production()
+    }
+
+    /// The outside calls made inside one request must end before the
+    /// request's own timeout, with [`ANSWER_MARGIN`] left to answer: a
+    /// proofing service that hangs must end in `identity_service_unavailable`,
+    /// not in the server's bare 408 while the retries still run.
+    fn check_time_budgets(&self) -> Result<(), ConfigError> {
+        let request = Duration::from_secs(self.http.request_timeout_seconds);
+        let room = request.saturating_sub(ANSWER_MARGIN);
+        let secs = |d: Duration| format!("{:.1} s", d.as_secs_f64());
+        if self.proofing.provider == reg::ProofingProvider::Dopa {
+            let worst = self.proofing.dopa.worst_case();
+            if worst > room {
+                return Err(ConfigError::key(
+                    "proofing.dopa.timeout_seconds",
+                    format!(
+                        "one card check may take {} (timeout_seconds × (retries + 1) plus the \
+                         back-off), more than http.request_timeout_seconds less {} to answer \
+                         ({}): lower proofing.dopa.timeout_seconds or retries, or raise the \
+                         request timeout",
+                        secs(worst),
+                        secs(ANSWER_MARGIN),
+                        secs(room)
+                    ),
+                ));
+            }
+        }
+        if self.sms.provider == reg::SmsProvider::Http {
+            let worst = Duration::from_secs(self.sms.http.timeout_seconds);
+            if worst > room {
+                return Err(ConfigError::key(
+                    "sms.http.timeout_seconds",
+                    format!(
+                        "one SMS may take {}, more than http.request_timeout_seconds less {} \
+                         to answer ({})",
+                        secs(worst),
+                        secs(ANSWER_MARGIN),
+                        secs(room)
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The development settings in force, by key: each is right on a
@@ -649,6 +698,28 @@ mod tests {
         .unwrap();
         let parsed = Config::from_toml(&text).unwrap();
         assert_eq!(parsed, Config::default());
+    }
+
+    /// The DOPA client's defaults were 10 s × 3 attempts plus back-off:
+    /// 31.5 s against a 30 s request timeout, so a hanging service ended in
+    /// a bare 408 instead of `identity_service_unavailable`.
+    #[test]
+    fn outside_calls_must_fit_in_the_request_timeout() {
+        let mut config = Config::default();
+        config.proofing.provider = reg::ProofingProvider::Dopa;
+        assert!(config.check_time_budgets().is_ok(), "the defaults fit");
+        config.proofing.dopa.timeout_seconds = 10;
+        let err = config.check_time_budgets().unwrap_err().to_string();
+        assert!(err.contains("proofing.dopa.timeout_seconds"), "{err}");
+        assert!(err.contains("31.5 s"), "{err}");
+        config.http.request_timeout_seconds = 40;
+        assert!(config.check_time_budgets().is_ok());
+
+        let mut config = Config::default();
+        config.sms.provider = reg::SmsProvider::Http;
+        config.http.request_timeout_seconds = 10;
+        let err = config.check_time_budgets().unwrap_err().to_string();
+        assert!(err.contains("sms.http.timeout_seconds"), "{err}");
     }
 
     /// Accounts recorded `pratu_dopa_laser` while discovery advertised

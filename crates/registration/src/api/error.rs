@@ -131,6 +131,10 @@ fn status_of(e: &EnrollmentError) -> StatusCode {
     }
 }
 
+/// `Retry-After` of a step refused because the proofing service or the SMS
+/// gateway is down.
+const OUTSIDE_SERVICE_RETRY_SECONDS: u64 = 5;
+
 fn title_of(code: &str) -> &'static str {
     match code {
         "invalid_request" => "Invalid request",
@@ -238,6 +242,12 @@ impl IntoResponse for ApiError {
                     EnrollmentError::Busy { retry_after: r } => {
                         retry_after = Some(*r);
                         extra.insert("retry_after".into(), json!(r));
+                    }
+                    // The outside service may be back in moments: tell the
+                    // client when to repeat the step (it did not count).
+                    EnrollmentError::IdentityServiceUnavailable
+                    | EnrollmentError::SmsUnavailable => {
+                        retry_after = Some(OUTSIDE_SERVICE_RETRY_SECONDS);
                     }
                     EnrollmentError::TermsOutdated { current } => {
                         extra.insert("terms_version".into(), json!(current));

@@ -84,7 +84,9 @@ impl ProofingConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct DopaConfig {
     pub endpoint: String,
-    /// Whole-request timeout of one call.
+    /// Whole-request timeout of one call. Every attempt and the back-off
+    /// together must fit in `http.request_timeout_seconds` less 2 s
+    /// (checked at start).
     pub timeout_seconds: u64,
     pub connect_timeout_seconds: u64,
     /// Extra attempts after an "unavailable" answer (never after an answer
@@ -100,7 +102,9 @@ impl Default for DopaConfig {
     fn default() -> Self {
         Self {
             endpoint: "https://idcard.bora.dopa.go.th/CheckCardStatus/CheckCardService.asmx".into(),
-            timeout_seconds: 10,
+            // 3 attempts of 8 s and 0.5 + 1 s of back-off: 25.5 s at worst,
+            // inside the 30 s request timeout with room to answer.
+            timeout_seconds: 8,
             connect_timeout_seconds: 5,
             retries: 2,
             retry_backoff_ms: 500,
@@ -110,6 +114,17 @@ impl Default for DopaConfig {
 }
 
 impl DopaConfig {
+    /// The longest one card check can take: every attempt timing out, and
+    /// the back-off (doubled each time) between them.
+    pub fn worst_case(&self) -> std::time::Duration {
+        let attempts = u64::from(self.retries) + 1;
+        let backoff_ms = self
+            .retry_backoff_ms
+            .saturating_mul((1u64 << self.retries.min(16)).saturating_sub(1));
+        std::time::Duration::from_secs(self.timeout_seconds.saturating_mul(attempts))
+            + std::time::Duration::from_millis(backoff_ms)
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_http_url("proofing.dopa.endpoint", &self.endpoint)?;
         if !(1..=120).contains(&self.timeout_seconds) {
@@ -156,6 +171,20 @@ impl fmt::Debug for DopaConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_worst_case_counts_every_attempt_and_the_doubling_back_off() {
+        let c = DopaConfig::default();
+        assert_eq!(c.worst_case(), std::time::Duration::from_millis(25_500));
+        let c = DopaConfig {
+            timeout_seconds: 10,
+            retries: 3,
+            retry_backoff_ms: 1000,
+            ..DopaConfig::default()
+        };
+        // 4 × 10 s + (1 + 2 + 4) s.
+        assert_eq!(c.worst_case(), std::time::Duration::from_secs(47));
+    }
 
     #[test]
     fn defaults_are_valid_and_use_the_registry_file() {

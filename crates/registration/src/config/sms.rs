@@ -54,6 +54,8 @@ pub struct HttpSmsConfig {
     pub headers: BTreeMap<String, String>,
     pub content_type: String,
     pub body_template: String,
+    /// Must fit in `http.request_timeout_seconds` less 2 s (checked at
+    /// start): a code is sent within the request that asks for it.
     pub timeout_seconds: u64,
 }
 
