@@ -13,7 +13,11 @@ use crate::sso::Browser;
 
 /// `staff1` / `Mango7Sticky` and a first-party client, through the CLI with
 /// the server's environment `envs`.
-async fn user_and_client(data_dir: &Path, envs: &[(&str, &str)], name: &str) -> (String, String) {
+pub async fn user_and_client(
+    data_dir: &Path,
+    envs: &[(&str, &str)],
+    name: &str,
+) -> (String, String) {
     let out = run_cli(
         data_dir,
         envs,

@@ -109,3 +109,88 @@ async fn a_hanging_proofing_service_is_answered_as_unavailable_within_the_reques
         .unwrap();
     assert_eq!(again.status(), 503, "the step can be repeated");
 }
+
+/// Signs `staff1` in to the client; returns the token response.
+async fn tokens_of(p: &Pratu, (id, secret): &(String, String)) -> Value {
+    use crate::protocol::{CB, authorize_url, pkce, token};
+    let (verifier, challenge) = pkce();
+    let b = crate::sso::Browser::new();
+    let page = b.get(&authorize_url(p, id, &challenge, "")).await;
+    let back = b.sign_in(page, &p.url, "staff1", "Mango7Sticky").await;
+    let code = back.redirect_param("code").expect("a code");
+    let (status, body) = token(
+        p,
+        id,
+        secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn with_redis_down_valid_credentials_are_answered_503_and_work_again_when_it_returns() {
+    use crate::services::{PgDb, RedisNs, Relay, socket_of, via};
+    let (Some(db), Some(redis)) = (PgDb::create().await, RedisNs::create()) else {
+        return;
+    };
+    let redis_relay = Relay::start(socket_of(&redis.url)).await;
+    let envs = [
+        ("PRATU_DATABASE_URL", db.url.clone()),
+        ("PRATU_REDIS_URL", via(&redis.url, redis_relay.addr)),
+        ("PRATU_REDIS_PREFIX", redis.prefix.clone()),
+    ];
+    let mut opts = Options::default();
+    for (k, v) in &envs {
+        opts = opts.env(k, v);
+    }
+    let p = Pratu::start_with(opts).await;
+    let cli_envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = crate::backup::user_and_client(&p.data_dir, &cli_envs, "staff1").await;
+    let tokens = tokens_of(&p, &app).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let userinfo = || async {
+        client()
+            .get(format!("{}/userinfo", p.url))
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(userinfo().await.status(), 200);
+
+    redis_relay.down();
+    let r = userinfo().await;
+    assert_eq!(r.status(), 503, "a valid token is not called invalid");
+    assert!(r.headers().get("retry-after").is_some());
+    assert!(r.headers().get("www-authenticate").is_none());
+
+    // A sign-in while the sessions cannot be written: the friendly 503
+    // page, not a 500.
+    let (_, challenge) = crate::protocol::pkce();
+    let b = crate::sso::Browser::new();
+    let page = b
+        .get(&crate::protocol::authorize_url(&p, &app.0, &challenge, ""))
+        .await;
+    assert_eq!(page.status, 503, "{}", page.body);
+
+    redis_relay.up();
+    let mut back = 0;
+    for _ in 0..50 {
+        back = userinfo().await.status().as_u16();
+        if back == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(back, 200, "service resumes without a restart");
+    assert!(tokens_of(&p, &app).await["id_token"].is_string());
+    assert!(p.terminate().await.success());
+    db.drop_db().await;
+}

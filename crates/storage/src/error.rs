@@ -36,6 +36,65 @@ impl StorageError {
     pub fn unhandled(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Unhandled(Box::new(e))
     }
+
+    /// Whether the store is down or out of room rather than wrong: a
+    /// connection refused, cut or timed out, a pool that cannot hand out a
+    /// connection, the SQLite writer stopped, the bounded store full. The
+    /// request may succeed once the store is back, so callers answer 503
+    /// with `Retry-After` (fail closed), never 500 — or 401 for a
+    /// credential they could not check.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            Self::Full => true,
+            Self::Unhandled(source) => {
+                let source: &(dyn std::error::Error + 'static) = &**source;
+                if let Some(e) = source.downcast_ref::<sqlx::Error>() {
+                    return matches!(
+                        e,
+                        sqlx::Error::Io(_)
+                            | sqlx::Error::Tls(_)
+                            | sqlx::Error::PoolTimedOut
+                            | sqlx::Error::PoolClosed
+                            | sqlx::Error::WorkerCrashed
+                    );
+                }
+                if let Some(e) = source.downcast_ref::<redis::RedisError>() {
+                    return e.is_io_error()
+                        || e.is_timeout()
+                        || e.is_connection_refusal()
+                        || e.is_connection_dropped()
+                        || e.is_unrecoverable_error();
+                }
+                source.is::<crate::ephemeral::redis::Timeout>()
+                    || source.is::<crate::sqlite::WriterDown>()
+                    || source.is::<crate::sqlite::writer::WriterStopped>()
+            }
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outages_are_told_from_faults() {
+        assert!(StorageError::Full.is_outage());
+        assert!(StorageError::unhandled(sqlx::Error::PoolTimedOut).is_outage());
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(StorageError::unhandled(sqlx::Error::Io(refused)).is_outage());
+        assert!(StorageError::unhandled(crate::ephemeral::redis::Timeout).is_outage());
+        assert!(!StorageError::NotFound { what: "user" }.is_outage());
+        assert!(!StorageError::unhandled(sqlx::Error::RowNotFound).is_outage());
+        assert!(
+            !StorageError::InconsistentRow {
+                table: "users",
+                column: "roles"
+            }
+            .is_outage()
+        );
+    }
+}

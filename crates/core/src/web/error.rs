@@ -45,6 +45,13 @@ impl InternalError {
         Self::new(Described(chain))
     }
 
+    /// Whether the cause is a store that is down or full (see
+    /// [`pratu_storage::StorageError::is_outage`]), anywhere in its chain:
+    /// such a failure is answered 503 with `Retry-After`, not 500.
+    pub fn is_outage(&self) -> bool {
+        is_outage(self.0.as_ref())
+    }
+
     /// Attaches this cause to `response`, for the log.
     pub fn attach(self, mut response: Response) -> Response {
         response.extensions_mut().insert(self);
@@ -66,6 +73,20 @@ impl<E: Error + Send + Sync + 'static> From<E> for InternalError {
     fn from(e: E) -> Self {
         Self::new(e)
     }
+}
+
+/// Whether `e` or one of its sources is a storage outage.
+pub fn is_outage(e: &(dyn Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if e.downcast_ref::<pratu_storage::StorageError>()
+            .is_some_and(pratu_storage::StorageError::is_outage)
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// `e` and its sources, `: `-separated: how an error is written to a log

@@ -104,7 +104,15 @@ pub(crate) fn busy(mut page: Response) -> Response {
 /// The friendly page for a failure on our side; the cause goes to the log
 /// (once, with the request id, by `pratu_core::web::log_internal_errors`).
 pub(crate) fn server_error(cause: impl Into<InternalError>, locale: Locale) -> Response {
-    cause.into().attach(error_page(PageError::Server, locale))
+    let cause = cause.into();
+    // A store that is down is not our bug: 503 with Retry-After, and the
+    // page is right again once the store is back.
+    let page = if cause.is_outage() {
+        PageError::Unavailable
+    } else {
+        PageError::Server
+    };
+    cause.attach(error_page(page, locale))
 }
 
 pub(crate) fn error_page(e: PageError, locale: Locale) -> Response {

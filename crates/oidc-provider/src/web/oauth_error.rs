@@ -5,7 +5,7 @@
 use pratu_core::web::error::{InternalError, chain};
 use std::borrow::Cow;
 
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -161,7 +161,14 @@ impl IntoResponse for OAuthError {
         h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // A store or service is down, not the caller's credential:
+            // no challenge, and when to try again (it is back within
+            // seconds of the dependency's return).
+            h.insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        }
         let challenge = match (self.challenge, status) {
+            (_, StatusCode::SERVICE_UNAVAILABLE) => None,
             (Challenge::Basic, StatusCode::UNAUTHORIZED) => {
                 Some(r#"Basic realm="pratu""#.to_owned())
             }
@@ -183,8 +190,16 @@ impl IntoResponse for OAuthError {
     }
 }
 
+/// `Retry-After` of a 503: the stores reconnect within seconds.
+const RETRY_AFTER_SECONDS: &str = "5";
+
 /// Logs an internal failure (never with personal data) and answers
 /// `server_error`.
-pub fn internal(e: &dyn std::error::Error) -> OAuthError {
-    OAuthError::server_error().caused_by(InternalError::described(chain(e)))
+pub fn internal(e: &(dyn std::error::Error + 'static)) -> OAuthError {
+    let answer = if pratu_core::web::error::is_outage(e) {
+        OAuthError::temporarily_unavailable()
+    } else {
+        OAuthError::server_error()
+    };
+    answer.caused_by(InternalError::described(chain(e)))
 }

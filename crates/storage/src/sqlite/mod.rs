@@ -41,7 +41,7 @@ mod refresh;
 mod registration_tokens;
 pub(crate) mod row;
 mod users;
-mod writer;
+pub(crate) mod writer;
 
 use writer::Writer;
 
@@ -63,7 +63,7 @@ const READER_CACHE_KIB: i32 = 512;
 /// `ping` found the writer thread stopped: writes would fail.
 #[derive(Debug, thiserror::Error)]
 #[error("the SQLite writer is not running")]
-struct WriterDown;
+pub(crate) struct WriterDown;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 

@@ -125,7 +125,7 @@ impl std::fmt::Debug for Msg {
 /// The writer was closed or its thread is gone.
 #[derive(Debug, thiserror::Error)]
 #[error("the SQLite writer has stopped (the store was closed)")]
-struct WriterStopped;
+pub(crate) struct WriterStopped;
 
 /// The transaction holding a request was rolled back under it.
 #[derive(Debug, thiserror::Error)]
