@@ -226,7 +226,7 @@ impl Sessions {
                 amr: s.amr,
             });
         }
-        out.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        out.sort_by_key(|b| std::cmp::Reverse(b.started_at));
         Ok(out)
     }
 
