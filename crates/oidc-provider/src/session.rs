@@ -226,7 +226,7 @@ impl Sessions {
                 amr: s.amr,
             });
         }
-        out.sort_by_key(|b| std::cmp::Reverse(b.started_at));
+        out.sort_by_key(|s| std::cmp::Reverse(s.started_at));
         Ok(out)
     }
 
