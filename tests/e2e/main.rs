@@ -7,6 +7,7 @@
     reason = "test support code fails loudly on purpose"
 )]
 
+mod account_api;
 mod admin;
 mod admin_console;
 mod agency_sso;
