@@ -12,6 +12,8 @@ use axum::Router;
 use axum::extract::FromRef;
 
 pub mod config;
+mod front;
+pub mod portal;
 mod state;
 
 pub use config::{AccountConfig, AccountConfigError};
@@ -25,4 +27,6 @@ where
     S: Clone + Send + Sync + 'static,
 {
     Router::new()
+        .route("/", axum::routing::get(front::front))
+        .merge(portal::routes())
 }
