@@ -207,6 +207,7 @@ fn csrf_of(html: &str) -> String {
 
 fn unescape(s: &str) -> String {
     s.replace("&amp;", "&")
+        .replace("&#38;", "&")
         .replace("&#x2f;", "/")
         .replace("&#47;", "/")
         .replace("&#61;", "=")
@@ -319,7 +320,7 @@ async fn a_citizen_who_enrolls_from_an_agency_sign_in_page_lands_back_in_the_app
 
     let login = b.get(&absolute(&p, &next)).await;
     assert_eq!(login.status, 200, "{}", login.body);
-    assert!(login.body.contains(r#"value="somchai87""#), "username not filled in");
+    assert!(login.body.contains(r#"value="somchai87""#), "username not filled in: {next} {}", login.body);
     let back = b.sign_in(login, &p.url, "somchai87", PASSWORD).await;
     let to = back.location.clone().unwrap_or_default();
     assert!(to.starts_with(redirect), "not back at the app: {to} {}", back.body);
