@@ -387,3 +387,139 @@ async fn the_citizen_apis_are_described_at_api_openapi_json() {
     assert!(identity["responses"]["422"].is_object(), "{identity}");
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 }
+
+/// Headless Chromium: the pages as a person sees them. Screenshots (Thai and
+/// English, desktop and 390 px mobile) go to `target/screenshots/portal/`.
+mod in_a_browser {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use fantoccini::Locator;
+
+    use super::{PASSWORD, start_with_somchai};
+    use crate::browser::Browser;
+    use crate::browser_flows::enroll_in_wizard;
+    use crate::enrollment::{enroll, somchai};
+    use crate::harness::cli_json;
+
+    fn shots() -> PathBuf {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots/portal");
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// The current page at desktop and mobile width, as `<name>-desktop.png`
+    /// and `<name>-mobile.png`.
+    async fn capture(b: &Browser, name: &str) {
+        for (size, w, h) in [("desktop", 1000, 1200), ("mobile", 390, 844)] {
+            b.client.set_window_size(w, h).await.unwrap();
+            let png = b.client.screenshot().await.unwrap();
+            std::fs::write(shots().join(format!("{name}-{size}.png")), png).unwrap();
+        }
+        b.client.set_window_size(1000, 1200).await.unwrap();
+    }
+
+    async fn click_link(b: &Browser, xpath: &str) {
+        b.client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::XPath(xpath))
+            .await
+            .unwrap_or_else(|_| panic!("no link {xpath}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn wait_for_path(b: &Browser, pred: impl Fn(&str) -> bool) -> String {
+        let mut url = String::new();
+        for _ in 0..100 {
+            url = b.client.current_url().await.unwrap().to_string();
+            if pred(&url) {
+                return url;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("never got there: {url}")
+    }
+
+    #[tokio::test]
+    async fn a_citizen_opens_the_front_door_signs_in_and_sees_the_profile() {
+        let Some(b) = Browser::start("portal_front_door").await else {
+            return;
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let p = start_with_somchai(tmp.path()).await;
+        let citizen = somchai();
+        enroll(&p, &citizen, "somchai87", PASSWORD, "0812345678").await;
+
+        b.client.goto(&format!("{}/?lang=en", p.url)).await.unwrap();
+        assert!(b.text().await.contains("Sign in to my Digital ID"));
+        capture(&b, "front-en").await;
+        b.client.goto(&format!("{}/?lang=th", p.url)).await.unwrap();
+        capture(&b, "front-th").await;
+
+        click_link(&b, "//a[contains(normalize-space(.), \"เข้าสู่ระบบ Digital ID ของฉัน\")]").await;
+        b.fill("ชื่อผู้ใช้", "somchai87").await;
+        b.fill("รหัสผ่าน", PASSWORD).await;
+        b.press("เข้าสู่ระบบ").await;
+        wait_for_path(&b, |u| u.ends_with("/account")).await;
+        let text = b.text().await;
+        assert!(text.contains("ข้อมูลของฉัน") && text.contains("somchai87"), "{text}");
+        assert!(text.contains("xxxxx") && !text.contains(&citizen.citizen_id), "{text}");
+        capture(&b, "profile-th").await;
+        b.client.goto(&format!("{}/account?lang=en", p.url)).await.unwrap();
+        assert!(b.text().await.contains("My profile"));
+        capture(&b, "profile-en").await;
+        b.close().await;
+        assert!(!p.log().contains(&citizen.citizen_id));
+    }
+
+    #[tokio::test]
+    async fn a_citizen_enrolls_from_an_agency_sign_in_page_and_lands_back_in_the_app() {
+        let Some(b) = Browser::start("portal_return_to_app").await else {
+            return;
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let p = start_with_somchai(tmp.path()).await;
+        let cb = "http://127.0.0.1:9/agency/callback";
+        let view = cli_json(
+            &p.data_dir,
+            &[],
+            &["client", "create", "--name", "Agency app", "--redirect-uri", cb, "--json"],
+            None,
+        )
+        .await;
+        let authorize = format!(
+            "{}/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid%20profile&state=s9&nonce=n9",
+            p.url,
+            view["client_id"].as_str().unwrap(),
+            url::form_urlencoded::byte_serialize(cb.as_bytes()).collect::<String>()
+        );
+        b.client.goto(&authorize).await.unwrap();
+        click_link(&b, "//a[contains(@href, '/register?continue=')]").await;
+        wait_for_path(&b, |u| u.contains("/register")).await;
+        enroll_in_wizard(&b, &p, &somchai(), "somchai87", PASSWORD, "0812345678").await;
+        capture(&b, "enrolled-th").await;
+        b.client.goto(&format!("{}/register/done?lang=en", p.url)).await.unwrap();
+        capture(&b, "enrolled-en").await;
+        b.client.goto(&format!("{}/register/done?lang=th", p.url)).await.unwrap();
+
+        click_link(&b, "//a[contains(@href, '/authorize/continue')]").await;
+        // The sign-in page of the same request, the new username filled in.
+        let login = b
+            .client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Id("username"))
+            .await
+            .unwrap();
+        assert_eq!(login.prop("value").await.unwrap().as_deref(), Some("somchai87"));
+        b.fill("รหัสผ่าน", PASSWORD).await;
+        b.press("เข้าสู่ระบบ").await;
+        b.press("อนุญาต").await;
+        let landed = wait_for_path(&b, |u| u.starts_with(cb)).await;
+        assert!(landed.contains("code=") && landed.contains("state=s9"), "{landed}");
+        b.close().await;
+    }
+}
