@@ -7,8 +7,8 @@
     reason = "test support code fails loudly on purpose"
 )]
 
-mod admin;
 mod account_portal;
+mod admin;
 mod admin_console;
 mod agency_sso;
 mod browser;

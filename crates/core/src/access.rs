@@ -81,6 +81,9 @@ pub trait ProviderAccess: Send + Sync + std::fmt::Debug {
     async fn logged_out_since(&self, user_id: Uuid, since: i64) -> Result<bool, StorageError>;
     /// Revokes the access tokens issued to `client_id` for `user_id`
     /// (consent withdrawn); write it before the store's withdrawal.
-    async fn revoke_access_tokens(&self, user_id: Uuid, client_id: &str)
-    -> Result<(), StorageError>;
+    async fn revoke_access_tokens(
+        &self,
+        user_id: Uuid,
+        client_id: &str,
+    ) -> Result<(), StorageError>;
 }

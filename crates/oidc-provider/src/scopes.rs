@@ -93,9 +93,7 @@ pub fn all() -> impl Iterator<Item = &'static str> {
 }
 
 pub fn is_known(scope: &str) -> bool {
-    scope == ADMIN_SCOPE
-        || scope == ACCOUNT_SCOPE
-        || SCOPES.iter().any(|(s, _, _)| *s == scope)
+    scope == ADMIN_SCOPE || scope == ACCOUNT_SCOPE || SCOPES.iter().any(|(s, _, _)| *s == scope)
 }
 
 /// The scope whose allowance governs `scope` (itself for base scopes).

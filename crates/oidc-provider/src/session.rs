@@ -195,7 +195,11 @@ impl Sessions {
     ) -> Result<Vec<pratu_core::access::SessionInfo>, StorageError> {
         let now = self.clock.now().unix_timestamp();
         let mut out = Vec::new();
-        for key in self.ephemeral.set_members(&user_sessions_key(user_id)).await? {
+        for key in self
+            .ephemeral
+            .set_members(&user_sessions_key(user_id))
+            .await?
+        {
             let Some(raw) = self.ephemeral.get(&key).await? else {
                 continue;
             };
@@ -222,7 +226,7 @@ impl Sessions {
                 amr: s.amr,
             });
         }
-        out.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        out.sort_by_key(|b| std::cmp::Reverse(b.started_at));
         Ok(out)
     }
 

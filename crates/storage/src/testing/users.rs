@@ -132,7 +132,9 @@ pub async fn changing_an_unknown_user_is_not_found(make: &impl MakeStore) {
         Err(StorageError::NotFound { what: "user" })
     );
     assert_matches!(
-        store.set_user_phone(Uuid::new_v4(), "+66812223333", at(1)).await,
+        store
+            .set_user_phone(Uuid::new_v4(), "+66812223333", at(1))
+            .await,
         Err(StorageError::NotFound { what: "user" })
     );
 }
