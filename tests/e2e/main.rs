@@ -8,6 +8,7 @@
 )]
 
 mod account_api;
+mod account_portal;
 mod admin;
 mod admin_console;
 mod agency_sso;
