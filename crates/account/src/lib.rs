@@ -12,6 +12,7 @@ use axum::Router;
 use axum::extract::FromRef;
 
 pub mod config;
+pub mod recovery;
 mod state;
 
 pub use config::{AccountConfig, AccountConfigError};
@@ -24,5 +25,5 @@ where
     AccountState: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
-    Router::new()
+    Router::new().merge(recovery::routes())
 }

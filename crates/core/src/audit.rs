@@ -30,16 +30,18 @@ pub enum AuditArea {
     Clients,
     KeysAndAccounts,
     Admin,
+    Account,
 }
 
 impl AuditArea {
-    pub const ALL: [AuditArea; 6] = [
+    pub const ALL: [AuditArea; 7] = [
         Self::Enrollment,
         Self::SignIn,
         Self::ConsentAndTokens,
         Self::Clients,
         Self::KeysAndAccounts,
         Self::Admin,
+        Self::Account,
     ];
 
     /// The README table's first column.
@@ -51,6 +53,9 @@ impl AuditArea {
             Self::Clients => "clients",
             Self::KeysAndAccounts => "keys and accounts",
             Self::Admin => "operators' reads and sign-ins (admin API, console)",
+            Self::Account => {
+                "the citizen's account and its recovery (target `user:<id>` or `recovery:<id>`)"
+            }
         }
     }
 }
@@ -134,6 +139,16 @@ audit_actions! {
     AdminUserShown => "admin.user.shown", Admin;
     AdminKeyListed => "admin.key.listed", Admin;
     AdminAuditListed => "admin.audit.listed", Admin;
+    RecoveryIdentityVerified => "recovery.identity_verified", Account;
+    RecoveryProofingFailed => "recovery.proofing_failed", Account;
+    RecoveryProofingLocked => "recovery.proofing_locked", Account;
+    RecoveryProofingUnavailable => "recovery.proofing_unavailable", Account;
+    RecoveryOtpSent => "recovery.otp_sent", Account;
+    RecoveryOtpSendFailed => "recovery.otp_send_failed", Account;
+    RecoveryOtpFailed => "recovery.otp_failed", Account;
+    RecoveryOtpLocked => "recovery.otp_locked", Account;
+    AccountRecovered => "account.recovered", Account;
+    AccountPhoneChanged => "account.phone_changed", Account;
 }
 
 impl AuditAction {
@@ -150,6 +165,11 @@ impl AuditAction {
             Self::ConsentRevoked => Some("admin API"),
             Self::TokenRefreshReused => Some("the family is revoked"),
             Self::AdminDenied => Some("outcome `forbidden`, `details.code` says why"),
+            Self::RecoveryIdentityVerified => {
+                Some("`details.outcome`: `recoverable`, `no_digital_id`, `disabled`")
+            }
+            Self::AccountRecovered => Some("every session and refresh token of the account ends"),
+            Self::AccountPhoneChanged => Some("`details.via`: `recovery`; a notice goes to the old number"),
             _ => None,
         }
     }
@@ -342,6 +362,8 @@ mod tests {
                 AuditArea::Clients => "client.",
                 AuditArea::KeysAndAccounts => "",
                 AuditArea::Admin => "admin.",
+                AuditArea::Account if a.as_str().starts_with("recovery.") => "recovery.",
+                AuditArea::Account => "account.",
             };
             assert!(a.as_str().starts_with(prefix), "{a} in {:?}", a.area());
         }
