@@ -329,6 +329,10 @@ pub(crate) async fn identity(
     Authorized(access): Authorized,
     body: Result<Json<IdentityBody>, JsonRejection>,
 ) -> ApiResult {
+    let service = RecoveryService::new(&state);
+    // The token first: a caller without it learns nothing, not even
+    // what a good body looks like.
+    service.authorize(&access).await?;
     let Json(b) = body?;
     // Optional name parts are accepted as at enrollment; the check uses the
     // card's five inputs only.
@@ -347,7 +351,7 @@ pub(crate) async fn identity(
         birth_date: b.birth_date,
         laser_code: b.laser_code,
     };
-    let proofed = RecoveryService::new(&state)
+    let proofed = service
         .verify_identity(&ctx, &access, &input, true)
         .await?;
     let body = match proofed.sent {
@@ -404,8 +408,12 @@ pub(crate) async fn phone(
     Authorized(access): Authorized,
     body: Result<Json<PhoneBody>, JsonRejection>,
 ) -> ApiResult {
+    let service = RecoveryService::new(&state);
+    // The token first: a caller without it learns nothing, not even
+    // what a good body looks like.
+    service.authorize(&access).await?;
     let Json(b) = body?;
-    let sent = RecoveryService::new(&state)
+    let sent = service
         .send_code(&ctx, &access, &Destination::New(b.phone))
         .await?;
     Ok(no_store(
@@ -446,8 +454,12 @@ pub(crate) async fn verify(
     Authorized(access): Authorized,
     body: Result<Json<CodeBody>, JsonRejection>,
 ) -> ApiResult {
+    let service = RecoveryService::new(&state);
+    // The token first: a caller without it learns nothing, not even
+    // what a good body looks like.
+    service.authorize(&access).await?;
     let Json(b) = body?;
-    let username = RecoveryService::new(&state)
+    let username = service
         .verify_code(&ctx, &access, &b.code)
         .await?;
     Ok(no_store(
@@ -479,8 +491,12 @@ pub(crate) async fn password(
     Authorized(access): Authorized,
     body: Result<Json<PasswordBody>, JsonRejection>,
 ) -> ApiResult {
+    let service = RecoveryService::new(&state);
+    // The token first: a caller without it learns nothing, not even
+    // what a good body looks like.
+    service.authorize(&access).await?;
     let Json(b) = body?;
-    RecoveryService::new(&state)
+    service
         .set_password(&ctx, &access, &b.password)
         .await?;
     let mut r = StatusCode::NO_CONTENT.into_response();

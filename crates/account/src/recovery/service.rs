@@ -231,6 +231,11 @@ impl RecoveryService {
         Ok(r)
     }
 
+    /// Checks the token of `access` (and that the recovery is live).
+    pub async fn authorize(&self, access: &RecoveryAccess) -> Result<(), RecoveryError> {
+        self.load(access).await.map(|_| ())
+    }
+
     async fn save(&self, id: Uuid, r: &Recovery) -> Result<(), RecoveryError> {
         let left = r.expires_at - self.now().unix_timestamp();
         let ttl = std::time::Duration::from_secs(left.max(1).unsigned_abs());
