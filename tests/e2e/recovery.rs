@@ -8,9 +8,7 @@
 use std::collections::BTreeSet;
 
 use openidconnect::core::CoreAuthenticationFlow;
-use openidconnect::{
-    AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-};
+use openidconnect::{AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse, PkceCodeChallenge};
 use serde_json::{Value, json};
 
 use crate::enrollment::{Citizen, enroll, read_otp, somchai, with_check_digit, write_registry};
@@ -194,7 +192,12 @@ impl Recovery {
             "PUT" => http.put(url),
             _ => http.post(url),
         };
-        let r = req.bearer_auth(&self.token).json(&body).send().await.unwrap();
+        let r = req
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
         let text = r.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
@@ -224,7 +227,9 @@ async fn sign_in(p: &Pratu, rp: &Rp, browser: &Browser, password: &str) -> (Page
         )
         .set_pkce_challenge(challenge)
         .url();
-    let page = browser.until_rp(browser.get(url.as_str()).await, &p.url).await;
+    let page = browser
+        .until_rp(browser.get(url.as_str()).await, &p.url)
+        .await;
     let back = browser.sign_in(page, &p.url, USER, password).await;
     (back, verifier.secret().clone())
 }
@@ -264,22 +269,32 @@ async fn a_forgotten_password_is_recovered(postgres: bool) {
 
     // A wrong code first: refused, with the guesses left.
     let wrong = if otp == "000000" { "111111" } else { "000000" };
-    let (status, body) = rec.call("POST", "/otp/verify", json!({"code": wrong})).await;
+    let (status, body) = rec
+        .call("POST", "/otp/verify", json!({"code": wrong}))
+        .await;
     assert_eq!((status, body["code"].as_str()), (422, Some("otp_invalid")));
     assert!(body["attempts_left"].as_u64().unwrap() > 0);
     // The password step is not open before the code.
     let (status, body) = rec
         .call("PUT", "/password", json!({"password": NEW_PASSWORD}))
         .await;
-    assert_eq!((status, body["code"].as_str()), (409, Some("step_out_of_order")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("step_out_of_order"))
+    );
 
     let (status, body) = rec.call("POST", "/otp/verify", json!({"code": otp})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, json!({"next": "password", "username": USER}));
 
     // A weak password is refused; the recovery stays open for a good one.
-    let (status, body) = rec.call("PUT", "/password", json!({"password": "abc"})).await;
-    assert_eq!((status, body["code"].as_str()), (422, Some("password_policy")));
+    let (status, body) = rec
+        .call("PUT", "/password", json!({"password": "abc"}))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("password_policy"))
+    );
     let (status, body) = rec
         .call("PUT", "/password", json!({"password": "somchai87x1"}))
         .await;
@@ -296,7 +311,10 @@ async fn a_forgotten_password_is_recovered(postgres: bool) {
     let (status, body) = rec
         .call("PUT", "/password", json!({"password": "Other7Pass9"}))
         .await;
-    assert_eq!((status, body["code"].as_str()), (401, Some("invalid_recovery_token")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("invalid_recovery_token"))
+    );
 
     // The app's refresh token is revoked.
     assert!(
@@ -320,15 +338,28 @@ async fn a_forgotten_password_is_recovered(postgres: bool) {
         .add_prompt(openidconnect::core::CoreAuthPrompt::None)
         .set_pkce_challenge(challenge)
         .url();
-    let page = browser.until_rp(browser.get(url.as_str()).await, &p.url).await;
-    assert_eq!(page.redirect_param("error").as_deref(), Some("login_required"));
+    let page = browser
+        .until_rp(browser.get(url.as_str()).await, &p.url)
+        .await;
+    assert_eq!(
+        page.redirect_param("error").as_deref(),
+        Some("login_required")
+    );
 
     // The old password is refused, the new one signs in.
     let (back, _) = sign_in(p, &rp, &Browser::new(), OLD_PASSWORD).await;
-    assert!(back.redirect_param("code").is_none(), "the old password still works");
+    assert!(
+        back.redirect_param("code").is_none(),
+        "the old password still works"
+    );
     assert_eq!(back.status, 200);
     let (back, _) = sign_in(p, &rp, &Browser::new(), NEW_PASSWORD).await;
-    assert!(back.redirect_param("code").is_some(), "{} {}", back.status, back.body);
+    assert!(
+        back.redirect_param("code").is_some(),
+        "{} {}",
+        back.status,
+        back.body
+    );
 
     assert_eq!(s.audited("account.recovered").await, 1);
     assert_eq!(s.audited("recovery.otp_failed").await, 1);
@@ -359,7 +390,10 @@ async fn a_lost_phone_is_replaced(postgres: bool) {
     let (status, body) = rec
         .call("POST", "/phone", json!({"phone": "0898765432"}))
         .await;
-    assert_eq!((status, body["code"].as_str()), (409, Some("step_out_of_order")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("step_out_of_order"))
+    );
     let (status, body) = rec.identity(&somchai(), somchai().laser_code).await;
     assert_eq!(status, 200, "{body}");
 
@@ -382,9 +416,11 @@ async fn a_lost_phone_is_replaced(postgres: bool) {
     let (status, body) = rec.call("POST", "/otp/verify", json!({"code": code})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        s.scalar(&format!("SELECT phone FROM users WHERE username = '{USER}'"))
-            .await
-            .as_deref(),
+        s.scalar(&format!(
+            "SELECT phone FROM users WHERE username = '{USER}'"
+        ))
+        .await
+        .as_deref(),
         Some("+66898765432")
     );
     let outbox = std::fs::read_to_string(p.data_dir.join("sms-outbox.jsonl")).unwrap();
@@ -464,7 +500,12 @@ async fn recovery_refusals(postgres: bool) {
     // The first answer is the same for an enrolled and an unenrolled ID.
     let shape = |(status, body): (u16, Value)| {
         let keys: BTreeSet<String> = body.as_object().unwrap().keys().cloned().collect();
-        (status, keys, body["next"].clone(), body["recovery_token"].as_str().unwrap().len())
+        (
+            status,
+            keys,
+            body["next"].clone(),
+            body["recovery_token"].as_str().unwrap().len(),
+        )
     };
     let enrolled = shape(start_raw(p, &somchai().citizen_id).await);
     let unenrolled = shape(start_raw(p, &mana().citizen_id).await);
@@ -477,7 +518,10 @@ async fn recovery_refusals(postgres: bool) {
         bad
     };
     let (status, body) = start_raw(p, &bad).await;
-    assert_eq!((status, body["code"].as_str()), (422, Some("invalid_citizen_id")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("invalid_citizen_id"))
+    );
 
     // `no_digital_id` only once the card is proofed.
     let unknown = start(p, &mana().citizen_id).await;
@@ -487,7 +531,10 @@ async fn recovery_refusals(postgres: bool) {
         (422, Some("identity_not_verified"))
     );
     let (status, body) = unknown.identity(&mana(), mana().laser_code).await;
-    assert_eq!((status, body["code"].as_str()), (404, Some("no_digital_id")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("no_digital_id"))
+    );
 
     // Wrong laser codes lock the recovery (2 here)…
     let wrong = "JT9-9999999-99";
@@ -506,7 +553,10 @@ async fn recovery_refusals(postgres: bool) {
     let (status, body) = again.identity(&somchai(), wrong).await;
     assert_eq!((status, body["attempts_left"].as_u64()), (422, Some(0)));
     let (status, body) = again.identity(&somchai(), somchai().laser_code).await;
-    assert_eq!((status, body["code"].as_str()), (429, Some("too_many_attempts")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (429, Some("too_many_attempts"))
+    );
     // The same counter enrollment keeps: enrolling this card is locked too.
     let http = client();
     let terms: Value = http
@@ -544,8 +594,10 @@ async fn recovery_refusals(postgres: bool) {
     let r = http
         .put(format!("{enr}/identity"))
         .bearer_auth(enr_token)
-        .json(&json!({"first_name": somchai().first_name, "last_name": somchai().last_name,
-                      "birth_date": somchai().birth_date, "laser_code": somchai().laser_code}))
+        .json(
+            &json!({"first_name": somchai().first_name, "last_name": somchai().last_name,
+                      "birth_date": somchai().birth_date, "laser_code": somchai().laser_code}),
+        )
         .send()
         .await
         .unwrap();
@@ -559,7 +611,9 @@ async fn recovery_refusals(postgres: bool) {
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let mut last = (0, Value::Null);
     for _ in 0..10 {
-        last = rec.call("POST", "/otp/verify", json!({"code": wrong})).await;
+        last = rec
+            .call("POST", "/otp/verify", json!({"code": wrong}))
+            .await;
         if last.0 != 422 {
             break;
         }
@@ -607,7 +661,15 @@ async fn a_citizen_recovers_the_password_in_the_wizard_and_signs_in_with_it() {
     let view: Value = cli_json(
         &p.data_dir,
         &[],
-        &["client", "create", "--name", "INFO", "--redirect-uri", CB, "--json"],
+        &[
+            "client",
+            "create",
+            "--name",
+            "INFO",
+            "--redirect-uri",
+            CB,
+            "--json",
+        ],
         None,
     )
     .await;
@@ -641,7 +703,8 @@ async fn a_citizen_recovers_the_password_in_the_wizard_and_signs_in_with_it() {
         .click()
         .await
         .unwrap();
-    b.fill("เลขประจำตัวประชาชน 13 หลัก", &citizen.citizen_id).await;
+    b.fill("เลขประจำตัวประชาชน 13 หลัก", &citizen.citizen_id)
+        .await;
     b.screenshot("th-desktop-start").await;
     b.press("ถัดไป").await;
 
@@ -659,14 +722,20 @@ async fn a_citizen_recovers_the_password_in_the_wizard_and_signs_in_with_it() {
     b.press("ตรวจสอบตัวตน").await;
 
     wait_label("ส่งรหัสไปยังโทรศัพท์ที่ลงทะเบียนไว้").await;
-    assert!(b.text().await.contains("08x-xxx-5678"), "the registered phone, masked");
+    assert!(
+        b.text().await.contains("08x-xxx-5678"),
+        "the registered phone, masked"
+    );
     b.tick("ส่งรหัสไปยังโทรศัพท์ที่ลงทะเบียนไว้").await;
     b.screenshot("th-desktop-phone").await;
     b.press("ส่งรหัส OTP").await;
 
     wait_label("รหัส OTP 6 หลัก").await;
     let (code, reference) = read_otp(&p.data_dir, E164);
-    assert!(b.text().await.contains(&reference), "the page shows the reference");
+    assert!(
+        b.text().await.contains(&reference),
+        "the page shows the reference"
+    );
     b.fill("รหัส OTP", &code).await;
     b.screenshot("th-desktop-otp").await;
     b.press("ยืนยันรหัส").await;
@@ -707,7 +776,9 @@ async fn a_citizen_recovers_the_password_in_the_wizard_and_signs_in_with_it() {
         }
         if let Ok(allow) = b
             .client
-            .find(Locator::XPath("//button[contains(normalize-space(.), \"อนุญาต\")]"))
+            .find(Locator::XPath(
+                "//button[contains(normalize-space(.), \"อนุญาต\")]",
+            ))
             .await
         {
             // The page may change under the click (it is a retry loop).
@@ -715,7 +786,10 @@ async fn a_citizen_recovers_the_password_in_the_wizard_and_signs_in_with_it() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(landed.starts_with(CB) && landed.contains("code="), "{landed}");
+    assert!(
+        landed.starts_with(CB) && landed.contains("code="),
+        "{landed}"
+    );
 
     // Every page in Thai at a phone's width, then in English (the
     // language link), up to the password page.
@@ -735,7 +809,8 @@ async fn a_citizen_recovers_the_password_in_the_wizard_and_signs_in_with_it() {
         .click()
         .await
         .unwrap();
-    b.fill("13-digit citizen ID number", &citizen.citizen_id).await;
+    b.fill("13-digit citizen ID number", &citizen.citizen_id)
+        .await;
     b.screenshot("en-mobile-start").await;
     b.press("Continue").await;
     b.fill("First name (in Thai)", citizen.first_name).await;

@@ -169,7 +169,9 @@ impl AuditAction {
                 Some("`details.outcome`: `recoverable`, `no_digital_id`, `disabled`")
             }
             Self::AccountRecovered => Some("every session and refresh token of the account ends"),
-            Self::AccountPhoneChanged => Some("`details.via`: `recovery`; a notice goes to the old number"),
+            Self::AccountPhoneChanged => {
+                Some("`details.via`: `recovery`; a notice goes to the old number")
+            }
             _ => None,
         }
     }

@@ -8,8 +8,8 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
 use axum::routing::{post, put};
+use axum::{Json, Router};
 use pratu_core::web::error::InternalError;
 use pratu_core::web::{Problem, RequestContext};
 use serde::{Deserialize, Serialize};
@@ -42,7 +42,10 @@ pub(crate) enum ApiError {
     /// No `Authorization: Bearer` token came.
     MissingToken,
     /// The body is not JSON of the expected shape.
-    Malformed { status: StatusCode, detail: &'static str },
+    Malformed {
+        status: StatusCode,
+        detail: &'static str,
+    },
 }
 
 impl From<RecoveryError> for ApiError {
@@ -134,10 +137,13 @@ impl IntoResponse for ApiError {
             )
             .header(header::WWW_AUTHENTICATE, bearer)
             .into_response(),
-            Self::Malformed { status, detail } => {
-                Problem::new(status, "invalid_request", title_of("invalid_request"), detail)
-                    .into_response()
-            }
+            Self::Malformed { status, detail } => Problem::new(
+                status,
+                "invalid_request",
+                title_of("invalid_request"),
+                detail,
+            )
+            .into_response(),
             Self::Recovery(e) => {
                 let code = e.code();
                 let detail = match &e {
@@ -351,9 +357,7 @@ pub(crate) async fn identity(
         birth_date: b.birth_date,
         laser_code: b.laser_code,
     };
-    let proofed = service
-        .verify_identity(&ctx, &access, &input, true)
-        .await?;
+    let proofed = service.verify_identity(&ctx, &access, &input, true).await?;
     let body = match proofed.sent {
         Some(sent) => IdentityVerified {
             next: "otp".into(),
@@ -459,9 +463,7 @@ pub(crate) async fn verify(
     // what a good body looks like.
     service.authorize(&access).await?;
     let Json(b) = body?;
-    let username = service
-        .verify_code(&ctx, &access, &b.code)
-        .await?;
+    let username = service.verify_code(&ctx, &access, &b.code).await?;
     Ok(no_store(
         StatusCode::OK,
         json!({"next": "password", "username": username}),
@@ -496,9 +498,7 @@ pub(crate) async fn password(
     // what a good body looks like.
     service.authorize(&access).await?;
     let Json(b) = body?;
-    service
-        .set_password(&ctx, &access, &b.password)
-        .await?;
+    service.set_password(&ctx, &access, &b.password).await?;
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -174,11 +174,7 @@ impl RecoveryService {
         })?;
         if let Some(ip) = ctx.ip {
             let rule = &policy.citizen_id_per_ip;
-            if !self
-                .limiter
-                .hit(rule, &keys::citizen_id_per_ip(ip))
-                .await?
-            {
+            if !self.limiter.hit(rule, &keys::citizen_id_per_ip(ip)).await? {
                 return Err(RecoveryError::TooManyAttempts {
                     retry_after: Some(rule.window_seconds),
                 });
@@ -189,10 +185,7 @@ impl RecoveryService {
         let ttl = d.config.recovery_ttl_seconds;
         let recovery = Recovery {
             token_digest: B64.encode(token.digest()),
-            citizen_sealed: B64.encode(
-                d.pii
-                    .seal(cid.expose_digits().as_bytes(), CITIZEN_ID_AAD),
-            ),
+            citizen_sealed: B64.encode(d.pii.seal(cid.expose_digits().as_bytes(), CITIZEN_ID_AAD)),
             citizen_index: hex(&d
                 .blind_index
                 .compute(CITIZEN_ID_INDEX_DOMAIN, cid.expose_digits().as_bytes())),
@@ -257,7 +250,9 @@ impl RecoveryService {
     }
 
     async fn user(&self, r: &Recovery) -> Result<User, RecoveryError> {
-        let id = r.user_id.ok_or(RecoveryError::StepOutOfOrder { current: r.stage })?;
+        let id = r
+            .user_id
+            .ok_or(RecoveryError::StepOutOfOrder { current: r.stage })?;
         let user = self
             .state
             .deps()
@@ -387,7 +382,11 @@ impl RecoveryService {
                     )
                     .await;
                 }
-                tracing::info!(event.kind = "security", proofing.reason = reason.as_str(), "recovery: identity not verified");
+                tracing::info!(
+                    event.kind = "security",
+                    proofing.reason = reason.as_str(),
+                    "recovery: identity not verified"
+                );
                 return Err(RecoveryError::IdentityNotVerified {
                     attempts_left: left,
                 });
@@ -465,12 +464,13 @@ impl RecoveryService {
     ) -> Result<CodeSent, RecoveryError> {
         let d = self.state.deps();
         let mut r = self.load(access).await?;
-        let new_phone = match to {
-            Destination::Registered => None,
-            Destination::New(raw) => Some(ThaiMobile::parse(raw).map_err(|e| {
-                RecoveryError::invalid(InvalidKind::Request, vec![e.on("phone")])
-            })?),
-        };
+        let new_phone =
+            match to {
+                Destination::Registered => None,
+                Destination::New(raw) => Some(ThaiMobile::parse(raw).map_err(|e| {
+                    RecoveryError::invalid(InvalidKind::Request, vec![e.on("phone")])
+                })?),
+            };
         Self::require(&r, Step::SendCode)?;
         let user = self.user(&r).await?;
         let target = match &new_phone {
@@ -595,7 +595,11 @@ impl RecoveryService {
         let actor = format!("user:{}", user.id);
         let audit_target = format!("recovery:{}", access.id);
         let subject = Recovery::otp_subject(access.id, target.new_number);
-        match self.otp.verify(&subject, &target.e164, code.expose()).await? {
+        match self
+            .otp
+            .verify(&subject, &target.e164, code.expose())
+            .await?
+        {
             OtpOutcome::Verified => {}
             OtpOutcome::Invalid { attempts_left } => {
                 self.audit(
@@ -682,11 +686,12 @@ impl RecoveryService {
             max_length: 256,
         };
         let username = Username::parse(&user.username, &any_length).ok();
-        let pass = Password::parse(password, username.as_ref(), &d.recovery.password).map_err(
-            |e| RecoveryError::invalid(password_kind(e), vec![e.on("password")]),
-        )?;
+        let pass = Password::parse(password, username.as_ref(), &d.recovery.password)
+            .map_err(|e| RecoveryError::invalid(password_kind(e), vec![e.on("password")]))?;
         let hash = d.hasher.hash(pass.expose()).await?;
-        d.store.set_user_password(user.id, &hash, self.now()).await?;
+        d.store
+            .set_user_password(user.id, &hash, self.now())
+            .await?;
         let ended = self.provider().end_user_sessions(user.id).await?;
         let actor = format!("user:{}", user.id);
         self.auditor

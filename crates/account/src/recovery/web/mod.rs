@@ -119,8 +119,7 @@ where
             .filter(|v| Csrf::is_binding(v))
             .map(str::to_owned);
         let csrf_new = existing.is_none();
-        let csrf_secret =
-            existing.unwrap_or_else(|| Csrf::new_binding(&*state.deps().random));
+        let csrf_secret = existing.unwrap_or_else(|| Csrf::new_binding(&*state.deps().random));
         let recovery = jar.get(&parts.headers, RECOVERY).and_then(|v| {
             let (id, token) = v.split_once('.')?;
             Some(RecoveryAccess::new(
@@ -158,7 +157,12 @@ impl Web {
 
     pub fn page(&self, step: u8, path: &'static str) -> Page {
         let (binding, purpose) = self.csrf_binding();
-        Page::new(self.lang, self.state.csrf().token(binding, &purpose), step, path)
+        Page::new(
+            self.lang,
+            self.state.csrf().token(binding, &purpose),
+            step,
+            path,
+        )
     }
 
     pub fn csrf_ok(&self, fields: &HashMap<String, String>) -> bool {
@@ -166,10 +170,11 @@ impl Web {
         // A CSRF cookie made by this very request was never in a form.
         let fresh = self.recovery.is_none() && self.csrf_new;
         !fresh
-            && self
-                .state
-                .csrf()
-                .verify(Some(binding), &purpose, fields.get("csrf").map(String::as_str))
+            && self.state.csrf().verify(
+                Some(binding),
+                &purpose,
+                fields.get("csrf").map(String::as_str),
+            )
     }
 
     pub fn remember(&mut self, access: RecoveryAccess) {
@@ -217,7 +222,10 @@ impl Web {
             HeaderValue::from_static("accept-language, cookie"),
         );
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
         response
     }
 

@@ -374,9 +374,11 @@ pub(crate) async fn phone_submit(mut web: Web, axum::Form(f): Fields) -> Respons
     };
     match web.service().send_code(&web.ctx, &access, &to).await {
         Ok(_) => web.redirect("/recover/otp"),
-        Err(RecoveryError::Invalid { errors, .. }) => {
-            view(&web, p.with_fields(&errors), StatusCode::UNPROCESSABLE_ENTITY)
-        }
+        Err(RecoveryError::Invalid { errors, .. }) => view(
+            &web,
+            p.with_fields(&errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         Err(RecoveryError::StepOutOfOrder { current }) => web.redirect(stage_path(current)),
         Err(e @ (RecoveryError::TooManyAttempts { .. } | RecoveryError::SmsUnavailable)) => {
             let code = match e {
@@ -390,7 +392,12 @@ pub(crate) async fn phone_submit(mut web: Web, axum::Form(f): Fields) -> Respons
     }
 }
 
-fn otp_view(web: &Web, p: Page, status: &crate::recovery::service::Status, code: StatusCode) -> Response {
+fn otp_view(
+    web: &Web,
+    p: Page,
+    status: &crate::recovery::service::Status,
+    code: StatusCode,
+) -> Response {
     let sent = fill(
         p.t("otp.sent"),
         &[("phone", status.code_to_masked.as_deref().unwrap_or(""))],

@@ -50,11 +50,7 @@ impl EnrollmentService {
         }
         if let Some(ip) = ctx.ip {
             let rule = &self.limits.citizen_id_per_ip;
-            if !self
-                .limiter
-                .hit(rule, &keys::citizen_id_per_ip(ip))
-                .await?
-            {
+            if !self.limiter.hit(rule, &keys::citizen_id_per_ip(ip)).await? {
                 return Err(EnrollmentError::TooManyAttempts {
                     retry_after: Some(rule.window_seconds),
                 });

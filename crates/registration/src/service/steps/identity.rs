@@ -313,11 +313,7 @@ impl EnrollmentService {
         }
         if let Some(ip) = ctx.ip {
             let rule = &self.limits.proofing_per_ip;
-            if !self
-                .limiter
-                .hit(rule, &keys::proofing_per_ip(ip))
-                .await?
-            {
+            if !self.limiter.hit(rule, &keys::proofing_per_ip(ip)).await? {
                 return Err(EnrollmentError::TooManyAttempts {
                     retry_after: Some(rule.window_seconds),
                 });

@@ -88,11 +88,7 @@ impl EnrollmentService {
         }
         if let Some(ip) = ctx.ip {
             let rule = &self.limits.otp_sends_per_ip;
-            if !self
-                .limiter
-                .hit(rule, &keys::otp_sends_per_ip(ip))
-                .await?
-            {
+            if !self.limiter.hit(rule, &keys::otp_sends_per_ip(ip)).await? {
                 return Err(EnrollmentError::TooManyAttempts {
                     retry_after: Some(rule.window_seconds),
                 });
@@ -172,11 +168,7 @@ impl EnrollmentService {
         };
         if let Some(ip) = ctx.ip {
             let rule = &self.limits.otp_checks_per_ip;
-            if !self
-                .limiter
-                .hit(rule, &keys::otp_checks_per_ip(ip))
-                .await?
-            {
+            if !self.limiter.hit(rule, &keys::otp_checks_per_ip(ip)).await? {
                 return Err(EnrollmentError::TooManyAttempts {
                     retry_after: Some(rule.window_seconds),
                 });
