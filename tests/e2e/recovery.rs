@@ -845,3 +845,50 @@ async fn a_citizen_recovers_the_password_in_the_wizard_and_signs_in_with_it() {
     assert!(!p.log().contains(&citizen.citizen_id));
     s.finish().await;
 }
+
+/// The wizard's forms need their CSRF token (bound to the recovery once it
+/// exists), and a citizen may start over while holding an unfinished one.
+#[tokio::test]
+async fn the_wizard_checks_form_tokens_and_a_citizen_can_start_over() {
+    let Some(s) = Setup::start(false, &[]).await else {
+        return;
+    };
+    let p = &s.p;
+    let browser = Browser::new();
+    let url = |path: &str| format!("{}{path}", p.url);
+    for _ in 0..2 {
+        let page = browser.get(&url("/recover")).await;
+        assert_eq!(page.status, 200);
+        let csrf = page.input("csrf");
+        let started = browser
+            .post(
+                &url("/recover"),
+                &[("csrf", &csrf), ("citizen_id", &somchai().citizen_id)],
+            )
+            .await;
+        assert_eq!(started.status, 303, "{}", started.body);
+        assert_eq!(started.location.as_deref(), Some("/recover/identity"));
+    }
+    let page = browser.get(&url("/recover/identity")).await;
+    assert_eq!(page.status, 200);
+    let good = page.input("csrf");
+    let forged = browser
+        .post(
+            &url("/recover/identity"),
+            &[("csrf", "forged"), ("first_name", "สมชาย")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    // The start form's token does not fit the recovery's forms.
+    let start_token = browser.get(&url("/recover")).await.input("csrf");
+    assert_ne!(start_token, good);
+    let other = browser
+        .post(&url("/recover/identity"), &[("csrf", &start_token)])
+        .await;
+    assert_eq!(other.status, 403);
+    // Before a recovery, later pages send the citizen to the start.
+    let fresh = Browser::new();
+    let page = fresh.get(&url("/recover/password")).await;
+    assert_eq!(page.location.as_deref(), Some("/recover"));
+    s.finish().await;
+}

@@ -204,8 +204,10 @@ macro_rules! or_return {
     };
 }
 
-pub(crate) async fn start_page(web: Web) -> Response {
-    // A new start forgets any recovery this browser had.
+pub(crate) async fn start_page(mut web: Web) -> Response {
+    // The start form is bound to the CSRF cookie, as its submission checks
+    // it, whatever recovery the browser still holds (starting over).
+    web.recovery = None;
     let p = web.page(1, "/recover");
     web.render(
         StatusCode::OK,
