@@ -32,6 +32,7 @@ mod leaks;
 mod loadgen;
 mod multinode;
 mod protocol;
+mod recovery;
 mod registration;
 mod services;
 mod sso;

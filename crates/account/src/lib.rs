@@ -15,6 +15,7 @@ pub mod api;
 pub mod config;
 mod front;
 pub mod portal;
+pub mod recovery;
 pub mod service;
 mod state;
 
@@ -32,4 +33,5 @@ where
         .route("/", axum::routing::get(front::front))
         .merge(portal::routes())
         .merge(api::routes())
+        .merge(recovery::routes())
 }

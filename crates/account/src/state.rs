@@ -48,6 +48,9 @@ pub struct AccountDeps {
     /// `Secure` on cookies; false only for a loopback `http://` issuer.
     pub secure_cookies: bool,
     pub config: AccountConfig,
+    /// The citizen-ID, password and abuse rules recovery shares with
+    /// enrollment (`[enrollment]`, `[limits]`).
+    pub recovery: crate::recovery::RecoveryPolicy,
 }
 
 /// Cheap to clone: one `Arc`.

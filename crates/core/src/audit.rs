@@ -52,7 +52,10 @@ impl AuditArea {
             Self::ConsentAndTokens => "consent and tokens",
             Self::Clients => "clients",
             Self::KeysAndAccounts => "keys and accounts",
-            Self::Account => "the citizen's own account (actor and target `user:<uuid>`)",
+            Self::Account => {
+                "the citizen's own account and its recovery (actor and target `user:<uuid>`, \
+                 or target `recovery:<id>`)"
+            }
             Self::Admin => "operators' reads and sign-ins (admin API, console)",
         }
     }
@@ -144,6 +147,15 @@ audit_actions! {
     AdminUserShown => "admin.user.shown", Admin;
     AdminKeyListed => "admin.key.listed", Admin;
     AdminAuditListed => "admin.audit.listed", Admin;
+    RecoveryIdentityVerified => "recovery.identity_verified", Account;
+    RecoveryProofingFailed => "recovery.proofing_failed", Account;
+    RecoveryProofingLocked => "recovery.proofing_locked", Account;
+    RecoveryProofingUnavailable => "recovery.proofing_unavailable", Account;
+    RecoveryOtpSent => "recovery.otp_sent", Account;
+    RecoveryOtpSendFailed => "recovery.otp_send_failed", Account;
+    RecoveryOtpFailed => "recovery.otp_failed", Account;
+    RecoveryOtpLocked => "recovery.otp_locked", Account;
+    AccountRecovered => "account.recovered", Account;
 }
 
 impl AuditAction {
@@ -166,6 +178,11 @@ impl AuditAction {
             Self::AccountDeleted => Some("no personal data in the event"),
             Self::TokenRefreshReused => Some("the family is revoked"),
             Self::AdminDenied => Some("outcome `forbidden`, `details.code` says why"),
+            Self::RecoveryIdentityVerified => {
+                Some("`details.outcome`: `recoverable`, `no_digital_id`, `disabled`")
+            }
+            Self::AccountRecovered => Some("every session and refresh token of the account ends"),
+            Self::AccountPhoneChanged => Some("a notice goes to the old number"),
             _ => None,
         }
     }
@@ -357,6 +374,7 @@ mod tests {
                 AuditArea::ConsentAndTokens => "",
                 AuditArea::Clients => "client.",
                 AuditArea::KeysAndAccounts => "",
+                AuditArea::Account if a.as_str().starts_with("recovery.") => "recovery.",
                 AuditArea::Account => "account.",
                 AuditArea::Admin => "admin.",
             };

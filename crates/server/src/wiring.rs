@@ -121,6 +121,7 @@ pub async fn build_state(
         csrf_key: derived_secret(secrets, "account.csrf")?,
         secure_cookies,
         config: config.account.clone(),
+        recovery: recovery_policy(&config),
     });
     oidc.clients()
         .ensure_first_party(pratu_oidc::clients::NewClient {
@@ -148,6 +149,22 @@ pub async fn build_state(
         admin,
         account,
     }))
+}
+
+/// Recovery counts on enrollment's rules and counters (`[enrollment]`,
+/// `[limits]`).
+fn recovery_policy(config: &Config) -> pratu_account::recovery::RecoveryPolicy {
+    let l = &config.limits.enrollment;
+    pratu_account::recovery::RecoveryPolicy {
+        first_digits: config.enrollment.first_digits(),
+        password: config.enrollment.password,
+        citizen_id_per_ip: l.citizen_id_per_ip,
+        proofing_failures_per_recovery: l.proofing_failures_per_enrollment,
+        proofing_failures_per_citizen: l.proofing_failures_per_citizen,
+        proofing_per_ip: l.proofing_per_ip,
+        otp_sends_per_ip: l.otp_sends_per_ip,
+        otp_checks_per_ip: l.otp_checks_per_ip,
+    }
 }
 
 /// Seals signing keys at rest.

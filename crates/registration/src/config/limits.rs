@@ -1,42 +1,22 @@
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
 
-/// At most `max` events per `window_seconds` (a fixed window that starts
-/// with the first event).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LimitRule {
-    pub max: u32,
-    pub window_seconds: u64,
-}
+/// At most `max` events per `window_seconds`: the rule type is shared with
+/// recovery, which counts on the same keys.
+pub use pratu_core::limits::LimitRule;
 
-impl LimitRule {
-    pub const fn new(max: u32, window_seconds: u64) -> Self {
-        Self {
-            max,
-            window_seconds,
-        }
+fn validate_rule(rule: &LimitRule, key: &str) -> Result<(), ConfigError> {
+    if rule.max == 0 {
+        return Err(ConfigError::new(format!("{key}.max"), "must be at least 1"));
     }
-
-    pub fn window(&self) -> Duration {
-        Duration::from_secs(self.window_seconds)
+    if rule.window_seconds == 0 {
+        return Err(ConfigError::new(
+            format!("{key}.window_seconds"),
+            "must be at least 1",
+        ));
     }
-
-    fn validate(&self, key: &str) -> Result<(), ConfigError> {
-        if self.max == 0 {
-            return Err(ConfigError::new(format!("{key}.max"), "must be at least 1"));
-        }
-        if self.window_seconds == 0 {
-            return Err(ConfigError::new(
-                format!("{key}.window_seconds"),
-                "must be at least 1",
-            ));
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// Top-level key `limits`: abuse limits of the enrollment (DESIGN.md). Limits
@@ -107,7 +87,7 @@ impl LimitsConfig {
             ("otp_checks_per_ip", &self.otp_checks_per_ip),
         ];
         for (name, rule) in rules {
-            rule.validate(&format!("{prefix}.{name}"))?;
+            validate_rule(rule, &format!("{prefix}.{name}"))?;
         }
         Ok(())
     }

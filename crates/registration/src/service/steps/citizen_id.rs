@@ -8,7 +8,7 @@ use pratu_storage::records::{EnrollmentStep, SealedCitizenId};
 use super::Progress;
 use crate::domain::CitizenId;
 use crate::service::fields::FieldCode;
-use crate::service::limits::limit_key;
+use crate::service::limits::keys;
 use crate::service::{
     CITIZEN_ID_AAD, Context, EnrollmentAccess, EnrollmentError, EnrollmentService, InvalidKind,
     retry_on_conflict,
@@ -50,11 +50,7 @@ impl EnrollmentService {
         }
         if let Some(ip) = ctx.ip {
             let rule = &self.limits.citizen_id_per_ip;
-            if !self
-                .limiter
-                .hit(rule, &format!("cid:ip:{}", limit_key(ip)))
-                .await?
-            {
+            if !self.limiter.hit(rule, &keys::citizen_id_per_ip(ip)).await? {
                 return Err(EnrollmentError::TooManyAttempts {
                     retry_after: Some(rule.window_seconds),
                 });

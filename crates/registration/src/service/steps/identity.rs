@@ -15,7 +15,7 @@ use crate::domain::{BirthDate, CitizenId, EnglishName, FirstDigits, LaserCode, T
 use crate::proofing::{ProofingOutcome, ProofingRequest};
 use crate::service::data::{PersonalData, ProofingRecord};
 use crate::service::fields::FieldCode;
-use crate::service::limits::limit_key;
+use crate::service::limits::keys;
 use crate::service::{
     CITIZEN_ID_AAD, Context, EnrollmentAccess, EnrollmentError, EnrollmentService, FieldError,
     InvalidKind, retry_on_conflict,
@@ -301,7 +301,7 @@ impl EnrollmentService {
             .as_ref()
             .ok_or(EnrollmentError::StepOutOfOrder { current: e.step })?;
         let enr_key = format!("proof:enr:{id}");
-        let cid_key = format!("proof:cid:{}", hex(&sealed.index));
+        let cid_key = keys::proofing_per_citizen(&sealed.index);
         let (enr_rule, cid_rule) = (
             &self.limits.proofing_failures_per_enrollment,
             &self.limits.proofing_failures_per_citizen,
@@ -313,11 +313,7 @@ impl EnrollmentService {
         }
         if let Some(ip) = ctx.ip {
             let rule = &self.limits.proofing_per_ip;
-            if !self
-                .limiter
-                .hit(rule, &format!("proof:ip:{}", limit_key(ip)))
-                .await?
-            {
+            if !self.limiter.hit(rule, &keys::proofing_per_ip(ip)).await? {
                 return Err(EnrollmentError::TooManyAttempts {
                     retry_after: Some(rule.window_seconds),
                 });
@@ -427,8 +423,4 @@ impl EnrollmentService {
             }
         }
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

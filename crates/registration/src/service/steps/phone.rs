@@ -15,7 +15,7 @@ use super::{Progress, seconds_until};
 use crate::domain::{OtpCode, ThaiMobile};
 use crate::service::data::PhoneData;
 use crate::service::fields::FieldCode;
-use crate::service::limits::limit_key;
+use crate::service::limits::keys;
 use crate::service::{
     Context, EnrollmentAccess, EnrollmentError, EnrollmentService, InvalidKind, retry_on_conflict,
 };
@@ -88,11 +88,7 @@ impl EnrollmentService {
         }
         if let Some(ip) = ctx.ip {
             let rule = &self.limits.otp_sends_per_ip;
-            if !self
-                .limiter
-                .hit(rule, &format!("otp:ip:{}", limit_key(ip)))
-                .await?
-            {
+            if !self.limiter.hit(rule, &keys::otp_sends_per_ip(ip)).await? {
                 return Err(EnrollmentError::TooManyAttempts {
                     retry_after: Some(rule.window_seconds),
                 });
@@ -172,11 +168,7 @@ impl EnrollmentService {
         };
         if let Some(ip) = ctx.ip {
             let rule = &self.limits.otp_checks_per_ip;
-            if !self
-                .limiter
-                .hit(rule, &format!("otpcheck:ip:{}", limit_key(ip)))
-                .await?
-            {
+            if !self.limiter.hit(rule, &keys::otp_checks_per_ip(ip)).await? {
                 return Err(EnrollmentError::TooManyAttempts {
                     retry_after: Some(rule.window_seconds),
                 });

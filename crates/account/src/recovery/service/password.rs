@@ -1,0 +1,53 @@
+//! Step 5: the new password; every session and refresh token of the
+//! account ends.
+
+use pratu_core::audit::{AuditAction, Entry, Outcome};
+use pratu_core::domain::{Password, Username, UsernamePolicy};
+use pratu_core::web::RequestContext;
+use serde_json::json;
+
+use super::RecoveryService;
+use crate::recovery::error::{FieldCode, RecoveryError, password_kind};
+use crate::recovery::state::{Step, key};
+use crate::recovery::token::RecoveryAccess;
+
+impl RecoveryService {
+    /// Step 5: the new password. Every session and refresh token of the
+    /// account ends; the recovery is over.
+    #[tracing::instrument(name = "pratu.recovery.password", skip_all, fields(recovery.id = %access.id), err(Display))]
+    pub async fn set_password(
+        &self,
+        ctx: &RequestContext,
+        access: &RecoveryAccess,
+        password: &str,
+    ) -> Result<String, RecoveryError> {
+        let d = self.state.deps();
+        let r = self.load(access).await?;
+        Self::require(&r, Step::SetPassword)?;
+        let user = self.user(&r).await?;
+        let any_length = UsernamePolicy {
+            min_length: 1,
+            max_length: 256,
+        };
+        let username = Username::parse(&user.username, &any_length).ok();
+        let pass = Password::parse(password, username.as_ref(), &d.recovery.password)
+            .map_err(|e| RecoveryError::invalid(password_kind(e), vec![e.on("password")]))?;
+        let hash = d.hasher.hash(pass.expose()).await?;
+        d.store
+            .set_user_password(user.id, &hash, self.now())
+            .await?;
+        let ended = self.provider().end_user_sessions(user.id).await?;
+        let actor = format!("user:{}", user.id);
+        self.auditor
+            .try_record(
+                Entry::new(actor, AuditAction::AccountRecovered, Outcome::Success)
+                    .target(format!("user:{}", user.id))
+                    .request_id(ctx.request_id.clone())
+                    .details(json!({"recovery": access.id, "refresh_tokens_revoked": ended})),
+            )
+            .await?;
+        // Done: the token continues nothing any more.
+        let _gone = d.ephemeral.delete(&key(access.id)).await?;
+        Ok(user.username)
+    }
+}
