@@ -559,6 +559,29 @@ async fn the_citizen_apis_are_described_at_api_openapi_json() {
     assert!(identity["requestBody"].is_object(), "{identity}");
     assert!(identity["responses"]["422"].is_object(), "{identity}");
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+    // The recovery and account APIs, with their bodies and problems.
+    let recovery = &doc["paths"]["/api/v1/recovery/{id}/identity"]["put"];
+    assert!(recovery["requestBody"].is_object(), "{recovery}");
+    assert!(recovery["responses"]["404"].is_object(), "{recovery}");
+    let password = &doc["paths"]["/api/v1/account/password"]["put"];
+    assert!(password["requestBody"].is_object(), "{password}");
+    assert!(password["responses"]["403"].is_object(), "{password}");
+    for path in [
+        "/api/v1/recovery",
+        "/api/v1/recovery/{id}/phone",
+        "/api/v1/recovery/{id}/otp/verify",
+        "/api/v1/recovery/{id}/password",
+        "/api/v1/account",
+        "/api/v1/account/phone",
+        "/api/v1/account/phone/verify",
+        "/api/v1/account/apps",
+        "/api/v1/account/apps/{client_id}",
+        "/api/v1/account/sessions",
+        "/api/v1/account/activity",
+        "/api/v1/account/export",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
 }
 
 /// Headless Chromium: the pages as a person sees them. Screenshots (Thai and

@@ -141,7 +141,10 @@ pub const CITIZEN_OPENAPI_PATH: &str = "/api/openapi.json";
 /// The citizen APIs' OpenAPI document: enrollment, with the account and
 /// recovery APIs merged in (`doc.merge(...)`, one line each).
 pub fn citizen_openapi_doc() -> utoipa::openapi::OpenApi {
-    pratu_registration::api::openapi()
+    let mut doc = pratu_registration::api::openapi();
+    doc.merge(pratu_account::recovery::openapi());
+    doc.merge(pratu_account::api::openapi());
+    doc
 }
 
 async fn citizen_openapi() -> axum::response::Response {
