@@ -29,7 +29,10 @@ pub async fn run(config: &Config, to: &Path) -> Result<(), CommandError> {
         pg_dump(&url, to).await?;
     }
     let bytes = std::fs::metadata(to).map(|m| m.len()).unwrap_or(0);
-    println!("backup written to {} ({bytes} bytes)", to.display());
+    crate::commands::print_line(&format!(
+        "backup written to {} ({bytes} bytes)",
+        to.display()
+    ));
     Ok(())
 }
 
