@@ -257,7 +257,7 @@ fn settings_come_from_config_and_bad_headers_are_refused() {
     let mut c = DopaConfig::default();
     c.headers.insert("Token".into(), "t".into());
     let s = DopaSettings::try_from(&c).unwrap();
-    assert_eq!(s.timeout, Duration::from_secs(10));
+    assert_eq!(s.timeout, Duration::from_secs(8));
     assert_eq!(s.retries, 2);
     assert!(s.headers.get("token").unwrap().is_sensitive());
     c.headers.insert("bad header".into(), "t".into());
