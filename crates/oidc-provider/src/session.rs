@@ -32,6 +32,12 @@ pub(crate) struct SsoSession {
     pub acr: String,
     pub amr: Vec<String>,
     pub created_at: i64,
+    /// Unix milliseconds of the same moment: "signed out everywhere" ends
+    /// the sessions begun before it, and a sign-in in the same second after
+    /// it (a citizen who just recovered the account) must survive. Absent
+    /// in sessions stored before it existed (then the second is used).
+    #[serde(default)]
+    pub created_at_ms: Option<i64>,
     pub last_seen: i64,
 }
 
@@ -131,7 +137,8 @@ impl Sessions {
         acr: &str,
         amr: Vec<String>,
     ) -> Result<(String, SsoSession), StorageError> {
-        let now = self.clock.now().unix_timestamp();
+        let at = self.clock.now();
+        let (now, now_ms) = (at.unix_timestamp(), unix_ms(at));
         let handle = random_token(&*self.random, 32);
         let session = SsoSession {
             sid: random_token(&*self.random, 16),
@@ -140,6 +147,7 @@ impl Sessions {
             acr: acr.to_owned(),
             amr,
             created_at: now,
+            created_at_ms: Some(now_ms),
             last_seen: now,
         };
         let key = key_of(&handle);
@@ -232,25 +240,46 @@ impl Sessions {
 
     /// Whether the user was logged out everywhere after this session began.
     async fn logged_out(&self, s: &SsoSession) -> Result<bool, StorageError> {
-        self.logged_out_since(s.user_id, s.created_at).await
+        let Some(not_before_ms) = self.not_before_ms(s.user_id).await? else {
+            return Ok(false);
+        };
+        Ok(match s.created_at_ms {
+            Some(ms) => ms <= not_before_ms,
+            None => s.created_at <= not_before_ms.div_euclid(1000),
+        })
     }
 
     /// Whether a force logout of `user_id` happened at or after
     /// `created_at` (unix seconds): sessions of other surfaces (the
-    /// operator console) end with the SSO sessions.
+    /// operator console) and access tokens (`auth_time`) end with the SSO
+    /// sessions. Only the second is known, so one begun in the marker's
+    /// second counts as ended (the safe side).
     pub(crate) async fn logged_out_since(
         &self,
         user_id: Uuid,
         created_at: i64,
     ) -> Result<bool, StorageError> {
+        Ok(self
+            .not_before_ms(user_id)
+            .await?
+            .is_some_and(|ms| created_at <= ms.div_euclid(1000)))
+    }
+
+    /// The user's "sessions not before" marker in unix milliseconds. A
+    /// marker written in seconds (before milliseconds) covers its whole
+    /// second; an unreadable one ends everything.
+    async fn not_before_ms(&self, user_id: Uuid) -> Result<Option<i64>, StorageError> {
         let Some(raw) = self.ephemeral.get(&not_before_key(user_id)).await? else {
-            return Ok(false);
+            return Ok(None);
         };
-        let not_before = std::str::from_utf8(&raw)
+        let value = std::str::from_utf8(&raw)
             .ok()
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(i64::MAX);
-        Ok(created_at <= not_before)
+            .and_then(|v| v.parse::<i64>().ok());
+        Ok(Some(match value {
+            Some(v) if v >= MILLISECOND_MARKERS => v,
+            Some(seconds) => seconds.saturating_mul(1000).saturating_add(999),
+            None => i64::MAX,
+        }))
     }
 
     /// Force logout: ends every SSO session of the user on every node (see
@@ -276,7 +305,7 @@ impl Sessions {
         self.ephemeral
             .put(
                 &not_before_key(user_id),
-                now.unix_timestamp().to_string().as_bytes(),
+                unix_ms(now).to_string().as_bytes(),
                 ttl,
             )
             .await?;
@@ -284,6 +313,74 @@ impl Sessions {
     }
 }
 
+/// Markers at or above this are milliseconds (year 1973 in milliseconds,
+/// year 5138 in seconds): older nodes wrote seconds.
+const MILLISECOND_MARKERS: i64 = 100_000_000_000;
+
+fn unix_ms(t: time::OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
 fn secs(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX / 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use pratu_core::web::CookiePolicy;
+    use pratu_storage::ephemeral::memory::MemoryStore;
+    use pratu_storage::testing::sqlite_store;
+    use pratu_storage::{Clock, MockClock};
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::state::SessionsParts;
+
+    /// A citizen who recovers the account (every session ends) and signs
+    /// in again within the same second kept being sent back to the sign-in
+    /// page: the marker was in seconds and ended the new session too.
+    #[tokio::test]
+    async fn a_sign_in_in_the_same_second_after_signing_out_everywhere_lives() {
+        let (store, _guard) = sqlite_store().await;
+        let start = time::macros::datetime!(2026-12-06 12:00:00.100 UTC);
+        let clock = Arc::new(MockClock::new(start));
+        let sessions = Sessions(Arc::new(SessionsParts {
+            cookies: CookiePolicy { secure: false },
+            store,
+            ephemeral: Arc::new(MemoryStore::new(clock.clone(), 10_000)),
+            clock: clock.clone() as Arc<dyn Clock>,
+            random: Arc::new(pratu_core::SeededRandom::new(7)),
+            config: crate::config::SessionConfig::default(),
+        }));
+        let user = Uuid::new_v4();
+        let (_, before) = sessions.start_session(user, "acr", vec![]).await.unwrap();
+        clock.advance(time::Duration::milliseconds(300));
+        sessions.mark_user_logged_out(user).await.unwrap();
+        clock.advance(time::Duration::milliseconds(300));
+        let (_, after) = sessions.start_session(user, "acr", vec![]).await.unwrap();
+        assert_eq!(before.created_at, after.created_at, "one second");
+
+        assert!(sessions.logged_out(&before).await.unwrap());
+        assert!(!sessions.logged_out(&after).await.unwrap());
+        let live = sessions.sessions_of(user).await.unwrap();
+        assert_eq!(live.len(), 1);
+        // Second-resolution callers (token auth_time) stay on the safe side.
+        assert!(
+            sessions
+                .logged_out_since(user, after.created_at)
+                .await
+                .unwrap()
+        );
+        // A marker an older node wrote in seconds covers its whole second.
+        sessions
+            .ephemeral
+            .put(
+                &not_before_key(user),
+                start.unix_timestamp().to_string().as_bytes(),
+                Duration::from_secs(60),
+            )
+            .await
+            .unwrap();
+        assert!(sessions.logged_out(&after).await.unwrap());
+    }
 }

@@ -202,7 +202,7 @@ macro_rules! shared {
     ($(#[$doc:meta])* $name:ident($parts:ident)) => {
         $(#[$doc])*
         #[derive(Debug, Clone)]
-        pub(crate) struct $name(Arc<$parts>);
+        pub(crate) struct $name(pub(crate) Arc<$parts>);
 
         impl std::ops::Deref for $name {
             type Target = $parts;
