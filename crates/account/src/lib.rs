@@ -11,7 +11,9 @@
 use axum::Router;
 use axum::extract::FromRef;
 
+pub mod api;
 pub mod config;
+pub mod service;
 mod state;
 
 pub use config::{AccountConfig, AccountConfigError};
@@ -24,5 +26,5 @@ where
     AccountState: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
-    Router::new()
+    Router::new().merge(api::routes())
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use pratu_core::access::ProviderAccess;
+use pratu_core::domain::PasswordPolicy;
 use pratu_core::limits::PhoneSendLimit;
 use pratu_core::otp::OtpPolicy;
 use pratu_core::password::PasswordHasher;
@@ -15,6 +16,7 @@ use pratu_storage::ephemeral::EphemeralStore;
 use pratu_storage::{Clock, Store};
 
 use crate::config::AccountConfig;
+use crate::service::AccountService;
 
 /// What the server hands over to build [`AccountState`].
 #[derive(Debug, Clone)]
@@ -34,6 +36,9 @@ pub struct AccountDeps {
     pub pii: PiiCipher,
     /// Finds accounts by citizen ID (domain `"citizen_id"`).
     pub blind_index: BlindIndex,
+    /// The password policy of enrollment (`enrollment.password`): a new
+    /// password meets the same rules as the first.
+    pub password_policy: PasswordPolicy,
     /// The SMS code policy of enrollment (`[otp]`).
     pub otp: OtpPolicy,
     /// SMS codes per phone number, shared with enrollment and step-up.
@@ -54,6 +59,7 @@ pub(crate) struct Inner {
     pub deps: AccountDeps,
     pub csrf: Csrf,
     pub cookies: CookiePolicy,
+    pub service: AccountService,
 }
 
 impl AccountState {
@@ -62,26 +68,34 @@ impl AccountState {
         let cookies = CookiePolicy {
             secure: deps.secure_cookies,
         };
+        let service = AccountService::new(&deps);
         Self(Arc::new(Inner {
             deps,
             csrf,
             cookies,
+            service,
         }))
     }
 
-    pub(crate) fn deps(&self) -> &AccountDeps {
+    pub fn deps(&self) -> &AccountDeps {
         &self.0.deps
+    }
+
+    /// The account operations (the API and the portal's pages call
+    /// these).
+    pub fn service(&self) -> &AccountService {
+        &self.0.service
     }
 
     pub(crate) fn provider(&self) -> &dyn ProviderAccess {
         &*self.0.deps.provider
     }
 
-    pub(crate) fn csrf(&self) -> &Csrf {
+    pub fn csrf(&self) -> &Csrf {
         &self.0.csrf
     }
 
-    pub(crate) fn cookies(&self) -> CookiePolicy {
+    pub fn cookies(&self) -> CookiePolicy {
         self.0.cookies
     }
 

@@ -29,16 +29,18 @@ pub enum AuditArea {
     ConsentAndTokens,
     Clients,
     KeysAndAccounts,
+    Account,
     Admin,
 }
 
 impl AuditArea {
-    pub const ALL: [AuditArea; 6] = [
+    pub const ALL: [AuditArea; 7] = [
         Self::Enrollment,
         Self::SignIn,
         Self::ConsentAndTokens,
         Self::Clients,
         Self::KeysAndAccounts,
+        Self::Account,
         Self::Admin,
     ];
 
@@ -50,6 +52,7 @@ impl AuditArea {
             Self::ConsentAndTokens => "consent and tokens",
             Self::Clients => "clients",
             Self::KeysAndAccounts => "keys and accounts",
+            Self::Account => "the citizen's own account (actor and target `user:<uuid>`)",
             Self::Admin => "operators' reads and sign-ins (admin API, console)",
         }
     }
@@ -114,6 +117,7 @@ audit_actions! {
     TokenRevoked => "token.revoked", ConsentAndTokens;
     TokenRefreshReused => "token.refresh_reused", ConsentAndTokens;
     TokenCodeReplayed => "token.code_replayed", ConsentAndTokens;
+    ConsentWithdrawn => "consent.withdrawn", ConsentAndTokens;
     ClientCreated => "client.created", Clients;
     ClientChanged => "client.changed", Clients;
     ClientDeleted => "client.deleted", Clients;
@@ -126,6 +130,12 @@ audit_actions! {
     UserDisabled => "user.disabled", KeysAndAccounts;
     UserEnabled => "user.enabled", KeysAndAccounts;
     UserLoggedOut => "user.logged_out", KeysAndAccounts;
+    AccountPasswordChanged => "account.password_changed", Account;
+    AccountPhoneChanged => "account.phone_changed", Account;
+    AccountReauthFailed => "account.reauth_failed", Account;
+    AccountSignedOutEverywhere => "account.signed_out_everywhere", Account;
+    AccountExported => "account.exported", Account;
+    AccountDeleted => "account.deleted", Account;
     AdminDenied => "admin.denied", Admin;
     AdminConsoleSignIn => "admin.console.sign_in", Admin;
     AdminClientListed => "admin.client.listed", Admin;
@@ -148,6 +158,12 @@ impl AuditAction {
                 "`limits.login.max_consecutive_failures` reached: locked for `lockout_seconds`",
             ),
             Self::ConsentRevoked => Some("admin API"),
+            Self::ConsentWithdrawn => Some("by the citizen, account API or portal"),
+            Self::AccountReauthFailed => Some(
+                "a wrong password re-entered to change the password or delete the account; \
+                 outcome `locked` once `account` re-authentication attempts run out",
+            ),
+            Self::AccountDeleted => Some("no personal data in the event"),
             Self::TokenRefreshReused => Some("the family is revoked"),
             Self::AdminDenied => Some("outcome `forbidden`, `details.code` says why"),
             _ => None,
@@ -341,6 +357,7 @@ mod tests {
                 AuditArea::ConsentAndTokens => "",
                 AuditArea::Clients => "client.",
                 AuditArea::KeysAndAccounts => "",
+                AuditArea::Account => "account.",
                 AuditArea::Admin => "admin.",
             };
             assert!(a.as_str().starts_with(prefix), "{a} in {:?}", a.area());

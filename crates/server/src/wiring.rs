@@ -112,6 +112,7 @@ pub async fn build_state(
         hasher,
         pii,
         blind_index,
+        password_policy: config.enrollment.password,
         otp: config.otp.policy(),
         phone_sends: pratu_core::limits::PhoneSendLimit {
             max: config.limits.enrollment.otp_sends_per_phone.max,

@@ -51,6 +51,34 @@ pub trait UserRepo: Send + Sync {
         at: OffsetDateTime,
         audit: &AuditEvent,
     ) -> Result<DisableOutcome>;
+    /// Deletes a citizen's account at their request (PDPA s.33 erasure), as
+    /// one unit of work in one transaction: every live refresh family of
+    /// the user is revoked at `at` (counted) and goes with the user row,
+    /// as do the remembered consents; the enrollments that created the
+    /// account (their copy of names, birth date, sealed citizen ID, phone
+    /// and password hash) are deleted; and `audit` (which must hold no
+    /// personal data) is appended. The citizen ID's blind index goes with
+    /// the row, so the same citizen may enroll again, and the username is
+    /// free. Audit events naming the account's random id stay until
+    /// `retention.audit_days`. All or nothing. `NotFound { what: "user" }`
+    /// (nothing written) if there is no such user.
+    async fn delete_user_account(
+        &self,
+        user_id: Uuid,
+        at: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<DeleteOutcome>;
+}
+
+/// What [`UserRepo::delete_user_account`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeleteOutcome {
+    /// Refresh families that were live (now gone with the account).
+    pub refresh_tokens_revoked: u64,
+    /// Remembered consents deleted.
+    pub consents_deleted: u64,
+    /// Enrollment records (copies of personal data) deleted.
+    pub enrollments_deleted: u64,
 }
 
 /// What [`UserRepo::disable_user`] did.

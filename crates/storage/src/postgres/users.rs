@@ -15,7 +15,7 @@ use super::batch::Job;
 use super::row::{Reader, json, opt_json};
 use crate::error::{Result, StorageError};
 use crate::records::{AuditEvent, SealedCitizenId, User, UserStatus};
-use crate::repo::{DisableOutcome, UserRepo};
+use crate::repo::{DeleteOutcome, DisableOutcome, UserRepo};
 use crate::sql::{classify, names};
 
 /// Every column of `users`, qualified, as a literal for `concat!`.
@@ -280,6 +280,59 @@ impl UserRepo for PgStore {
         tx.commit().await.map_err(classify)?;
         Ok(DisableOutcome {
             refresh_tokens_revoked: revoked.rows_affected(),
+        })
+    }
+
+    #[tracing::instrument(name = "db.users.delete_user_account", skip_all, fields(db.system = "postgresql"))]
+    async fn delete_user_account(
+        &self,
+        user_id: Uuid,
+        at: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<DeleteOutcome> {
+        let mut tx = self.begin().await?;
+        // Counted by the statements that clear each part, before the user
+        // row goes (its consents and refresh families would cascade
+        // uncounted).
+        let revoked = sqlx::query(
+            "UPDATE refresh_families SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        sqlx::query("DELETE FROM refresh_families WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let consents = sqlx::query("DELETE FROM consents WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let enrollments = sqlx::query("DELETE FROM enrollments WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        if deleted.rows_affected() == 0 {
+            // Dropping `tx` rolls back (nothing was there to change).
+            return Err(StorageError::NotFound { what: "user" });
+        }
+        // A refused audit row fails here; dropping `tx` brings it all back.
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(DeleteOutcome {
+            refresh_tokens_revoked: revoked.rows_affected(),
+            consents_deleted: consents.rows_affected(),
+            enrollments_deleted: enrollments.rows_affected(),
         })
     }
 }

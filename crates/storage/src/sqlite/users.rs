@@ -12,7 +12,7 @@ use super::row::{Columns, LiteReader, Reader, json, micros, opt_json};
 use super::writer::{execute, first_row};
 use crate::error::{Result, StorageError};
 use crate::records::{AuditEvent, SealedCitizenId, User, UserStatus};
-use crate::repo::{DisableOutcome, UserRepo};
+use crate::repo::{DeleteOutcome, DisableOutcome, UserRepo};
 use crate::sql::{classify, names};
 
 /// `SELECT <every column> FROM users` followed by the given clause.
@@ -259,6 +259,21 @@ impl UserRepo for SqliteStore {
         };
         self.write(data, disable_user).await
     }
+
+    #[tracing::instrument(name = "db.users.delete_user_account", skip_all, fields(db.system = "sqlite"))]
+    async fn delete_user_account(
+        &self,
+        user_id: Uuid,
+        at: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<DeleteOutcome> {
+        let data = Disable {
+            user_id: user_id.to_string(),
+            at: micros(at),
+            audit: audit.clone(),
+        };
+        self.write(data, delete_user_account).await
+    }
 }
 
 /// The inputs of [`UserRepo::disable_user`], owned so the writer thread can
@@ -289,5 +304,41 @@ fn disable_user(conn: &Connection, d: &Disable) -> Result<DisableOutcome> {
     insert_audit(conn, &d.audit)?;
     Ok(DisableOutcome {
         refresh_tokens_revoked,
+    })
+}
+
+/// On the writer thread, as one request (rolled back whole on any error,
+/// including the user not being there, see `writer/mod.rs`): the counts
+/// are taken by the statements that clear each part before the user row
+/// goes (its consents and refresh families would cascade uncounted).
+fn delete_user_account(conn: &Connection, d: &Disable) -> Result<DeleteOutcome> {
+    let refresh_tokens_revoked = execute(
+        conn,
+        "UPDATE refresh_families SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
+        params![d.at, d.user_id],
+    )?;
+    execute(
+        conn,
+        "DELETE FROM refresh_families WHERE user_id = ?1",
+        params![d.user_id],
+    )?;
+    let consents_deleted = execute(
+        conn,
+        "DELETE FROM consents WHERE user_id = ?1",
+        params![d.user_id],
+    )?;
+    let enrollments_deleted = execute(
+        conn,
+        "DELETE FROM enrollments WHERE user_id = ?1",
+        params![d.user_id],
+    )?;
+    if execute(conn, "DELETE FROM users WHERE id = ?1", params![d.user_id])? == 0 {
+        return Err(StorageError::NotFound { what: "user" });
+    }
+    insert_audit(conn, &d.audit)?;
+    Ok(DeleteOutcome {
+        refresh_tokens_revoked,
+        consents_deleted,
+        enrollments_deleted,
     })
 }

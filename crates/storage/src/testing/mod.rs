@@ -42,6 +42,7 @@ macro_rules! assert_matches {
     }};
 }
 
+pub mod account_deletion;
 pub mod audit;
 pub mod clients;
 pub mod consents;
@@ -112,6 +113,7 @@ pub async fn run_repository_suite(make: impl MakeStore) {
     audit::run(&make).await;
     registration_tokens::run(&make).await;
     units_of_work::run(&make).await;
+    account_deletion::run(&make).await;
 }
 
 /// `Result::expect` for the suites: they fail by panicking, and the crate's
