@@ -8,6 +8,7 @@
 )]
 
 mod admin;
+mod account_portal;
 mod admin_console;
 mod agency_sso;
 mod backup;

@@ -13,6 +13,8 @@ use axum::extract::FromRef;
 
 pub mod api;
 pub mod config;
+mod front;
+pub mod portal;
 pub mod service;
 mod state;
 
@@ -26,5 +28,8 @@ where
     AccountState: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
-    Router::new().merge(api::routes())
+    Router::new()
+        .route("/", axum::routing::get(front::front))
+        .merge(portal::routes())
+        .merge(api::routes())
 }

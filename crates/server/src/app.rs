@@ -126,12 +126,32 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(http::health::healthz))
         .route("/readyz", get(http::health::readyz))
+        .route(CITIZEN_OPENAPI_PATH, get(citizen_openapi))
         .merge(pratu_registration::router())
         .merge(pratu_oidc::router())
         .merge(pratu_admin::router(&config.admin))
         .merge(pratu_account::router())
         .layer(stack)
         .with_state(state)
+}
+
+/// Where the citizen APIs' OpenAPI document is served.
+pub const CITIZEN_OPENAPI_PATH: &str = "/api/openapi.json";
+
+/// The citizen APIs' OpenAPI document: enrollment, with the account and
+/// recovery APIs merged in (`doc.merge(...)`, one line each).
+pub fn citizen_openapi_doc() -> utoipa::openapi::OpenApi {
+    pratu_registration::api::openapi()
+}
+
+async fn citizen_openapi() -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let mut res = axum::Json(citizen_openapi_doc()).into_response();
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-cache"),
+    );
+    res
 }
 
 /// The metrics listener's router (`metrics.listen`): `/metrics` alone.

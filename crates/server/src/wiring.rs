@@ -127,6 +127,8 @@ pub async fn build_state(
             client_id: Some(pratu_account::ACCOUNT_CLIENT_ID.to_owned()),
             client_name: "Digital ID account".to_owned(),
             redirect_uris: vec![account.portal_redirect_uri()],
+            // The portal's "sign out of Digital ID" comes back to the front door.
+            post_logout_redirect_uris: vec![format!("{}/", account.issuer())],
             public: true,
             scopes: vec!["openid".to_owned(), pratu_account::ACCOUNT_SCOPE.to_owned()],
             first_party: true,

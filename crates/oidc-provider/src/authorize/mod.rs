@@ -69,8 +69,11 @@ async fn authorize(
     }
 }
 
-/// `GET /authorize/continue?req=…[&lang=th|en]`: where the forms send the
-/// browser back; decides the next step again.
+/// `GET /authorize/continue?req=…[&lang=th|en][&login_hint=…]`: where the
+/// forms send the browser back; decides the next step again. The enrollment
+/// wizard's result page links here with the new username as `login_hint`:
+/// it fills the sign-in form of this one page (it is not stored, and never
+/// replaces a hint the client sent).
 pub(crate) async fn continue_get(
     State(flow): State<AuthorizeFlow>,
     headers: HeaderMap,
@@ -102,6 +105,12 @@ pub(crate) async fn continue_get(
         Ok(None) => return error_page(PageError::UnknownClient, req.locale),
         Err(e) => return server_error(e, req.locale),
     };
+    if req.login_hint.is_none() {
+        req.login_hint = params
+            .get("login_hint")
+            .filter(|h| !h.is_empty() && h.len() <= request::MAX_HINT)
+            .map(str::to_owned);
+    }
     flow.advance(&headers, req, client, Some(id.to_owned()), false)
         .await
 }

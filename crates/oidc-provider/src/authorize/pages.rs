@@ -58,7 +58,13 @@ impl Forms {
         let (browser, cookie) = self.csrf_browser(headers);
         let token = self.csrf.token(&browser, id);
         let action = format!("{}{LOGIN_PATH}", self.issuer.url);
-        let register = format!("{}{REGISTER_PATH}", self.issuer.url);
+        // The enroll link carries this pending request, so the citizen who
+        // enrolls from here comes back to this sign-in (the wizard accepts
+        // exactly this shape and nothing else).
+        let back: String =
+            url::form_urlencoded::byte_serialize(format!("{CONTINUE_PATH}?req={id}").as_bytes())
+                .collect();
+        let register = format!("{}{REGISTER_PATH}?continue={back}", self.issuer.url);
         let page = LoginPage {
             t: req.locale.texts(),
             lang_url: self.lang_url(id, req.locale),

@@ -78,7 +78,7 @@ impl AuthRequest {
 
 const MAX_STATE: usize = 2048;
 const MAX_NONCE: usize = 512;
-const MAX_HINT: usize = 256;
+pub(crate) const MAX_HINT: usize = 256;
 
 /// Checks the parameters of `/authorize`.
 pub(crate) async fn validate(

@@ -269,7 +269,13 @@ impl ClientService {
         let id = new.client_id.clone().ok_or(ClientError::NotFound)?;
         let wanted_scope = new.scopes.join(" ");
         match self.show(&id).await {
-            Ok(v) if v.redirect_uris == new.redirect_uris && v.scope == wanted_scope => Ok(()),
+            Ok(v)
+                if v.redirect_uris == new.redirect_uris
+                    && v.post_logout_redirect_uris == new.post_logout_redirect_uris
+                    && v.scope == wanted_scope =>
+            {
+                Ok(())
+            }
             Ok(_) => self.update(&id, new).await.map(|_| ()),
             Err(ClientError::NotFound) => match self.create(new.clone()).await {
                 Ok(_) => Ok(()),

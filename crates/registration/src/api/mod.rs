@@ -18,6 +18,9 @@ use crate::state::RegistrationState;
 mod access;
 mod error;
 mod json;
+mod openapi;
+
+pub use openapi::openapi;
 
 use access::Authorized;
 
@@ -55,6 +58,7 @@ fn progress(p: Progress) -> Response {
     no_store(StatusCode::OK, json!({ "next": p.next.as_str() }))
 }
 
+#[utoipa::path(get, path = "/api/v1/terms", tag = "enrollment", responses((status = 200, description = "The current terms: `version`, `text` (`th`, `en`), `text_sha256`")))]
 async fn terms(State(state): State<RegistrationState>) -> Response {
     let t = &state.service().config().terms;
     no_store(
@@ -67,7 +71,7 @@ async fn terms(State(state): State<RegistrationState>) -> Response {
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct StartBody {
     accept_terms: bool,
     terms_version: String,
@@ -75,6 +79,7 @@ struct StartBody {
     language: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/enrollments", tag = "enrollment", request_body = StartBody, responses((status = 201, description = "Started: `enrollment_id`, `enrollment_token`, `next`"), (status = 400, description = "Malformed body", body = openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "`terms_outdated`", body = openapi::Problem, content_type = "application/problem+json"), (status = 422, description = "`terms_not_accepted`", body = openapi::Problem, content_type = "application/problem+json"), (status = 429, description = "`too_many_attempts`", body = openapi::Problem, content_type = "application/problem+json")))]
 async fn start(
     State(state): State<RegistrationState>,
     RequestContext(ctx): RequestContext,
@@ -107,11 +112,12 @@ async fn start(
     Ok(r)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct CitizenIdBody {
     citizen_id: String,
 }
 
+#[utoipa::path(put, path = "/api/v1/enrollments/{id}/citizen-id", tag = "enrollment", params(("id" = uuid::Uuid, Path, description = "The enrollment id")), security(("enrollment_token" = [])), request_body = CitizenIdBody, responses((status = 200, description = "`next`: `identity`"), (status = 400, description = "Malformed body", body = openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "No or wrong enrollment token (`invalid_enrollment_token`)", body = openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "`enrollment_not_found`", body = openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "`step_out_of_order`, `conflict`", body = openapi::Problem, content_type = "application/problem+json"), (status = 410, description = "`enrollment_expired`", body = openapi::Problem, content_type = "application/problem+json"), (status = 422, description = "`invalid_citizen_id`", body = openapi::Problem, content_type = "application/problem+json"), (status = 429, description = "`too_many_attempts`", body = openapi::Problem, content_type = "application/problem+json")))]
 async fn citizen_id(
     State(state): State<RegistrationState>,
     RequestContext(ctx): RequestContext,
@@ -125,7 +131,7 @@ async fn citizen_id(
     Ok(progress(p))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct IdentityBody {
     #[serde(default = "laser_code")]
     method: String,
@@ -151,6 +157,7 @@ fn laser_code() -> String {
     "laser_code".into()
 }
 
+#[utoipa::path(put, path = "/api/v1/enrollments/{id}/identity", tag = "enrollment", params(("id" = uuid::Uuid, Path, description = "The enrollment id")), security(("enrollment_token" = [])), request_body = IdentityBody, responses((status = 200, description = "Proofed against the registry; `next`: `account`"), (status = 400, description = "Malformed body", body = openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "No or wrong enrollment token (`invalid_enrollment_token`)", body = openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "`enrollment_not_found`", body = openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "`step_out_of_order`, `conflict`", body = openapi::Problem, content_type = "application/problem+json"), (status = 410, description = "`enrollment_expired`", body = openapi::Problem, content_type = "application/problem+json"), (status = 422, description = "`invalid_request`, `identity_not_verified`, `proofing_method_unsupported`", body = openapi::Problem, content_type = "application/problem+json"), (status = 429, description = "`too_many_attempts`", body = openapi::Problem, content_type = "application/problem+json"), (status = 503, description = "`identity_service_unavailable`", body = openapi::Problem, content_type = "application/problem+json")))]
 async fn identity(
     State(state): State<RegistrationState>,
     RequestContext(ctx): RequestContext,
@@ -179,12 +186,13 @@ async fn identity(
     Ok(progress(p))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct AccountBody {
     username: String,
     password: String,
 }
 
+#[utoipa::path(put, path = "/api/v1/enrollments/{id}/account", tag = "enrollment", params(("id" = uuid::Uuid, Path, description = "The enrollment id")), security(("enrollment_token" = [])), request_body = AccountBody, responses((status = 200, description = "`next`: `phone`"), (status = 400, description = "Malformed body", body = openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "No or wrong enrollment token (`invalid_enrollment_token`)", body = openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "`enrollment_not_found`", body = openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "`step_out_of_order`, `conflict`", body = openapi::Problem, content_type = "application/problem+json"), (status = 410, description = "`enrollment_expired`", body = openapi::Problem, content_type = "application/problem+json"), (status = 422, description = "`invalid_request`, `password_policy`, `password_too_common`, `password_contains_username`", body = openapi::Problem, content_type = "application/problem+json")))]
 async fn account(
     State(state): State<RegistrationState>,
     RequestContext(ctx): RequestContext,
@@ -198,11 +206,12 @@ async fn account(
     Ok(progress(p))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct PhoneBody {
     phone: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/enrollments/{id}/phone", tag = "enrollment", params(("id" = uuid::Uuid, Path, description = "The enrollment id")), security(("enrollment_token" = [])), request_body = PhoneBody, responses((status = 202, description = "Code sent: `ref`, `expires_in`, `resend_in`, `phone` (masked), `next`"), (status = 400, description = "Malformed body", body = openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "No or wrong enrollment token (`invalid_enrollment_token`)", body = openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "`enrollment_not_found`", body = openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "`step_out_of_order`, `conflict`", body = openapi::Problem, content_type = "application/problem+json"), (status = 410, description = "`enrollment_expired`", body = openapi::Problem, content_type = "application/problem+json"), (status = 422, description = "`invalid_request`", body = openapi::Problem, content_type = "application/problem+json"), (status = 429, description = "`too_many_attempts`", body = openapi::Problem, content_type = "application/problem+json"), (status = 503, description = "`sms_unavailable`", body = openapi::Problem, content_type = "application/problem+json")))]
 async fn phone(
     State(state): State<RegistrationState>,
     RequestContext(ctx): RequestContext,
@@ -225,11 +234,12 @@ async fn phone(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct VerifyBody {
     code: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/enrollments/{id}/phone/verify", tag = "enrollment", params(("id" = uuid::Uuid, Path, description = "The enrollment id")), security(("enrollment_token" = [])), request_body = VerifyBody, responses((status = 200, description = "`next`: `review`"), (status = 400, description = "Malformed body", body = openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "No or wrong enrollment token (`invalid_enrollment_token`)", body = openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "`enrollment_not_found`", body = openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "`step_out_of_order`, `conflict`", body = openapi::Problem, content_type = "application/problem+json"), (status = 410, description = "`enrollment_expired`", body = openapi::Problem, content_type = "application/problem+json"), (status = 422, description = "`otp_invalid`, `otp_expired`", body = openapi::Problem, content_type = "application/problem+json"), (status = 429, description = "`too_many_attempts`", body = openapi::Problem, content_type = "application/problem+json")))]
 async fn verify_phone(
     State(state): State<RegistrationState>,
     RequestContext(ctx): RequestContext,
@@ -243,6 +253,7 @@ async fn verify_phone(
     Ok(progress(p))
 }
 
+#[utoipa::path(get, path = "/api/v1/enrollments/{id}", tag = "enrollment", params(("id" = uuid::Uuid, Path, description = "The enrollment id")), security(("enrollment_token" = [])), responses((status = 200, description = "The enrollment so far (citizen ID masked)"), (status = 400, description = "Malformed body", body = openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "No or wrong enrollment token (`invalid_enrollment_token`)", body = openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "`enrollment_not_found`", body = openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "`step_out_of_order`, `conflict`", body = openapi::Problem, content_type = "application/problem+json"), (status = 410, description = "`enrollment_expired`", body = openapi::Problem, content_type = "application/problem+json")))]
 async fn review(
     State(state): State<RegistrationState>,
     Authorized(access): Authorized,
@@ -252,6 +263,7 @@ async fn review(
     Ok(no_store(StatusCode::OK, body))
 }
 
+#[utoipa::path(post, path = "/api/v1/enrollments/{id}/confirm", tag = "enrollment", params(("id" = uuid::Uuid, Path, description = "The enrollment id")), security(("enrollment_token" = [])), responses((status = 201, description = "The account exists: `user_id`, `username`, `status`"), (status = 400, description = "Malformed body", body = openapi::Problem, content_type = "application/problem+json"), (status = 401, description = "No or wrong enrollment token (`invalid_enrollment_token`)", body = openapi::Problem, content_type = "application/problem+json"), (status = 404, description = "`enrollment_not_found`", body = openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "`step_out_of_order`, `conflict`", body = openapi::Problem, content_type = "application/problem+json"), (status = 410, description = "`enrollment_expired`", body = openapi::Problem, content_type = "application/problem+json"), (status = 409, description = "`citizen_id_taken`, `username_taken`, `step_out_of_order`", body = openapi::Problem, content_type = "application/problem+json")))]
 async fn confirm(
     State(state): State<RegistrationState>,
     RequestContext(ctx): RequestContext,

@@ -28,7 +28,7 @@ impl Default for EnrollmentConfig {
             terms: TermsConfig::default(),
             username: UsernamePolicy::default(),
             password: PasswordPolicy::default(),
-            sign_in_url: "/".into(),
+            sign_in_url: "/account".into(),
         }
     }
 }

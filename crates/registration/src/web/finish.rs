@@ -4,9 +4,10 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Form;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
+use super::continue_to::{self, ContinueTo};
 use super::i18n::{fill, format_birth};
 use super::page::Page;
 use super::{Stage, Web, masked};
@@ -30,6 +31,8 @@ pub(crate) struct DonePage {
     pub p: Page,
     pub body: String,
     pub sign_in_url: String,
+    /// Back to the agency app's sign-in the enrollment began from.
+    pub continue_url: Option<String>,
 }
 
 fn join(parts: &[Option<&str>]) -> String {
@@ -120,7 +123,7 @@ pub(crate) async fn confirm(mut web: Web, Form(form): Form<HashMap<String, Strin
     }
 }
 
-pub(crate) async fn done_page(mut web: Web) -> Response {
+pub(crate) async fn done_page(mut web: Web, headers: HeaderMap) -> Response {
     let (_, review) = match web.open(Stage::Done).await {
         Ok(v) => v,
         Err(r) => return r,
@@ -129,12 +132,19 @@ pub(crate) async fn done_page(mut web: Web) -> Response {
     let username = review.username.clone().unwrap_or_default();
     let body = fill(p.t("done.body"), &[("username", &username)]);
     let sign_in_url = web.state.service().config().sign_in_url.clone();
+    let continue_url = web
+        .state
+        .cookies()
+        .get(&headers, continue_to::COOKIE)
+        .and_then(ContinueTo::from_cookie)
+        .map(|c| c.url(&username, web.lang.code()));
     web.render(
         StatusCode::OK,
         &DonePage {
             p,
             body,
             sign_in_url,
+            continue_url,
         },
     )
 }

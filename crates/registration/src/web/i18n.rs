@@ -149,7 +149,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
 
     ("done.title", "สมัคร Digital ID สำเร็จ", "Your Digital ID is ready"),
     ("done.body", "ท่านใช้ชื่อผู้ใช้ {username} เข้าสู่ระบบบริการที่รองรับ Digital ID ได้ทันที", "You can now sign in with the username {username} wherever Digital ID is accepted."),
-    ("done.signin", "เข้าสู่ระบบ", "Sign in"),
+    ("done.continue", "เข้าสู่ระบบแอปที่ท่านมาจากต่อ", "Continue signing in to the app you came from"),
+    ("done.portal", "ไปที่บัญชี Digital ID ของฉัน", "Go to my Digital ID account"),
 
     ("problem.title", "ไม่สามารถดำเนินการได้", "Something needs attention"),
     ("problem.start_again", "เริ่มสมัครใหม่", "Start again"),

@@ -20,6 +20,7 @@ use crate::service::{Context, EnrollmentAccess, EnrollmentError, Review};
 use crate::state::RegistrationState;
 
 mod account;
+mod continue_to;
 mod cookies;
 mod finish;
 mod i18n;

@@ -4,10 +4,12 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Form;
-use axum::http::StatusCode;
+use axum::extract::RawQuery;
+use axum::http::{StatusCode, header};
 use axum::response::Response;
 use pratu_storage::records::EnrollmentStep;
 
+use super::continue_to::{self, ContinueTo};
 use super::page::Page;
 use super::{Stage, Web, masked};
 use crate::service::{EnrollmentError, StartInput};
@@ -46,8 +48,30 @@ fn consent_view(web: &Web, p: Page, status: StatusCode) -> Response {
     )
 }
 
-/// `GET /register`: the terms, or the page an enrollment in progress is at.
-pub(crate) async fn consent_page(mut web: Web) -> Response {
+/// `GET /register[?continue=/authorize/continue?req=…]`: the terms, or the
+/// page an enrollment in progress is at. A valid `continue` (the sign-in
+/// page's enroll link) is kept for the result page; anything else in it is
+/// ignored.
+pub(crate) async fn consent_page(web: Web, RawQuery(q): RawQuery) -> Response {
+    let keep = q.as_deref().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "continue")
+            .and_then(|(_, v)| ContinueTo::parse(&v))
+    });
+    let age = web.state.service().config().expiry_minutes * 60;
+    let cookie = keep.and_then(|c| {
+        web.state
+            .cookies()
+            .set(continue_to::COOKIE, c.cookie_value(), Some(age))
+    });
+    let mut res = terms_or_resume(web).await;
+    if let Some(c) = cookie {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    res
+}
+
+async fn terms_or_resume(mut web: Web) -> Response {
     if let Some(id) = web.enrollment.clone() {
         match web.state.service().review(&id).await {
             Ok(r) if r.step != EnrollmentStep::Completed => {

@@ -128,6 +128,7 @@ fn all_pages(lang: Lang, errors: bool) -> Vec<(&'static str, String)> {
                 p: p(9),
                 body: "Ready".into(),
                 sign_in_url: "https://sso.example/".into(),
+                continue_url: Some("/authorize/continue?req=abc&lang=th".into()),
             }),
         ),
         (

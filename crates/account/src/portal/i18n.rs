@@ -1,0 +1,104 @@
+//! The front door's and portal's words, in Thai (default) and English. One
+//! table keyed by stable names; a unit test checks that every key a template
+//! uses exists. The pages built on the portal's shell add their keys here.
+
+use pratu_core::web::Language;
+
+/// Looks `key` up; an unknown key shows nothing (and fails the test below).
+pub fn text(lang: Language, key: &str) -> &'static str {
+    TEXTS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map_or("", |(_, th, en)| match lang {
+            Language::Th => th,
+            Language::En => en,
+        })
+}
+
+#[cfg(test)]
+pub fn has(key: &str) -> bool {
+    TEXTS.iter().any(|(k, _, _)| *k == key)
+}
+
+#[rustfmt::skip]
+const TEXTS: &[(&str, &str, &str)] = &[
+    ("app.name", "Digital ID", "Digital ID"),
+    ("app.tagline", "บัญชีเดียว ใช้ยืนยันตัวตนกับบริการภาครัฐได้ทุกที่", "One account to prove who you are to government services"),
+    ("lang.switch", "English", "ภาษาไทย"),
+    ("skip", "ข้ามไปยังเนื้อหาหลัก", "Skip to main content"),
+    ("footer.text", "Pratu · ผู้ให้บริการยืนยันตัวตนดิจิทัล", "Pratu · Digital ID provider"),
+    ("footer.home", "หน้าแรก", "Home"),
+    // The front door.
+    ("front.title", "Digital ID ของฉัน", "My Digital ID"),
+    ("front.intro", "Digital ID คือบัญชีเดียวที่ใช้เข้าสู่ระบบบริการของหน่วยงานรัฐ ยืนยันตัวตนด้วยบัตรประจำตัวประชาชนเพียงครั้งเดียวตอนสมัคร แล้วใช้ชื่อผู้ใช้และรหัสผ่านของคุณได้ทุกที่", "Digital ID is one account for signing in to government agencies' services. You prove who you are with your national ID card once, when you enroll, then use your own username and password everywhere."),
+    ("front.signin", "เข้าสู่ระบบ Digital ID ของฉัน", "Sign in to my Digital ID"),
+    ("front.signin_hint", "ดูข้อมูลบัญชี เปลี่ยนรหัสผ่านหรือเบอร์โทรศัพท์ และดูว่าแอปใดเข้าถึงข้อมูลของคุณ", "See your account, change your password or phone, and see which apps hold your data."),
+    ("front.enroll", "สมัคร Digital ID", "Enroll for a Digital ID"),
+    ("front.enroll_hint", "ใช้เวลาประมาณ 5 นาที เตรียมบัตรประจำตัวประชาชน (เลขหลังบัตร) และโทรศัพท์มือถือให้พร้อม", "Takes about 5 minutes. Have your national ID card (the laser code on its back) and your mobile phone ready."),
+    ("front.have_heading", "มี Digital ID แล้ว", "I have a Digital ID"),
+    ("front.new_heading", "ยังไม่มี Digital ID", "I do not have a Digital ID yet"),
+    ("front.help_heading", "เข้าสู่ระบบไม่ได้?", "Cannot sign in?"),
+    ("front.recover", "ลืมรหัสผ่าน หรือเปลี่ยนเบอร์โทรศัพท์เพราะทำหาย", "Forgot your password, or lost your phone"),
+    ("front.recover_hint", "ยืนยันตัวตนด้วยบัตรประจำตัวประชาชนอีกครั้งเพื่อกลับเข้าสู่บัญชี", "Prove who you are with your ID card again to get back into your account."),
+    // The portal's shell.
+    ("nav.label", "เมนูบัญชี", "Account menu"),
+    ("nav.profile", "ข้อมูลของฉัน", "Profile"),
+    ("signout", "ออกจากระบบ", "Sign out"),
+    ("signed_in_as", "เข้าสู่ระบบในชื่อ", "Signed in as"),
+    // The profile.
+    ("profile.title", "ข้อมูลของฉัน", "My profile"),
+    ("profile.intro", "ข้อมูลที่ยืนยันแล้วกับบัตรประจำตัวประชาชนของคุณ หน่วยงานจะได้รับเฉพาะข้อมูลที่คุณอนุญาต", "The details proved against your national ID card. An agency receives only what you allow."),
+    ("profile.username", "ชื่อผู้ใช้", "Username"),
+    ("profile.name", "ชื่อ-นามสกุล", "Name"),
+    ("profile.name_en", "ชื่อ-นามสกุล (ภาษาอังกฤษ)", "Name in English"),
+    ("profile.citizen_id", "เลขประจำตัวประชาชน", "Citizen ID"),
+    ("profile.phone", "เบอร์โทรศัพท์มือถือ", "Mobile phone"),
+    ("profile.phone_verified", "ยืนยันแล้ว", "verified"),
+    ("profile.ial", "ระดับความน่าเชื่อถือของการยืนยันตัวตน", "Identity assurance level"),
+    ("profile.ial_how", "ยืนยันกับทะเบียนราษฎร์ด้วยเลขหลังบัตร", "proved against the civil registry with the card's laser code"),
+    ("profile.not_proofed", "ไม่ได้ยืนยันตัวตน (บัญชีเจ้าหน้าที่)", "not proofed (staff account)"),
+    ("profile.member_since", "เป็นสมาชิกตั้งแต่", "Member since"),
+    ("profile.none", "ไม่มี", "none"),
+    // Signed out, errors.
+    ("signed_out.title", "ออกจากระบบบัญชีแล้ว", "You have signed out of your account"),
+    ("signed_out.body", "คุณยังอาจเข้าสู่ระบบ Digital ID อยู่ในเบราว์เซอร์นี้ (สำหรับแอปของหน่วยงาน) หากใช้เครื่องร่วมกับผู้อื่น ให้ออกจากระบบ Digital ID ด้วย", "You may still be signed in to Digital ID in this browser (for agency apps). On a shared device, sign out of Digital ID too."),
+    ("signed_out.sso", "ออกจากระบบ Digital ID ในเบราว์เซอร์นี้", "Sign out of Digital ID in this browser"),
+    ("signed_out.again", "เข้าสู่ระบบอีกครั้ง", "Sign in again"),
+    ("error.title", "ขออภัย เกิดปัญหา", "Sorry, something went wrong"),
+    ("error.home", "กลับหน้าแรก", "Back to the home page"),
+    ("error.retry", "เริ่มเข้าสู่ระบบใหม่", "Start signing in again"),
+    ("error.busy", "ระบบไม่พร้อมให้บริการชั่วคราว กรุณาลองใหม่ในอีกสักครู่", "The service is busy. Please try again shortly."),
+    ("error.signin_failed", "เข้าสู่ระบบไม่สำเร็จ กรุณาเริ่มใหม่อีกครั้ง", "Sign-in did not succeed. Please start again."),
+    ("error.signin_cancelled", "การเข้าสู่ระบบถูกยกเลิก", "Sign-in was cancelled."),
+    ("error.signin_expired", "การเข้าสู่ระบบนี้หมดเวลาหรือเริ่มจากเบราว์เซอร์อื่น กรุณาเริ่มใหม่", "This sign-in expired or was started in another browser. Please start again."),
+    ("error.not_citizen", "บัญชีนี้ใช้กับหน้าบัญชี Digital ID ไม่ได้", "This account cannot use the Digital ID account pages."),
+    ("error.form_stale", "แบบฟอร์มนี้หมดอายุ กรุณาโหลดหน้าใหม่แล้วลองอีกครั้ง", "This form has expired. Please reload the page and try again."),
+    ("error.not_found", "ไม่พบหน้าที่ต้องการ", "This page does not exist."),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_both_languages_and_is_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for (k, th, en) in TEXTS {
+            assert!(seen.insert(*k), "duplicate key {k}");
+            assert!(!th.is_empty() && !en.is_empty(), "{k}");
+        }
+    }
+
+    #[test]
+    fn every_key_a_template_uses_exists() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/portal");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let src = std::fs::read_to_string(&path).unwrap();
+            for part in src.split("t(\"").skip(1) {
+                let key = part.split('"').next().unwrap();
+                assert!(has(key), "{}: unknown key {key}", path.display());
+            }
+        }
+    }
+}
