@@ -7,6 +7,7 @@
     reason = "test support code fails loudly on purpose"
 )]
 
+mod account_api;
 mod admin;
 mod account_portal;
 mod admin_console;

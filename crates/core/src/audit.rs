@@ -160,8 +160,8 @@ impl AuditAction {
             Self::ConsentRevoked => Some("admin API"),
             Self::ConsentWithdrawn => Some("by the citizen, account API or portal"),
             Self::AccountReauthFailed => Some(
-                "a wrong password re-entered to change the password or delete the account; \
-                 outcome `locked` once `account` re-authentication attempts run out",
+                "a wrong password re-entered before a sensitive change; outcome `locked` past 10 \
+                 checks per account in 15 minutes",
             ),
             Self::AccountDeleted => Some("no personal data in the event"),
             Self::TokenRefreshReused => Some("the family is revoked"),

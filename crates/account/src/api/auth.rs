@@ -51,7 +51,9 @@ where
             return Err(ApiError::InsufficientScope);
         }
         let (Some(user_id), Some(auth_time)) = (at.user_id, at.auth_time) else {
-            return Err(ApiError::InvalidToken("the access token is not for an account"));
+            return Err(ApiError::InvalidToken(
+                "the access token is not for an account",
+            ));
         };
         let internal = |e: pratu_storage::StorageError| ApiError::Account(AccountError::from(e));
         if state

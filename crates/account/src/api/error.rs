@@ -241,7 +241,10 @@ mod tests {
             r.headers()[header::WWW_AUTHENTICATE],
             "Bearer error=\"insufficient_scope\", scope=\"account\""
         );
-        assert_eq!(r.headers()[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
         assert_eq!(body(r).await["code"], "insufficient_scope");
     }
 

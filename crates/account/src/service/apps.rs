@@ -69,9 +69,14 @@ impl AccountService {
         self.provider
             .revoke_access_tokens(user.id, client_id)
             .await?;
-        let entry = Self::entry(ctx, user.id, AuditAction::ConsentWithdrawn, Outcome::Success)
-            .target(format!("client:{client_id}"))
-            .details(json!({}));
+        let entry = Self::entry(
+            ctx,
+            user.id,
+            AuditAction::ConsentWithdrawn,
+            Outcome::Success,
+        )
+        .target(format!("client:{client_id}"))
+        .details(json!({}));
         let record = self.auditor.event(entry);
         match self
             .store

@@ -104,8 +104,8 @@ impl AccountService {
     ) -> Result<()> {
         let user = self.active_user(user_id).await?;
         self.reauthenticate(ctx, &user, current).await?;
-        let new =
-            Password::parse(new, None, &self.password_policy).map_err(AccountError::WeakPassword)?;
+        let new = Password::parse(new, None, &self.password_policy)
+            .map_err(AccountError::WeakPassword)?;
         blocklist::check(new.expose(), Some(&user.username)).map_err(|b| {
             AccountError::WeakPassword(pratu_core::domain::PasswordPolicyError::Blocked(b))
         })?;

@@ -129,7 +129,11 @@ impl AccountService {
             return Err(AccountError::NoPhoneChange);
         };
         let new = String::from_utf8(raw).map_err(AccountError::internal)?;
-        match self.otp.verify(&subject(user.id), &new, code.expose()).await? {
+        match self
+            .otp
+            .verify(&subject(user.id), &new, code.expose())
+            .await?
+        {
             OtpOutcome::Verified => {}
             OtpOutcome::Invalid { attempts_left } => {
                 tracing::info!(event.kind = "security", "wrong phone change code");

@@ -129,10 +129,7 @@ pub async fn deleting_an_account_takes_its_grants_and_enrollment_and_records_it(
         }
     );
     assert_eq!(s.store.user_by_id(s.somchai.id).await.must("read"), None);
-    assert_eq!(
-        s.store.user_by_username("somchai").await.must("read"),
-        None
-    );
+    assert_eq!(s.store.user_by_username("somchai").await.must("read"), None);
     assert_eq!(
         s.store.user_by_citizen_index(&index).await.must("read"),
         None,
@@ -155,7 +152,13 @@ pub async fn deleting_an_account_takes_its_grants_and_enrollment_and_records_it(
 
     // The other account keeps everything.
     assert!(s.store.user_by_id(s.malee.id).await.must("read").is_some());
-    assert!(s.store.consent(s.malee.id, "rp").await.must("read").is_some());
+    assert!(
+        s.store
+            .consent(s.malee.id, "rp")
+            .await
+            .must("read")
+            .is_some()
+    );
     assert!(s.family_exists(s.malee_family, b"malee1").await);
 
     // The citizen may enroll again: same citizen ID, same username.
