@@ -49,12 +49,19 @@ async fn the_front_door_answers_in_thai_and_in_english() {
             .unwrap()
             .starts_with("text/html")
     );
-    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(csp.contains("default-src 'none'") && csp.contains("form-action 'self'"));
     let th = r.text().await.unwrap();
     assert!(th.contains(r#"<html lang="th">"#), "{th}");
     assert!(th.contains("เข้าสู่ระบบ Digital ID ของฉัน"));
-    for link in [r#"href="/account""#, r#"href="/register""#, r#"href="/recover""#] {
+    for link in [
+        r#"href="/account""#,
+        r#"href="/register""#,
+        r#"href="/recover""#,
+    ] {
         assert!(th.contains(link), "{link}");
     }
     assert!(!th.contains("<script"));
@@ -84,7 +91,12 @@ async fn the_front_door_answers_in_thai_and_in_english() {
         .await
         .unwrap();
     assert_eq!(css.status(), 200);
-    assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
 }
 
 #[tokio::test]
@@ -98,7 +110,10 @@ async fn a_citizen_signs_in_to_the_portal_and_sees_the_profile_masked() {
     let profile = portal_sign_in(&p, &b, "somchai87").await;
     assert_eq!(profile.status, 200, "{}", profile.body);
     let html = &profile.body;
-    assert!(html.contains("somchai87") && html.contains("สมชาย"), "{html}");
+    assert!(
+        html.contains("somchai87") && html.contains("สมชาย"),
+        "{html}"
+    );
     let id = &citizen.citizen_id;
     let masked = format!("{}-{}-xxxxx-xx-{}", &id[..1], &id[1..5], &id[12..]);
     assert!(html.contains(&masked), "{html}");
@@ -120,7 +135,11 @@ async fn a_citizen_signs_in_to_the_portal_and_sees_the_profile_masked() {
         )
         .await;
     assert_eq!(out.status, 200, "{}", out.body);
-    assert!(out.body.contains("/logout?client_id=pratu-account"), "{}", out.body);
+    assert!(
+        out.body.contains("/logout?client_id=pratu-account"),
+        "{}",
+        out.body
+    );
     // The portal session is over: /account starts signing in again.
     let again = b.get(&format!("{}/account", p.url)).await;
     assert_eq!(again.status, 303);
@@ -151,7 +170,10 @@ async fn admin_token(p: &Pratu) -> String {
             v["client_id"].as_str().unwrap(),
             v["client_secret"].as_str(),
         )
-        .form(&[("grant_type", "client_credentials"), ("scope", "pratu:admin")])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "pratu:admin"),
+        ])
         .send()
         .await
         .unwrap();
@@ -181,7 +203,10 @@ async fn portal_session_ends_after(admin_action: &str) {
     assert!(r.status().is_success(), "{admin_action}: {}", r.status());
 
     let after = b.get(&format!("{}/account", p.url)).await;
-    assert_eq!(after.status, 303, "the portal session outlived {admin_action}");
+    assert_eq!(
+        after.status, 303,
+        "the portal session outlived {admin_action}"
+    );
     // And no new one without signing in again: the SSO session is over too.
     let page = b.until_rp(after, &p.url).await;
     assert_eq!(page.status, 200);
@@ -196,6 +221,104 @@ async fn the_portal_session_ends_when_an_operator_signs_the_citizen_out() {
 #[tokio::test]
 async fn the_portal_session_ends_when_the_account_is_disabled() {
     portal_session_ends_after("disable").await;
+}
+
+/// PostgreSQL + Redis, two nodes behind one issuer: a portal session made
+/// through node A is seen by node B, and an operator's sign-out through B
+/// ends it on A.
+#[tokio::test]
+async fn the_portal_session_is_shared_by_every_node_on_postgres_and_redis() {
+    use crate::services::{PgDb, RedisNs};
+    let Some(pg) = PgDb::create().await else {
+        return;
+    };
+    let Some(redis) = RedisNs::create() else {
+        pg.drop_db().await;
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let registry = write_registry(tmp.path(), &[somchai()]);
+    let base = Options::default()
+        .env("PRATU_DATABASE_URL", &pg.url)
+        .env("PRATU_REDIS_URL", &redis.url)
+        .env("PRATU_REDIS_PREFIX", &redis.prefix)
+        .env("PRATU_PROOFING__REGISTRY_FILE", registry.to_str().unwrap());
+    let a = Pratu::start_with(Options {
+        envs: base.envs.clone(),
+        data_dir: None,
+    })
+    .await;
+    let b_node = Pratu::start_with(
+        Options {
+            envs: base.envs.clone(),
+            data_dir: Some(a.data_dir.clone()),
+        }
+        .env("PRATU_ISSUER", &a.url),
+    )
+    .await;
+    let done = enroll(&a, &somchai(), "somchai87", PASSWORD, "0812345678").await;
+    let uid = done["user_id"].as_str().unwrap().to_owned();
+    let b = Browser::new();
+    assert_eq!(portal_sign_in(&a, &b, "somchai87").await.status, 200);
+    // Cookies are per host, not per port: the same browser on node B.
+    let on_b = b.get(&format!("{}/account", b_node.url)).await;
+    assert_eq!(on_b.status, 200, "node B does not see the portal session");
+    assert!(on_b.body.contains("somchai87"));
+
+    let env: Vec<(&str, &str)> = base
+        .envs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let bot = cli_json(
+        &a.data_dir,
+        &env,
+        &[
+            "client",
+            "create",
+            "--name",
+            "ops bot",
+            "--scope",
+            "pratu:admin",
+            "--grant-type",
+            "client_credentials",
+            "--json",
+        ],
+        None,
+    )
+    .await;
+    let r = client()
+        .post(format!("{}/token", b_node.url))
+        .basic_auth(
+            bot["client_id"].as_str().unwrap(),
+            bot["client_secret"].as_str(),
+        )
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "pratu:admin"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let admin = r.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    crate::leaks::watch("admin access token", &admin);
+    let r = client()
+        .post(format!("{}/admin/api/v1/users/{uid}/logout", b_node.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let after = b.get(&format!("{}/account", a.url)).await;
+    assert_eq!(
+        after.status, 303,
+        "the portal session outlived the sign-out on node A"
+    );
+    drop((a, b_node));
+    pg.drop_db().await;
 }
 
 fn csrf_of(html: &str) -> String {
@@ -224,17 +347,30 @@ fn link(html: &str, prefix: &str) -> Option<String> {
 
 /// Posts one wizard form (with the page's CSRF token) and returns the
 /// next page, following the wizard's redirect.
-async fn wizard_step(p: &Pratu, b: &Browser, page: &Page, action: &str, fields: &[(&str, &str)]) -> Page {
+async fn wizard_step(
+    p: &Pratu,
+    b: &Browser,
+    page: &Page,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> Page {
     let csrf = csrf_of(&page.body);
     let mut form = vec![("csrf", csrf.as_str())];
     form.extend_from_slice(fields);
     let after = b.post(&format!("{}{action}", p.url), &form).await;
     assert_eq!(after.status, 303, "{action}: {}", after.body);
-    b.get(&absolute(p, after.location.as_deref().unwrap())).await
+    b.get(&absolute(p, after.location.as_deref().unwrap()))
+        .await
 }
 
 /// Enrolls `c` through the wizard's pages from `first` (the terms page).
-async fn enroll_in_wizard(p: &Pratu, b: &Browser, first: Page, c: &Citizen, username: &str) -> Page {
+async fn enroll_in_wizard(
+    p: &Pratu,
+    b: &Browser,
+    first: Page,
+    c: &Citizen,
+    username: &str,
+) -> Page {
     crate::leaks::watch("password", PASSWORD);
     let terms_version = {
         let m = r#"name="terms_version" value=""#;
@@ -249,7 +385,14 @@ async fn enroll_in_wizard(p: &Pratu, b: &Browser, first: Page, c: &Citizen, user
         &[("accept", "yes"), ("terms_version", &terms_version)],
     )
     .await;
-    let page = wizard_step(p, b, &page, "/register/citizen-id", &[("citizen_id", &c.citizen_id)]).await;
+    let page = wizard_step(
+        p,
+        b,
+        &page,
+        "/register/citizen-id",
+        &[("citizen_id", &c.citizen_id)],
+    )
+    .await;
     let page = wizard_step(p, b, &page, "/register/method", &[("method", "laser_code")]).await;
     let page = wizard_step(
         p,
@@ -265,7 +408,14 @@ async fn enroll_in_wizard(p: &Pratu, b: &Browser, first: Page, c: &Citizen, user
         ],
     )
     .await;
-    let page = wizard_step(p, b, &page, "/register/laser-code", &[("laser_code", c.laser_code)]).await;
+    let page = wizard_step(
+        p,
+        b,
+        &page,
+        "/register/laser-code",
+        &[("laser_code", c.laser_code)],
+    )
+    .await;
     let page = wizard_step(
         p,
         b,
@@ -291,8 +441,17 @@ async fn a_citizen_who_enrolls_from_an_agency_sign_in_page_lands_back_in_the_app
         &p.data_dir,
         &[],
         &[
-            "client", "create", "--name", "Agency app", "--redirect-uri", redirect, "--scope",
-            "openid", "--scope", "profile", "--json",
+            "client",
+            "create",
+            "--name",
+            "Agency app",
+            "--redirect-uri",
+            redirect,
+            "--scope",
+            "openid",
+            "--scope",
+            "profile",
+            "--json",
         ],
         None,
     )
@@ -308,7 +467,10 @@ async fn a_citizen_who_enrolls_from_an_agency_sign_in_page_lands_back_in_the_app
     assert_eq!(login.status, 200, "{}", login.body);
     let enroll_link = link(&login.body, &format!("{}/register?continue=", p.url))
         .unwrap_or_else(|| panic!("no enroll link carrying the request: {}", login.body));
-    assert!(enroll_link.contains("continue=%2Fauthorize%2Fcontinue%3Freq%3D"), "{enroll_link}");
+    assert!(
+        enroll_link.contains("continue=%2Fauthorize%2Fcontinue%3Freq%3D"),
+        "{enroll_link}"
+    );
 
     let terms = b.get(&enroll_link).await;
     assert_eq!(terms.status, 200, "{}", terms.body);
@@ -320,10 +482,18 @@ async fn a_citizen_who_enrolls_from_an_agency_sign_in_page_lands_back_in_the_app
 
     let login = b.get(&absolute(&p, &next)).await;
     assert_eq!(login.status, 200, "{}", login.body);
-    assert!(login.body.contains(r#"value="somchai87""#), "username not filled in: {next} {}", login.body);
+    assert!(
+        login.body.contains(r#"value="somchai87""#),
+        "username not filled in: {next} {}",
+        login.body
+    );
     let back = b.sign_in(login, &p.url, "somchai87", PASSWORD).await;
     let to = back.location.clone().unwrap_or_default();
-    assert!(to.starts_with(redirect), "not back at the app: {to} {}", back.body);
+    assert!(
+        to.starts_with(redirect),
+        "not back at the app: {to} {}",
+        back.body
+    );
     assert!(back.redirect_param("code").is_some(), "{to}");
     assert_eq!(back.redirect_param("state").as_deref(), Some("st4te"));
 }
@@ -352,7 +522,10 @@ async fn the_enroll_link_cannot_send_a_citizen_elsewhere() {
             .any(|c| c.to_str().unwrap().starts_with("pratu_enroll_continue="));
         assert!(!kept, "{evil} was kept");
         let body = r.text().await.unwrap();
-        assert!(!body.contains("evil.example") && !body.contains("javascript:"), "{evil}");
+        assert!(
+            !body.contains("evil.example") && !body.contains("javascript:"),
+            "{evil}"
+        );
     }
     // The provider's own shape is kept.
     let r = client()
@@ -363,11 +536,11 @@ async fn the_enroll_link_cannot_send_a_citizen_elsewhere() {
         .send()
         .await
         .unwrap();
-    let kept = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .any(|c| c.to_str().unwrap().starts_with("pratu_enroll_continue=Abc_123;"));
+    let kept = r.headers().get_all("set-cookie").iter().any(|c| {
+        c.to_str()
+            .unwrap()
+            .starts_with("pratu_enroll_continue=Abc_123;")
+    });
     assert!(kept);
 }
 
@@ -459,16 +632,29 @@ mod in_a_browser {
         b.client.goto(&format!("{}/?lang=th", p.url)).await.unwrap();
         capture(&b, "front-th").await;
 
-        click_link(&b, "//a[contains(normalize-space(.), \"เข้าสู่ระบบ Digital ID ของฉัน\")]").await;
+        click_link(
+            &b,
+            "//a[contains(normalize-space(.), \"เข้าสู่ระบบ Digital ID ของฉัน\")]",
+        )
+        .await;
         b.fill("ชื่อผู้ใช้", "somchai87").await;
         b.fill("รหัสผ่าน", PASSWORD).await;
         b.press("เข้าสู่ระบบ").await;
         wait_for_path(&b, |u| u.ends_with("/account")).await;
         let text = b.text().await;
-        assert!(text.contains("ข้อมูลของฉัน") && text.contains("somchai87"), "{text}");
-        assert!(text.contains("xxxxx") && !text.contains(&citizen.citizen_id), "{text}");
+        assert!(
+            text.contains("ข้อมูลของฉัน") && text.contains("somchai87"),
+            "{text}"
+        );
+        assert!(
+            text.contains("xxxxx") && !text.contains(&citizen.citizen_id),
+            "{text}"
+        );
         capture(&b, "profile-th").await;
-        b.client.goto(&format!("{}/account?lang=en", p.url)).await.unwrap();
+        b.client
+            .goto(&format!("{}/account?lang=en", p.url))
+            .await
+            .unwrap();
         assert!(b.text().await.contains("My profile"));
         capture(&b, "profile-en").await;
         b.close().await;
@@ -486,7 +672,15 @@ mod in_a_browser {
         let view = cli_json(
             &p.data_dir,
             &[],
-            &["client", "create", "--name", "Agency app", "--redirect-uri", cb, "--json"],
+            &[
+                "client",
+                "create",
+                "--name",
+                "Agency app",
+                "--redirect-uri",
+                cb,
+                "--json",
+            ],
             None,
         )
         .await;
@@ -501,9 +695,15 @@ mod in_a_browser {
         wait_for_path(&b, |u| u.contains("/register")).await;
         enroll_in_wizard(&b, &p, &somchai(), "somchai87", PASSWORD, "0812345678").await;
         capture(&b, "enrolled-th").await;
-        b.client.goto(&format!("{}/register/done?lang=en", p.url)).await.unwrap();
+        b.client
+            .goto(&format!("{}/register/done?lang=en", p.url))
+            .await
+            .unwrap();
         capture(&b, "enrolled-en").await;
-        b.client.goto(&format!("{}/register/done?lang=th", p.url)).await.unwrap();
+        b.client
+            .goto(&format!("{}/register/done?lang=th", p.url))
+            .await
+            .unwrap();
 
         click_link(&b, "//a[contains(@href, '/authorize/continue')]").await;
         // The sign-in page of the same request, the new username filled in.
@@ -514,12 +714,18 @@ mod in_a_browser {
             .for_element(Locator::Id("username"))
             .await
             .unwrap();
-        assert_eq!(login.prop("value").await.unwrap().as_deref(), Some("somchai87"));
+        assert_eq!(
+            login.prop("value").await.unwrap().as_deref(),
+            Some("somchai87")
+        );
         b.fill("รหัสผ่าน", PASSWORD).await;
         b.press("เข้าสู่ระบบ").await;
         b.press("อนุญาต").await;
         let landed = wait_for_path(&b, |u| u.starts_with(cb)).await;
-        assert!(landed.contains("code=") && landed.contains("state=s9"), "{landed}");
+        assert!(
+            landed.contains("code=") && landed.contains("state=s9"),
+            "{landed}"
+        );
         b.close().await;
     }
 }

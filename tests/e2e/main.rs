@@ -8,8 +8,8 @@
 )]
 
 mod account_api;
-mod admin;
 mod account_portal;
+mod admin;
 mod admin_console;
 mod agency_sso;
 mod backup;

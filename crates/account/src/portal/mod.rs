@@ -29,3 +29,82 @@ where
         .route(session::SIGNOUT_PATH, post(session::signout))
         .route(page::STYLESHEET_PATH, get(page::stylesheet))
 }
+
+#[cfg(test)]
+mod tests {
+    //! Every template of the front door and the portal renders, in Thai and
+    //! in English, with its language attribute and without scripts.
+
+    use askama::Template;
+    use pratu_core::web::Language;
+
+    use super::page::{Chrome, NavItem, Shell};
+    use super::profile::{Profile, ProfilePage};
+    use crate::front::FrontPage;
+
+    fn chrome(lang: Language, signed_in: bool) -> Chrome {
+        Chrome {
+            lang,
+            path: "/account",
+            shell: signed_in.then(|| Shell {
+                username: "somchai87".into(),
+                signout_csrf: "tok".into(),
+                nav: vec![NavItem {
+                    href: "/account",
+                    key: "nav.profile",
+                    current: true,
+                }],
+            }),
+        }
+    }
+
+    #[test]
+    fn every_page_renders_in_both_languages() {
+        for lang in [Language::Th, Language::En] {
+            let pages = [
+                FrontPage {
+                    c: chrome(lang, false),
+                }
+                .render()
+                .unwrap(),
+                ProfilePage {
+                    c: chrome(lang, true),
+                    p: Profile {
+                        username: "somchai87".into(),
+                        name: "นาย สมชาย ใจดี".into(),
+                        name_en: "Mr Somchai Jaidee".into(),
+                        citizen_id_masked: Some("1-1017-xxxxx-xx-0".into()),
+                        phone_masked: Some("08x-xxx-5678".into()),
+                        phone_verified: true,
+                        ial: Some("2.1".into()),
+                        member_since: "6 ธ.ค. 2569".into(),
+                    },
+                }
+                .render()
+                .unwrap(),
+            ];
+            for html in pages {
+                assert!(html.contains(&format!(r#"<html lang="{}">"#, lang.code())));
+                assert!(html.contains(&format!("?lang={}", lang.other().code())));
+                assert!(!html.contains("<script") && !html.contains("style="));
+            }
+        }
+        let signed_in = ProfilePage {
+            c: chrome(Language::Th, true),
+            p: Profile {
+                username: "u".into(),
+                name: String::new(),
+                name_en: String::new(),
+                citizen_id_masked: None,
+                phone_masked: None,
+                phone_verified: false,
+                ial: None,
+                member_since: String::new(),
+            },
+        }
+        .render()
+        .unwrap();
+        assert!(signed_in.contains(r#"action="/account/signout""#));
+        assert!(signed_in.contains(r#"aria-current="page""#));
+    }
+}

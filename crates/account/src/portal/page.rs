@@ -123,21 +123,26 @@ impl Chrome {
 /// An HTML page with the headers every page of the portal carries: the
 /// strict content security policy, no caching (personal data), the
 /// language cookie when the language was chosen on this request.
-pub fn render(state: &AccountState, lang: PageLang, status: StatusCode, page: &impl Template) -> Response {
+pub fn render(
+    state: &AccountState,
+    lang: PageLang,
+    status: StatusCode,
+    page: &impl Template,
+) -> Response {
     let mut res = match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => InternalError::from(e).attach(
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
-        ),
+        Err(e) => InternalError::from(e)
+            .attach((StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()),
     };
     let h = res.headers_mut();
     h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp::PAGE));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.append(VARY, HeaderValue::from_static("accept-language, cookie"));
     if lang.chosen
-        && let Some(c) = state
-            .cookies()
-            .set(locale::COOKIE, lang.lang.code(), Some(LANG_COOKIE_SECONDS))
+        && let Some(c) =
+            state
+                .cookies()
+                .set(locale::COOKIE, lang.lang.code(), Some(LANG_COOKIE_SECONDS))
     {
         h.append(SET_COOKIE, c);
     }
@@ -164,7 +169,10 @@ pub fn error_page(
 ) -> Response {
     let retry = matches!(
         message,
-        "error.signin_failed" | "error.signin_cancelled" | "error.signin_expired" | "error.form_stale"
+        "error.signin_failed"
+            | "error.signin_cancelled"
+            | "error.signin_expired"
+            | "error.form_stale"
     );
     render(
         state,
@@ -180,7 +188,11 @@ pub fn error_page(
 
 /// The error page for an internal failure: the cause goes to the log (once,
 /// with the request id), the visitor reads "busy, try again".
-pub fn unavailable(state: &AccountState, lang: PageLang, cause: impl Into<InternalError>) -> Response {
+pub fn unavailable(
+    state: &AccountState,
+    lang: PageLang,
+    cause: impl Into<InternalError>,
+) -> Response {
     cause.into().attach(error_page(
         state,
         lang,

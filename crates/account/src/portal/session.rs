@@ -100,7 +100,10 @@ pub struct PortalUser {
 impl PortalUser {
     /// The signed-in citizen of `headers`, if the session is live and the
     /// account active and not signed out everywhere since.
-    pub async fn load(state: &AccountState, headers: &HeaderMap) -> Result<Option<Self>, InternalError> {
+    pub async fn load(
+        state: &AccountState,
+        headers: &HeaderMap,
+    ) -> Result<Option<Self>, InternalError> {
         let Some(handle) = state
             .cookies()
             .get(headers, SESSION_COOKIE)
@@ -199,7 +202,11 @@ fn next_page(path: &str) -> String {
         && path
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_'));
-    if ok { path.to_owned() } else { "/account".to_owned() }
+    if ok {
+        path.to_owned()
+    } else {
+        "/account".to_owned()
+    }
 }
 
 fn see_other(to: &str) -> Response {
@@ -415,10 +422,19 @@ pub(crate) async fn signout(
         Ok(None) => return see_other("/"),
         Err(e) => return unavailable(&state, lang, e),
     };
-    if !user.csrf_ok(&state, SIGNOUT_PURPOSE, form.get("csrf").map(String::as_str)) {
+    if !user.csrf_ok(
+        &state,
+        SIGNOUT_PURPOSE,
+        form.get("csrf").map(String::as_str),
+    ) {
         return error_page(&state, lang, StatusCode::FORBIDDEN, "error.form_stale");
     }
-    if let Err(e) = state.deps().ephemeral.delete(&session_key(&user.handle)).await {
+    if let Err(e) = state
+        .deps()
+        .ephemeral
+        .delete(&session_key(&user.handle))
+        .await
+    {
         return unavailable(&state, lang, e);
     }
     let mut res = render(

@@ -91,7 +91,10 @@ mod tests {
         ] {
             let op = &paths[path][method];
             assert!(op.is_object(), "{method} {path} is not documented");
-            assert!(op["responses"].as_object().unwrap().len() >= 2 || path == "/api/v1/terms", "{method} {path}");
+            assert!(
+                op["responses"].as_object().unwrap().len() >= 2 || path == "/api/v1/terms",
+                "{method} {path}"
+            );
         }
         assert!(doc["components"]["schemas"]["Problem"].is_object());
     }

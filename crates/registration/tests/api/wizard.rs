@@ -303,7 +303,10 @@ async fn a_citizen_walks_the_wizard_in_thai_from_terms_to_result() {
     let page = b.post("/register/confirm", &page, &[]).await;
     let page = b.follow(page).await;
     assert!(page.html.contains("สมัคร Digital ID สำเร็จ"));
-    assert!(page.html.contains("href=\"/\""), "links to sign-in");
+    assert!(
+        page.html.contains("href=\"/account\""),
+        "links to the portal"
+    );
     let user = app
         .store
         .user_by_username("somchai")
