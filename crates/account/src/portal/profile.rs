@@ -5,7 +5,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use pratu_core::domain::{CitizenId, ThaiMobile};
 use pratu_core::pii::PiiError;
 use pratu_core::web::Language;
 use pratu_storage::records::{PersonName, User};
@@ -13,6 +12,7 @@ use time::OffsetDateTime;
 
 use super::page::{Chrome, PageLang, render, unavailable};
 use super::session::PortalUser;
+use crate::service::{mask_citizen_id, mask_phone};
 use crate::state::AccountState;
 
 /// The profile as shown: nothing here is the full citizen ID or phone.
@@ -100,16 +100,16 @@ pub(crate) fn format_date(lang: Language, t: OffsetDateTime) -> String {
     }
 }
 
-/// The citizen ID of `user`, opened and masked (`1-2345-xxxxx-xx-1`).
+/// The citizen ID of `user`, opened and masked by the account service's
+/// one masking rule (`1-2345-xxxxx-xx-1`).
 fn masked_citizen_id(state: &AccountState, user: &User) -> Result<Option<String>, PiiError> {
     let Some(sealed) = &user.citizen_id else {
         return Ok(None);
     };
     let digits = state.deps().pii.open(&sealed.ciphertext, b"citizen_id")?;
-    Ok(std::str::from_utf8(&digits)
-        .ok()
-        .and_then(|d| CitizenId::parse(d).ok())
-        .map(|id| id.masked()))
+    // Bytes that are not UTF-8 are no citizen ID: masked whole, as the
+    // service masks any value that does not parse.
+    Ok(Some(mask_citizen_id(&String::from_utf8_lossy(&digits))))
 }
 
 pub(crate) fn profile_of(
@@ -123,11 +123,7 @@ pub(crate) fn profile_of(
         name,
         name_en,
         citizen_id_masked: masked_citizen_id(state, user)?,
-        phone_masked: user
-            .phone
-            .as_deref()
-            .and_then(|p| ThaiMobile::parse(p).ok())
-            .map(|p| p.masked()),
+        phone_masked: user.phone.as_deref().map(mask_phone),
         phone_verified: user.phone_verified,
         ial: user.proofing.as_ref().map(|p| p.ial.clone()),
         member_since: format_date(lang, user.created_at),
