@@ -8,9 +8,9 @@ use crate::enrollment::{Citizen, enroll, read_otp, somchai, write_registry};
 use crate::harness::{Options, Pratu, cli_json, client};
 use crate::sso::{Browser, Page};
 
-const PASSWORD: &str = "Khaosan7Lamp";
+pub(crate) const PASSWORD: &str = "Khaosan7Lamp";
 
-async fn start_with_somchai(tmp: &std::path::Path) -> Pratu {
+pub(crate) async fn start_with_somchai(tmp: &std::path::Path) -> Pratu {
     let registry = write_registry(tmp, &[somchai()]);
     Pratu::start_with(
         Options::default().env("PRATU_PROOFING__REGISTRY_FILE", registry.to_str().unwrap()),
@@ -28,7 +28,7 @@ fn absolute(p: &Pratu, loc: &str) -> String {
 
 /// Opens `/account` and signs in on the provider's page; returns the page
 /// the portal shows afterwards.
-async fn portal_sign_in(p: &Pratu, b: &Browser, username: &str) -> Page {
+pub(crate) async fn portal_sign_in(p: &Pratu, b: &Browser, username: &str) -> Page {
     let start = b.get(&format!("{}/account", p.url)).await;
     assert_eq!(start.status, 303, "{}", start.body);
     let to = start.location.clone().unwrap();

@@ -8,6 +8,7 @@
 )]
 
 mod account_api;
+mod account_pages;
 mod account_portal;
 mod admin;
 mod admin_console;

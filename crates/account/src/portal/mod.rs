@@ -4,8 +4,11 @@
 //! profile page. Other sections build on [`PortalUser`] (who is signed in,
 //! CSRF per form purpose), [`PortalUser::chrome`] and [`page::render`].
 
+mod data;
+mod done;
 pub mod i18n;
 pub mod page;
+mod password;
 mod profile;
 pub mod session;
 
@@ -25,6 +28,11 @@ where
 {
     Router::new()
         .route("/account", get(profile::profile))
+        .route(password::PATH, get(password::show).post(password::change))
+        .route(data::ACTIVITY_PATH, get(data::activity))
+        .route(data::DATA_PATH, get(data::data))
+        .route(data::EXPORT_PATH, get(data::export))
+        .route("/account/done/{what}", get(done::show))
         .route(session::CALLBACK_PATH, get(session::callback))
         .route(session::SIGNOUT_PATH, post(session::signout))
         .route(page::STYLESHEET_PATH, get(page::stylesheet))

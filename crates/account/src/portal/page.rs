@@ -71,7 +71,12 @@ pub struct NavItem {
 
 /// The portal's sections, in menu order: `(path, i18n key)`. A section
 /// is listed here once its pages exist (no placeholders).
-pub const NAV: &[(&str, &str)] = &[("/account", "nav.profile")];
+pub const NAV: &[(&str, &str)] = &[
+    ("/account", "nav.profile"),
+    ("/account/password", "nav.password"),
+    ("/account/activity", "nav.activity"),
+    ("/account/data", "nav.data"),
+];
 
 /// The signed-in part of the chrome.
 #[derive(Debug, Clone)]

@@ -1,0 +1,134 @@
+//! Issue 17, black-box: the portal's operation pages under `/account/…`
+//! (password, activity, data export), driven over HTTP as a browser
+//! without JavaScript would: each renders in Thai by default, each form
+//! needs its own CSRF token, each operation goes through the account
+//! service.
+
+use serde_json::Value;
+
+use crate::account_portal::{PASSWORD, portal_sign_in, start_with_somchai};
+use crate::enrollment::{enroll, somchai};
+use crate::harness::Pratu;
+use crate::sso::Browser;
+
+const NEW_PASSWORD: &str = "Mango7Sticky";
+
+async fn signed_in(tmp: &std::path::Path) -> (Pratu, Browser) {
+    let p = start_with_somchai(tmp).await;
+    enroll(&p, &somchai(), "somchai87", PASSWORD, "0812345678").await;
+    let b = Browser::new();
+    let profile = portal_sign_in(&p, &b, "somchai87").await;
+    assert_eq!(profile.status, 200, "{}", profile.body);
+    (p, b)
+}
+
+/// The CSRF token of the form posting to `action` (the page also holds
+/// the sign-out form's).
+fn csrf_for(html: &str, action: &str) -> String {
+    let form = &html[html
+        .find(&format!(r#"action="{action}""#))
+        .expect("the form")..];
+    let marker = r#"name="csrf" value=""#;
+    let start = form.find(marker).unwrap() + marker.len();
+    form[start..start + form[start..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn every_operation_page_renders_in_thai_with_its_navigation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (p, b) = signed_in(tmp.path()).await;
+    for (path, thai) in [
+        ("/account/password", "เปลี่ยนรหัสผ่าน"),
+        ("/account/activity", "ประวัติการใช้งานบัญชี"),
+        ("/account/data", "ดาวน์โหลดข้อมูลของฉัน"),
+    ] {
+        let page = b.get(&format!("{}{path}", p.url)).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        assert!(page.body.contains(r#"<html lang="th">"#), "{path}");
+        assert!(page.body.contains(thai), "{path}: {}", page.body);
+        assert!(
+            page.body.contains(&format!(r#"href="{path}""#)),
+            "{path} not in the menu"
+        );
+        assert!(!page.body.contains("<script"), "{path}");
+    }
+    // The sign-in shows up in the activity, with a Buddhist-era year.
+    let activity = b.get(&format!("{}/account/activity", p.url)).await;
+    assert!(
+        activity.body.contains("login.succeeded"),
+        "{}",
+        activity.body
+    );
+    let be_year = (time::OffsetDateTime::now_utc().year() + 543).to_string();
+    assert!(activity.body.contains(&be_year), "{}", activity.body);
+    let en = b.get(&format!("{}/account/activity?lang=en", p.url)).await;
+    assert!(en.body.contains("Account activity"), "{}", en.body);
+
+    // The export downloads the service's JSON; the full citizen ID is in
+    // the file (it is the citizen's own data), never on a page.
+    let export = b.get(&format!("{}/account/export", p.url)).await;
+    assert_eq!(export.status, 200, "{}", export.body);
+    let json: Value = serde_json::from_str(&export.body).unwrap();
+    assert_eq!(json["account"]["username"], "somchai87", "{json}");
+}
+
+#[tokio::test]
+async fn the_password_form_refuses_a_forged_token_and_a_wrong_password_then_changes_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (p, b) = signed_in(tmp.path()).await;
+    let url = format!("{}/account/password", p.url);
+    let form = b.get(&url).await;
+    let csrf = csrf_for(&form.body, "/account/password");
+
+    // A token of another form, or none: the shell's 403, nothing changed.
+    let forged = b
+        .post(
+            &url,
+            &[
+                ("csrf", "forged"),
+                ("current_password", PASSWORD),
+                ("new_password", NEW_PASSWORD),
+                ("confirm_password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    let still = b.get(&format!("{}/account", p.url)).await;
+    assert_eq!(still.status, 200, "a refused change ended the session");
+
+    // The wrong current password: an error on the page, still signed in.
+    let wrong = b
+        .post(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("current_password", "Wrong7Password"),
+                ("new_password", NEW_PASSWORD),
+                ("confirm_password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    assert!(wrong.body.contains("รหัสผ่านปัจจุบันไม่ถูกต้อง"), "{}", wrong.body);
+
+    // Success: POST-redirect-GET to "sign in again"; the portal session
+    // is over.
+    let done = b
+        .post(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("current_password", PASSWORD),
+                ("new_password", NEW_PASSWORD),
+                ("confirm_password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let to = done.location.clone().unwrap();
+    let bye = b.get(&format!("{}{to}", p.url)).await;
+    assert_eq!(bye.status, 200);
+    assert!(bye.body.contains("เปลี่ยนรหัสผ่านแล้ว"), "{}", bye.body);
+    let again = b.get(&format!("{}/account", p.url)).await;
+    assert_eq!(again.status, 303, "the portal session outlived the change");
+}
