@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::account_portal::{PASSWORD, portal_sign_in, start_with_somchai};
 use crate::enrollment::{enroll, somchai};
-use crate::harness::Pratu;
+use crate::harness::{Pratu, cli_json};
 use crate::sso::Browser;
 
 const NEW_PASSWORD: &str = "Mango7Sticky";
@@ -131,4 +131,133 @@ async fn the_password_form_refuses_a_forged_token_and_a_wrong_password_then_chan
     assert!(bye.body.contains("เปลี่ยนรหัสผ่านแล้ว"), "{}", bye.body);
     let again = b.get(&format!("{}/account", p.url)).await;
     assert_eq!(again.status, 303, "the portal session outlived the change");
+}
+
+#[tokio::test]
+async fn a_citizen_withdraws_an_app_signs_out_everywhere_and_deletes_the_account() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = start_with_somchai(tmp.path()).await;
+    enroll(&p, &somchai(), "somchai87", PASSWORD, "0812345678").await;
+    let agency_cb = "https://agency.example.go.th/cb";
+    let view: Value = cli_json(
+        &p.data_dir,
+        &[],
+        &[
+            "client",
+            "create",
+            "--name",
+            "Tax Office",
+            "--redirect-uri",
+            agency_cb,
+            "--scope",
+            "openid",
+            "--scope",
+            "profile",
+            "--json",
+        ],
+        None,
+    )
+    .await;
+    let agency = view["client_id"].as_str().unwrap();
+
+    // The citizen allows the agency app, then opens the portal (same SSO).
+    let b = Browser::new();
+    let start = b
+        .get(&format!(
+            "{}/authorize?response_type=code&client_id={agency}&redirect_uri={}\
+             &scope=openid%20profile&state=st&nonce=nn\
+             &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+            p.url,
+            url::form_urlencoded::byte_serialize(agency_cb.as_bytes()).collect::<String>()
+        ))
+        .await;
+    let login = b.until_rp(start, &p.url).await;
+    let back = b.sign_in(login, &p.url, "somchai87", PASSWORD).await;
+    assert!(back.location.unwrap().starts_with(agency_cb));
+    let profile = b
+        .until_rp(b.get(&format!("{}/account", p.url)).await, &p.url)
+        .await;
+    assert_eq!(profile.status, 200, "{}", profile.body);
+
+    // Withdraw: a forged token changes nothing; the real one ends the consent.
+    let apps_url = format!("{}/account/apps", p.url);
+    let apps = b.get(&apps_url).await;
+    assert_eq!(apps.status, 200);
+    assert!(apps.body.contains("Tax Office"), "{}", apps.body);
+    let forged = b
+        .post(&apps_url, &[("csrf", "forged"), ("client_id", agency)])
+        .await;
+    assert_eq!(forged.status, 403);
+    assert!(b.get(&apps_url).await.body.contains("Tax Office"));
+    let csrf = csrf_for(&apps.body, "/account/apps");
+    let done = b
+        .post(&apps_url, &[("csrf", &csrf), ("client_id", agency)])
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let after = b.get(&format!("{}{}", p.url, done.location.unwrap())).await;
+    assert!(after.body.contains("ถอนการอนุญาตแล้ว"), "{}", after.body);
+    assert!(!after.body.contains("Tax Office"), "{}", after.body);
+
+    // Sessions: listed; "sign out everywhere" ends the portal session too.
+    let sessions_url = format!("{}/account/sessions", p.url);
+    let sessions = b.get(&sessions_url).await;
+    assert_eq!(sessions.status, 200);
+    assert!(sessions.body.contains("pwd"), "{}", sessions.body);
+    let csrf = csrf_for(&sessions.body, "/account/sessions");
+    let out = b.post(&sessions_url, &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, 303, "{}", out.body);
+    assert_eq!(b.get(&sessions_url).await.status, 303, "still signed in");
+
+    // Delete: the box must be ticked and the password right.
+    let b = Browser::new();
+    portal_sign_in(&p, &b, "somchai87").await;
+    let delete_url = format!("{}/account/delete", p.url);
+    let page = b.get(&delete_url).await;
+    assert_eq!(page.status, 200);
+    let csrf = csrf_for(&page.body, "/account/delete");
+    let unticked = b
+        .post(&delete_url, &[("csrf", &csrf), ("password", PASSWORD)])
+        .await;
+    assert_eq!(unticked.status, 422);
+    let wrong = b
+        .post(
+            &delete_url,
+            &[
+                ("csrf", &csrf),
+                ("password", "Wrong7Password"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(
+        b.get(&delete_url).await.status == 200,
+        "a refused delete ended the session"
+    );
+    let gone = b
+        .post(
+            &delete_url,
+            &[("csrf", &csrf), ("password", PASSWORD), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(gone.status, 303, "{}", gone.body);
+    let bye = b.get(&format!("{}{}", p.url, gone.location.unwrap())).await;
+    assert!(
+        bye.body.contains("ลบบัญชี Digital ID ของคุณแล้ว"),
+        "{}",
+        bye.body
+    );
+    assert_eq!(
+        b.get(&delete_url).await.status,
+        303,
+        "the portal session outlived the account"
+    );
+
+    // Signing in with the deleted account is refused: the login page again.
+    let b = Browser::new();
+    let start = b.get(&format!("{}/account", p.url)).await;
+    let login = b.until_rp(start, &p.url).await;
+    let refused = b.sign_in(login, &p.url, "somchai87", PASSWORD).await;
+    assert_eq!(refused.status, 200, "{:?}", refused.location);
+    assert!(refused.body.contains(r#"autocomplete="current-password""#));
 }

@@ -4,13 +4,16 @@
 //! profile page. Other sections build on [`PortalUser`] (who is signed in,
 //! CSRF per form purpose), [`PortalUser::chrome`] and [`page::render`].
 
+mod apps;
 mod data;
+mod delete;
 mod done;
 pub mod i18n;
 pub mod page;
 mod password;
 mod profile;
 pub mod session;
+mod sessions;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -29,6 +32,9 @@ where
     Router::new()
         .route("/account", get(profile::profile))
         .route(password::PATH, get(password::show).post(password::change))
+        .route(apps::PATH, get(apps::show).post(apps::withdraw))
+        .route(sessions::PATH, get(sessions::show).post(sessions::end_all))
+        .route(delete::PATH, get(delete::show).post(delete::delete))
         .route(data::ACTIVITY_PATH, get(data::activity))
         .route(data::DATA_PATH, get(data::data))
         .route(data::EXPORT_PATH, get(data::export))

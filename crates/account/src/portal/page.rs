@@ -75,7 +75,10 @@ pub const NAV: &[(&str, &str)] = &[
     ("/account", "nav.profile"),
     ("/account/password", "nav.password"),
     ("/account/activity", "nav.activity"),
+    ("/account/apps", "nav.apps"),
+    ("/account/sessions", "nav.sessions"),
     ("/account/data", "nav.data"),
+    ("/account/delete", "nav.delete"),
 ];
 
 /// The signed-in part of the chrome.
