@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::account_portal::{PASSWORD, portal_sign_in, start_with_somchai};
-use crate::enrollment::{enroll, somchai};
+use crate::enrollment::{enroll, read_otp, somchai};
 use crate::harness::{Pratu, cli_json};
 use crate::sso::Browser;
 
@@ -40,6 +40,10 @@ async fn every_operation_page_renders_in_thai_with_its_navigation() {
     for (path, thai) in [
         ("/account/password", "เปลี่ยนรหัสผ่าน"),
         ("/account/activity", "ประวัติการใช้งานบัญชี"),
+        ("/account/phone", "เปลี่ยนเบอร์โทรศัพท์มือถือ"),
+        ("/account/apps", "แอปที่เชื่อมต่อ"),
+        ("/account/sessions", "อุปกรณ์ที่เข้าสู่ระบบ"),
+        ("/account/delete", "ลบบัญชี Digital ID"),
         ("/account/data", "ดาวน์โหลดข้อมูลของฉัน"),
     ] {
         let page = b.get(&format!("{}{path}", p.url)).await;
@@ -260,4 +264,74 @@ async fn a_citizen_withdraws_an_app_signs_out_everywhere_and_deletes_the_account
     let refused = b.sign_in(login, &p.url, "somchai87", PASSWORD).await;
     assert_eq!(refused.status, 200, "{:?}", refused.location);
     assert!(refused.body.contains(r#"autocomplete="current-password""#));
+}
+
+#[tokio::test]
+async fn the_phone_changes_in_two_steps_after_the_password() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (p, b) = signed_in(tmp.path()).await;
+    let url = format!("{}/account/phone", p.url);
+    let form = b.get(&url).await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("08x-xxx-5678") && !form.body.contains("0812345678"));
+    let csrf = csrf_for(&form.body, "/account/phone");
+
+    let forged = b
+        .post(
+            &url,
+            &[
+                ("csrf", "forged"),
+                ("password", PASSWORD),
+                ("phone", "0898765432"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let wrong = b
+        .post(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("password", "Wrong7Password"),
+                ("phone", "0898765432"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("รหัสผ่านปัจจุบันไม่ถูกต้อง"), "{}", wrong.body);
+
+    let sent = b
+        .post(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("password", PASSWORD),
+                ("phone", "0898765432"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let to = sent.location.unwrap();
+    assert!(
+        !to.contains("0898765432") && !to.contains("898765432"),
+        "{to}"
+    );
+    let step2 = b.get(&format!("{}{to}", p.url)).await;
+    assert!(
+        step2.body.contains(r#"action="/account/phone/verify""#),
+        "{}",
+        step2.body
+    );
+    let (code, _) = read_otp(&p.data_dir, "+66898765432");
+    let csrf = csrf_for(&step2.body, "/account/phone/verify");
+    let done = b
+        .post(
+            &format!("{url}/verify"),
+            &[("csrf", &csrf), ("code", &code)],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let after = b.get(&format!("{}{}", p.url, done.location.unwrap())).await;
+    assert!(after.body.contains("เปลี่ยนเบอร์โทรศัพท์แล้ว"), "{}", after.body);
+    assert!(after.body.contains("08x-xxx-5432"), "{}", after.body);
 }

@@ -11,6 +11,7 @@ mod done;
 pub mod i18n;
 pub mod page;
 mod password;
+mod phone;
 mod profile;
 pub mod session;
 mod sessions;
@@ -32,6 +33,8 @@ where
     Router::new()
         .route("/account", get(profile::profile))
         .route(password::PATH, get(password::show).post(password::change))
+        .route(phone::PATH, get(phone::show).post(phone::start))
+        .route(phone::VERIFY_PATH, post(phone::verify))
         .route(apps::PATH, get(apps::show).post(apps::withdraw))
         .route(sessions::PATH, get(sessions::show).post(sessions::end_all))
         .route(delete::PATH, get(delete::show).post(delete::delete))

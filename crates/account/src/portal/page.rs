@@ -74,6 +74,7 @@ pub struct NavItem {
 pub const NAV: &[(&str, &str)] = &[
     ("/account", "nav.profile"),
     ("/account/password", "nav.password"),
+    ("/account/phone", "nav.phone"),
     ("/account/activity", "nav.activity"),
     ("/account/apps", "nav.apps"),
     ("/account/sessions", "nav.sessions"),
