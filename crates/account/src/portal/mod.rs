@@ -124,4 +124,83 @@ mod tests {
         assert!(signed_in.contains(r#"action="/account/signout""#));
         assert!(signed_in.contains(r#"aria-current="page""#));
     }
+
+    #[test]
+    fn the_operation_pages_render_in_both_languages_with_labelled_inputs() {
+        for lang in [Language::Th, Language::En] {
+            let c = || chrome(lang, true);
+            let pages = [
+                super::password::PasswordPage {
+                    c: c(),
+                    csrf: "tok".into(),
+                    error: Some("password.error.wrong"),
+                }
+                .render()
+                .unwrap(),
+                super::phone::PhonePage {
+                    c: c(),
+                    csrf: "tok".into(),
+                    current: Some("08x-xxx-5678".into()),
+                    reference: None,
+                    notice: None,
+                    error: None,
+                }
+                .render()
+                .unwrap(),
+                super::phone::PhonePage {
+                    c: c(),
+                    csrf: "tok".into(),
+                    current: None,
+                    reference: Some("AB12".into()),
+                    notice: Some("phone.changed"),
+                    error: Some("phone.error.code"),
+                }
+                .render()
+                .unwrap(),
+                super::apps::AppsPage {
+                    c: c(),
+                    csrf: "tok".into(),
+                    apps: vec![super::apps::App {
+                        client_id: "tax".into(),
+                        name: "Tax Office".into(),
+                        scopes: "openid profile".into(),
+                        since: "6 ธ.ค. 2569".into(),
+                    }],
+                    withdrawn: true,
+                }
+                .render()
+                .unwrap(),
+                super::sessions::SessionsPage {
+                    c: c(),
+                    csrf: "tok".into(),
+                    sessions: vec![],
+                }
+                .render()
+                .unwrap(),
+                super::data::ActivityPage {
+                    c: c(),
+                    events: vec![],
+                }
+                .render()
+                .unwrap(),
+                super::data::DataPage { c: c() }.render().unwrap(),
+                super::delete::DeletePage {
+                    c: c(),
+                    csrf: "tok".into(),
+                    error: None,
+                }
+                .render()
+                .unwrap(),
+            ];
+            for html in pages {
+                assert!(html.contains(&format!(r#"<html lang="{}">"#, lang.code())));
+                assert!(!html.contains("<script") && !html.contains("style="));
+                // Every visible input has its label.
+                for id in html.split(r#"<input id=""#).skip(1) {
+                    let id = &id[..id.find('"').unwrap()];
+                    assert!(html.contains(&format!(r#"<label for="{id}">"#)), "{id}");
+                }
+            }
+        }
+    }
 }
