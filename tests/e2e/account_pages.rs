@@ -346,3 +346,221 @@ async fn the_phone_changes_in_two_steps_after_the_password() {
     assert!(after.body.contains("เปลี่ยนเบอร์โทรศัพท์แล้ว"), "{}", after.body);
     assert!(after.body.contains("08x-xxx-5432"), "{}", after.body);
 }
+
+/// The whole portal journey in headless Chromium, each page captured in
+/// Thai at desktop and 390 px mobile width (and some in English) under
+/// `target/screenshots/account/` for a person to look at.
+mod in_a_browser {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use fantoccini::Locator;
+    use serde_json::Value;
+
+    use crate::account_portal::{PASSWORD, start_with_somchai};
+    use crate::browser::Browser;
+    use crate::enrollment::{enroll, read_otp, somchai};
+    use crate::harness::cli_json;
+
+    fn shots() -> PathBuf {
+        let dir =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots/account");
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    async fn capture(b: &Browser, name: &str) {
+        for (size, w, h) in [("desktop", 1000, 1200), ("mobile", 390, 844)] {
+            b.client.set_window_size(w, h).await.unwrap();
+            let png = b.client.screenshot().await.unwrap();
+            std::fs::write(shots().join(format!("{name}-{size}.png")), png).unwrap();
+        }
+        b.client.set_window_size(1000, 1200).await.unwrap();
+    }
+
+    /// Waits until the page's text holds `needle` (a navigation may still
+    /// be under way after a click).
+    async fn wait_text(b: &Browser, needle: &str) -> String {
+        let mut text = String::new();
+        for _ in 0..150 {
+            text = b.text().await;
+            if text.contains(needle) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("never showed {needle:?}: {text}")
+    }
+
+    async fn click(b: &Browser, xpath: &str) {
+        b.client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::XPath(xpath))
+            .await
+            .unwrap_or_else(|_| panic!("no element {xpath}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// The page in Thai, then in English through the language link, then
+    /// back in Thai (so the forms are filled by their Thai labels).
+    async fn capture_both(b: &Browser, url: &str, name: &str, english: &str) {
+        capture(b, &format!("{name}-th")).await;
+        click(b, "//a[@hreflang='en']").await;
+        wait_text(b, english).await;
+        capture(b, &format!("{name}-en")).await;
+        b.client.goto(&format!("{url}?lang=th")).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_citizen_changes_the_phone_withdraws_an_app_downloads_the_data_and_deletes_the_account()
+     {
+        let Some(b) = Browser::start("account_journey").await else {
+            return;
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let p = start_with_somchai(tmp.path()).await;
+        let citizen = somchai();
+        enroll(&p, &citizen, "somchai87", PASSWORD, "0812345678").await;
+
+        // The citizen once allowed an agency app (over HTTP; the consent
+        // belongs to the account, not to the browser).
+        let agency_cb = "https://agency.example.go.th/cb";
+        let view: Value = cli_json(
+            &p.data_dir,
+            &[],
+            &[
+                "client",
+                "create",
+                "--name",
+                "Tax Office",
+                "--redirect-uri",
+                agency_cb,
+                "--scope",
+                "openid",
+                "--scope",
+                "profile",
+                "--json",
+            ],
+            None,
+        )
+        .await;
+        let agency = view["client_id"].as_str().unwrap();
+        let http = crate::sso::Browser::new();
+        let start = http
+            .get(&format!(
+                "{}/authorize?response_type=code&client_id={agency}&redirect_uri={}\
+                 &scope=openid%20profile&state=st&nonce=nn\
+                 &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+                p.url,
+                url::form_urlencoded::byte_serialize(agency_cb.as_bytes()).collect::<String>()
+            ))
+            .await;
+        let login = http.until_rp(start, &p.url).await;
+        let back = http.sign_in(login, &p.url, "somchai87", PASSWORD).await;
+        assert!(back.location.unwrap().starts_with(agency_cb));
+
+        // Sign in to the portal.
+        let account = format!("{}/account", p.url);
+        b.client.goto(&account).await.unwrap();
+        b.fill("ชื่อผู้ใช้", "somchai87").await;
+        capture(&b, "01-sign-in").await;
+        b.fill("รหัสผ่าน", PASSWORD).await;
+        b.press("เข้าสู่ระบบ").await;
+        let text = wait_text(&b, "somchai87").await;
+        assert!(!text.contains(&citizen.citizen_id), "{text}");
+        capture_both(&b, &account, "02-profile", "My profile").await;
+        wait_text(&b, "ข้อมูลของฉัน").await;
+
+        // Change the phone: password + new number, then the SMS code.
+        let phone = format!("{account}/phone");
+        b.client.goto(&phone).await.unwrap();
+        wait_text(&b, "08x-xxx-5678").await;
+        capture(&b, "03-phone-th").await;
+        b.fill("รหัสผ่านปัจจุบัน", PASSWORD).await;
+        b.fill("เบอร์โทรศัพท์มือถือใหม่", "0898765432").await;
+        b.press("ส่งรหัสยืนยัน").await;
+        wait_text(&b, "ส่งรหัสยืนยันไปยังเบอร์ใหม่แล้ว").await;
+        assert!(
+            !b.client
+                .current_url()
+                .await
+                .unwrap()
+                .as_str()
+                .contains("898765432")
+        );
+        capture(&b, "04-phone-code-th").await;
+        let (code, _) = read_otp(&p.data_dir, "+66898765432");
+        b.fill("รหัสยืนยัน 6 หลัก", &code).await;
+        b.press("ยืนยันเบอร์ใหม่").await;
+        let text = wait_text(&b, "เปลี่ยนเบอร์โทรศัพท์แล้ว").await;
+        assert!(text.contains("08x-xxx-5432"), "{text}");
+        capture(&b, "05-phone-changed-th").await;
+
+        // Withdraw the agency app.
+        let apps = format!("{account}/apps");
+        b.client.goto(&apps).await.unwrap();
+        wait_text(&b, "Tax Office").await;
+        capture_both(&b, &apps, "06-apps", "Connected apps").await;
+        wait_text(&b, "Tax Office").await;
+        b.press("ถอนการอนุญาต").await;
+        let text = wait_text(&b, "ถอนการอนุญาตแล้ว").await;
+        assert!(!text.contains("Tax Office"), "{text}");
+        capture(&b, "07-apps-withdrawn-th").await;
+
+        // My data: the link downloads the export; fetched with the
+        // browser's cookies it is the account's JSON.
+        b.client.goto(&format!("{account}/data")).await.unwrap();
+        wait_text(&b, "ดาวน์โหลดข้อมูลของฉัน (JSON)").await;
+        capture(&b, "08-data-th").await;
+        let link = b
+            .client
+            .find(Locator::XPath(
+                "//a[contains(normalize-space(.), 'ดาวน์โหลดข้อมูลของฉัน (JSON)')]",
+            ))
+            .await
+            .unwrap();
+        let href = link.prop("href").await.unwrap().expect("the link's href");
+        assert_eq!(href, format!("{account}/export"));
+        let cookies = b
+            .client
+            .get_all_cookies()
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| format!("{}={}", c.name(), c.value()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let export = reqwest::Client::new()
+            .get(&href)
+            .header("cookie", cookies)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(export.status(), 200);
+        assert!(
+            export.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        let json: Value = export.json().await.unwrap();
+        assert_eq!(json["account"]["username"], "somchai87", "{json}");
+
+        // Delete the account: password + the confirmation box.
+        let delete = format!("{account}/delete");
+        b.client.goto(&delete).await.unwrap();
+        wait_text(&b, "ลบบัญชี Digital ID").await;
+        capture_both(&b, &delete, "09-delete", "Delete your Digital ID account").await;
+        wait_text(&b, "ฉันเข้าใจและต้องการลบบัญชีนี้").await;
+        b.fill("รหัสผ่านปัจจุบัน", PASSWORD).await;
+        b.tick("ฉันเข้าใจและต้องการลบบัญชีนี้").await;
+        b.press("ลบบัญชีของฉัน").await;
+        wait_text(&b, "ลบบัญชี Digital ID ของคุณแล้ว").await;
+        capture(&b, "10-deleted-th").await;
+        b.close().await;
+        assert!(!p.log().contains(&citizen.citizen_id));
+    }
+}
