@@ -45,6 +45,7 @@ async fn every_operation_page_renders_in_thai_with_its_navigation() {
         ("/account/sessions", "อุปกรณ์ที่เข้าสู่ระบบ"),
         ("/account/delete", "ลบบัญชี Digital ID"),
         ("/account/data", "ดาวน์โหลดข้อมูลของฉัน"),
+        ("/account/factors", "ส่งรหัสไปยังเบอร์ที่ยืนยันแล้ว"),
     ] {
         let page = b.get(&format!("{}{path}", p.url)).await;
         assert_eq!(page.status, 200, "{path}: {}", page.body);

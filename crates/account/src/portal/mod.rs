@@ -8,6 +8,7 @@ mod apps;
 mod data;
 mod delete;
 mod done;
+mod factors;
 pub mod i18n;
 pub mod page;
 mod password;
@@ -40,6 +41,7 @@ where
         .route(delete::PATH, get(delete::show).post(delete::delete))
         .route(data::ACTIVITY_PATH, get(data::activity))
         .route(data::DATA_PATH, get(data::data))
+        .route(factors::FACTORS_PATH, get(factors::factors))
         .route(data::EXPORT_PATH, get(data::export))
         .route("/account/done/{what}", get(done::show))
         .route(session::CALLBACK_PATH, get(session::callback))
@@ -184,6 +186,12 @@ mod tests {
                 .render()
                 .unwrap(),
                 super::data::DataPage { c: c() }.render().unwrap(),
+                super::factors::FactorsPage {
+                    c: c(),
+                    sms_phone: Some("08x-xxx-5678".into()),
+                }
+                .render()
+                .unwrap(),
                 super::delete::DeletePage {
                     c: c(),
                     csrf: "tok".into(),

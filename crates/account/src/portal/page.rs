@@ -78,6 +78,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/account/activity", "nav.activity"),
     ("/account/apps", "nav.apps"),
     ("/account/sessions", "nav.sessions"),
+    ("/account/factors", "nav.factors"),
     ("/account/data", "nav.data"),
     ("/account/delete", "nav.delete"),
 ];
