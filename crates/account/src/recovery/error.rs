@@ -2,10 +2,7 @@
 //! API and the wizard each turn these into their own responses; the stable
 //! `code` names live here so both agree.
 
-use pratu_core::domain::{
-    BirthDateError, CitizenIdError, EnglishNameError, LaserCodeError, OtpCodeError,
-    PasswordPolicyError, ThaiMobileError, ThaiNameError, TitleError,
-};
+use pratu_core::domain::PasswordPolicyError;
 use pratu_core::password::PasswordError;
 use pratu_core::password::blocklist::BlockedPassword;
 use pratu_storage::StorageError;
@@ -122,12 +119,9 @@ impl From<PasswordError> for RecoveryError {
     }
 }
 
-/// Domain parse errors as field errors with stable codes (the same codes
-/// enrollment uses). Messages come from the errors' `Display`, which never
-/// includes the input.
-pub(crate) trait FieldCode: std::fmt::Display {
-    fn field_code(&self) -> &'static str;
-
+/// Domain parse errors as field errors, with the codes
+/// `pratu_core::domain::FieldCode` gives them (the same as enrollment's).
+pub(crate) trait FieldCode: pratu_core::domain::FieldCode {
     fn on(&self, field: &'static str) -> FieldError {
         FieldError {
             field,
@@ -137,105 +131,7 @@ pub(crate) trait FieldCode: std::fmt::Display {
     }
 }
 
-impl FieldCode for CitizenIdError {
-    fn field_code(&self) -> &'static str {
-        match self {
-            Self::Empty => "required",
-            Self::InvalidCharacter => "invalid_character",
-            Self::WrongLength { .. } => "wrong_length",
-            Self::BadChecksum => "checksum",
-            Self::FirstDigitNotAllowed => "not_accepted",
-        }
-    }
-}
-
-impl FieldCode for ThaiNameError {
-    fn field_code(&self) -> &'static str {
-        match self {
-            Self::Empty => "required",
-            Self::TooLong => "too_long",
-            Self::NotThai => "not_thai",
-        }
-    }
-}
-
-impl FieldCode for EnglishNameError {
-    fn field_code(&self) -> &'static str {
-        match self {
-            Self::Empty => "required",
-            Self::TooLong => "too_long",
-            Self::InvalidCharacter => "not_latin",
-        }
-    }
-}
-
-impl FieldCode for TitleError {
-    fn field_code(&self) -> &'static str {
-        match self {
-            Self::Empty => "required",
-            Self::TooLong => "too_long",
-            Self::NotThai => "not_thai",
-        }
-    }
-}
-
-impl FieldCode for BirthDateError {
-    fn field_code(&self) -> &'static str {
-        match self {
-            Self::Empty => "required",
-            Self::Malformed => "invalid",
-            Self::YearRequired => "year_required",
-            Self::DayWithoutMonth => "day_without_month",
-            Self::InvalidMonth => "invalid_month",
-            Self::InvalidDay => "invalid_day",
-            Self::InFuture => "in_future",
-            Self::TooOld => "too_old",
-        }
-    }
-}
-
-impl FieldCode for LaserCodeError {
-    fn field_code(&self) -> &'static str {
-        match self {
-            Self::Empty => "required",
-            Self::WrongLength { .. } => "wrong_length",
-            Self::LettersExpected => "letters_expected",
-            Self::DigitsExpected => "digits_expected",
-        }
-    }
-}
-
-impl FieldCode for PasswordPolicyError {
-    fn field_code(&self) -> &'static str {
-        match self {
-            Self::TooShort { .. } => "too_short",
-            Self::TooLong { .. } => "too_long",
-            Self::InvalidCharacter => "invalid_character",
-            Self::NeedsLetter => "needs_letter",
-            Self::NeedsDigit => "needs_digit",
-            Self::Blocked(BlockedPassword::TooCommon) => "too_common",
-            Self::Blocked(BlockedPassword::ContainsUsername) => "contains_username",
-        }
-    }
-}
-
-impl FieldCode for ThaiMobileError {
-    fn field_code(&self) -> &'static str {
-        match self {
-            Self::Empty => "required",
-            Self::Invalid => "invalid",
-        }
-    }
-}
-
-impl FieldCode for OtpCodeError {
-    fn field_code(&self) -> &'static str {
-        match self {
-            Self::Empty => "required",
-            Self::Malformed => "invalid",
-        }
-    }
-}
+impl<T: pratu_core::domain::FieldCode + ?Sized> FieldCode for T {}
 
 /// The kind a refused password is: the blocklist's refusals have codes of
 /// their own, since no policy setting explains them.

@@ -6,6 +6,7 @@
 mod birth_date;
 mod citizen_id;
 mod english_name;
+mod field_code;
 mod laser_code;
 mod otp_code;
 mod password;
@@ -18,6 +19,7 @@ mod username;
 pub use birth_date::{BirthDate, BirthDateError};
 pub use citizen_id::{CitizenId, CitizenIdError, FirstDigits, FirstDigitsError, with_check_digit};
 pub use english_name::{EnglishName, EnglishNameError};
+pub use field_code::FieldCode;
 pub use laser_code::{LaserCode, LaserCodeError};
 pub use otp_code::{OTP_DIGITS, OtpCode, OtpCodeError};
 pub use password::{Password, PasswordPolicy, PasswordPolicyError};
