@@ -14,11 +14,11 @@ use serde_json::{Value, json};
 
 use crate::enrollment::{enroll, read_otp, somchai, write_registry};
 use crate::harness::{Options, Pratu, cli_json, client};
-use crate::services::{PgDb, RedisNs};
+use crate::services::{PgDb, RedisNs, Relay, socket_of, via};
 use crate::sso::{Browser, Page};
 
-const USER: &str = "somchai87";
-const PASSWORD: &str = "Khaosan7Lamp";
+pub(crate) const USER: &str = "somchai87";
+pub(crate) const PASSWORD: &str = "Khaosan7Lamp";
 const NEW_PASSWORD: &str = "Mango7Sticky";
 const PHONE: &str = "0812345678";
 const E164: &str = "+66812345678";
@@ -26,32 +26,49 @@ const NEW_E164: &str = "+66898765432";
 const AGENCY_CB: &str = "http://127.0.0.1:9/info/callback";
 
 #[derive(Clone, Copy)]
-enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     PostgresRedis,
+    /// PostgreSQL behind a [`Relay`], so a test can take it down.
+    PostgresRelayedRedis,
 }
 
-struct Setup {
-    p: Pratu,
+/// A server with the citizen somchai enrolled (somsri is in the registry,
+/// not enrolled) and an agency app that may refresh.
+pub(crate) struct Setup {
+    pub(crate) p: Pratu,
     pg: Option<PgDb>,
-    agency_id: String,
-    agency_secret: String,
+    pub(crate) pg_relay: Option<Relay>,
+    /// What the CLI needs to reach the same stores.
+    pub(crate) envs: Vec<(String, String)>,
+    pub(crate) agency_id: String,
+    pub(crate) agency_secret: String,
     _tmp: tempfile::TempDir,
 }
 
 impl Setup {
-    async fn start(backend: Backend) -> Option<Self> {
+    pub(crate) async fn start(backend: Backend) -> Option<Self> {
         let tmp = tempfile::tempdir().unwrap();
-        let registry = write_registry(tmp.path(), &[somchai()]);
+        let registry = write_registry(tmp.path(), &[somchai(), crate::recovery::somsri()]);
         let mut envs: Vec<(String, String)> = vec![(
             "PRATU_PROOFING__REGISTRY_FILE".into(),
             registry.to_str().unwrap().into(),
         )];
         let mut pg = None;
-        if let Backend::PostgresRedis = backend {
+        let mut pg_relay = None;
+        if let Backend::PostgresRedis | Backend::PostgresRelayedRedis = backend {
             let db = PgDb::create().await?;
             let redis = RedisNs::create()?;
-            envs.push(("PRATU_DATABASE_URL".into(), db.url.clone()));
+            let url = if let Backend::PostgresRelayedRedis = backend {
+                let relay = Relay::start(socket_of(&db.url)).await;
+                let url = via(&db.url, relay.addr);
+                pg_relay = Some(relay);
+                envs.push(("PRATU_DATABASE__ACQUIRE_TIMEOUT_SECONDS".into(), "1".into()));
+                url
+            } else {
+                db.url.clone()
+            };
+            envs.push(("PRATU_DATABASE_URL".into(), url));
             envs.push(("PRATU_REDIS_URL".into(), redis.url.clone()));
             envs.push(("PRATU_REDIS_PREFIX".into(), redis.prefix.clone()));
             pg = Some(db);
@@ -93,20 +110,22 @@ impl Setup {
         Some(Self {
             p,
             pg,
+            pg_relay,
+            envs,
             agency_id: view["client_id"].as_str().unwrap().to_owned(),
             agency_secret: view["client_secret"].as_str().unwrap().to_owned(),
             _tmp: tmp,
         })
     }
 
-    async fn finish(self) {
+    pub(crate) async fn finish(self) {
         drop(self.p);
         if let Some(db) = self.pg {
             db.drop_db().await;
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.p.url)
     }
 
@@ -173,7 +192,7 @@ impl Setup {
 
     /// An access token of the account app (scope `account`), signing in
     /// with `password` unless the browser's SSO session still stands.
-    async fn account_token(&self, b: &Browser, password: &str) -> Option<String> {
+    pub(crate) async fn account_token(&self, b: &Browser, password: &str) -> Option<String> {
         let (verifier, challenge) = pkce();
         let cb = self.portal_cb();
         let url = self.url(&format!(
@@ -207,7 +226,11 @@ impl Setup {
 
     /// Access and refresh token of the agency app, which asks for
     /// `account` too.
-    async fn agency_tokens(&self, b: &Browser, password: &str) -> (String, String, Value) {
+    pub(crate) async fn agency_tokens(
+        &self,
+        b: &Browser,
+        password: &str,
+    ) -> (String, String, Value) {
         let (verifier, challenge) = pkce();
         let url = self.url(&format!(
             "/authorize?response_type=code&client_id={}&redirect_uri={}\
@@ -245,7 +268,7 @@ impl Setup {
     }
 
     /// The status of a refresh of the agency's token.
-    async fn agency_refresh(&self, refresh: &str) -> u16 {
+    pub(crate) async fn agency_refresh(&self, refresh: &str) -> u16 {
         client()
             .post(self.url("/token"))
             .basic_auth(&self.agency_id, Some(&self.agency_secret))
@@ -257,7 +280,7 @@ impl Setup {
             .as_u16()
     }
 
-    async fn userinfo(&self, access: &str) -> u16 {
+    pub(crate) async fn userinfo(&self, access: &str) -> u16 {
         client()
             .get(self.url("/userinfo"))
             .bearer_auth(access)
@@ -270,7 +293,7 @@ impl Setup {
 
     /// One call of the account API: status, headers and JSON body (`Null`
     /// when empty).
-    async fn api(
+    pub(crate) async fn api(
         &self,
         method: reqwest::Method,
         path: &str,

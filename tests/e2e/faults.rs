@@ -194,3 +194,421 @@ async fn with_redis_down_valid_credentials_are_answered_503_and_work_again_when_
     assert!(p.terminate().await.success());
     db.drop_db().await;
 }
+
+/// Status, `Retry-After` and the body (JSON when it is JSON) of an answer.
+async fn answer(r: reqwest::Response) -> (u16, Option<String>, Value) {
+    let status = r.status().as_u16();
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let text = r.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, retry, body)
+}
+
+/// An enrollment of somsri begun through the JSON API, at the identity
+/// step: `(id, token)`.
+async fn enrollment_at_identity(url: &str) -> (String, String) {
+    let http = client();
+    let terms: Value = http
+        .get(format!("{url}/api/v1/terms"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let created: Value = http
+        .post(format!("{url}/api/v1/enrollments"))
+        .json(&json!({"accept_terms": true, "terms_version": terms["version"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["enrollment_id"].as_str().unwrap().to_owned();
+    let token = created["enrollment_token"].as_str().unwrap().to_owned();
+    let r = http
+        .put(format!("{url}/api/v1/enrollments/{id}/citizen-id"))
+        .bearer_auth(&token)
+        .json(&json!({"citizen_id": crate::recovery::somsri().citizen_id}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    (id, token)
+}
+
+async fn identity_step(url: &str, (id, token): &(String, String)) -> reqwest::Response {
+    let c = crate::recovery::somsri();
+    client()
+        .put(format!("{url}/api/v1/enrollments/{id}/identity"))
+        .bearer_auth(token)
+        .json(&json!({"method": "laser_code", "first_name": c.first_name,
+            "last_name": c.last_name, "birth_date": c.birth_date, "laser_code": c.laser_code}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// PostgreSQL down under every surface: the token endpoint, userinfo, the
+/// enrollment, account and admin APIs, dynamic registration and the
+/// sign-in page all answer 503 with `Retry-After` (problem+json for the
+/// JSON APIs, OAuth `temporarily_unavailable` for the protocol, a page for
+/// the browser), never 500 and never 401 for a valid credential. When it
+/// returns, the same requests succeed without a restart: the refresh token
+/// presented during the outage was not burned, and the enrollment step that
+/// failed is simply repeated.
+#[tokio::test]
+async fn with_postgres_down_every_surface_answers_503_and_the_same_requests_succeed_after() {
+    use crate::account_api::{Backend, PASSWORD, Setup};
+    use reqwest::Method;
+    let Some(s) = Setup::start(Backend::PostgresRelayedRedis).await else {
+        return;
+    };
+    let relay = s.pg_relay.as_ref().unwrap();
+    let url = s.p.url.clone();
+    let cli_env: Vec<(&str, &str)> = s
+        .envs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let bot = crate::harness::cli_json(
+        &s.p.data_dir,
+        &cli_env,
+        &[
+            "client",
+            "create",
+            "--name",
+            "ops-bot",
+            "--scope",
+            "pratu:admin",
+            "--grant-type",
+            "client_credentials",
+            "--json",
+        ],
+        None,
+    )
+    .await;
+    let admin: Value = client()
+        .post(s.url("/token"))
+        .basic_auth(
+            bot["client_id"].as_str().unwrap(),
+            bot["client_secret"].as_str(),
+        )
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "pratu:admin"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admin = admin["access_token"].as_str().unwrap().to_owned();
+    let b = crate::sso::Browser::new();
+    let (agency_access, agency_refresh, _) = s.agency_tokens(&b, PASSWORD).await;
+    let account = s.account_token(&b, PASSWORD).await.unwrap();
+    let enrollment = enrollment_at_identity(&url).await;
+    let refresh = |token: String| {
+        let s = &s;
+        async move {
+            client()
+                .post(s.url("/token"))
+                .basic_auth(&s.agency_id, Some(&s.agency_secret))
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", &token)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    relay.down();
+    assert_eq!(crate::harness::wait_ready(&s.p, 503).await, 503);
+
+    let r = refresh(agency_refresh.clone()).await;
+    let (status, retry, body) = answer(r).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("temporarily_unavailable")),
+        "{body}\n{}",
+        s.p.log()
+    );
+    assert!(retry.is_some());
+
+    let r = client()
+        .get(s.url("/userinfo"))
+        .bearer_auth(&agency_access)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("www-authenticate").is_none());
+    let (status, retry, body) = answer(r).await;
+    assert_eq!(status, 503, "a valid token is not called invalid: {body}");
+    assert!(retry.is_some());
+
+    // The JSON APIs: one problem for every surface.
+    let problems = [
+        (
+            "enrollment",
+            answer(identity_step(&url, &enrollment).await).await,
+        ),
+        ("account", {
+            let (status, headers, body) = s.api(Method::GET, "", Some(&account), None).await;
+            let retry = headers
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (status, retry, body)
+        }),
+        (
+            "admin",
+            answer(
+                client()
+                    .get(s.url("/admin/api/v1/clients"))
+                    .bearer_auth(&admin)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await,
+        ),
+    ];
+    for (surface, (status, retry, body)) in &problems {
+        assert_eq!(
+            (*status, body["code"].as_str()),
+            (503, Some("service_unavailable")),
+            "{surface}: {body}"
+        );
+        assert_eq!(retry.as_deref(), Some("5"), "{surface}");
+    }
+
+    // The browser: the sign-in page needs no database (clients are cached,
+    // the pending request is in Redis), checking the password does; its
+    // answer is the friendly 503 page.
+    let (_, challenge) = crate::protocol::pkce();
+    let fresh = crate::sso::Browser::new();
+    let page = fresh
+        .get(&s.url(&format!(
+            "/authorize?response_type=code&client_id={}&redirect_uri={}\
+             &scope=openid&state=st&code_challenge={challenge}&code_challenge_method=S256",
+            s.agency_id,
+            urlencoding("http://127.0.0.1:9/info/callback")
+        )))
+        .await;
+    let after = fresh
+        .sign_in(page, &url, crate::account_api::USER, PASSWORD)
+        .await;
+    assert_eq!(after.status, 503, "{}", after.body);
+    assert!(after.body.contains("<html"), "{}", after.body);
+
+    relay.up();
+    assert_eq!(crate::harness::wait_ready(&s.p, 200).await, 200);
+    // The refresh token presented during the outage still works, once.
+    let (status, _, body) = answer(refresh(agency_refresh.clone()).await).await;
+    assert_eq!(status, 200, "the refresh token was burned: {body}");
+    assert_eq!(s.userinfo(&agency_access).await, 200);
+    let (status, _, _) = s.api(Method::GET, "", Some(&account), None).await;
+    assert_eq!(status, 200);
+    // The enrollment step that failed is repeated and goes on.
+    let (status, _, body) = answer(identity_step(&url, &enrollment).await).await;
+    assert_eq!(status, 200, "{body}");
+    s.finish().await;
+}
+
+fn urlencoding(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// An SMS gateway the test turns on and off: `Up` accepts and keeps the
+/// message, `Failing` answers 503, `Hanging` never answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Gateway {
+    Up,
+    Failing,
+    Hanging,
+}
+
+#[derive(Clone)]
+struct SmsStub {
+    mode: std::sync::Arc<std::sync::Mutex<Gateway>>,
+    received: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+impl SmsStub {
+    async fn start() -> (Self, String) {
+        use axum::extract::State;
+        let stub = Self {
+            mode: std::sync::Arc::new(std::sync::Mutex::new(Gateway::Up)),
+            received: std::sync::Arc::default(),
+        };
+        async fn send(State(s): State<SmsStub>, body: axum::body::Bytes) -> axum::http::StatusCode {
+            let mode = *s.mode.lock().unwrap();
+            match mode {
+                Gateway::Up => {
+                    let v = serde_json::from_slice(&body).unwrap();
+                    s.received.lock().unwrap().push(v);
+                    axum::http::StatusCode::OK
+                }
+                Gateway::Failing => axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                Gateway::Hanging => std::future::pending().await,
+            }
+        }
+        let app = axum::Router::new()
+            .route("/send", axum::routing::post(send))
+            .with_state(stub.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/send", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (stub, url)
+    }
+
+    fn set(&self, mode: Gateway) {
+        *self.mode.lock().unwrap() = mode;
+    }
+
+    /// The code in the last message to `to`.
+    fn last_code(&self, to: &str) -> Option<String> {
+        let received = self.received.lock().unwrap();
+        let text = received.iter().rev().find(|m| m["to"] == to)?["text"]
+            .as_str()?
+            .to_owned();
+        text.split_whitespace()
+            .find(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit()))
+            .map(str::to_owned)
+    }
+}
+
+/// The SMS gateway hanging or failing: the phone step answers 503
+/// `sms_unavailable` with `Retry-After` within the request, the code that
+/// was not delivered does not hold up the next one, and once the gateway
+/// is back the same step succeeds and the enrollment completes: one
+/// account, whatever was tried before.
+#[tokio::test]
+async fn with_the_sms_gateway_down_the_phone_step_is_refused_honestly_and_repeated_after() {
+    let (gateway, gateway_url) = SmsStub::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let c = somchai();
+    let registry = crate::enrollment::write_registry(tmp.path(), &[somchai()]);
+    let p = Pratu::start_with(
+        Options::default()
+            .env("PRATU_PROOFING__REGISTRY_FILE", registry.to_str().unwrap())
+            .env("PRATU_SMS__PROVIDER", "http")
+            .env("PRATU_SMS__HTTP__URL", &gateway_url)
+            .env("PRATU_SMS__HTTP__TIMEOUT_SECONDS", "1")
+            .env("PRATU_HTTP__REQUEST_TIMEOUT_SECONDS", "5"),
+    )
+    .await;
+    let http = client();
+    let api = |path: &str| format!("{}/api/v1{path}", p.url);
+    let terms: Value = http
+        .get(api("/terms"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let created: Value = http
+        .post(api("/enrollments"))
+        .json(&json!({"accept_terms": true, "terms_version": terms["version"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["enrollment_id"].as_str().unwrap().to_owned();
+    let token = created["enrollment_token"].as_str().unwrap().to_owned();
+    let step = |path: &str| api(&format!("/enrollments/{id}{path}"));
+    for (path, body) in [
+        ("/citizen-id", json!({"citizen_id": c.citizen_id})),
+        (
+            "/identity",
+            json!({"method": "laser_code", "first_name": c.first_name,
+                "last_name": c.last_name, "birth_date": c.birth_date, "laser_code": c.laser_code}),
+        ),
+        (
+            "/account",
+            json!({"username": "somchai87", "password": "Khaosan7Lamp"}),
+        ),
+    ] {
+        let r = http
+            .put(step(path))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success(),
+            "{path}: {}",
+            r.text().await.unwrap()
+        );
+    }
+    let phone = || async {
+        http.post(step("/phone"))
+            .bearer_auth(&token)
+            .json(&json!({"phone": "0812345678"}))
+            .send()
+            .await
+            .unwrap()
+    };
+    for mode in [Gateway::Hanging, Gateway::Failing] {
+        gateway.set(mode);
+        let (status, retry, body) = answer(phone().await).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (503, Some("sms_unavailable")),
+            "{body}"
+        );
+        assert_eq!(retry.as_deref(), Some("5"));
+    }
+    assert!(gateway.last_code("+66812345678").is_none());
+
+    gateway.set(Gateway::Up);
+    let (status, _, body) = answer(phone().await).await;
+    assert_eq!(
+        status, 202,
+        "the step is repeated once the gateway is back: {body}"
+    );
+    let code = gateway
+        .last_code("+66812345678")
+        .expect("a code was delivered");
+    let r = http
+        .post(step("/phone/verify"))
+        .bearer_auth(&token)
+        .json(&json!({"code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let confirm = || async {
+        http.post(step("/confirm"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+    };
+    let (status, _, first) = answer(confirm().await).await;
+    assert_eq!(status, 201, "{first}");
+    // A client that did not see the answer confirms again: the same
+    // account, not a second one.
+    let (status, _, again) = answer(confirm().await).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(again["user_id"], first["user_id"]);
+    use sqlx::Connection as _;
+    let mut db = sqlx::SqliteConnection::connect(&format!(
+        "sqlite://{}",
+        p.data_dir.join("pratu.db").display()
+    ))
+    .await
+    .unwrap();
+    let (users,): (i64,) = sqlx::query_as("SELECT count(*) FROM users")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(users, 1);
+}

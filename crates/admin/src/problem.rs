@@ -103,6 +103,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Self::Internal(cause) = self {
+            // 500, or 503 with `Retry-After` when a store is down: the one
+            // answer every JSON API gives.
+            return CoreProblem::internal(cause).into_response();
+        }
         let (status, code, title) = self.parts();
         let mut problem = CoreProblem::new(status, code, title, self.to_string());
         match self {
@@ -122,7 +127,6 @@ impl IntoResponse for ApiError {
                     ),
                 );
             }
-            Self::Internal(cause) => problem = problem.caused_by(cause),
             _ => {}
         }
         problem.into_response()
@@ -156,6 +160,16 @@ impl From<pratu_storage::StorageError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_store_outage_is_503_with_retry_after_and_a_bug_500() {
+        let res = ApiError::internal(pratu_storage::StorageError::Full).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "5");
+        let res = ApiError::internal(std::io::Error::other("bug")).into_response();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(res.headers().get(header::RETRY_AFTER).is_none());
+    }
 
     #[test]
     fn refusals_carry_the_bearer_challenge_and_problem_json() {

@@ -49,14 +49,7 @@ impl StorageError {
             Self::Unhandled(source) => {
                 let source: &(dyn std::error::Error + 'static) = &**source;
                 if let Some(e) = source.downcast_ref::<sqlx::Error>() {
-                    return matches!(
-                        e,
-                        sqlx::Error::Io(_)
-                            | sqlx::Error::Tls(_)
-                            | sqlx::Error::PoolTimedOut
-                            | sqlx::Error::PoolClosed
-                            | sqlx::Error::WorkerCrashed
-                    );
+                    return is_sqlx_outage(e);
                 }
                 if let Some(e) = source.downcast_ref::<redis::RedisError>() {
                     return e.is_io_error()
@@ -74,6 +67,32 @@ impl StorageError {
     }
 }
 
+/// A connection that could not be made, was cut or spoke nonsense (a
+/// peer that hung up in the handshake reads as a protocol error), or a
+/// server that is shutting down, restarting or full of connections: all
+/// pass when the database is back.
+fn is_sqlx_outage(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| is_outage_sqlstate(&c)),
+        _ => false,
+    }
+}
+
+/// PostgreSQL's SQLSTATEs of a server going away rather than a statement
+/// being wrong: class 08 (connection exception), 57P01–57P03
+/// (`admin_shutdown` — what `pg_terminate_backend` and a fast shutdown
+/// send —, `crash_shutdown`, `cannot_connect_now`) and 53300
+/// (`too_many_connections`).
+fn is_outage_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+}
+
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
 #[cfg(test)]
@@ -89,6 +108,14 @@ mod tests {
         assert!(StorageError::unhandled(crate::ephemeral::redis::Timeout).is_outage());
         assert!(!StorageError::NotFound { what: "user" }.is_outage());
         assert!(!StorageError::unhandled(sqlx::Error::RowNotFound).is_outage());
+        let hung_up = sqlx::Error::Protocol("unexpected response from SSLRequest: 0x00".into());
+        assert!(StorageError::unhandled(hung_up).is_outage());
+        for code in ["57P01", "57P03", "08006", "53300"] {
+            assert!(is_outage_sqlstate(code), "{code}");
+        }
+        for code in ["23505", "40001", "42P01"] {
+            assert!(!is_outage_sqlstate(code), "{code}");
+        }
         assert!(
             !StorageError::InconsistentRow {
                 table: "users",

@@ -123,6 +123,10 @@ fn capitalise(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// `Retry-After` of a step refused because the proofing service or the SMS
+/// gateway is down (as the enrollment API answers).
+const OUTSIDE_SERVICE_RETRY_SECONDS: u64 = 5;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let bearer = HeaderValue::from_static("Bearer");
@@ -144,6 +148,12 @@ impl IntoResponse for ApiError {
                 detail,
             )
             .into_response(),
+            // A store that is down: the same 503 as every JSON API.
+            Self::Recovery(RecoveryError::Internal(source))
+                if pratu_core::web::error::is_outage(source.as_ref()) =>
+            {
+                Problem::internal(InternalError::from_boxed(source)).into_response()
+            }
             Self::Recovery(e) => {
                 let code = e.code();
                 let detail = match &e {
@@ -167,6 +177,11 @@ impl IntoResponse for ApiError {
                         }
                     }
                     RecoveryError::Busy { retry_after } => retry = Some(*retry_after),
+                    // The outside service may be back in moments; the step
+                    // did not count.
+                    RecoveryError::IdentityServiceUnavailable | RecoveryError::SmsUnavailable => {
+                        retry = Some(OUTSIDE_SERVICE_RETRY_SECONDS);
+                    }
                     RecoveryError::StepOutOfOrder { current } => {
                         p = p.with("next", current.as_str());
                     }
@@ -503,4 +518,27 @@ pub(crate) async fn password(
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The outside service and the store may be back in moments: the
+    /// client is told when to repeat the step.
+    #[test]
+    fn outside_services_and_store_outages_are_503_with_retry_after() {
+        for e in [
+            RecoveryError::SmsUnavailable,
+            RecoveryError::IdentityServiceUnavailable,
+            RecoveryError::internal(pratu_storage::StorageError::Full),
+        ] {
+            let res = ApiError::Recovery(e).into_response();
+            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(res.headers()[header::RETRY_AFTER], "5");
+        }
+        let res = ApiError::Recovery(RecoveryError::internal(std::io::Error::other("bug")))
+            .into_response();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

@@ -13,6 +13,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use axum::extract::Request;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -20,23 +22,36 @@ use super::context::REQUEST_ID_HEADER;
 
 /// The cause of a 5xx answer, carried to the log.
 #[derive(Clone)]
-pub struct InternalError(Arc<dyn Error + Send + Sync>);
+pub struct InternalError {
+    cause: Arc<dyn Error + Send + Sync>,
+    /// Read when the cause is still whole: a cause kept only by its
+    /// description has lost its type.
+    outage: bool,
+}
 
 impl InternalError {
     pub fn new(e: impl Error + Send + Sync + 'static) -> Self {
-        Self(Arc::new(e))
+        let outage = is_outage(&e);
+        Self {
+            cause: Arc::new(e),
+            outage,
+        }
     }
 
     /// From an already boxed error (a `Box<dyn Error>` is not an `Error`).
     pub fn from_boxed(e: Box<dyn Error + Send + Sync>) -> Self {
-        Self(Arc::from(e))
+        let outage = is_outage(e.as_ref());
+        Self {
+            cause: Arc::from(e),
+            outage,
+        }
     }
 
     /// The error and its sources, `: `-separated (errors here never carry
     /// personal data: storage and adapter errors name what failed, not
     /// values).
     pub fn chain(&self) -> String {
-        chain(self.0.as_ref())
+        chain(self.cause.as_ref())
     }
 
     /// A cause known only by its description (when the error itself stays
@@ -45,11 +60,20 @@ impl InternalError {
         Self::new(Described(chain))
     }
 
+    /// A cause that stays with its owner, described for the log; whether
+    /// it was an outage is kept.
+    pub fn describing(e: &(dyn Error + 'static)) -> Self {
+        Self {
+            cause: Arc::new(Described(chain(e))),
+            outage: is_outage(e),
+        }
+    }
+
     /// Whether the cause is a store that is down or full (see
     /// [`pratu_storage::StorageError::is_outage`]), anywhere in its chain:
     /// such a failure is answered 503 with `Retry-After`, not 500.
     pub fn is_outage(&self) -> bool {
-        is_outage(self.0.as_ref())
+        self.outage
     }
 
     /// Attaches this cause to `response`, for the log.
@@ -65,7 +89,10 @@ struct Described(String);
 
 impl fmt::Debug for InternalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("InternalError").field(&self.chain()).finish()
+        f.debug_struct("InternalError")
+            .field("chain", &self.chain())
+            .field("outage", &self.outage)
+            .finish()
     }
 }
 
@@ -74,6 +101,10 @@ impl<E: Error + Send + Sync + 'static> From<E> for InternalError {
         Self::new(e)
     }
 }
+
+/// `Retry-After` of an answer refused because a store is down: the pools
+/// reconnect within seconds of its return, so a client need not wait long.
+pub const OUTAGE_RETRY_AFTER_SECONDS: u64 = 5;
 
 /// Whether `e` or one of its sources is a storage outage.
 pub fn is_outage(e: &(dyn Error + 'static)) -> bool {
@@ -103,12 +134,32 @@ pub fn chain(e: &dyn Error) -> String {
 }
 
 /// Logs the [`InternalError`] a response carries, once, with the request
-/// id and the route.
+/// id and the route; and answers every failure caused by a store that is
+/// down as what it is, on every surface alike: a 500 becomes 503, and a
+/// 503 without one gets `Retry-After`. (The JSON APIs already answer
+/// outages 503 through [`crate::web::Problem::internal`]; this is where
+/// the pages of every surface get the same answer without each knowing.)
 pub async fn log_internal_errors(request: Request, next: Next) -> Response {
     // Cheap clones (shared bytes): read only when something failed.
     let headers = request.headers().get(REQUEST_ID_HEADER).cloned();
     let uri = request.uri().clone();
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    let outage = response
+        .extensions()
+        .get::<InternalError>()
+        .is_some_and(InternalError::is_outage);
+    if outage {
+        let status = response.status();
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        }
+        if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .entry(RETRY_AFTER)
+                .or_insert(HeaderValue::from(OUTAGE_RETRY_AFTER_SECONDS));
+        }
+    }
     if let Some(e) = response.extensions().get::<InternalError>() {
         let id = headers
             .as_ref()
@@ -188,6 +239,52 @@ mod tests {
             text.contains("/fails") && !text.contains("/works"),
             "{text}"
         );
+    }
+
+    /// Every surface's pages attach their cause and pick a status of their
+    /// own; an outage still reaches the visitor as 503 with `Retry-After`.
+    #[tokio::test]
+    async fn a_page_failing_for_an_outage_is_answered_503_with_retry_after() {
+        use axum::Router;
+        use axum::response::IntoResponse as _;
+        use tower::ServiceExt as _;
+
+        let app = Router::new()
+            .route(
+                "/down",
+                axum::routing::get(|| async {
+                    let cause: Box<dyn Error + Send + Sync> =
+                        Box::new(pratu_storage::StorageError::Full);
+                    InternalError::describing(cause.as_ref())
+                        .attach((StatusCode::INTERNAL_SERVER_ERROR, "<p>sorry</p>").into_response())
+                }),
+            )
+            .route(
+                "/bug",
+                axum::routing::get(|| async {
+                    InternalError::new(std::io::Error::other("bug"))
+                        .attach((StatusCode::INTERNAL_SERVER_ERROR, "<p>sorry</p>").into_response())
+                }),
+            )
+            .layer(axum::middleware::from_fn(log_internal_errors));
+        let get = |path: &'static str| {
+            let app = app.clone();
+            async move {
+                app.oneshot(
+                    axum::http::Request::get(path)
+                        .body(axum::body::Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap()
+            }
+        };
+        let down = get("/down").await;
+        assert_eq!(down.status(), 503);
+        assert_eq!(down.headers()[RETRY_AFTER], "5");
+        let bug = get("/bug").await;
+        assert_eq!(bug.status(), 500);
+        assert!(bug.headers().get(RETRY_AFTER).is_none());
     }
 
     #[test]

@@ -42,15 +42,32 @@ impl Problem {
     }
 
     /// A 500 whose cause is logged once, with the request id, by
-    /// [`super::log_internal_errors`]; the body says nothing of it.
+    /// [`super::log_internal_errors`]; the body says nothing of it. A store
+    /// that is down is not our bug but a pause: 503 `service_unavailable`
+    /// with `Retry-After`, so every JSON API answers an outage the same
+    /// honest way and clients retry the same request when it is back.
     pub fn internal(source: impl Into<InternalError>) -> Self {
-        let mut p = Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-            "Something went wrong on our side. Try again later.",
-        );
-        p.internal = Some(source.into());
+        let source = source.into();
+        let mut p = if source.is_outage() {
+            Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                "Service unavailable",
+                "A service Pratu depends on is unavailable. Repeat the request in a few seconds.",
+            )
+            .header(
+                header::RETRY_AFTER,
+                HeaderValue::from(super::error::OUTAGE_RETRY_AFTER_SECONDS),
+            )
+        } else {
+            Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "Something went wrong on our side. Try again later.",
+            )
+        };
+        p.internal = Some(source);
         p
     }
 
@@ -156,5 +173,17 @@ mod tests {
         assert!(res.extensions().get::<InternalError>().is_some());
         let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap();
         assert!(!String::from_utf8_lossy(&body).contains("fire"));
+    }
+
+    #[tokio::test]
+    async fn a_store_outage_is_503_with_retry_after_not_500() {
+        let res = Problem::internal(pratu_storage::StorageError::Full).into_response();
+        assert_eq!(res.status(), 503);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "5");
+        assert!(res.extensions().get::<InternalError>().is_some());
+        let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap();
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["code"], "service_unavailable");
+        assert_eq!(v["status"], 503);
     }
 }

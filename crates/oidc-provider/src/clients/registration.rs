@@ -23,13 +23,16 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
+use axum::http::header::{
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use pratu_core::Random;
 use pratu_core::audit::{AuditAction, Outcome};
+use pratu_core::web::error::InternalError;
 use pratu_storage::records::{Client, RegistrationToken, SubjectType, TokenEndpointAuthMethod};
 use pratu_storage::{Clock, StorageError, Store};
 use serde_json::{Map, Value, json};
@@ -88,7 +91,8 @@ enum RegError {
     InvalidRedirectUri(String),
     InvalidMetadata(String),
     InvalidRequest(String),
-    Server,
+    /// Logged once, with the request id, where it becomes the response.
+    Server(InternalError),
 }
 
 impl From<MetadataError> for RegError {
@@ -112,34 +116,44 @@ impl From<ClientError> for RegError {
                 Self::InvalidMetadata(format!("{field}: {reason}"))
             }
             ClientError::NotFound => Self::InvalidToken("unknown client"),
-            other => {
-                tracing::error!(error = %other, "client registration failed");
-                Self::Server
-            }
+            other => Self::Server(InternalError::new(other)),
         }
     }
 }
 
 impl From<StorageError> for RegError {
     fn from(e: StorageError) -> Self {
-        tracing::error!(error = %e, "client registration failed");
-        Self::Server
+        Self::Server(InternalError::new(e))
     }
 }
 
 impl IntoResponse for RegError {
     fn into_response(self) -> Response {
+        let mut cause = None;
         let (status, code, description) = match self {
             Self::NotFound => return StatusCode::NOT_FOUND.into_response(),
             Self::InvalidToken(d) => (StatusCode::UNAUTHORIZED, "invalid_token", d.to_owned()),
             Self::InvalidRedirectUri(d) => (StatusCode::BAD_REQUEST, "invalid_redirect_uri", d),
             Self::InvalidMetadata(d) => (StatusCode::BAD_REQUEST, "invalid_client_metadata", d),
             Self::InvalidRequest(d) => (StatusCode::BAD_REQUEST, "invalid_request", d),
-            Self::Server => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "the request could not be processed".to_owned(),
-            ),
+            // A store that is down: retry shortly (RFC 6749 §4.1.2.1's
+            // code, as the token endpoint answers it).
+            Self::Server(e) if e.is_outage() => {
+                cause = Some(e);
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    "a service is unavailable; retry shortly".to_owned(),
+                )
+            }
+            Self::Server(e) => {
+                cause = Some(e);
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    "the request could not be processed".to_owned(),
+                )
+            }
         };
         let mut res = (
             status,
@@ -152,7 +166,17 @@ impl IntoResponse for RegError {
                 HeaderValue::from_static("Bearer error=\"invalid_token\""),
             );
         }
-        no_store(res)
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(
+                RETRY_AFTER,
+                HeaderValue::from(pratu_core::web::error::OUTAGE_RETRY_AFTER_SECONDS),
+            );
+        }
+        let res = no_store(res);
+        match cause {
+            Some(cause) => cause.attach(res),
+            None => res,
+        }
     }
 }
 
@@ -292,11 +316,11 @@ async fn set_extra(
     token_hash: Option<Vec<u8>>,
     info: Map<String, Value>,
 ) -> Result<Client, RegError> {
-    let mut client = reg
-        .store
-        .client_by_id(client_id)
-        .await?
-        .ok_or(RegError::Server)?;
+    let mut client = reg.store.client_by_id(client_id).await?.ok_or_else(|| {
+        RegError::Server(InternalError::described(
+            "the client of a valid registration token is gone".to_owned(),
+        ))
+    })?;
     if !client.extra.is_object() {
         client.extra = json!({});
     }

@@ -2,7 +2,7 @@
 //! revocation: RFC 6749 §5.2) and of protected resources (userinfo:
 //! RFC 6750 §3).
 
-use pratu_core::web::error::{InternalError, chain};
+use pratu_core::web::error::InternalError;
 use std::borrow::Cow;
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
@@ -165,7 +165,10 @@ impl IntoResponse for OAuthError {
             // A store or service is down, not the caller's credential:
             // no challenge, and when to try again (it is back within
             // seconds of the dependency's return).
-            h.insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+            h.insert(
+                RETRY_AFTER,
+                HeaderValue::from(pratu_core::web::error::OUTAGE_RETRY_AFTER_SECONDS),
+            );
         }
         let challenge = match (self.challenge, status) {
             (_, StatusCode::SERVICE_UNAVAILABLE) => None,
@@ -190,9 +193,6 @@ impl IntoResponse for OAuthError {
     }
 }
 
-/// `Retry-After` of a 503: the stores reconnect within seconds.
-const RETRY_AFTER_SECONDS: &str = "5";
-
 /// Logs an internal failure (never with personal data) and answers
 /// `server_error`.
 pub fn internal(e: &(dyn std::error::Error + 'static)) -> OAuthError {
@@ -201,5 +201,5 @@ pub fn internal(e: &(dyn std::error::Error + 'static)) -> OAuthError {
     } else {
         OAuthError::server_error()
     };
-    answer.caused_by(InternalError::described(chain(e)))
+    answer.caused_by(InternalError::describing(e))
 }

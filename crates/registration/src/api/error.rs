@@ -222,6 +222,12 @@ impl IntoResponse for ApiError {
                 }
                 problem(status, "invalid_request", detail.to_owned(), extra).into_response()
             }
+            // A store that is down: the same 503 as every JSON API.
+            ApiError::Enrollment(EnrollmentError::Internal(source))
+                if pratu_core::web::error::is_outage(source.as_ref()) =>
+            {
+                Problem::internal(InternalError::from_boxed(source)).into_response()
+            }
             ApiError::Enrollment(e) => {
                 let status = status_of(&e);
                 let mut retry_after = None;

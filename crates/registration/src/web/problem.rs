@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use super::Web;
 use super::page::Page;
-use pratu_core::web::error::{InternalError, chain};
+use pratu_core::web::error::InternalError;
 
 use crate::service::EnrollmentError;
 
@@ -60,7 +60,7 @@ pub(crate) fn render(web: &Web, e: &EnrollmentError) -> Response {
     match e {
         // The cause stays with the error; its description goes to the log.
         EnrollmentError::Internal(source) => {
-            InternalError::described(chain(source.as_ref())).attach(page)
+            InternalError::describing(source.as_ref()).attach(page)
         }
         _ => page,
     }

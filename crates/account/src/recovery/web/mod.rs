@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use pratu_core::web::error::{InternalError, chain};
+use pratu_core::web::error::InternalError;
 use pratu_core::web::{CookieDef, Csrf, Language, RequestContext};
 use uuid::Uuid;
 
@@ -293,7 +293,7 @@ impl Web {
         );
         match e {
             RecoveryError::Internal(source) => {
-                InternalError::described(chain(source.as_ref())).attach(page)
+                InternalError::describing(source.as_ref()).attach(page)
             }
             _ => page,
         }
