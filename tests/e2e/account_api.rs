@@ -29,8 +29,9 @@ const AGENCY_CB: &str = "http://127.0.0.1:9/info/callback";
 pub(crate) enum Backend {
     Sqlite,
     PostgresRedis,
-    /// PostgreSQL behind a [`Relay`], so a test can take it down.
-    PostgresRelayedRedis,
+    /// PostgreSQL and Redis each behind a [`Relay`], so a test can take
+    /// either down.
+    Relayed,
 }
 
 /// A server with the citizen somchai enrolled (somsri is in the registry,
@@ -39,6 +40,7 @@ pub(crate) struct Setup {
     pub(crate) p: Pratu,
     pg: Option<PgDb>,
     pub(crate) pg_relay: Option<Relay>,
+    pub(crate) redis_relay: Option<Relay>,
     /// What the CLI needs to reach the same stores.
     pub(crate) envs: Vec<(String, String)>,
     pub(crate) agency_id: String,
@@ -55,21 +57,22 @@ impl Setup {
             registry.to_str().unwrap().into(),
         )];
         let mut pg = None;
-        let mut pg_relay = None;
-        if let Backend::PostgresRedis | Backend::PostgresRelayedRedis = backend {
+        let (mut pg_relay, mut redis_relay) = (None, None);
+        if let Backend::PostgresRedis | Backend::Relayed = backend {
             let db = PgDb::create().await?;
             let redis = RedisNs::create()?;
-            let url = if let Backend::PostgresRelayedRedis = backend {
-                let relay = Relay::start(socket_of(&db.url)).await;
-                let url = via(&db.url, relay.addr);
-                pg_relay = Some(relay);
+            let (url, redis_url) = if let Backend::Relayed = backend {
+                let pg = Relay::start(socket_of(&db.url)).await;
+                let rd = Relay::start(socket_of(&redis.url)).await;
+                let urls = (via(&db.url, pg.addr), via(&redis.url, rd.addr));
+                (pg_relay, redis_relay) = (Some(pg), Some(rd));
                 envs.push(("PRATU_DATABASE__ACQUIRE_TIMEOUT_SECONDS".into(), "1".into()));
-                url
+                urls
             } else {
-                db.url.clone()
+                (db.url.clone(), redis.url.clone())
             };
             envs.push(("PRATU_DATABASE_URL".into(), url));
-            envs.push(("PRATU_REDIS_URL".into(), redis.url.clone()));
+            envs.push(("PRATU_REDIS_URL".into(), redis_url));
             envs.push(("PRATU_REDIS_PREFIX".into(), redis.prefix.clone()));
             pg = Some(db);
         }
@@ -111,6 +114,7 @@ impl Setup {
             p,
             pg,
             pg_relay,
+            redis_relay,
             envs,
             agency_id: view["client_id"].as_str().unwrap().to_owned(),
             agency_secret: view["client_secret"].as_str().unwrap().to_owned(),

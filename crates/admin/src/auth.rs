@@ -92,7 +92,7 @@ where
                 .oidc()
                 .is_operator(user)
                 .await
-                .map_err(|_| ApiError::Unavailable)?;
+                .map_err(ApiError::internal)?;
             if !ok {
                 return Err(deny(
                     actor,

@@ -76,7 +76,7 @@ impl ApiError {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", "Bad Request"),
             Self::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
+                "service_unavailable",
                 "Service Unavailable",
             ),
             Self::Internal(_) => (
@@ -127,6 +127,13 @@ impl IntoResponse for ApiError {
                     ),
                 );
             }
+            // The same answer as every JSON API's for a store that is down.
+            Self::Unavailable => {
+                problem = problem.header(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(pratu_core::web::error::OUTAGE_RETRY_AFTER_SECONDS),
+                );
+            }
             _ => {}
         }
         problem.into_response()
@@ -164,6 +171,9 @@ mod tests {
     #[test]
     fn a_store_outage_is_503_with_retry_after_and_a_bug_500() {
         let res = ApiError::internal(pratu_storage::StorageError::Full).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "5");
+        let res = ApiError::Unavailable.into_response();
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(res.headers()[header::RETRY_AFTER], "5");
         let res = ApiError::internal(std::io::Error::other("bug")).into_response();

@@ -73,7 +73,8 @@ pub struct Problem {
     /// `password_contains_username`, `invalid_phone`, `phone_unchanged`,
     /// `no_phone_change`, `otp_invalid`, `otp_expired`,
     /// `too_many_attempts`, `sms_unavailable`, `app_not_found`,
-    /// `invalid_request`, `temporarily_unavailable`, `internal`.
+    /// `invalid_request`, `temporarily_unavailable`, `service_unavailable`,
+    /// `internal`.
     pub code: String,
     /// `otp_invalid`: guesses left.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,6 +109,7 @@ fn title(code: &str) -> &'static str {
         "app_not_found" => "Application not found",
         "invalid_request" => "Invalid request",
         "temporarily_unavailable" => "Temporarily unavailable",
+        "service_unavailable" => "Service unavailable",
         _ => "Internal error",
     }
 }
@@ -163,13 +165,16 @@ impl IntoResponse for ApiError {
                 .header(h, v)
                 .into_response()
             }
+            // The stores that check tokens are down: the one answer every
+            // JSON API gives an outage (`temporarily_unavailable` is the
+            // busy password hasher's).
             Self::Unavailable => with_retry(
                 problem(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "temporarily_unavailable",
+                    "service_unavailable",
                     "The access token cannot be checked now. Try again shortly.",
                 ),
-                5,
+                pratu_core::web::error::OUTAGE_RETRY_AFTER_SECONDS,
             )
             .into_response(),
             Self::MalformedBody { status, detail } => {
@@ -214,7 +219,10 @@ fn account_problem(e: AccountError) -> CoreProblem {
         }
         E::NoPhoneChange => problem(StatusCode::CONFLICT, code, detail),
         E::AppNotFound => problem(StatusCode::NOT_FOUND, code, detail),
-        E::SmsUnavailable => problem(StatusCode::SERVICE_UNAVAILABLE, code, detail),
+        E::SmsUnavailable => with_retry(
+            problem(StatusCode::SERVICE_UNAVAILABLE, code, detail),
+            pratu_core::web::error::OUTSIDE_SERVICE_RETRY_AFTER_SECONDS,
+        ),
         E::Busy => with_retry(
             problem(StatusCode::SERVICE_UNAVAILABLE, code, detail),
             pratu_core::password::BUSY_RETRY_AFTER_SECONDS,
@@ -268,6 +276,9 @@ mod tests {
         let r = ApiError::Unavailable.into_response();
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(r.headers().contains_key(header::RETRY_AFTER));
+        let r = ApiError::from(AccountError::SmsUnavailable).into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "5");
     }
 
     #[tokio::test]

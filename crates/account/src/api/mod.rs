@@ -123,7 +123,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (status = 200, body = Profile),
         (status = 401, description = "`invalid_token`", body = Problem),
         (status = 403, description = "`insufficient_scope`", body = Problem),
-        (status = 503, description = "`temporarily_unavailable`", body = Problem),
+        (status = 503, description = "`service_unavailable` (a store is down) or `temporarily_unavailable` (busy); see `Retry-After`", body = Problem),
     ),
     security(("account_token" = ["account"])))]
 pub async fn profile(
@@ -152,7 +152,7 @@ pub struct PasswordChange {
         (status = 403, description = "`invalid_password` (the current one), `insufficient_scope`", body = Problem),
         (status = 422, description = "`password_policy`, `password_too_common`, `password_contains_username`, `invalid_request`", body = Problem),
         (status = 429, description = "`too_many_attempts`", body = Problem),
-        (status = 503, description = "`temporarily_unavailable`", body = Problem),
+        (status = 503, description = "`service_unavailable` (a store is down) or `temporarily_unavailable` (busy); see `Retry-After`", body = Problem),
     ),
     security(("account_token" = ["account"])))]
 pub async fn change_password(

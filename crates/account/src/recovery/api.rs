@@ -123,10 +123,6 @@ fn capitalise(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// `Retry-After` of a step refused because the proofing service or the SMS
-/// gateway is down (as the enrollment API answers).
-const OUTSIDE_SERVICE_RETRY_SECONDS: u64 = 5;
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let bearer = HeaderValue::from_static("Bearer");
@@ -180,7 +176,7 @@ impl IntoResponse for ApiError {
                     // The outside service may be back in moments; the step
                     // did not count.
                     RecoveryError::IdentityServiceUnavailable | RecoveryError::SmsUnavailable => {
-                        retry = Some(OUTSIDE_SERVICE_RETRY_SECONDS);
+                        retry = Some(pratu_core::web::error::OUTSIDE_SERVICE_RETRY_AFTER_SECONDS);
                     }
                     RecoveryError::StepOutOfOrder { current } => {
                         p = p.with("next", current.as_str());

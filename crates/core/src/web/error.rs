@@ -106,6 +106,10 @@ impl<E: Error + Send + Sync + 'static> From<E> for InternalError {
 /// reconnect within seconds of its return, so a client need not wait long.
 pub const OUTAGE_RETRY_AFTER_SECONDS: u64 = 5;
 
+/// `Retry-After` of a step refused because the proofing service or the SMS
+/// gateway is down (the step did not count): the same short pause.
+pub const OUTSIDE_SERVICE_RETRY_AFTER_SECONDS: u64 = 5;
+
 /// Whether `e` or one of its sources is a storage outage.
 pub fn is_outage(e: &(dyn Error + 'static)) -> bool {
     let mut next = Some(e);

@@ -131,10 +131,6 @@ fn status_of(e: &EnrollmentError) -> StatusCode {
     }
 }
 
-/// `Retry-After` of a step refused because the proofing service or the SMS
-/// gateway is down.
-const OUTSIDE_SERVICE_RETRY_SECONDS: u64 = 5;
-
 fn title_of(code: &str) -> &'static str {
     match code {
         "invalid_request" => "Invalid request",
@@ -253,7 +249,8 @@ impl IntoResponse for ApiError {
                     // client when to repeat the step (it did not count).
                     EnrollmentError::IdentityServiceUnavailable
                     | EnrollmentError::SmsUnavailable => {
-                        retry_after = Some(OUTSIDE_SERVICE_RETRY_SECONDS);
+                        retry_after =
+                            Some(pratu_core::web::error::OUTSIDE_SERVICE_RETRY_AFTER_SECONDS);
                     }
                     EnrollmentError::TermsOutdated { current } => {
                         extra.insert("terms_version".into(), json!(current));
