@@ -537,3 +537,20 @@ pub(crate) async fn delete(
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_outage_is_503_temporarily_unavailable_and_a_bug_500() {
+        let res = RegError::from(StorageError::Full).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[RETRY_AFTER], "5");
+        assert!(res.extensions().get::<InternalError>().is_some());
+        let res =
+            RegError::from(StorageError::unhandled(std::io::Error::other("bug"))).into_response();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(res.headers().get(RETRY_AFTER).is_none());
+    }
+}
