@@ -892,3 +892,52 @@ async fn the_wizard_checks_form_tokens_and_a_citizen_can_start_over() {
     assert_eq!(page.location.as_deref(), Some("/recover"));
     s.finish().await;
 }
+
+/// Someone ran the account into its lock-out by guessing: recovering it
+/// (the card, the code to the phone, a new password) opens it to its owner
+/// at once instead of leaving them locked out for the rest of the day.
+#[tokio::test]
+async fn a_recovery_lifts_a_lock_out_run_up_by_someone_else() {
+    let Some(s) = Setup::start(
+        false,
+        &[
+            ("PRATU_LIMITS__LOGIN__FREE_FAILURES", "3"),
+            ("PRATU_LIMITS__LOGIN__MAX_CONSECUTIVE_FAILURES", "3"),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let p = &s.p;
+    let rp = s.rp().await;
+    for _ in 0..3 {
+        let (back, _) = sign_in(p, &rp, &Browser::new(), "Wrong7Guess9").await;
+        assert!(back.redirect_param("code").is_none());
+    }
+    let (back, _) = sign_in(p, &rp, &Browser::new(), OLD_PASSWORD).await;
+    assert!(
+        back.redirect_param("code").is_none(),
+        "the account should be locked"
+    );
+
+    let rec = start(p, &somchai().citizen_id).await;
+    let (status, body) = rec.identity(&somchai(), somchai().laser_code).await;
+    assert_eq!(status, 200, "{body}");
+    let (otp, _) = read_otp(&p.data_dir, E164);
+    let (status, body) = rec.call("POST", "/otp/verify", json!({"code": otp})).await;
+    assert_eq!(status, 200, "{body}");
+    crate::leaks::watch("password", NEW_PASSWORD);
+    let (status, _) = rec
+        .call("PUT", "/password", json!({"password": NEW_PASSWORD}))
+        .await;
+    assert_eq!(status, 204);
+
+    let (back, _) = sign_in(p, &rp, &Browser::new(), NEW_PASSWORD).await;
+    assert!(
+        back.redirect_param("code").is_some(),
+        "still locked out after the recovery: {}",
+        back.body
+    );
+    s.finish().await;
+}

@@ -79,6 +79,9 @@ pub trait ProviderAccess: Send + Sync + std::fmt::Debug {
     /// Whether the account was signed out everywhere at or after
     /// `since` (unix seconds): sessions and tokens from before are over.
     async fn logged_out_since(&self, user_id: Uuid, since: i64) -> Result<bool, StorageError>;
+    /// Forgives the account's failed sign-ins and lifts its lock-out (the
+    /// owner proved the card again in a recovery).
+    async fn forgive_sign_in_failures(&self, username: &str) -> Result<(), StorageError>;
     /// Revokes the access tokens issued to `client_id` for `user_id`
     /// (consent withdrawn); write it before the store's withdrawal.
     async fn revoke_access_tokens(

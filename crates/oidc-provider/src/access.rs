@@ -8,7 +8,9 @@ use pratu_storage::StorageError;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::state::LoginThrottle;
 use crate::{BearerError, OidcState};
+use axum::extract::FromRef as _;
 
 #[async_trait]
 impl ProviderAccess for OidcState {
@@ -44,6 +46,10 @@ impl ProviderAccess for OidcState {
 
     async fn logged_out_since(&self, user_id: Uuid, since: i64) -> Result<bool, StorageError> {
         OidcState::logged_out_since(self, user_id, since).await
+    }
+
+    async fn forgive_sign_in_failures(&self, username: &str) -> Result<(), StorageError> {
+        LoginThrottle::from_ref(self).forgive(username).await
     }
 
     async fn revoke_access_tokens(

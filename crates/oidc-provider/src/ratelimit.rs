@@ -261,6 +261,18 @@ impl LoginThrottle {
         Ok(())
     }
 
+    /// Forgives the account everything: its failures, wrong step-up codes
+    /// and lock. For a citizen who has just proved the card again and set a
+    /// new password (recovery): whoever ran the count up must not keep the
+    /// owner out. The address counts stay.
+    pub(crate) async fn forgive(&self, username: &str) -> Result<(), StorageError> {
+        let attempt = Attempt::new(username, None);
+        for what in ["fail", "otpfail", "lock"] {
+            self.ephemeral.delete(&attempt.account_key(what)).await?;
+        }
+        Ok(())
+    }
+
     /// Locks the account after its failure number `n`: back-off past the
     /// free allowance, the lock-out at the cap.
     async fn lock_account(
@@ -389,6 +401,21 @@ mod tests {
         let ticket = t.admit(&a).await.unwrap().unwrap();
         t.succeeded(&a, ticket).await.unwrap();
         assert_eq!(t.admit(&a).await.unwrap().unwrap().failures, 3);
+    }
+
+    #[tokio::test]
+    async fn a_forgiven_account_is_open_again_with_a_fresh_count() {
+        let (t, clock) = throttle();
+        let a = Attempt::new("somchai87", None);
+        for _ in 0..6 {
+            let ticket = t.admit(&a).await.unwrap().unwrap();
+            t.failed(&a, ticket).await.unwrap();
+            clock.advance(time::Duration::seconds(1000));
+        }
+        assert_eq!(t.admit(&a).await.unwrap().unwrap_err(), Refusal::Locked);
+        t.forgive("somchai87").await.unwrap();
+        assert!(!t.account_locked(&a).await.unwrap());
+        assert_eq!(t.admit(&a).await.unwrap().unwrap().failures, 1);
     }
 
     #[tokio::test]

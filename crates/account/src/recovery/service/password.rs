@@ -37,6 +37,11 @@ impl RecoveryService {
             .set_user_password(user.id, &hash, self.now())
             .await?;
         let ended = self.provider().end_user_sessions(user.id).await?;
+        // The card was proved again: a lock-out run up by someone guessing
+        // must not keep the owner out of the account just recovered.
+        self.provider()
+            .forgive_sign_in_failures(&user.username)
+            .await?;
         let actor = format!("user:{}", user.id);
         self.auditor
             .try_record(
