@@ -26,6 +26,7 @@ use crate::stats::Summary;
 
 mod argon;
 mod readme;
+pub mod soak;
 
 pub use readme::{BEGIN, END};
 
@@ -433,6 +434,63 @@ struct CreatedClient {
     client_secret: String,
 }
 
+/// Registers the load generator's client and `n` staff accounts through
+/// the CLI (the server must have run once: migrations, keys).
+async fn provision(
+    setup: &Setup<'_>,
+    n: usize,
+) -> Result<(CreatedClient, Vec<(String, String)>), LoadError> {
+    let client: CreatedClient = serde_json::from_str(
+        &setup
+            .cli(
+                &[
+                    "client",
+                    "create",
+                    "--name",
+                    "pratu-load",
+                    "--redirect-uri",
+                    REDIRECT,
+                    "--grant-type",
+                    "authorization_code",
+                    "--grant-type",
+                    "refresh_token",
+                    "--grant-type",
+                    "client_credentials",
+                    "--scope",
+                    "openid",
+                    "--scope",
+                    "profile",
+                    "--json",
+                ],
+                None,
+            )
+            .await?,
+    )
+    .map_err(|e| LoadError::setup(format!("client create --json: {e}")))?;
+    let mut users = Vec::new();
+    for i in 0..n {
+        let name = format!("bench{i}");
+        setup
+            .cli(
+                &[
+                    "user",
+                    "create",
+                    "--username",
+                    &name,
+                    "--given-name",
+                    "Bench",
+                    "--family-name",
+                    "User",
+                    "--password-stdin",
+                ],
+                Some(PASSWORD),
+            )
+            .await?;
+        users.push((name, PASSWORD.to_owned()));
+    }
+    Ok((client, users))
+}
+
 fn free_port() -> Result<u16, LoadError> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")
         .map_err(|e| LoadError::io("find a free port", e))?;
@@ -468,54 +526,7 @@ async fn bench_backend(
     // First start: migrations, secrets, signing keys.
     let (server, first_start) = setup.start().await?;
     eprintln!("[{label}] first start (migrations, keys) took {first_start:?}");
-    let client: CreatedClient = serde_json::from_str(
-        &setup
-            .cli(
-                &[
-                    "client",
-                    "create",
-                    "--name",
-                    "pratu-load",
-                    "--redirect-uri",
-                    REDIRECT,
-                    "--grant-type",
-                    "authorization_code",
-                    "--grant-type",
-                    "refresh_token",
-                    "--grant-type",
-                    "client_credentials",
-                    "--scope",
-                    "openid",
-                    "--scope",
-                    "profile",
-                    "--json",
-                ],
-                None,
-            )
-            .await?,
-    )
-    .map_err(|e| LoadError::setup(format!("client create --json: {e}")))?;
-    let mut users = Vec::new();
-    for i in 0..USERS.max(a.concurrency) {
-        let name = format!("bench{i}");
-        setup
-            .cli(
-                &[
-                    "user",
-                    "create",
-                    "--username",
-                    &name,
-                    "--given-name",
-                    "Bench",
-                    "--family-name",
-                    "User",
-                    "--password-stdin",
-                ],
-                Some(PASSWORD),
-            )
-            .await?;
-        users.push((name, PASSWORD.to_owned()));
-    }
+    let (client, users) = provision(&setup, USERS.max(a.concurrency)).await?;
     server.stop().await;
 
     // The measured start: an initialised data directory, a new process.
@@ -789,6 +800,12 @@ mod pg {
         admin: String,
         name: String,
         pub url: String,
+    }
+
+    impl FreshDb {
+        pub fn name(&self) -> &str {
+            &self.name
+        }
     }
 
     impl FreshDb {

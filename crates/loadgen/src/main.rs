@@ -25,6 +25,12 @@ enum Command {
     /// Start the release `pratu` (SQLite, and PostgreSQL + Redis when given),
     /// prepare it, run every scenario and write README's Performance table.
     Bench(bench::BenchArgs),
+    /// Start the release `pratu` on a fresh PostgreSQL database and a Redis
+    /// of its own, run a mixed load for a long time while restarting Redis
+    /// and terminating PostgreSQL connections, and check that only requests
+    /// in flight at a fault failed, memory stayed flat and nothing
+    /// acknowledged was lost.
+    Soak(bench::soak::SoakArgs),
     /// Write a registry CSV of fictional citizens for the enrollment scenario.
     Registry {
         #[arg(long, default_value_t = 10_000)]
@@ -114,6 +120,7 @@ async fn dispatch(cmd: Command) -> Result<ExitCode, LoadError> {
     match cmd {
         Command::Run(a) => run(a).await,
         Command::Bench(a) => bench::bench(a).await,
+        Command::Soak(a) => bench::soak::soak(a).await,
         Command::Registry { count, out } => {
             registry::write(&out, &registry::generate(count))?;
             Ok(ExitCode::SUCCESS)

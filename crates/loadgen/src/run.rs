@@ -11,6 +11,9 @@ use crate::error::LoadError;
 use crate::scenario::{Scenario, Vu};
 use crate::stats::{Recorder, Summary};
 
+/// Pause before a virtual user tries its failed set-up again.
+const SETUP_RETRY: Duration = Duration::from_millis(500);
+
 /// How hard and how long.
 #[derive(Debug, Clone, Copy)]
 pub struct RunOptions {
@@ -97,12 +100,23 @@ pub async fn run_observed(
                         // Warm-up errors count too: a run that fails at all
                         // is not a result.
                         rec.error(&e);
-                        // A chain or session may be broken: start over.
-                        match Vu::setup(vu.index, scenario, &ctx).await {
-                            Ok(fresh) => vu = fresh,
-                            Err(e) => {
-                                rec.error(&e);
-                                break;
+                        // A chain or session may be broken: start over,
+                        // and keep trying while the server cannot sign in
+                        // (a store it needs is down, in the soak): the
+                        // load resumes when it does.
+                        loop {
+                            match Vu::setup(vu.index, scenario, &ctx).await {
+                                Ok(fresh) => {
+                                    vu = fresh;
+                                    break;
+                                }
+                                Err(e) => {
+                                    rec.error(&e);
+                                    if Instant::now() + SETUP_RETRY >= end {
+                                        return rec;
+                                    }
+                                    tokio::time::sleep(SETUP_RETRY).await;
+                                }
                             }
                         }
                     }

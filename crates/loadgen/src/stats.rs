@@ -8,12 +8,26 @@ use crate::scenario::Scenario;
 /// Error samples kept per run.
 const SAMPLES: usize = 5;
 
+/// Unix seconds now: errors and faults are matched by wall-clock time.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the load generator stamps its own events; it has no server Clock"
+)]
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// What one virtual user measured.
 #[derive(Debug, Default)]
 pub struct Recorder {
     latencies_us: Vec<u32>,
     errors: u64,
     samples: Vec<String>,
+    /// When each error happened (unix seconds): the soak tells errors at
+    /// a fault from errors anywhere else.
+    error_times: Vec<u64>,
 }
 
 impl Recorder {
@@ -24,6 +38,7 @@ impl Recorder {
 
     pub fn error(&mut self, e: &LoadError) {
         self.errors += 1;
+        self.error_times.push(unix_now());
         if self.samples.len() < SAMPLES {
             self.samples.push(e.to_string());
         }
@@ -44,6 +59,9 @@ pub struct Summary {
     pub max_ms: f64,
     pub errors: u64,
     pub error_samples: Vec<String>,
+    /// Unix seconds of every error, sorted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub error_times: Vec<u64>,
 }
 
 impl Summary {
@@ -56,9 +74,11 @@ impl Summary {
         let mut all: Vec<u32> = Vec::with_capacity(recs.iter().map(|r| r.latencies_us.len()).sum());
         let mut errors = 0;
         let mut error_samples = Vec::new();
+        let mut error_times = Vec::new();
         for r in recs {
             all.extend_from_slice(&r.latencies_us);
             errors += r.errors;
+            error_times.extend_from_slice(&r.error_times);
             for s in r.samples {
                 if error_samples.len() < SAMPLES {
                     error_samples.push(s);
@@ -83,6 +103,10 @@ impl Summary {
             max_ms: all.last().map_or(0.0, |&m| f64::from(m) / 1000.0),
             errors,
             error_samples,
+            error_times: {
+                error_times.sort_unstable();
+                error_times
+            },
         }
     }
 
