@@ -41,6 +41,7 @@ pub mod pii;
 pub mod proofing;
 pub mod random;
 pub mod sms;
+pub mod totp;
 pub mod web;
 
 pub use pratu_storage::clock::{Clock, MockClock, SystemClock};
