@@ -19,6 +19,9 @@ pub struct Tokens {
     pub access_token: String,
     pub refresh_token: Option<String>,
     pub id_token: Option<String>,
+    /// Seconds the access token lives (RFC 6749 §5.1).
+    #[serde(default)]
+    pub expires_in: Option<u64>,
 }
 
 /// What a completed flow leaves the relying party with.

@@ -108,7 +108,20 @@ enum VuState {
     Access {
         token: String,
         sub: String,
+        /// When to sign in again for a new one (a relying party does not
+        /// present a token it knows has expired; only a long run, the
+        /// soak, gets there).
+        renew_at: Option<tokio::time::Instant>,
     },
+}
+
+/// A token is renewed this long before its stated expiry.
+const RENEW_MARGIN: u64 = 30;
+
+fn renew_at(expires_in: Option<u64>) -> Option<tokio::time::Instant> {
+    expires_in.map(|s| {
+        tokio::time::Instant::now() + std::time::Duration::from_secs(s.saturating_sub(RENEW_MARGIN))
+    })
 }
 
 #[derive(Deserialize)]
@@ -144,6 +157,7 @@ impl Vu {
                 let signed = flow::sign_in(&mut conn, ctx, ctx.user(index)).await?;
                 conn.clear_cookies();
                 VuState::Access {
+                    renew_at: renew_at(signed.tokens.expires_in),
                     token: signed.tokens.access_token,
                     sub: signed.sub,
                 }
@@ -153,6 +167,7 @@ impl Vu {
                 VuState::Access {
                     token: t,
                     sub: String::new(),
+                    renew_at: None,
                 }
             }
             _ => VuState::Stateless,
@@ -222,7 +237,14 @@ impl Vu {
                 Ok(())
             }
             Scenario::Userinfo => {
-                let VuState::Access { token, sub } = &self.state else {
+                if let VuState::Access {
+                    renew_at: Some(at), ..
+                } = &self.state
+                    && tokio::time::Instant::now() >= *at
+                {
+                    *self = Self::setup(self.index, Scenario::Userinfo, ctx).await?;
+                }
+                let VuState::Access { token, sub, .. } = &self.state else {
                     return Err(LoadError::protocol("no access token"));
                 };
                 flow::userinfo(&mut self.conn, ctx, token, sub).await
