@@ -1,8 +1,10 @@
 //! Issue 18, black-box: `kill -9` of a node. Every write answered as done
 //! before the kill (an enrollment confirmed, a consent given, a client
 //! created or changed, and the audit record of each) is there after a
-//! restart, on SQLite and on PostgreSQL; and a sign-in or enrollment in
-//! progress on a killed node is finished on the other node of a cluster.
+//! restart, on SQLite and on PostgreSQL (and a confirm is never answered
+//! for an account whose audit record did not commit with it); and a sign-in
+//! or enrollment in progress on a killed node is finished on the other node
+//! of a cluster.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -67,6 +69,30 @@ async fn enroll_until_killed(
     username: &str,
     phone: &str,
 ) -> Option<String> {
+    let (id, token) = enroll_to_review(url, data_dir, c, username, phone).await?;
+    let r = confirm(url, &id, &token).await?;
+    (r.status() == 201).then_some(id)
+}
+
+/// `POST /confirm` of an enrollment at review: `None` if no answer came.
+async fn confirm(url: &str, id: &str, token: &str) -> Option<reqwest::Response> {
+    client()
+        .post(format!("{url}/api/v1/enrollments/{id}/confirm"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .ok()
+}
+
+/// An enrollment through the JSON API up to the review, giving up quietly
+/// as [`enroll_until_killed`] does: its id and token.
+async fn enroll_to_review(
+    url: &str,
+    data_dir: &std::path::Path,
+    c: &Citizen,
+    username: &str,
+    phone: &str,
+) -> Option<(String, String)> {
     crate::leaks::watch("password", PASSWORD);
     let http = client();
     let api = |path: &str| format!("{url}/api/v1{path}");
@@ -131,16 +157,7 @@ async fn enroll_until_killed(
         .send()
         .await
         .ok()?;
-    if !r.status().is_success() {
-        return None;
-    }
-    let r = http
-        .post(step("/confirm"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .ok()?;
-    (r.status() == 201).then_some(id)
+    r.status().is_success().then_some((id, token))
 }
 
 /// Where a browser sign-in ended.
@@ -788,12 +805,11 @@ async fn a_node_killed_mid_sign_in_the_other_node_finishes_it() {
     assert_eq!(again["user_id"], confirmed["user_id"], "{again}");
     assert_eq!(again["username"], "somchai87");
     let mut db = sqlx::PgConnection::connect(&pg.url).await.unwrap();
-    let (accounts,): (i64,) = sqlx::query_as("SELECT count(*) FROM users WHERE username = $1")
-        .bind("somchai87")
-        .fetch_one(&mut db)
-        .await
-        .unwrap();
-    assert_eq!(accounts, 1, "one account for one enrollment");
+    assert_eq!(
+        accounts(&mut db, "somchai87").await,
+        1,
+        "one account for one enrollment"
+    );
     let (all,): (i64,) = sqlx::query_as("SELECT count(*) FROM users")
         .fetch_one(&mut db)
         .await
@@ -813,4 +829,78 @@ async fn a_node_killed_mid_sign_in_the_other_node_finishes_it() {
     drop(b);
     drop(a_tmp);
     pg.drop_db().await;
+}
+
+/// What a node killed between an enrollment's commit and its audit record
+/// would leave, made reproducible: PostgreSQL refuses the
+/// `enrollment.confirmed` record once. The confirm fails, so the account
+/// must not exist either — else the client's retry is answered 201 (confirm
+/// is idempotent) for an account whose creation the audit trail never saw.
+#[tokio::test]
+async fn a_confirm_is_never_acknowledged_without_its_audit_record() {
+    use sqlx::Connection as _;
+    let Some(pg) = crate::services::PgDb::create().await else {
+        return;
+    };
+    let registry_dir = tempfile::tempdir().unwrap();
+    let registry = write_registry(registry_dir.path(), &[citizen(7)]);
+    let p = Pratu::start_with(
+        Options::default()
+            .env("PRATU_DATABASE_URL", &pg.url)
+            .env("PRATU_PROOFING__REGISTRY_FILE", registry.to_str().unwrap()),
+    )
+    .await;
+    let (id, token) = enroll_to_review(&p.url, &p.data_dir, &citizen(7), "somchai07", "0812000007")
+        .await
+        .expect("an enrollment at review");
+    let mut db = sqlx::PgConnection::connect(&pg.url).await.unwrap();
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_confirmed() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.action = 'enrollment.confirmed' THEN RAISE EXCEPTION 'refused'; END IF; \
+         RETURN NEW; END $$; \
+         CREATE TRIGGER refuse_confirmed BEFORE INSERT ON audit_events \
+         FOR EACH ROW EXECUTE FUNCTION refuse_confirmed();",
+    )
+    .execute(&mut db)
+    .await
+    .unwrap();
+    let r = confirm(&p.url, &id, &token).await.unwrap();
+    assert!(r.status().is_server_error(), "{}", r.status());
+    assert_eq!(
+        accounts(&mut db, "somchai07").await,
+        0,
+        "an account was created without its audit record"
+    );
+
+    sqlx::raw_sql("DROP TRIGGER refuse_confirmed ON audit_events")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let r = confirm(&p.url, &id, &token).await.unwrap();
+    assert_eq!(r.status(), 201, "the retry confirms");
+    assert_eq!(accounts(&mut db, "somchai07").await, 1);
+    let (recorded,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM audit_events WHERE action = 'enrollment.confirmed' AND target = $1",
+    )
+    .bind(format!("enrollment:{id}"))
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(
+        recorded, 1,
+        "the acknowledged confirm is in the audit trail"
+    );
+    db.close().await.unwrap();
+    drop(p);
+    pg.drop_db().await;
+}
+
+/// How many accounts have `username`.
+async fn accounts(db: &mut sqlx::PgConnection, username: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_one(db)
+        .await
+        .unwrap();
+    n
 }
