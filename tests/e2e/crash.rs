@@ -854,16 +854,7 @@ async fn a_confirm_is_never_acknowledged_without_its_audit_record() {
         .await
         .expect("an enrollment at review");
     let mut db = sqlx::PgConnection::connect(&pg.url).await.unwrap();
-    sqlx::raw_sql(
-        "CREATE FUNCTION refuse_confirmed() RETURNS trigger LANGUAGE plpgsql AS $$ \
-         BEGIN IF NEW.action = 'enrollment.confirmed' THEN RAISE EXCEPTION 'refused'; END IF; \
-         RETURN NEW; END $$; \
-         CREATE TRIGGER refuse_confirmed BEFORE INSERT ON audit_events \
-         FOR EACH ROW EXECUTE FUNCTION refuse_confirmed();",
-    )
-    .execute(&mut db)
-    .await
-    .unwrap();
+    refuse_audit(&mut db, "enrollment.confirmed").await;
     let r = confirm(&p.url, &id, &token).await.unwrap();
     assert!(r.status().is_server_error(), "{}", r.status());
     assert_eq!(
@@ -872,10 +863,7 @@ async fn a_confirm_is_never_acknowledged_without_its_audit_record() {
         "an account was created without its audit record"
     );
 
-    sqlx::raw_sql("DROP TRIGGER refuse_confirmed ON audit_events")
-        .execute(&mut db)
-        .await
-        .unwrap();
+    allow_audit(&mut db).await;
     let r = confirm(&p.url, &id, &token).await.unwrap();
     assert_eq!(r.status(), 201, "the retry confirms");
     assert_eq!(accounts(&mut db, "somchai07").await, 1);
@@ -899,6 +887,123 @@ async fn a_confirm_is_never_acknowledged_without_its_audit_record() {
 async fn accounts(db: &mut sqlx::PgConnection, username: &str) -> i64 {
     let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM users WHERE username = $1")
         .bind(username)
+        .fetch_one(db)
+        .await
+        .unwrap();
+    n
+}
+
+/// Makes PostgreSQL refuse every audit record of `action` (as a node dying
+/// before it would leave it unwritten), until [`allow_audit`].
+async fn refuse_audit(db: &mut sqlx::PgConnection, action: &str) {
+    sqlx::raw_sql(&format!(
+        "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.action = '{action}' THEN RAISE EXCEPTION 'refused'; END IF; \
+         RETURN NEW; END $$; \
+         CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events \
+         FOR EACH ROW EXECUTE FUNCTION refuse_audit();"
+    ))
+    .execute(db)
+    .await
+    .unwrap();
+}
+
+async fn allow_audit(db: &mut sqlx::PgConnection) {
+    sqlx::raw_sql("DROP TRIGGER refuse_audit ON audit_events; DROP FUNCTION refuse_audit();")
+        .execute(db)
+        .await
+        .unwrap();
+}
+
+/// A consent whose `consent.granted` record cannot be written is not
+/// given: the browser gets an error page, not a code, and the next sign-in
+/// asks again. Otherwise the consent would be in force, and acknowledged
+/// with a code, with no record of it.
+#[tokio::test]
+async fn a_consent_is_never_given_without_its_audit_record() {
+    use sqlx::Connection as _;
+    let Some(pg) = crate::services::PgDb::create().await else {
+        return;
+    };
+    let p = Pratu::start_with(Options::default().env("PRATU_DATABASE_URL", &pg.url)).await;
+    let env = [("PRATU_DATABASE_URL", pg.url.as_str())];
+    cli_json(
+        &p.data_dir,
+        &env,
+        &[
+            "user",
+            "create",
+            "--username",
+            "staff1",
+            "--given-name",
+            "Somsri",
+            "--family-name",
+            "Dee",
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    )
+    .await;
+    let app = cli_json(
+        &p.data_dir,
+        &env,
+        &[
+            "client",
+            "create",
+            "--name",
+            "INFO",
+            "--redirect-uri",
+            CB,
+            "--scope",
+            "openid",
+            "--scope",
+            "profile",
+            "--json",
+        ],
+        None,
+    )
+    .await;
+    let id = app["client_id"].as_str().unwrap().to_owned();
+    let mut db = sqlx::PgConnection::connect(&pg.url).await.unwrap();
+
+    refuse_audit(&mut db, "consent.granted").await;
+    let b = Browser::new();
+    let page = b.get(&authorize_url(&p, &id, &pkce().1, "")).await;
+    let ended = to_the_app(&b, &p.url, page, "staff1").await;
+    assert!(
+        ended.is_none(),
+        "a consent answered with a code while its record was refused"
+    );
+    assert_eq!(
+        consents_to(&mut db, &id).await,
+        0,
+        "a consent in force, unrecorded"
+    );
+
+    allow_audit(&mut db).await;
+    let page = b.get(&authorize_url(&p, &id, &pkce().1, "")).await;
+    let o = to_the_app(&b, &p.url, page, "staff1")
+        .await
+        .expect("a code once the record can be written");
+    assert!(o.consented, "asked again: the first consent was not given");
+    assert_eq!(consents_to(&mut db, &id).await, 1);
+    let (recorded,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM audit_events WHERE action = 'consent.granted' AND target = $1",
+    )
+    .bind(format!("client:{id}"))
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(recorded, 1);
+    db.close().await.unwrap();
+    drop(p);
+    pg.drop_db().await;
+}
+
+/// How many users have consented to `client_id`.
+async fn consents_to(db: &mut sqlx::PgConnection, client_id: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM consents WHERE client_id = $1")
+        .bind(client_id)
         .fetch_one(db)
         .await
         .unwrap();

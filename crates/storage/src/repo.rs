@@ -159,6 +159,12 @@ pub trait ClientRepo: Send + Sync {
 pub trait ConsentRepo: Send + Sync {
     /// Inserts or replaces the consent of `(user_id, client_id)`.
     async fn put_consent(&self, consent: &Consent) -> Result<()>;
+    /// [`Self::put_consent`] and the appending of `audit`, in one
+    /// transaction: a consent is in force from its commit on (the next
+    /// sign-in shows no consent page), so one committed without its record
+    /// (the node dying in between, or the record refused) would stand
+    /// unrecorded. All or nothing.
+    async fn grant_consent(&self, consent: &Consent, audit: &AuditEvent) -> Result<()>;
     async fn consent(&self, user_id: Uuid, client_id: &str) -> Result<Option<Consent>>;
     /// Every remembered consent of a user, newest grant first.
     async fn consents_of_user(&self, user_id: Uuid) -> Result<Vec<Consent>>;
