@@ -72,7 +72,7 @@ async fn token(p: &Pratu, id: &str, secret: &str, form: &[(&str, &str)]) -> (u16
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
-async fn cc_token(p: &Pratu, id: &str, secret: &str, scope: Option<&str>) -> String {
+pub(crate) async fn cc_token(p: &Pratu, id: &str, secret: &str, scope: Option<&str>) -> String {
     let mut form = vec![("grant_type", "client_credentials")];
     if let Some(s) = scope {
         form.push(("scope", s));
@@ -83,7 +83,7 @@ async fn cc_token(p: &Pratu, id: &str, secret: &str, scope: Option<&str>) -> Str
 }
 
 /// Calls the admin API; returns status, `WWW-Authenticate`, body.
-async fn api(
+pub(crate) async fn api(
     p: &Pratu,
     method: reqwest::Method,
     path: &str,
@@ -173,7 +173,7 @@ fn exp_of(jwt: &str) -> i64 {
     v["exp"].as_i64().unwrap()
 }
 
-fn actions(events: &Value) -> Vec<String> {
+pub(crate) fn actions(events: &Value) -> Vec<String> {
     events["events"]
         .as_array()
         .unwrap()

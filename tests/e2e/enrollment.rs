@@ -46,7 +46,8 @@ pub fn read_otp(data_dir: &std::path::Path, phone_e164: &str) -> (String, String
     let line = text
         .lines()
         .rev()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        // A line another request is still appending is not ours yet.
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .find(|m| m["to"] == phone_e164)
         .expect("an SMS to the phone");
     let body = line["text"].as_str().unwrap();

@@ -163,6 +163,18 @@ impl Pratu {
         (self.data_dir.clone(), self._tmp.take())
     }
 
+    /// `kill -9`, waited for: the process is gone when this returns. Keeps
+    /// the temp data dir, as [`Self::into_data_dir`] does.
+    pub async fn sigkill(mut self) -> (PathBuf, Option<tempfile::TempDir>) {
+        self.child.start_kill().expect("SIGKILL sent");
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("a killed process exits")
+            .unwrap();
+        assert!(!status.success(), "killed, not exited: {status}");
+        (self.data_dir.clone(), self._tmp.take())
+    }
+
     /// `GET /metrics` on the metrics listener.
     pub fn metrics(&self) -> reqwest::RequestBuilder {
         client().get(

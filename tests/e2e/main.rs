@@ -17,6 +17,7 @@ mod backup;
 mod browser;
 mod browser_flows;
 mod cli;
+mod crash;
 mod deploy_files;
 mod durability;
 mod enrollment;

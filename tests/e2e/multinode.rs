@@ -27,8 +27,8 @@ const CB: &str = "http://127.0.0.1:9/info/callback";
 /// A layer-7 load balancer in the test: every request goes to the node
 /// chosen last (`route`), whatever connection it arrives on, and is noted
 /// with that node's name so the test can prove where it was served.
-struct Balancer {
-    url: String,
+pub(crate) struct Balancer {
+    pub(crate) url: String,
     target: Arc<Mutex<(&'static str, String)>>,
     served: Arc<Mutex<Vec<(&'static str, String)>>>,
 }
@@ -88,7 +88,7 @@ async fn forward(State(up): State<Upstream>, req: Request) -> Response {
 }
 
 impl Balancer {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let target = Arc::new(Mutex::new(("none", String::new())));
         let served = Arc::new(Mutex::new(Vec::new()));
         let up = Upstream {
@@ -111,12 +111,12 @@ impl Balancer {
         }
     }
 
-    fn route(&self, name: &'static str, node: &Pratu) {
+    pub(crate) fn route(&self, name: &'static str, node: &Pratu) {
         *self.target.lock().unwrap() = (name, node.url.clone());
     }
 
     /// Which node served requests whose `METHOD /path` starts with `prefix`.
-    fn served_by(&self, prefix: &str) -> Vec<&'static str> {
+    pub(crate) fn served_by(&self, prefix: &str) -> Vec<&'static str> {
         self.served
             .lock()
             .unwrap()
@@ -141,6 +141,32 @@ fn shared_secrets() -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// The environment of every node of a cluster behind `lb`: one database,
+/// one Redis, one public name (the balancer's), the same secrets, and keys
+/// reloaded each second.
+pub(crate) fn cluster_envs(pg: &PgDb, redis: &RedisNs, lb: &Balancer) -> Vec<(String, String)> {
+    let mut envs = vec![
+        ("PRATU_DATABASE_URL".to_owned(), pg.url.clone()),
+        ("PRATU_REDIS_URL".to_owned(), redis.url.clone()),
+        ("PRATU_REDIS_PREFIX".to_owned(), redis.prefix.clone()),
+        ("PRATU_ISSUER".to_owned(), lb.url.clone()),
+        (
+            "PRATU_SECRETS__GENERATE_MISSING".to_owned(),
+            "false".to_owned(),
+        ),
+        (
+            "PRATU_KEYS__RELOAD_INTERVAL_SECONDS".to_owned(),
+            "1".to_owned(),
+        ),
+        (
+            "PRATU_HTTP__TRUSTED_PROXIES".to_owned(),
+            r#"["127.0.0.1"]"#.to_owned(),
+        ),
+    ];
+    envs.extend(shared_secrets());
+    envs
 }
 
 fn claims(jwt: &str) -> Value {
@@ -190,26 +216,7 @@ async fn two_nodes_behind_a_load_balancer_share_sessions_tokens_and_keys() {
         return;
     };
     let lb = Balancer::start().await;
-    let mut envs = vec![
-        ("PRATU_DATABASE_URL".to_owned(), pg.url.clone()),
-        ("PRATU_REDIS_URL".to_owned(), redis.url.clone()),
-        ("PRATU_REDIS_PREFIX".to_owned(), redis.prefix.clone()),
-        // One public name for every node: the load balancer's.
-        ("PRATU_ISSUER".to_owned(), lb.url.clone()),
-        (
-            "PRATU_SECRETS__GENERATE_MISSING".to_owned(),
-            "false".to_owned(),
-        ),
-        (
-            "PRATU_KEYS__RELOAD_INTERVAL_SECONDS".to_owned(),
-            "1".to_owned(),
-        ),
-        (
-            "PRATU_HTTP__TRUSTED_PROXIES".to_owned(),
-            r#"["127.0.0.1"]"#.to_owned(),
-        ),
-    ];
-    envs.extend(shared_secrets());
+    let envs = cluster_envs(&pg, &redis, &lb);
     let options = || {
         envs.iter()
             .fold(Options::default(), |o, (k, v)| o.env(k, v))

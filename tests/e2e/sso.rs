@@ -76,6 +76,11 @@ impl Browser {
     }
 
     async fn read(res: reqwest::Response) -> Page {
+        Self::try_read(res).await.expect("a whole answer")
+    }
+
+    /// The page, or `None` if its body broke off (the server died).
+    async fn try_read(res: reqwest::Response) -> Option<Page> {
         let status = res.status().as_u16();
         let location = res
             .headers()
@@ -92,11 +97,11 @@ impl Browser {
                 crate::leaks::watch("cookie value (session handle)", value);
             }
         }
-        Page {
+        Some(Page {
             status,
             location,
-            body: res.text().await.unwrap(),
-        }
+            body: res.text().await.ok()?,
+        })
     }
 
     pub async fn get(&self, url: &str) -> Page {
@@ -105,6 +110,17 @@ impl Browser {
 
     pub async fn post(&self, url: &str, form: &[(&str, &str)]) -> Page {
         Self::read(self.http.post(url).form(form).send().await.unwrap()).await
+    }
+
+    /// [`Self::get`] against a server that may be killed meanwhile: `None`
+    /// when no whole answer came.
+    pub async fn try_get(&self, url: &str) -> Option<Page> {
+        Self::try_read(self.http.get(url).send().await.ok()?).await
+    }
+
+    /// [`Self::post`] against a server that may be killed meanwhile.
+    pub async fn try_post(&self, url: &str, form: &[(&str, &str)]) -> Option<Page> {
+        Self::try_read(self.http.post(url).form(form).send().await.ok()?).await
     }
 
     /// Follows redirects that stay on the provider until one leaves it (to
@@ -172,7 +188,7 @@ impl Browser {
     }
 }
 
-fn absolute(issuer: &str, action: &str) -> String {
+pub fn absolute(issuer: &str, action: &str) -> String {
     if action.starts_with('/') {
         format!("{issuer}{action}")
     } else {

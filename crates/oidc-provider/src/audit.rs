@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use pratu_core::audit::{AuditAction, Entry, Outcome};
 use pratu_core::web::context::request_id;
+use pratu_storage::records::AuditEvent;
 use serde_json::Value;
 
 use crate::state::Audit;
@@ -48,5 +49,35 @@ impl Audit {
             .details(details);
         let Self(auditor) = self;
         auditor.record(entry).await;
+    }
+
+    /// The record of an event, stamped now with the current request's id,
+    /// for a unit of work that commits it with the change it records (and
+    /// fails with it).
+    pub(crate) fn event(
+        &self,
+        actor: String,
+        action: AuditAction,
+        target: Option<String>,
+        outcome: Outcome,
+        details: Value,
+    ) -> AuditEvent {
+        let entry = Entry::new(actor, action, outcome)
+            .maybe_target(target)
+            .request_id(current_request_id())
+            .details(details);
+        let Self(auditor) = self;
+        auditor.event(entry)
+    }
+
+    /// The log line [`Self::record`] writes, for an [`Self::event`] its unit
+    /// of work committed.
+    pub(crate) fn committed(action: AuditAction, outcome: Outcome) {
+        tracing::info!(
+            event.kind = "security",
+            action = action.as_str(),
+            outcome = outcome.as_str(),
+            "audit"
+        );
     }
 }

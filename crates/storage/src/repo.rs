@@ -95,17 +95,22 @@ pub trait EnrollmentRepo: Send + Sync {
     /// Stores `enrollment` if the stored version is still `enrollment.version
     /// - 1` (the caller increments it); `Conflict` otherwise.
     async fn update_enrollment(&self, enrollment: &Enrollment) -> Result<()>;
-    /// In one transaction: inserts `user` and marks the enrollment completed
+    /// In one transaction: inserts `user`, marks the enrollment completed
     /// (step `Completed`, `user_id` set, version bumped) if its stored version
-    /// is `expected_version`. `Conflict` if the version moved (someone else
-    /// completed it), `AlreadyExists` if the user's username or citizen ID is
-    /// taken — in which case nothing is written.
+    /// is `expected_version`, and appends `audit`. `Conflict` if the version
+    /// moved (someone else completed it), `AlreadyExists` if the user's
+    /// username or citizen ID is taken — in which case nothing is written.
+    /// The record goes in the same transaction because a completed
+    /// enrollment is answered as such to every later confirm: an account
+    /// committed without its record (the node dying in between) would be
+    /// acknowledged on the client's retry and never audited.
     async fn complete_enrollment(
         &self,
         enrollment_id: Uuid,
         expected_version: i64,
         user: &User,
         at: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<()>;
     /// Deletes unfinished enrollments whose `expires_at` is before `now`
     /// (PDPA: unfinished enrollments are not kept). Returns how many.
@@ -154,6 +159,12 @@ pub trait ClientRepo: Send + Sync {
 pub trait ConsentRepo: Send + Sync {
     /// Inserts or replaces the consent of `(user_id, client_id)`.
     async fn put_consent(&self, consent: &Consent) -> Result<()>;
+    /// [`Self::put_consent`] and the appending of `audit`, in one
+    /// transaction: a consent is in force from its commit on (the next
+    /// sign-in shows no consent page), so one committed without its record
+    /// (the node dying in between, or the record refused) would stand
+    /// unrecorded. All or nothing.
+    async fn grant_consent(&self, consent: &Consent, audit: &AuditEvent) -> Result<()>;
     async fn consent(&self, user_id: Uuid, client_id: &str) -> Result<Option<Consent>>;
     /// Every remembered consent of a user, newest grant first.
     async fn consents_of_user(&self, user_id: Uuid) -> Result<Vec<Consent>>;

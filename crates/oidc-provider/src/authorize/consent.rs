@@ -99,18 +99,19 @@ pub(crate) async fn consent_post(
         scopes: scopes.clone(),
         granted_at: flow.clock.now(),
     };
-    if let Err(e) = flow.store.put_consent(&consent).await {
+    // The consent is in force from its commit on, so its record commits
+    // with it: neither stands without the other.
+    let record = audit.event(
+        format!("user:{user}"),
+        AuditAction::ConsentGranted,
+        Some(format!("client:{}", req.client_id)),
+        Outcome::Success,
+        serde_json::json!({"scopes": scopes}),
+    );
+    if let Err(e) = flow.store.grant_consent(&consent, &record).await {
         return server_error(e, req.locale);
     }
-    audit
-        .record(
-            format!("user:{user}"),
-            AuditAction::ConsentGranted,
-            Some(format!("client:{}", req.client_id)),
-            Outcome::Success,
-            serde_json::json!({"scopes": scopes}),
-        )
-        .await;
+    Audit::committed(AuditAction::ConsentGranted, Outcome::Success);
     flow.advance(&headers, req, client, Some(id.to_owned()), true)
         .await
 }

@@ -10,7 +10,9 @@ use super::{Context, EnrollmentService};
 use crate::service::EnrollmentError;
 
 impl EnrollmentService {
-    fn entry(
+    /// The record of an enrollment step (`confirm` writes it in the unit of
+    /// work it records).
+    pub(crate) fn entry(
         ctx: &Context,
         enrollment: Uuid,
         action: AuditAction,

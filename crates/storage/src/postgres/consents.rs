@@ -17,6 +17,27 @@ use crate::records::{AuditEvent, Consent};
 use crate::repo::{ConsentRepo, WithdrawOutcome};
 use crate::sql::classify;
 
+/// Inserts or replaces `c` on `conn`: the pool, or a unit of work's
+/// transaction.
+async fn upsert_consent<'c, E>(conn: E, c: &Consent) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Postgres>,
+{
+    sqlx::query(
+        "INSERT INTO consents (user_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, \
+         granted_at = excluded.granted_at",
+    )
+    .bind(c.user_id)
+    .bind(&c.client_id)
+    .bind(&c.scopes)
+    .bind(c.granted_at)
+    .execute(conn)
+    .await
+    .map_err(classify)?;
+    Ok(())
+}
+
 fn consent_from_row(row: &PgRow) -> Result<Consent> {
     let r = Reader::new(row, "consents");
     Ok(Consent {
@@ -78,19 +99,16 @@ impl Job for ConsentReads {
 impl ConsentRepo for PgStore {
     #[tracing::instrument(name = "db.consents.put_consent", skip_all, fields(db.system = "postgresql"))]
     async fn put_consent(&self, c: &Consent) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO consents (user_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, \
-             granted_at = excluded.granted_at",
-        )
-        .bind(c.user_id)
-        .bind(&c.client_id)
-        .bind(&c.scopes)
-        .bind(c.granted_at)
-        .execute(&self.pool)
-        .await
-        .map_err(classify)?;
-        Ok(())
+        upsert_consent(&self.pool, c).await
+    }
+
+    #[tracing::instrument(name = "db.consents.grant_consent", skip_all, fields(db.system = "postgresql"))]
+    async fn grant_consent(&self, c: &Consent, audit: &AuditEvent) -> Result<()> {
+        let mut tx = self.begin().await?;
+        upsert_consent(&mut *tx, c).await?;
+        // A refused audit row fails here; dropping `tx` undoes the consent.
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await.map_err(classify)
     }
 
     #[tracing::instrument(name = "db.consents.consent", skip_all, fields(db.system = "postgresql"))]

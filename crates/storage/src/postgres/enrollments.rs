@@ -7,10 +7,11 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::PgStore;
+use super::audit::insert_audit;
 use super::row::{Reader, json};
 use super::users::insert_user;
 use crate::error::{Result, StorageError};
-use crate::records::{Enrollment, EnrollmentStep, SealedCitizenId, User};
+use crate::records::{AuditEvent, Enrollment, EnrollmentStep, SealedCitizenId, User};
 use crate::repo::EnrollmentRepo;
 use crate::sql::classify;
 
@@ -121,6 +122,7 @@ impl EnrollmentRepo for PgStore {
         expected_version: i64,
         user: &User,
         at: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         // Claim the enrollment first, so of several racing completions the
@@ -150,6 +152,7 @@ impl EnrollmentRepo for PgStore {
         // A taken username or citizen ID fails here; dropping `tx` undoes
         // the claim above.
         insert_user(&mut *tx, user).await?;
+        insert_audit(&mut *tx, audit).await?;
         tx.commit().await.map_err(classify)
     }
 

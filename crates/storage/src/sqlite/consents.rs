@@ -34,6 +34,23 @@ fn consent_from_lite_row(row: &rusqlite::Row<'_>) -> Result<Consent> {
     consent_from(&LiteReader::new(row, "consents"))
 }
 
+/// On the writer thread: inserts or replaces `c`.
+fn upsert_consent(conn: &Connection, c: &Consent) -> Result<()> {
+    execute(
+        conn,
+        "INSERT INTO consents (user_id, client_id, scopes, granted_at) \
+         VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id, client_id) DO UPDATE SET \
+         scopes = excluded.scopes, granted_at = excluded.granted_at",
+        params![
+            c.user_id.to_string(),
+            c.client_id,
+            json(&c.scopes)?,
+            micros(c.granted_at)
+        ],
+    )?;
+    Ok(())
+}
+
 const SELECT_CONSENT: &str = "SELECT user_id, client_id, scopes, granted_at FROM consents \
                               WHERE user_id = ?1 AND client_id = ?2";
 
@@ -41,20 +58,16 @@ const SELECT_CONSENT: &str = "SELECT user_id, client_id, scopes, granted_at FROM
 impl ConsentRepo for SqliteStore {
     #[tracing::instrument(name = "db.consents.put_consent", skip_all, fields(db.system = "sqlite"))]
     async fn put_consent(&self, c: &Consent) -> Result<()> {
-        self.write(c.clone(), |conn, c| {
-            execute(
-                conn,
-                "INSERT INTO consents (user_id, client_id, scopes, granted_at) \
-                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id, client_id) DO UPDATE SET \
-                 scopes = excluded.scopes, granted_at = excluded.granted_at",
-                params![
-                    c.user_id.to_string(),
-                    c.client_id,
-                    json(&c.scopes)?,
-                    micros(c.granted_at)
-                ],
-            )?;
-            Ok(())
+        self.write(c.clone(), upsert_consent).await
+    }
+
+    #[tracing::instrument(name = "db.consents.grant_consent", skip_all, fields(db.system = "sqlite"))]
+    async fn grant_consent(&self, c: &Consent, audit: &AuditEvent) -> Result<()> {
+        self.write((c.clone(), audit.clone()), |conn, (c, audit)| {
+            upsert_consent(conn, c)?;
+            // A refused audit row fails here; the writer rolls the consent
+            // back with it.
+            insert_audit(conn, audit)
         })
         .await
     }

@@ -8,11 +8,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::SqliteStore;
+use super::audit::insert_audit;
 use super::row::{Columns, Reader, json, micros};
 use super::users::insert_user;
 use super::writer::{execute, first_row};
 use crate::error::{Result, StorageError};
-use crate::records::{Enrollment, EnrollmentStep, SealedCitizenId, User};
+use crate::records::{AuditEvent, Enrollment, EnrollmentStep, SealedCitizenId, User};
 use crate::repo::EnrollmentRepo;
 use crate::sql::classify;
 
@@ -79,12 +80,14 @@ impl EnrollmentRepo for SqliteStore {
         expected_version: i64,
         user: &User,
         at: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<()> {
         let completion = Completion {
             enrollment_id: enrollment_id.to_string(),
             expected_version,
             user: user.clone(),
             at: micros(at),
+            audit: audit.clone(),
         };
         self.write(completion, complete_enrollment).await
     }
@@ -173,6 +176,7 @@ struct Completion {
     expected_version: i64,
     user: User,
     at: i64,
+    audit: AuditEvent,
 }
 
 /// On the writer thread: if the user insert fails, the writer rolls back the
@@ -200,8 +204,9 @@ fn complete_enrollment(conn: &Connection, c: &Completion) -> Result<()> {
         });
     }
     // A taken username or citizen ID fails here; the writer then rolls back
-    // the claim above with it.
-    insert_user(conn, &c.user)
+    // the claim above with it (and so for the audit record).
+    insert_user(conn, &c.user)?;
+    insert_audit(conn, &c.audit)
 }
 
 fn exists(conn: &Connection, id: &str) -> Result<bool> {

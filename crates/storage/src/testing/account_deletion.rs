@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+use super::enrollments::confirmed;
 use super::fixtures::{at, audit_event, client, consent, enrollment, refresh_token, user};
 use super::{MakeStore, Must, TestGuard};
 use crate::error::StorageError;
@@ -38,7 +39,7 @@ async fn seeded(make: &impl MakeStore) -> Seeded {
     store.create_enrollment(&e).await.must("enrollment");
     let somchai = user("somchai");
     store
-        .complete_enrollment(e.id, e.version, &somchai, at(10))
+        .complete_enrollment(e.id, e.version, &somchai, at(10), &confirmed(e.id))
         .await
         .must("complete enrollment");
     let malee = user("malee");

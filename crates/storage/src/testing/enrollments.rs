@@ -4,16 +4,18 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::fixtures::{at, enrollment, sealed_citizen_id, user};
+use super::fixtures::{at, audit_event, enrollment, sealed_citizen_id, user};
 use super::{MakeStore, Must};
 use crate::error::StorageError;
-use crate::records::{Enrollment, EnrollmentStep};
+use crate::records::{AuditEvent, AuditFilter, Enrollment, EnrollmentStep};
 use crate::repo::Store;
 
 pub async fn run(make: &impl MakeStore) {
     enrollments_round_trip(make).await;
     updates_compare_and_set_on_the_version(make).await;
     completion_creates_the_user_and_closes_the_enrollment(make).await;
+    completion_appends_its_audit_record(make).await;
+    a_completion_whose_audit_is_refused_writes_nothing(make).await;
     completion_with_a_stale_version_is_a_conflict_and_writes_nothing(make).await;
     completion_with_a_taken_username_writes_nothing(make).await;
     completion_with_a_taken_citizen_id_writes_nothing(make).await;
@@ -22,6 +24,26 @@ pub async fn run(make: &impl MakeStore) {
     retention_deletes_only_expired_unfinished_enrollments(make).await;
     retention_deletes_completed_enrollments_closed_before_the_cutoff(make).await;
     the_token_digest_is_written_once_at_creation(make).await;
+}
+
+/// The `enrollment.confirmed` record of `enrollment`'s completion.
+pub fn confirmed(enrollment: Uuid) -> AuditEvent {
+    AuditEvent {
+        target: Some(format!("enrollment:{enrollment}")),
+        ..audit_event(at(100), "anonymous", "enrollment.confirmed")
+    }
+}
+
+/// The `enrollment.confirmed` records of `enrollment`.
+async fn confirmations(store: &Arc<dyn Store>, enrollment: Uuid) -> Vec<AuditEvent> {
+    store
+        .list_audit(&AuditFilter {
+            action: Some("enrollment.confirmed".to_owned()),
+            target: Some(format!("enrollment:{enrollment}")),
+            ..AuditFilter::default()
+        })
+        .await
+        .must("list audit")
 }
 
 async fn read(store: &Arc<dyn Store>, id: Uuid) -> Enrollment {
@@ -110,7 +132,7 @@ pub async fn completion_creates_the_user_and_closes_the_enrollment(make: &impl M
     let u = user("somchai");
 
     store
-        .complete_enrollment(e.id, e.version, &u, at(100))
+        .complete_enrollment(e.id, e.version, &u, at(100), &confirmed(e.id))
         .await
         .must("complete");
 
@@ -123,6 +145,58 @@ pub async fn completion_creates_the_user_and_closes_the_enrollment(make: &impl M
     assert_eq!(done.data, e.data);
 }
 
+/// The record commits with the account: a completed enrollment is answered
+/// as such to every later confirm, so an account without its record would
+/// be acknowledged unaudited.
+pub async fn completion_appends_its_audit_record(make: &impl MakeStore) {
+    let (store, _g) = make().await;
+    let e = enrollment();
+    store.create_enrollment(&e).await.must("create");
+    let record = confirmed(e.id);
+
+    store
+        .complete_enrollment(e.id, e.version, &user("somchai"), at(100), &record)
+        .await
+        .must("complete");
+
+    assert_eq!(confirmations(&store, e.id).await, [record]);
+}
+
+/// The audit insert is the last write of the transaction: when it fails
+/// (here a clashing id; a dead connection alike) the account and the
+/// claim go with it.
+pub async fn a_completion_whose_audit_is_refused_writes_nothing(make: &impl MakeStore) {
+    let (store, _g) = make().await;
+    let e = enrollment();
+    store.create_enrollment(&e).await.must("create");
+    let earlier = confirmed(Uuid::new_v4());
+    store.append_audit(&earlier).await.must("append");
+    let clashing = AuditEvent {
+        id: earlier.id,
+        ..confirmed(e.id)
+    };
+    let u = user("somchai");
+
+    assert_matches!(
+        store
+            .complete_enrollment(e.id, e.version, &u, at(100), &clashing)
+            .await,
+        Err(StorageError::AlreadyExists {
+            what: "audit_event_id"
+        })
+    );
+    assert_eq!(store.user_by_id(u.id).await.must("user"), None);
+    assert_eq!(read(&store, e.id).await, e, "the enrollment is untouched");
+    assert_eq!(confirmations(&store, e.id).await, []);
+
+    // A retry with its own record completes it.
+    store
+        .complete_enrollment(e.id, e.version, &u, at(100), &confirmed(e.id))
+        .await
+        .must("complete on retry");
+    assert_eq!(confirmations(&store, e.id).await.len(), 1);
+}
+
 pub async fn completion_with_a_stale_version_is_a_conflict_and_writes_nothing(
     make: &impl MakeStore,
 ) {
@@ -133,7 +207,7 @@ pub async fn completion_with_a_stale_version_is_a_conflict_and_writes_nothing(
 
     assert_matches!(
         store
-            .complete_enrollment(e.id, e.version - 1, &u, at(100))
+            .complete_enrollment(e.id, e.version - 1, &u, at(100), &confirmed(e.id))
             .await,
         Err(StorageError::Conflict { what: "enrollment" })
     );
@@ -155,7 +229,7 @@ pub async fn completion_with_a_taken_username_writes_nothing(make: &impl MakeSto
 
     assert_matches!(
         store
-            .complete_enrollment(e.id, e.version, &u, at(100))
+            .complete_enrollment(e.id, e.version, &u, at(100), &confirmed(e.id))
             .await,
         Err(StorageError::AlreadyExists { what: "username" })
     );
@@ -165,7 +239,7 @@ pub async fn completion_with_a_taken_username_writes_nothing(make: &impl MakeSto
     // And the enrollment can still be completed with another username.
     let other = user("somchai2");
     store
-        .complete_enrollment(e.id, e.version, &other, at(200))
+        .complete_enrollment(e.id, e.version, &other, at(200), &confirmed(e.id))
         .await
         .must("complete with a free username");
 }
@@ -181,7 +255,7 @@ pub async fn completion_with_a_taken_citizen_id_writes_nothing(make: &impl MakeS
 
     assert_matches!(
         store
-            .complete_enrollment(e.id, e.version, &u, at(100))
+            .complete_enrollment(e.id, e.version, &u, at(100), &confirmed(e.id))
             .await,
         Err(StorageError::AlreadyExists { what: "citizen_id" })
     );
@@ -194,7 +268,7 @@ pub async fn completing_an_unknown_enrollment_is_not_found(make: &impl MakeStore
     let u = user("somchai");
     assert_matches!(
         store
-            .complete_enrollment(Uuid::new_v4(), 1, &u, at(100))
+            .complete_enrollment(Uuid::new_v4(), 1, &u, at(100), &confirmed(Uuid::new_v4()))
             .await,
         Err(StorageError::NotFound { what: "enrollment" })
     );
@@ -214,7 +288,7 @@ pub async fn racing_completions_make_exactly_one_user(make: &impl MakeStore) {
             let u = user(&format!("racer{i}"));
             tokio::spawn(async move {
                 store
-                    .complete_enrollment(e.id, e.version, &u, at(100))
+                    .complete_enrollment(e.id, e.version, &u, at(100), &confirmed(e.id))
                     .await
             })
         })
@@ -253,7 +327,13 @@ pub async fn retention_deletes_only_expired_unfinished_enrollments(make: &impl M
         store.create_enrollment(e).await.must("create");
     }
     store
-        .complete_enrollment(finished.id, finished.version, &user("done"), at(50))
+        .complete_enrollment(
+            finished.id,
+            finished.version,
+            &user("done"),
+            at(50),
+            &confirmed(finished.id),
+        )
         .await
         .must("complete");
 
@@ -297,11 +377,23 @@ pub async fn retention_deletes_completed_enrollments_closed_before_the_cutoff(
         store.create_enrollment(e).await.must("create");
     }
     store
-        .complete_enrollment(old.id, old.version, &user("old"), at(100))
+        .complete_enrollment(
+            old.id,
+            old.version,
+            &user("old"),
+            at(100),
+            &confirmed(old.id),
+        )
         .await
         .must("complete old");
     store
-        .complete_enrollment(recent.id, recent.version, &user("recent"), at(500))
+        .complete_enrollment(
+            recent.id,
+            recent.version,
+            &user("recent"),
+            at(500),
+            &confirmed(recent.id),
+        )
         .await
         .must("complete recent");
 

@@ -1,7 +1,11 @@
 //! Steps 8–9: confirm, and the account exists. `complete_enrollment` inserts
-//! the user and closes the enrollment in one transaction, guarded by the
-//! enrollment's version: of many concurrent confirms exactly one creates the
-//! account and the others read the result it left.
+//! the user, closes the enrollment and appends the `enrollment.confirmed`
+//! record in one transaction, guarded by the enrollment's version: of many
+//! concurrent confirms exactly one creates the account and the others read
+//! the result it left. Since a repeated confirm is answered from that result,
+//! the record cannot be a write of its own after the commit: a node dying
+//! between the two would leave an account acknowledged on the client's retry
+//! and never audited.
 
 use pratu_core::audit::{AuditAction, Outcome};
 use pratu_storage::StorageError;
@@ -34,23 +38,28 @@ impl EnrollmentService {
                 return Err(EnrollmentError::StepOutOfOrder { current: e.step });
             }
             let user = self.user_from(&e, &data)?;
+            let record = self.auditor.event(Self::entry(
+                ctx,
+                id,
+                AuditAction::EnrollmentConfirmed,
+                Outcome::Success,
+                json!({
+                    "user_id": user.id,
+                    "provider": user.proofing.as_ref().map(|p| p.provider.clone()),
+                }),
+            ));
             match self
                 .store
-                .complete_enrollment(id, e.version, &user, self.clock.now())
+                .complete_enrollment(id, e.version, &user, self.clock.now(), &record)
                 .await
             {
                 Ok(()) => {
-                    self.audit(
-                        ctx,
-                        id,
-                        AuditAction::EnrollmentConfirmed,
-                        Outcome::Success,
-                        json!({
-                            "user_id": user.id,
-                            "provider": user.proofing.as_ref().map(|p| p.provider.clone()),
-                        }),
-                    )
-                    .await?;
+                    tracing::info!(
+                        event.kind = "security",
+                        action = AuditAction::EnrollmentConfirmed.as_str(),
+                        outcome = Outcome::Success.as_str(),
+                        "audit"
+                    );
                     tracing::info!(user.id = %user.id, "Digital ID account created");
                     return Ok(Confirmed {
                         user_id: user.id,
