@@ -139,6 +139,10 @@ audit_actions! {
     AccountSignedOutEverywhere => "account.signed_out_everywhere", Account;
     AccountExported => "account.exported", Account;
     AccountDeleted => "account.deleted", Account;
+    AccountTotpAdded => "account.totp_added", Account;
+    AccountTotpFailed => "account.totp_failed", Account;
+    AccountTotpRemoved => "account.totp_removed", Account;
+    AccountRecoveryCodesCreated => "account.recovery_codes_created", Account;
     AdminDenied => "admin.denied", Admin;
     AdminConsoleSignIn => "admin.console.sign_in", Admin;
     AdminClientListed => "admin.client.listed", Admin;
@@ -176,6 +180,12 @@ impl AuditAction {
                  checks per account in 15 minutes",
             ),
             Self::AccountDeleted => Some("no personal data in the event"),
+            Self::AccountTotpFailed => Some(
+                "a wrong authenticator code while adding the app; counts with \
+                 `account.reauth_failed` toward the per-account limit",
+            ),
+            Self::AccountTotpRemoved => Some("its recovery codes go too"),
+            Self::AccountRecoveryCodesCreated => Some("a new set of 10 replaces the old"),
             Self::TokenRefreshReused => Some("the family is revoked"),
             Self::AdminDenied => Some("outcome `forbidden`, `details.code` says why"),
             Self::RecoveryIdentityVerified => {

@@ -25,6 +25,8 @@
 //! - [`pii`]: envelope encryption of personal data (citizen IDs) and the
 //!   blind index that finds them.
 //! - [`sms`]: the SMS port ([`sms::SmsSender`]).
+//! - [`totp`]: authenticator-app codes (RFC 6238) and the recovery codes
+//!   that stand in for a lost device.
 //! - [`web`]: the plumbing every HTTP surface shares — request context
 //!   (client IP, request id), cookies, the one CSRF scheme, problem+json,
 //!   and internal errors logged once with the request id.

@@ -378,3 +378,25 @@ pub struct AuditFilter {
     pub before: Option<Uuid>,
     pub limit: u32,
 }
+
+/// A user's authenticator app (TOTP). The secret is sealed by the caller
+/// with the same envelope encryption as the citizen ID; storage never sees
+/// it in the clear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpFactor {
+    pub user_id: Uuid,
+    pub secret_sealed: Vec<u8>,
+    /// `None` while pending: enrolled but no code verified yet, so it is
+    /// not a factor of the account.
+    pub activated_at: Option<OffsetDateTime>,
+    /// The last time step whose code was accepted; codes of this step or
+    /// earlier are refused (replay).
+    pub last_used_step: Option<i64>,
+    pub created_at: OffsetDateTime,
+}
+
+impl TotpFactor {
+    pub fn is_active(&self) -> bool {
+        self.activated_at.is_some()
+    }
+}

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::error::Result;
 use crate::records::{
     AuditEvent, AuditFilter, Client, ClientStatus, Consent, Enrollment, RefreshKey, RefreshToken,
-    RegistrationToken, Rotation, SigningKey, Successor, User, UserStatus,
+    RegistrationToken, Rotation, SigningKey, Successor, TotpFactor, User, UserStatus,
 };
 
 #[async_trait]
@@ -278,6 +278,47 @@ pub trait RegistrationTokenRepo: Send + Sync {
     async fn delete_expired_registration_tokens(&self, now: OffsetDateTime) -> Result<u64>;
 }
 
+/// A user's second factors besides the phone: the authenticator app (TOTP)
+/// and its recovery codes. Both go with the user row (account deletion).
+#[async_trait]
+pub trait SecondFactorRepo: Send + Sync {
+    /// Stores `factor` as the user's pending TOTP (its `activated_at` and
+    /// `last_used_step` are ignored), replacing a pending one.
+    /// `AlreadyExists { what: "totp" }` (nothing written) if the user has
+    /// an active one; `NotFound { what: "user" }` if there is no such user.
+    async fn put_pending_totp(&self, factor: &TotpFactor) -> Result<()>;
+    async fn totp_of_user(&self, user_id: Uuid) -> Result<Option<TotpFactor>>;
+    /// Compare-and-set: activates the user's pending TOTP with `step` as
+    /// its last used step. Returns whether it did (`false` if there is no
+    /// pending TOTP: none, or already active).
+    async fn activate_totp(&self, user_id: Uuid, step: i64, at: OffsetDateTime) -> Result<bool>;
+    /// Compare-and-set: records `step` as the active TOTP's last used step
+    /// if it is later than the one stored. Returns whether it did; of two
+    /// parallel uses of one code, exactly one gets `true`.
+    async fn use_totp_step(&self, user_id: Uuid, step: i64) -> Result<bool>;
+    /// Deletes the user's TOTP (pending or active) and every recovery code,
+    /// in one transaction. Returns whether a TOTP existed.
+    async fn delete_totp(&self, user_id: Uuid) -> Result<bool>;
+    /// Replaces the user's recovery codes with `code_hashes`, in one
+    /// transaction.
+    async fn replace_recovery_codes(
+        &self,
+        user_id: Uuid,
+        code_hashes: &[Vec<u8>],
+        at: OffsetDateTime,
+    ) -> Result<()>;
+    /// Atomically marks the user's unused code `code_hash` used at `at`.
+    /// Returns whether it did; a code is consumed once.
+    async fn consume_recovery_code(
+        &self,
+        user_id: Uuid,
+        code_hash: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<bool>;
+    /// How many unused recovery codes the user has.
+    async fn recovery_codes_left(&self, user_id: Uuid) -> Result<u32>;
+}
+
 /// Everything the relational store offers, behind one object.
 #[async_trait]
 pub trait Store:
@@ -289,6 +330,7 @@ pub trait Store:
     + SigningKeyRepo
     + AuditRepo
     + RegistrationTokenRepo
+    + SecondFactorRepo
     + std::fmt::Debug
     + Send
     + Sync

@@ -71,7 +71,8 @@ pub struct Problem {
     /// Stable machine-readable code: `invalid_token`, `insufficient_scope`,
     /// `invalid_password`, `password_policy`, `password_too_common`,
     /// `password_contains_username`, `invalid_phone`, `phone_unchanged`,
-    /// `no_phone_change`, `otp_invalid`, `otp_expired`,
+    /// `no_phone_change`, `otp_invalid`, `otp_expired`, `totp_already_active`,
+    /// `no_totp_pending`, `no_totp`,
     /// `too_many_attempts`, `sms_unavailable`, `app_not_found`,
     /// `invalid_request`, `temporarily_unavailable`, `service_unavailable`,
     /// `internal`.
@@ -217,7 +218,9 @@ fn account_problem(e: AccountError) -> CoreProblem {
                 None => p,
             }
         }
-        E::NoPhoneChange => problem(StatusCode::CONFLICT, code, detail),
+        E::NoPhoneChange | E::TotpAlreadyActive | E::NoTotpPending | E::NoTotp => {
+            problem(StatusCode::CONFLICT, code, detail)
+        }
         E::AppNotFound => problem(StatusCode::NOT_FOUND, code, detail),
         E::SmsUnavailable => with_retry(
             problem(StatusCode::SERVICE_UNAVAILABLE, code, detail),

@@ -6,6 +6,7 @@
 
 mod auth;
 mod error;
+mod totp;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, Path, State};
@@ -40,6 +41,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/account/sessions"),
     ("get", "/api/v1/account/activity"),
     ("get", "/api/v1/account/export"),
+    ("post", "/api/v1/account/totp"),
+    ("delete", "/api/v1/account/totp"),
+    ("post", "/api/v1/account/totp/verify"),
+    ("post", "/api/v1/account/recovery-codes"),
 ];
 
 /// The account API's routes.
@@ -61,6 +66,15 @@ where
         )
         .route("/api/v1/account/activity", get(activity))
         .route("/api/v1/account/export", get(export))
+        .route(
+            "/api/v1/account/totp",
+            post(totp::start_totp).delete(totp::remove_totp),
+        )
+        .route("/api/v1/account/totp/verify", post(totp::verify_totp))
+        .route(
+            "/api/v1/account/recovery-codes",
+            post(totp::new_recovery_codes),
+        )
         .layer(axum::middleware::map_response(no_store))
 }
 
@@ -80,17 +94,20 @@ fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     info(
         title = "Pratu account API",
         description = "The citizen's own Digital ID account: profile, password, phone, connected \
-            apps, sessions, activity, PDPA export and deletion. Every call needs an access token \
-            of scope `account`, which only the built-in client `pratu-account` obtains (code + \
-            PKCE). Errors are RFC 9457 problem details with a stable `code`.",
+            apps, authenticator app and recovery codes, sessions, activity, PDPA export and \
+            deletion. Every call needs an access token of scope `account`, which only the \
+            built-in client `pratu-account` obtains (code + PKCE). Errors are RFC 9457 problem \
+            details with a stable `code`.",
     ),
     paths(
         profile, change_password, start_phone_change, verify_phone_change, apps, withdraw_app,
-        sessions, sign_out_everywhere, activity, export, delete_account,
+        sessions, sign_out_everywhere, activity, export, delete_account, totp::start_totp,
+        totp::verify_totp, totp::remove_totp, totp::new_recovery_codes,
     ),
     components(schemas(
         Problem, Profile, PasswordChange, PhoneChange, PhoneCode, PhoneChallenge, ConnectedApp,
         AppList, Session, SessionList, ActivityItem, ActivityList, PasswordConfirmation,
+        totp::TotpSetup, totp::TotpCode, totp::RecoveryCodes,
     )),
     modifiers(&AccountBearer),
     tags((name = "account", description = "The citizen's own account")),
@@ -433,3 +450,4 @@ macro_rules! redacted_debug {
     )+};
 }
 redacted_debug!(PasswordChange, PhoneCode, PasswordConfirmation);
+redacted_debug!(totp::TotpSetup, totp::TotpCode, totp::RecoveryCodes);

@@ -40,6 +40,15 @@ pub enum AccountError {
     /// The SMS gateway could not take the message.
     #[error("SMS cannot be sent now")]
     SmsUnavailable,
+    /// The account already has an active authenticator app.
+    #[error("an authenticator app is already set up; remove it first")]
+    TotpAlreadyActive,
+    /// A code was given but no authenticator app is being added.
+    #[error("no authenticator app is being added; start again")]
+    NoTotpPending,
+    /// The account has no authenticator app.
+    #[error("the account has no authenticator app")]
+    NoTotp,
     /// No such client application.
     #[error("no such application")]
     AppNotFound,
@@ -74,6 +83,9 @@ impl AccountError {
             Self::OtpInvalid { .. } => "otp_invalid",
             Self::OtpExpired => "otp_expired",
             Self::SmsUnavailable => "sms_unavailable",
+            Self::TotpAlreadyActive => "totp_already_active",
+            Self::NoTotpPending => "no_totp_pending",
+            Self::NoTotp => "no_totp",
             Self::AppNotFound => "app_not_found",
             Self::Busy => "temporarily_unavailable",
             Self::Internal(_) => "internal",

@@ -18,6 +18,7 @@ mod password;
 mod phone;
 mod profile;
 mod sessions;
+mod totp;
 
 use std::sync::Arc;
 
@@ -28,6 +29,7 @@ use pratu_core::limits::PhoneSendLimit;
 use pratu_core::otp::OtpService;
 use pratu_core::password::PasswordHasher;
 use pratu_core::pii::PiiCipher;
+use pratu_core::random::SharedRandom;
 use pratu_core::sms::SmsSender;
 use pratu_core::web::RequestContext;
 use pratu_storage::ephemeral::EphemeralStore;
@@ -43,6 +45,7 @@ pub use export::EXPORT_FILENAME;
 pub use phone::PhoneChallenge;
 pub use profile::{Profile, mask_citizen_id, mask_phone};
 pub use sessions::Session;
+pub use totp::{TOTP_ISSUER, TotpEnrolment};
 
 use crate::state::AccountDeps;
 
@@ -66,6 +69,8 @@ pub struct AccountService {
     otp: OtpService,
     phone_sends: PhoneSendLimit,
     auditor: Auditor,
+    /// Draws authenticator secrets and recovery codes.
+    random: SharedRandom,
 }
 
 impl AccountService {
@@ -87,6 +92,7 @@ impl AccountService {
             ),
             phone_sends: deps.phone_sends,
             auditor: Auditor::new(Arc::clone(&deps.store), Arc::clone(&deps.clock)),
+            random: deps.random.clone(),
         }
     }
 

@@ -28,7 +28,7 @@ pub const REAUTH_MAX_ATTEMPTS: u64 = 10;
 /// The window of [`REAUTH_MAX_ATTEMPTS`].
 pub const REAUTH_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-fn reauth_key(user_id: Uuid) -> String {
+pub(super) fn reauth_key(user_id: Uuid) -> String {
     format!("account:reauth:{user_id}")
 }
 

@@ -32,6 +32,7 @@ mod keys;
 mod refresh;
 mod registration_tokens;
 pub(crate) mod row;
+mod second_factors;
 mod users;
 
 /// The PostgreSQL [`Store`]. Cheap to clone (a pool handle).

@@ -40,6 +40,7 @@ mod keys;
 mod refresh;
 mod registration_tokens;
 pub(crate) mod row;
+mod second_factors;
 mod users;
 pub(crate) mod writer;
 

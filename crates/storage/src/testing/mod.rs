@@ -54,6 +54,7 @@ pub mod keys;
 pub mod postgres;
 pub mod refresh;
 pub mod registration_tokens;
+pub mod second_factors;
 pub mod store;
 pub mod units_of_work;
 pub mod users;
@@ -114,6 +115,7 @@ pub async fn run_repository_suite(make: impl MakeStore) {
     registration_tokens::run(&make).await;
     units_of_work::run(&make).await;
     account_deletion::run(&make).await;
+    second_factors::run(&make).await;
 }
 
 /// `Result::expect` for the suites: they fail by panicking, and the crate's

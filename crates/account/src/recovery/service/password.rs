@@ -36,6 +36,9 @@ impl RecoveryService {
         d.store
             .set_user_password(user.id, &hash, self.now())
             .await?;
+        // Proving the card again stands in for a lost authenticator app
+        // too: the app and its recovery codes go, and the audit says so.
+        let second_factors_removed = d.store.delete_totp(user.id).await?;
         let ended = self.provider().end_user_sessions(user.id).await?;
         // The card was proved again: a lock-out run up by someone guessing
         // must not keep the owner out of the account just recovered.
@@ -48,7 +51,11 @@ impl RecoveryService {
                 Entry::new(actor, AuditAction::AccountRecovered, Outcome::Success)
                     .target(format!("user:{}", user.id))
                     .request_id(ctx.request_id.clone())
-                    .details(json!({"recovery": access.id, "refresh_tokens_revoked": ended})),
+                    .details(json!({
+                        "recovery": access.id,
+                        "refresh_tokens_revoked": ended,
+                        "second_factors_removed": second_factors_removed,
+                    })),
             )
             .await?;
         // Done: the token continues nothing any more.
