@@ -38,3 +38,4 @@ mod recovery;
 mod registration;
 mod services;
 mod sso;
+mod totp;
