@@ -139,6 +139,8 @@ audit_actions! {
     AccountSignedOutEverywhere => "account.signed_out_everywhere", Account;
     AccountExported => "account.exported", Account;
     AccountDeleted => "account.deleted", Account;
+    AccountPasskeyAdded => "account.passkey_added", Account;
+    AccountPasskeyRemoved => "account.passkey_removed", Account;
     AdminDenied => "admin.denied", Admin;
     AdminConsoleSignIn => "admin.console.sign_in", Admin;
     AdminClientListed => "admin.client.listed", Admin;
@@ -163,9 +165,9 @@ impl AuditAction {
     /// say enough.
     pub fn note(self) -> Option<&'static str> {
         match self {
-            Self::LoginFailed => {
-                Some("`details.reason`: `unknown_user`, `bad_password`, `disabled`")
-            }
+            Self::LoginFailed => Some(
+                "`details.reason`: `unknown_user`, `bad_password`, `disabled`, `unknown_passkey`, `bad_passkey`",
+            ),
             Self::LoginAccountLocked => Some(
                 "`limits.login.max_consecutive_failures` reached: locked for `lockout_seconds`",
             ),

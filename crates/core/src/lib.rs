@@ -36,6 +36,7 @@ pub mod audit;
 pub mod domain;
 pub mod limits;
 pub mod otp;
+pub mod passkey;
 pub mod password;
 pub mod pii;
 pub mod proofing;
