@@ -143,6 +143,8 @@ audit_actions! {
     AccountTotpFailed => "account.totp_failed", Account;
     AccountTotpRemoved => "account.totp_removed", Account;
     AccountRecoveryCodesCreated => "account.recovery_codes_created", Account;
+    AccountPasskeyAdded => "account.passkey_added", Account;
+    AccountPasskeyRemoved => "account.passkey_removed", Account;
     AdminDenied => "admin.denied", Admin;
     AdminConsoleSignIn => "admin.console.sign_in", Admin;
     AdminClientListed => "admin.client.listed", Admin;
@@ -167,9 +169,9 @@ impl AuditAction {
     /// say enough.
     pub fn note(self) -> Option<&'static str> {
         match self {
-            Self::LoginFailed => {
-                Some("`details.reason`: `unknown_user`, `bad_password`, `disabled`")
-            }
+            Self::LoginFailed => Some(
+                "`details.reason`: `unknown_user`, `bad_password`, `disabled`, `unknown_passkey`, `bad_passkey`",
+            ),
             Self::LoginAccountLocked => Some(
                 "`limits.login.max_consecutive_failures` reached: locked for `lockout_seconds`",
             ),

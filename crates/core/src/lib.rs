@@ -38,6 +38,7 @@ pub mod audit;
 pub mod domain;
 pub mod limits;
 pub mod otp;
+pub mod passkey;
 pub mod password;
 pub mod pii;
 pub mod proofing;

@@ -109,6 +109,18 @@ where
         )
         .route(authorize::CONTINUE_PATH, get(authorize::continue_get))
         .route(authorize::LOGIN_PATH, post(authorize::login_post))
+        .route(
+            authorize::passkey::OPTIONS_PATH,
+            post(authorize::passkey::options_post),
+        )
+        .route(
+            authorize::passkey::LOGIN_PATH,
+            post(authorize::passkey::login_post),
+        )
+        .route(
+            authorize::passkey::SCRIPT_PATH,
+            get(authorize::passkey::script),
+        )
         .route(stepup::OTP_PATH, post(stepup::otp_post))
         .route(authorize::CONSENT_PATH, post(authorize::consent_post))
         .route(

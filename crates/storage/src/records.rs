@@ -400,3 +400,19 @@ impl TotpFactor {
         self.activated_at.is_some()
     }
 }
+
+/// A passkey (WebAuthn credential) registered to an account. Storage keeps
+/// the credential as the WebAuthn layer serialised it (public key, signature
+/// counter, flags) without reading it: the format belongs to that layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Passkey {
+    /// The authenticator's credential ID, unique across all accounts.
+    pub credential_id: Vec<u8>,
+    pub user_id: Uuid,
+    /// The name the citizen gave it, to tell several apart.
+    pub name: String,
+    /// The serialised credential (JSON text), opaque to storage.
+    pub credential: String,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+}

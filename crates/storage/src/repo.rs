@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::records::{
-    AuditEvent, AuditFilter, Client, ClientStatus, Consent, Enrollment, RefreshKey, RefreshToken,
-    RegistrationToken, Rotation, SigningKey, Successor, TotpFactor, User, UserStatus,
+    AuditEvent, AuditFilter, Client, ClientStatus, Consent, Enrollment, Passkey, RefreshKey,
+    RefreshToken, RegistrationToken, Rotation, SigningKey, Successor, TotpFactor, User, UserStatus,
 };
 
 #[async_trait]
@@ -319,6 +319,32 @@ pub trait SecondFactorRepo: Send + Sync {
     async fn recovery_codes_left(&self, user_id: Uuid) -> Result<u32>;
 }
 
+/// The passkeys of accounts. A credential ID belongs to one account only,
+/// so sign-in can find the account from the credential the browser chose.
+/// An account's passkeys go with it (`delete_user_account`).
+#[async_trait]
+pub trait PasskeyRepo: Send + Sync {
+    /// `AlreadyExists { what: "passkey" }` if the credential ID is stored
+    /// (for this account or another); `NotFound { what: "referenced
+    /// record" }` if there is no such user.
+    async fn add_passkey(&self, passkey: &Passkey) -> Result<()>;
+    /// The account's passkeys, oldest first.
+    async fn passkeys_of_user(&self, user_id: Uuid) -> Result<Vec<Passkey>>;
+    async fn passkey_by_credential_id(&self, credential_id: &[u8]) -> Result<Option<Passkey>>;
+    /// After a sign-in with it: stores the updated serialised credential
+    /// (its signature counter moves) and stamps `last_used_at`.
+    /// `NotFound { what: "passkey" }` if it was removed meanwhile.
+    async fn record_passkey_use(
+        &self,
+        credential_id: &[u8],
+        credential: &str,
+        at: OffsetDateTime,
+    ) -> Result<()>;
+    /// Removes one of the account's passkeys; `false` if the account has no
+    /// such passkey (another account's credential ID removes nothing).
+    async fn remove_passkey(&self, user_id: Uuid, credential_id: &[u8]) -> Result<bool>;
+}
+
 /// Everything the relational store offers, behind one object.
 #[async_trait]
 pub trait Store:
@@ -331,6 +357,7 @@ pub trait Store:
     + AuditRepo
     + RegistrationTokenRepo
     + SecondFactorRepo
+    + PasskeyRepo
     + std::fmt::Debug
     + Send
     + Sync

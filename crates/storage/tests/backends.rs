@@ -99,6 +99,13 @@ macro_rules! repository_tests {
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn passkeys() {
+                if let Some(make) = $make.await {
+                    testing::passkeys::run(&make).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn units_of_work() {
                 if let Some(make) = $make.await {
                     testing::units_of_work::run(&make).await;

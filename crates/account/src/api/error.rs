@@ -108,6 +108,12 @@ fn title(code: &str) -> &'static str {
         "too_many_attempts" => "Too many attempts",
         "sms_unavailable" => "SMS unavailable",
         "app_not_found" => "Application not found",
+        "passkeys_unsupported" => "Passkeys unavailable",
+        "passkey_refused" => "Passkey not accepted",
+        "passkey_expired" => "Passkey registration expired",
+        "passkey_not_found" => "Passkey not found",
+        "invalid_passkey_name" => "Invalid passkey name",
+        "too_many_passkeys" => "Too many passkeys",
         "invalid_request" => "Invalid request",
         "temporarily_unavailable" => "Temporarily unavailable",
         "service_unavailable" => "Service unavailable",
@@ -221,7 +227,12 @@ fn account_problem(e: AccountError) -> CoreProblem {
         E::NoPhoneChange | E::TotpAlreadyActive | E::NoTotpPending | E::NoTotp => {
             problem(StatusCode::CONFLICT, code, detail)
         }
-        E::AppNotFound => problem(StatusCode::NOT_FOUND, code, detail),
+        E::AppNotFound | E::PasskeyNotFound => problem(StatusCode::NOT_FOUND, code, detail),
+        E::PasskeyRefused | E::PasskeyExpired | E::InvalidPasskeyName => {
+            problem(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+        }
+        E::TooManyPasskeys => problem(StatusCode::CONFLICT, code, detail),
+        E::PasskeysUnsupported => problem(StatusCode::NOT_IMPLEMENTED, code, detail),
         E::SmsUnavailable => with_retry(
             problem(StatusCode::SERVICE_UNAVAILABLE, code, detail),
             pratu_core::web::error::OUTSIDE_SERVICE_RETRY_AFTER_SECONDS,

@@ -11,6 +11,7 @@ mod done;
 mod factors;
 pub mod i18n;
 pub mod page;
+mod passkeys;
 mod password;
 mod phone;
 mod profile;
@@ -42,6 +43,10 @@ where
         .route(data::ACTIVITY_PATH, get(data::activity))
         .route(data::DATA_PATH, get(data::data))
         .route(factors::FACTORS_PATH, get(factors::factors))
+        .route(passkeys::PATH, get(passkeys::show).post(passkeys::add))
+        .route(passkeys::OPTIONS_PATH, post(passkeys::options))
+        .route(passkeys::REMOVE_PATH, post(passkeys::remove))
+        .route(passkeys::SCRIPT_PATH, get(passkeys::script))
         .route(data::EXPORT_PATH, get(data::export))
         .route("/account/done/{what}", get(done::show))
         .route(session::CALLBACK_PATH, get(session::callback))
@@ -209,6 +214,57 @@ mod tests {
                     assert!(html.contains(&format!(r#"<label for="{id}">"#)), "{id}");
                 }
             }
+        }
+    }
+
+    /// The passkeys page: the one portal page with a script (the passkey
+    /// dialog needs it), same-origin and never inline; the add form is
+    /// hidden until the script finds passkey support, the list and the
+    /// removal are plain forms.
+    #[test]
+    fn the_passkeys_page_renders_in_both_languages_with_its_one_script() {
+        for lang in [Language::Th, Language::En] {
+            let page = |passkeys: Vec<super::passkeys::Row>, supported| {
+                super::passkeys::PasskeysPage {
+                    c: chrome(lang, true),
+                    add_csrf: "add".into(),
+                    remove_csrf: "rm".into(),
+                    passkeys,
+                    supported,
+                    notice: Some("passkeys.notice.added"),
+                    error: Some("passkeys.error.refused"),
+                }
+                .render()
+                .unwrap()
+            };
+            let html = page(
+                vec![super::passkeys::Row {
+                    id: "Y3JlZA".into(),
+                    name: "<phone>".into(),
+                    added: "6 ธ.ค. 2569".into(),
+                    last_used: None,
+                }],
+                true,
+            );
+            assert!(html.contains(&format!(r#"<html lang="{}">"#, lang.code())));
+            assert_eq!(html.matches("<script").count(), 1, "{html}");
+            assert!(html.contains(r#"<script src="/account/passkeys.js" defer></script>"#));
+            assert!(!html.contains("style="));
+            assert!(html.contains(r#"id="passkey-add""#) && html.contains(" hidden>"));
+            assert!(html.contains(r#"action="/account/passkeys/remove""#));
+            assert!(!html.contains("<phone>"), "names are escaped");
+            for id in html.split(r#" id=""#).skip(1) {
+                let id = &id[..id.find('"').unwrap()];
+                if ["remove-id", "remove-password", "passkey-name"].contains(&id) {
+                    assert!(html.contains(&format!(r#"<label for="{id}">"#)), "{id}");
+                }
+            }
+            let off = page(vec![], false);
+            assert!(!off.contains("<script"), "no passkeys offered, no script");
+            assert!(
+                !off.contains("/account/passkeys/remove"),
+                "nothing to remove"
+            );
         }
     }
 }

@@ -52,6 +52,26 @@ pub enum AccountError {
     /// No such client application.
     #[error("no such application")]
     AppNotFound,
+    /// Passkeys need the issuer at a domain name (browsers refuse an IP
+    /// address as the relying party).
+    #[error("passkeys are not available on this service")]
+    PasskeysUnsupported,
+    /// The browser's passkey answer does not verify (or the authenticator
+    /// registered the same credential already).
+    #[error("the passkey was not accepted")]
+    PasskeyRefused,
+    /// The passkey registration expired or was finished already; start again.
+    #[error("the passkey registration has expired; start again")]
+    PasskeyExpired,
+    /// The account has no such passkey.
+    #[error("no such passkey")]
+    PasskeyNotFound,
+    /// A passkey's name is empty, too long or has control characters.
+    #[error("give the passkey a name of at most 64 characters")]
+    InvalidPasskeyName,
+    /// The account has as many passkeys as it may.
+    #[error("the account has as many passkeys as it may; remove one first")]
+    TooManyPasskeys,
     /// Password hashing is saturated; retry after a second.
     #[error("busy; try again shortly")]
     Busy,
@@ -87,6 +107,12 @@ impl AccountError {
             Self::NoTotpPending => "no_totp_pending",
             Self::NoTotp => "no_totp",
             Self::AppNotFound => "app_not_found",
+            Self::PasskeysUnsupported => "passkeys_unsupported",
+            Self::PasskeyRefused => "passkey_refused",
+            Self::PasskeyExpired => "passkey_expired",
+            Self::PasskeyNotFound => "passkey_not_found",
+            Self::InvalidPasskeyName => "invalid_passkey_name",
+            Self::TooManyPasskeys => "too_many_passkeys",
             Self::Busy => "temporarily_unavailable",
             Self::Internal(_) => "internal",
         }

@@ -7,6 +7,25 @@
 pub const PAGE: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
                         form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// [`PAGE`] for a page that runs a passkey (WebAuthn) ceremony: the
+/// browser's passkey dialog is only reachable from JavaScript, so such a
+/// page may load same-origin scripts (files served by Pratu, never inline)
+/// and fetch the ceremony's options from its own origin. Every other page
+/// keeps `PAGE`.
+pub const PASSKEY_PAGE: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
+                                style-src 'self'; img-src 'self' data:; form-action 'self'; \
+                                frame-ancestors 'none'; base-uri 'none'";
+
+/// [`page_to`] for the sign-in page when it offers a passkey (see
+/// [`PASSKEY_PAGE`]).
+pub fn passkey_page_to(target_origin: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+         img-src 'self' data:; form-action 'self' {target_origin}; frame-ancestors 'none'; \
+         base-uri 'none'"
+    )
+}
+
 /// A page whose form may end, through redirects, at a client's redirect
 /// URI (sign-in, consent, step-up, logout confirmation). Chromium applies
 /// `form-action` to every redirect that follows a submission, so `'self'`
@@ -41,11 +60,20 @@ mod tests {
             PAGE.to_owned(),
             page_to("https://app.example.go.th"),
             form_post("n0nce", "https://app.example.go.th"),
+            PASSKEY_PAGE.to_owned(),
+            passkey_page_to("https://app.example.go.th"),
         ] {
             assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
             assert!(policy.contains("base-uri 'none'"), "{policy}");
         }
         assert!(PAGE.contains("form-action 'self';"));
+        assert!(!PAGE.contains("script-src"));
+        assert!(PASSKEY_PAGE.contains("script-src 'self';"));
+        assert!(!PASSKEY_PAGE.contains("unsafe-inline"));
+        assert!(
+            passkey_page_to("https://app.example.go.th")
+                .contains("form-action 'self' https://app.example.go.th;")
+        );
         assert!(
             page_to("https://app.example.go.th")
                 .contains("form-action 'self' https://app.example.go.th;")

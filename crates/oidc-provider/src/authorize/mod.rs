@@ -7,6 +7,7 @@ mod consent;
 mod flow;
 mod login;
 mod pages;
+pub(crate) mod passkey;
 pub(crate) mod request;
 pub(crate) mod respond;
 

@@ -75,8 +75,13 @@ impl Forms {
             username: username.or(req.login_hint.as_deref()).unwrap_or(""),
             error,
             register_url: &register,
+            passkey: self.passkeys_offered(),
         };
-        pages::render_to(status, &page, cookie.as_slice(), &req.redirect_uri)
+        if page.passkey {
+            pages::render_passkey_page_to(status, &page, cookie.as_slice(), &req.redirect_uri)
+        } else {
+            pages::render_to(status, &page, cookie.as_slice(), &req.redirect_uri)
+        }
     }
 
     pub(crate) fn consent_page(

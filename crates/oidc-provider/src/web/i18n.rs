@@ -108,6 +108,10 @@ pub struct Texts {
     pub otp_unavailable: &'static str,
     pub otp_resend: &'static str,
     pub otp_too_many: &'static str,
+    pub passkey_or: &'static str,
+    pub passkey_sign_in: &'static str,
+    pub passkey_browser_failed: &'static str,
+    pub passkey_refused: &'static str,
 }
 
 static TH: Texts = Texts {
@@ -151,6 +155,10 @@ static TH: Texts = Texts {
     otp_unavailable: "ไม่สามารถยืนยันตัวตนเพิ่มเติมได้ เนื่องจากบัญชีไม่มีหมายเลขโทรศัพท์ที่ยืนยันแล้ว",
     otp_resend: "ขอรหัสใหม่",
     otp_too_many: "ส่งรหัส OTP ครบจำนวนที่กำหนดแล้ว กรุณาลองใหม่ภายหลัง",
+    passkey_or: "หรือ",
+    passkey_sign_in: "เข้าสู่ระบบด้วยพาสคีย์",
+    passkey_browser_failed: "เบราว์เซอร์ไม่ได้ใช้พาสคีย์ (ยกเลิกหรือไม่รองรับ) กรุณาลองใหม่หรือใช้รหัสผ่าน",
+    passkey_refused: "ใช้พาสคีย์นี้เข้าสู่ระบบไม่ได้ กรุณาลองใหม่หรือใช้รหัสผ่าน",
 };
 
 static EN: Texts = Texts {
@@ -194,6 +202,10 @@ static EN: Texts = Texts {
     otp_unavailable: "Additional verification is not possible: the account has no verified phone number.",
     otp_resend: "Send a new code",
     otp_too_many: "Too many codes have been sent. Please try again later.",
+    passkey_or: "or",
+    passkey_sign_in: "Sign in with a passkey",
+    passkey_browser_failed: "The browser did not use a passkey (cancelled or not supported). Try again or use your password.",
+    passkey_refused: "This passkey cannot sign you in. Try again or use your password.",
 };
 
 /// A human description of a claim, for the consent page.

@@ -23,6 +23,9 @@ pub(crate) struct LoginPage<'a> {
     pub username: &'a str,
     pub error: Option<&'a str>,
     pub register_url: &'a str,
+    /// Offer "sign in with a passkey" (the issuer is a domain); the page
+    /// then loads the passkey script.
+    pub passkey: bool,
 }
 
 #[derive(Template)]
@@ -166,6 +169,26 @@ pub(crate) fn render_to(
     }
 }
 
+/// [`render_to`] for the sign-in page offering a passkey: the same, but
+/// its policy lets it load Pratu's passkey script
+/// (`pratu_core::web::csp::passkey_page_to`).
+pub(crate) fn render_passkey_page_to(
+    status: StatusCode,
+    page: &impl Template,
+    cookies: &[HeaderValue],
+    redirect_uri: &str,
+) -> Response {
+    match redirect_origin(redirect_uri) {
+        Some(origin) => render_with_csp(
+            status,
+            page,
+            cookies,
+            &pratu_core::web::csp::passkey_page_to(&origin),
+        ),
+        None => render_with_csp(status, page, cookies, pratu_core::web::csp::PASSKEY_PAGE),
+    }
+}
+
 /// The CSP of the form_post page: its one script, by nonce, and its one
 /// form target, the client's redirect URI's origin.
 pub(crate) fn form_post_csp(nonce: &str, redirect_uri: &str) -> Option<String> {
@@ -194,14 +217,36 @@ mod tests {
                 username: "",
                 error: Some(t.bad_credentials),
                 register_url: "/register",
+                passkey: false,
             }
             .render()
             .unwrap();
+            assert!(!login.contains("<script"), "no passkey, no script");
             assert!(login.contains(r#"autocomplete="username""#));
             assert!(login.contains(r#"autocomplete="current-password""#));
             assert!(!login.contains("<Agency>"), "names are escaped");
             assert!(login.contains(t.sign_in));
             assert!(login.contains(r#"href="/register""#));
+            let with_passkey = LoginPage {
+                t,
+                lang_url: None,
+                action: "/login",
+                req: "r",
+                csrf: "c",
+                client_name: "A",
+                username: "",
+                error: None,
+                register_url: "/register",
+                passkey: true,
+            }
+            .render()
+            .unwrap();
+            assert!(with_passkey.contains(t.passkey_sign_in));
+            assert!(with_passkey.contains(r#"<script src="/login/passkey.js" defer></script>"#));
+            assert!(
+                with_passkey.contains(r#"id="passkey-signin""#)
+                    && with_passkey.contains(" hidden>")
+            );
 
             let consent = ConsentPage {
                 t,

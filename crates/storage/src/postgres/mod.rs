@@ -29,6 +29,7 @@ mod clients;
 mod consents;
 mod enrollments;
 mod keys;
+mod passkeys;
 mod refresh;
 mod registration_tokens;
 pub(crate) mod row;

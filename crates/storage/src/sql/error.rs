@@ -33,6 +33,7 @@ const UNIQUE_SUBJECTS: &[(&str, &str, &str)] = &[
         "registration_tokens_pkey",
         "registration_token",
     ),
+    ("passkeys.credential_id", "passkeys_pkey", "passkey"),
 ];
 
 /// Classifies a `sqlx` error. Foreign-key violations (a consent or refresh

@@ -37,6 +37,7 @@ mod consents;
 mod enrollments;
 mod inline;
 mod keys;
+mod passkeys;
 mod refresh;
 mod registration_tokens;
 pub(crate) mod row;

@@ -51,6 +51,7 @@ mod env;
 pub mod ephemeral;
 pub mod fixtures;
 pub mod keys;
+pub mod passkeys;
 pub mod postgres;
 pub mod refresh;
 pub mod registration_tokens;
@@ -113,6 +114,7 @@ pub async fn run_repository_suite(make: impl MakeStore) {
     keys::run(&make).await;
     audit::run(&make).await;
     registration_tokens::run(&make).await;
+    passkeys::run(&make).await;
     units_of_work::run(&make).await;
     account_deletion::run(&make).await;
     second_factors::run(&make).await;
