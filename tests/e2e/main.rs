@@ -33,6 +33,7 @@ mod languages;
 mod leaks;
 mod loadgen;
 mod multinode;
+mod passkeys;
 mod protocol;
 mod recovery;
 mod registration;

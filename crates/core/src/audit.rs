@@ -184,7 +184,7 @@ impl AuditAction {
             Self::AccountDeleted => Some("no personal data in the event"),
             Self::AccountTotpFailed => Some(
                 "a wrong authenticator code while adding the app; counts with \
-                 `account.reauth_failed` toward the per-account limit",
+                 password re-entries toward the per-account limit",
             ),
             Self::AccountTotpRemoved => Some("its recovery codes go too"),
             Self::AccountRecoveryCodesCreated => Some("a new set of 10 replaces the old"),
