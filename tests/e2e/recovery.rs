@@ -941,3 +941,53 @@ async fn a_recovery_lifts_a_lock_out_run_up_by_someone_else() {
     );
     s.finish().await;
 }
+
+/// A passkey signs in alone, so one planted on the account by whoever held
+/// it must not outlive the owner's recovery: proving the card again removes
+/// every second factor, passkeys included.
+#[tokio::test]
+async fn a_recovery_removes_the_accounts_passkeys() {
+    use sqlx::Connection as _;
+    let Some(s) = Setup::start(false, &[]).await else {
+        return;
+    };
+    let p = &s.p;
+    let db = format!("sqlite://{}/pratu.db", p.data_dir.display());
+    let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+    sqlx::query(
+        "INSERT INTO passkeys (credential_id, user_id, name, credential, created_at) \
+         SELECT x'0102030405', id, 'planted', '{}', 0 FROM users WHERE username = ?",
+    )
+    .bind(USER)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    drop(conn);
+    assert_eq!(
+        s.scalar("SELECT CAST(COUNT(*) AS TEXT) FROM passkeys")
+            .await
+            .as_deref(),
+        Some("1")
+    );
+
+    let rec = start(p, &somchai().citizen_id).await;
+    let (status, body) = rec.identity(&somchai(), somchai().laser_code).await;
+    assert_eq!(status, 200, "{body}");
+    let (otp, _) = read_otp(&p.data_dir, E164);
+    let (status, body) = rec.call("POST", "/otp/verify", json!({"code": otp})).await;
+    assert_eq!(status, 200, "{body}");
+    crate::leaks::watch("password", NEW_PASSWORD);
+    let (status, _) = rec
+        .call("PUT", "/password", json!({"password": NEW_PASSWORD}))
+        .await;
+    assert_eq!(status, 204);
+
+    assert_eq!(
+        s.scalar("SELECT CAST(COUNT(*) AS TEXT) FROM passkeys")
+            .await
+            .as_deref(),
+        Some("0"),
+        "the planted passkey outlived the recovery"
+    );
+    s.finish().await;
+}

@@ -38,7 +38,19 @@ impl RecoveryService {
             .await?;
         // Proving the card again stands in for a lost authenticator app
         // too: the app and its recovery codes go, and the audit says so.
-        let second_factors_removed = d.store.delete_totp(user.id).await?;
+        // So do the passkeys: one signs in alone, and one planted by
+        // whoever held the account must not outlive its recovery.
+        let totp_removed = d.store.delete_totp(user.id).await?;
+        let mut passkeys_removed = 0u32;
+        for passkey in d.store.passkeys_of_user(user.id).await? {
+            if d.store
+                .remove_passkey(user.id, &passkey.credential_id)
+                .await?
+            {
+                passkeys_removed += 1;
+            }
+        }
+        let second_factors_removed = totp_removed || passkeys_removed > 0;
         let ended = self.provider().end_user_sessions(user.id).await?;
         // The card was proved again: a lock-out run up by someone guessing
         // must not keep the owner out of the account just recovered.
@@ -55,6 +67,7 @@ impl RecoveryService {
                         "recovery": access.id,
                         "refresh_tokens_revoked": ended,
                         "second_factors_removed": second_factors_removed,
+                        "passkeys_removed": passkeys_removed,
                     })),
             )
             .await?;
