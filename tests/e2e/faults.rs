@@ -56,26 +56,8 @@ async fn a_hanging_proofing_service_is_answered_as_unavailable_within_the_reques
     .await;
     let http = client();
     let api = |path: &str| format!("{}/api/v1{path}", p.url);
-    let terms: Value = http
-        .get(api("/terms"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let created: Value = http
-        .post(api("/enrollments"))
-        .json(&json!({"accept_terms": true, "terms_version": terms["version"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["enrollment_id"].as_str().unwrap();
-    let token = created["enrollment_token"].as_str().unwrap();
-    crate::leaks::watch("enrollment token", token);
+    let (id, token) = start_enrollment(&p.url).await;
+    let (id, token) = (id.as_str(), token.as_str());
     let c = somchai();
     let r = http
         .put(api(&format!("/enrollments/{id}/citizen-id")))
@@ -207,9 +189,9 @@ async fn answer(r: reqwest::Response) -> (u16, Option<String>, Value) {
     (status, retry, body)
 }
 
-/// An enrollment of somsri begun through the JSON API, at the identity
-/// step: `(id, token)`.
-async fn enrollment_at_identity(url: &str) -> (String, String) {
+/// An enrollment begun through the JSON API with the current terms:
+/// `(id, token)`.
+async fn start_enrollment(url: &str) -> (String, String) {
     let http = client();
     let terms: Value = http
         .get(format!("{url}/api/v1/terms"))
@@ -228,8 +210,16 @@ async fn enrollment_at_identity(url: &str) -> (String, String) {
         .json()
         .await
         .unwrap();
-    let id = created["enrollment_id"].as_str().unwrap().to_owned();
     let token = created["enrollment_token"].as_str().unwrap().to_owned();
+    crate::leaks::watch("enrollment token", &token);
+    (created["enrollment_id"].as_str().unwrap().to_owned(), token)
+}
+
+/// An enrollment of somsri begun through the JSON API, at the identity
+/// step: `(id, token)`.
+async fn enrollment_at_identity(url: &str) -> (String, String) {
+    let http = client();
+    let (id, token) = start_enrollment(url).await;
     let r = http
         .put(format!("{url}/api/v1/enrollments/{id}/citizen-id"))
         .bearer_auth(&token)
@@ -564,25 +554,7 @@ async fn with_the_sms_gateway_down_the_phone_step_is_refused_honestly_and_repeat
     .await;
     let http = client();
     let api = |path: &str| format!("{}/api/v1{path}", p.url);
-    let terms: Value = http
-        .get(api("/terms"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let created: Value = http
-        .post(api("/enrollments"))
-        .json(&json!({"accept_terms": true, "terms_version": terms["version"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["enrollment_id"].as_str().unwrap().to_owned();
-    let token = created["enrollment_token"].as_str().unwrap().to_owned();
+    let (id, token) = start_enrollment(&p.url).await;
     let step = |path: &str| api(&format!("/enrollments/{id}{path}"));
     for (path, body) in [
         ("/citizen-id", json!({"citizen_id": c.citizen_id})),
