@@ -16,7 +16,12 @@ use pratu_core::password::PasswordError;
 use pratu_core::web::RequestContext;
 use pratu_storage::records::UserStatus;
 
+use std::sync::Arc;
+
+use pratu_storage::records::Client;
+
 use super::flow::CONTINUE_PATH;
+use super::request::AuthRequest;
 use super::respond::{PageError, busy, error_page, server_error};
 use crate::acr;
 use crate::ratelimit::Attempt;
@@ -44,30 +49,11 @@ pub(crate) async fn login_post(
     ctx: RequestContext,
     body: Bytes,
 ) -> Response {
-    let Some(p) = Params::from_form(&headers, &body) else {
-        return error_page(
-            PageError::BadRequest("form expected".into()),
-            forms.locale(&headers, None),
-        );
+    let (p, req, client) = match posted_form(&flow, &forms, &headers, &body).await {
+        Ok(form) => form,
+        Err(page) => return page,
     };
     let id = p.get("req").unwrap_or_default();
-    let req = match flow.load_pending(id).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return error_page(PageError::Expired, forms.locale(&headers, None)),
-        Err(e) => return server_error(e, forms.locale(&headers, None)),
-    };
-    let client = match flow.clients.active(&req.client_id).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return error_page(PageError::UnknownClient, req.locale),
-        Err(e) => return server_error(e, req.locale),
-    };
-    let browser = forms.issuer.cookies.get(&headers, csrf::COOKIE);
-    if !forms.csrf.verify(browser, id, p.get("csrf")) {
-        return error_page(
-            PageError::BadRequest("the form is stale; please try again".into()),
-            req.locale,
-        );
-    }
     let t = req.locale.texts();
     let typed = p.get("username").unwrap_or_default().trim();
     let password = p.get("password").unwrap_or_default();
@@ -183,33 +169,113 @@ pub(crate) async fn login_post(
         });
     }
 
-    // A new sign-in replaces whatever session this browser had.
-    if let Ok(Some(old)) = sessions.current_session(&headers).await {
+    signed_in(
+        SignedIn {
+            flow: &flow,
+            forms: &forms,
+            sessions: &sessions,
+            audit: &audit,
+            headers: &headers,
+            req: &req,
+            client: &client,
+            id,
+        },
+        user.id,
+        (acr::AAL1, vec![acr::AMR_PASSWORD.to_owned()]),
+        serde_json::json!({"acr": acr::AAL1}),
+    )
+    .await
+}
+
+/// A sign-in form posted for a pending authorization request: its fields,
+/// the request and its client, once the CSRF token is checked; else the
+/// page to answer.
+pub(super) async fn posted_form(
+    flow: &AuthorizeFlow,
+    forms: &Forms,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Params, AuthRequest, Arc<Client>), Response> {
+    let Some(p) = Params::from_form(headers, body) else {
+        return Err(error_page(
+            PageError::BadRequest("form expected".into()),
+            forms.locale(headers, None),
+        ));
+    };
+    let id = p.get("req").unwrap_or_default();
+    let req = match flow.load_pending(id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return Err(error_page(PageError::Expired, forms.locale(headers, None))),
+        Err(e) => return Err(server_error(e, forms.locale(headers, None))),
+    };
+    let client = match flow.clients.active(&req.client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return Err(error_page(PageError::UnknownClient, req.locale)),
+        Err(e) => return Err(server_error(e, req.locale)),
+    };
+    let browser = forms.issuer.cookies.get(headers, csrf::COOKIE);
+    if !forms.csrf.verify(browser, id, p.get("csrf")) {
+        return Err(error_page(
+            PageError::BadRequest("the form is stale; please try again".into()),
+            req.locale,
+        ));
+    }
+    Ok((p, req, client))
+}
+
+/// What finishing a sign-in touches.
+pub(super) struct SignedIn<'a> {
+    pub flow: &'a AuthorizeFlow,
+    pub forms: &'a Forms,
+    pub sessions: &'a Sessions,
+    pub audit: &'a Audit,
+    pub headers: &'a HeaderMap,
+    pub req: &'a AuthRequest,
+    pub client: &'a Client,
+    pub id: &'a str,
+}
+
+/// The account proved who it is (password or passkey): a new SSO session
+/// replaces this browser's, `login.succeeded` is recorded with `details`,
+/// and the authorization request goes on (a code, or consent first).
+pub(super) async fn signed_in(
+    s: SignedIn<'_>,
+    user_id: uuid::Uuid,
+    (acr, amr): (&str, Vec<String>),
+    details: serde_json::Value,
+) -> Response {
+    let SignedIn {
+        flow,
+        forms,
+        sessions,
+        audit,
+        headers,
+        req,
+        client,
+        id,
+    } = s;
+    if let Ok(Some(old)) = sessions.current_session(headers).await {
         // The browser's cookie is replaced either way; the old session,
         // if it survives, only expires on its own.
         if let Err(e) = sessions.end_session(&old).await {
             tracing::warn!(error = %e, "the replaced session could not be ended");
         }
     }
-    let (handle, session) = match sessions
-        .start_session(user.id, acr::AAL1, vec![acr::AMR_PASSWORD.to_owned()])
-        .await
-    {
+    let (handle, session) = match sessions.start_session(user_id, acr, amr).await {
         Ok(s) => s,
         Err(e) => return server_error(e, req.locale),
     };
     audit
         .record(
-            format!("user:{}", user.id),
+            format!("user:{user_id}"),
             AuditAction::LoginSucceeded,
             Some(format!("client:{}", req.client_id)),
             Outcome::Success,
-            serde_json::json!({"acr": acr::AAL1}),
+            details,
         )
         .await;
-
     let current = session::Current::started(&handle, session);
-    let mut res = match flow.finish_sign_in(&req, &client, &current, id).await {
+    let mut res = match flow.finish_sign_in(req, client, &current, id).await {
         Ok(Some(code)) => code,
         Ok(None) => {
             let mut res = StatusCode::SEE_OTHER.into_response();

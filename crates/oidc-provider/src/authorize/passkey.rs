@@ -17,7 +17,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pratu_core::audit::{AuditAction, Outcome};
@@ -27,12 +27,10 @@ use pratu_storage::StorageError;
 use pratu_storage::records::UserStatus;
 use serde::{Deserialize, Serialize};
 
-use super::flow::CONTINUE_PATH;
-use super::respond::{PageError, error_page, server_error};
+use super::respond::server_error;
 use crate::acr;
 use crate::clients::random_token;
 use crate::ratelimit::Attempt;
-use crate::session;
 use crate::state::{Accounts, Audit, AuthorizeFlow, Forms, LoginThrottle, Sessions};
 use crate::web::params::Params;
 
@@ -168,30 +166,11 @@ pub(crate) async fn login_post(
     ctx: RequestContext,
     body: Bytes,
 ) -> Response {
-    let Some(p) = Params::from_form(&headers, &body) else {
-        return error_page(
-            PageError::BadRequest("form expected".into()),
-            forms.locale(&headers, None),
-        );
+    let (p, req, client) = match super::login::posted_form(&flow, &forms, &headers, &body).await {
+        Ok(form) => form,
+        Err(page) => return page,
     };
     let id = p.get("req").unwrap_or_default();
-    let req = match flow.load_pending(id).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return error_page(PageError::Expired, forms.locale(&headers, None)),
-        Err(e) => return server_error(e, forms.locale(&headers, None)),
-    };
-    let client = match flow.clients.active(&req.client_id).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return error_page(PageError::UnknownClient, req.locale),
-        Err(e) => return server_error(e, req.locale),
-    };
-    let browser = forms.issuer.cookies.get(&headers, csrf::COOKIE);
-    if !forms.csrf.verify(browser, id, p.get("csrf")) {
-        return error_page(
-            PageError::BadRequest("the form is stale; please try again".into()),
-            req.locale,
-        );
-    }
     let t = req.locale.texts();
     let again = |error: &str, status| {
         forms.login_page(&headers, &req, &client, id, None, Some(error), status)
@@ -325,46 +304,25 @@ pub(crate) async fn login_post(
         }
     }
 
-    // As after a password: a new sign-in replaces this browser's session.
-    if let Ok(Some(old)) = sessions.current_session(&headers).await {
-        // The browser's cookie is replaced either way; the old session,
-        // if it survives, only expires on its own.
-        if let Err(e) = sessions.end_session(&old).await {
-            tracing::warn!(error = %e, "the replaced session could not be ended");
-        }
-    }
+    // As after a password.
     let (acr, amr) = passkey_assurance();
-    let (handle, session) = match sessions.start_session(user.id, acr, amr.clone()).await {
-        Ok(s) => s,
-        Err(e) => return server_error(e, req.locale),
-    };
-    audit
-        .record(
-            format!("user:{}", user.id),
-            AuditAction::LoginSucceeded,
-            target,
-            Outcome::Success,
-            serde_json::json!({ "acr": acr, "amr": amr, "method": "passkey" }),
-        )
-        .await;
-    let current = session::Current::started(&handle, session);
-    let mut res = match flow.finish_sign_in(&req, &client, &current, id).await {
-        Ok(Some(code)) => code,
-        Ok(None) => {
-            let mut res = StatusCode::SEE_OTHER.into_response();
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("{}{CONTINUE_PATH}?req={id}", forms.issuer.url))
-            {
-                res.headers_mut().insert(LOCATION, v);
-            }
-            res
-        }
-        Err(e) => return server_error(e, req.locale),
-    };
-    if let Some(c) = sessions.cookies.set(session::COOKIE, &handle, None) {
-        res.headers_mut().append(SET_COOKIE, c);
-    }
-    res
+    let details = serde_json::json!({ "acr": acr, "amr": amr, "method": "passkey" });
+    super::login::signed_in(
+        super::login::SignedIn {
+            flow: &flow,
+            forms: &forms,
+            sessions: &sessions,
+            audit: &audit,
+            headers: &headers,
+            req: &req,
+            client: &client,
+            id,
+        },
+        user.id,
+        (acr, amr),
+        details,
+    )
+    .await
 }
 
 /// `GET /login/passkey.js`: the passkey script, from the binary (the
