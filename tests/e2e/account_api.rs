@@ -23,7 +23,7 @@ const NEW_PASSWORD: &str = "Mango7Sticky";
 const PHONE: &str = "0812345678";
 const E164: &str = "+66812345678";
 const NEW_E164: &str = "+66898765432";
-const AGENCY_CB: &str = "http://127.0.0.1:9/info/callback";
+pub(crate) const AGENCY_CB: &str = "http://127.0.0.1:9/info/callback";
 
 #[derive(Clone, Copy)]
 pub(crate) enum Backend {
@@ -50,12 +50,22 @@ pub(crate) struct Setup {
 
 impl Setup {
     pub(crate) async fn start(backend: Backend) -> Option<Self> {
+        Self::start_with(backend, &[]).await
+    }
+
+    /// [`Self::start`] with more environment (configuration) for the server.
+    pub(crate) async fn start_with(backend: Backend, extra: &[(&str, &str)]) -> Option<Self> {
         let tmp = tempfile::tempdir().unwrap();
         let registry = write_registry(tmp.path(), &[somchai(), crate::recovery::somsri()]);
         let mut envs: Vec<(String, String)> = vec![(
             "PRATU_PROOFING__REGISTRY_FILE".into(),
             registry.to_str().unwrap().into(),
         )];
+        envs.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let mut pg = None;
         let (mut pg_relay, mut redis_relay) = (None, None);
         if let Backend::PostgresRedis | Backend::Relayed = backend {
@@ -228,6 +238,39 @@ impl Setup {
         Some(access)
     }
 
+    /// An authorization request of the agency app (scopes `openid profile
+    /// account`, code + PKCE) with `extra` appended to its query, and its
+    /// PKCE verifier.
+    pub(crate) fn agency_request(&self, extra: &str) -> (String, String) {
+        let (verifier, challenge) = pkce();
+        let url = self.url(&format!(
+            "/authorize?response_type=code&client_id={}&redirect_uri={}\
+             &scope=openid%20profile%20account&state=st&nonce=nn&code_challenge={challenge}\
+             &code_challenge_method=S256{extra}",
+            self.agency_id,
+            enc(AGENCY_CB)
+        ));
+        (url, verifier)
+    }
+
+    /// The agency app's token response for `code`.
+    pub(crate) async fn agency_exchange(&self, code: &str, verifier: &str) -> Value {
+        let r = client()
+            .post(self.url("/token"))
+            .basic_auth(&self.agency_id, Some(&self.agency_secret))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", AGENCY_CB),
+                ("code_verifier", verifier),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
     /// Access and refresh token of the agency app, which asks for
     /// `account` too.
     pub(crate) async fn agency_tokens(
@@ -235,32 +278,12 @@ impl Setup {
         b: &Browser,
         password: &str,
     ) -> (String, String, Value) {
-        let (verifier, challenge) = pkce();
-        let url = self.url(&format!(
-            "/authorize?response_type=code&client_id={}&redirect_uri={}\
-             &scope=openid%20profile%20account&state=st&nonce=nn&code_challenge={challenge}\
-             &code_challenge_method=S256",
-            self.agency_id,
-            enc(AGENCY_CB)
-        ));
+        let (url, verifier) = self.agency_request("");
         let code = self
             .authorize(b, &url, AGENCY_CB, password)
             .await
             .expect("signed in");
-        let r = client()
-            .post(self.url("/token"))
-            .basic_auth(&self.agency_id, Some(&self.agency_secret))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("redirect_uri", AGENCY_CB),
-                ("code_verifier", verifier.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let t: Value = r.json().await.unwrap();
+        let t = self.agency_exchange(&code, &verifier).await;
         let access = t["access_token"].as_str().unwrap().to_owned();
         let refresh = t["refresh_token"]
             .as_str()

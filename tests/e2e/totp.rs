@@ -1,5 +1,6 @@
 //! Issue 19, black-box: the authenticator app (TOTP) and its recovery
-//! codes through the account API, against the real binary. Codes are
+//! codes through the account API, and stepping up with them when an agency
+//! app asks for `urn:pratu:acr:aal2`, against the real binary. Codes are
 //! computed here as an authenticator app would, from the secret the API
 //! hands out, with the same RFC 6238 function the server uses (its unit
 //! tests pin it to the RFC's vectors).
@@ -11,8 +12,10 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::account_api::{Backend, PASSWORD, Setup};
-use crate::sso::Browser;
+use crate::account_api::{AGENCY_CB, Backend, PASSWORD, Setup, USER};
+use crate::sso::{Browser, Page, absolute};
+
+const AAL2: &str = "urn:pratu:acr:aal2";
 
 #[expect(
     clippy::disallowed_methods,
@@ -210,4 +213,243 @@ async fn the_openapi_document_has_the_totp_calls() {
     assert!(paths["/api/v1/account/totp"]["delete"].is_object());
     assert!(paths["/api/v1/account/totp/verify"]["post"].is_object());
     assert!(paths["/api/v1/account/recovery-codes"]["post"].is_object());
+}
+
+/// SMS messages written to the outbox so far.
+fn sms_sent(s: &Setup) -> usize {
+    std::fs::read_to_string(s.p.data_dir.join("sms-outbox.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .count()
+}
+
+/// The claims of the ID token in a token response (its signature is
+/// checked by the protocol tests; here only what it says matters).
+fn id_claims(tokens: &Value) -> Value {
+    use base64::Engine as _;
+    let jwt = tokens["id_token"].as_str().expect("an ID token");
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// Adds the authenticator app through the account API: its secret, the
+/// step whose code activated it, and a set of recovery codes.
+async fn enable_app(s: &Setup) -> (TotpSecret, u64, Vec<String>) {
+    let token = s.account_token(&Browser::new(), PASSWORD).await.unwrap();
+    let t = Some(token.as_str());
+    let (status, _, setup) = s.api(Method::POST, "/totp", t, None).await;
+    assert_eq!(status, 200, "{setup}");
+    let secret_text = setup["secret"].as_str().unwrap();
+    crate::leaks::watch("totp secret", secret_text);
+    let secret = TotpSecret::from_base32(secret_text).unwrap();
+    let step = step_of(now());
+    let code = secret.code_at(step);
+    let (status, _, body) = s
+        .api(
+            Method::POST,
+            "/totp/verify",
+            t,
+            Some(json!({"code": code.as_str()})),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let (status, _, body) = s.api(Method::POST, "/recovery-codes", t, None).await;
+    assert_eq!(status, 200, "{body}");
+    let codes: Vec<String> = serde_json::from_value(body["codes"].clone()).unwrap();
+    for c in &codes {
+        crate::leaks::watch("recovery code", c);
+    }
+    (secret, step, codes)
+}
+
+/// A new browser signs in with the password to the agency app, which asks
+/// for aal2: the step-up page that follows, and the request's PKCE
+/// verifier.
+async fn step_up_page(s: &Setup, b: &Browser) -> (Page, String) {
+    let (url, verifier) = s.agency_request(&format!("&acr_values={}", AAL2.replace(':', "%3A")));
+    let login = b.get(&url).await;
+    let page = b.sign_in(login, &s.p.url, USER, PASSWORD).await;
+    assert_eq!(page.status, 200, "a step-up page: {:?}", page.location);
+    (page, verifier)
+}
+
+/// Posts `code` on an authenticator-app page and follows the answer to the
+/// agency's callback (allowing consent), or to the page shown.
+async fn post_app_code(s: &Setup, b: &Browser, page: &Page, code: &str) -> Page {
+    let action = absolute(&s.p.url, &page.form_action());
+    assert!(action.ends_with("/login/totp"), "{action}");
+    let after = b
+        .post(
+            &action,
+            &[
+                ("req", &page.input("req")),
+                ("csrf", &page.input("csrf")),
+                ("code", code),
+            ],
+        )
+        .await;
+    let mut page = b.until_rp(after, &s.p.url).await;
+    if page.status == 200 && page.body.contains(r#"name="decision""#) {
+        let action = absolute(&s.p.url, &page.form_action());
+        let after = b
+            .post(
+                &action,
+                &[
+                    ("req", &page.input("req")),
+                    ("csrf", &page.input("csrf")),
+                    ("decision", "allow"),
+                ],
+            )
+            .await;
+        page = b.until_rp(after, &s.p.url).await;
+    }
+    page
+}
+
+/// The ID token's claims after the agency's callback `page`.
+async fn signed_in_claims(s: &Setup, page: &Page, verifier: &str) -> Value {
+    let location = page.location.clone().unwrap_or_default();
+    assert!(
+        location.starts_with(AGENCY_CB),
+        "{}: {}",
+        page.status,
+        page.body
+    );
+    let code = page.redirect_param("code").expect("a code");
+    id_claims(&s.agency_exchange(&code, verifier).await)
+}
+
+fn amr_of(claims: &Value) -> Vec<String> {
+    serde_json::from_value(claims["amr"].clone()).unwrap()
+}
+
+async fn stepping_up_with_the_app(backend: Backend) {
+    let Some(s) = Setup::start(backend).await else {
+        return;
+    };
+    let (secret, step, recovery) = enable_app(&s).await;
+    let sms_before = sms_sent(&s);
+
+    // The app is asked for, the SMS only offered; nothing is sent.
+    let b = Browser::new();
+    let (page, verifier) = step_up_page(&s, &b).await;
+    assert!(page.body.contains("/login/totp"), "{}", page.body);
+    assert!(page.body.contains("factor=sms"), "SMS is offered");
+    assert!(!page.body.contains("/login/otp"));
+    assert_eq!(sms_sent(&s), sms_before, "no SMS for an app holder");
+
+    // The code that activated the app is spent; a wrong one is refused.
+    let refused = post_app_code(&s, &b, &page, secret.code_at(step).as_str()).await;
+    assert_eq!((refused.status, refused.location.as_deref()), (400, None));
+    let refused = post_app_code(&s, &b, &refused, &wrong_code(&secret)).await;
+    assert_eq!((refused.status, refused.location.as_deref()), (400, None));
+    // The next step's code (within the ±1 step window) passes.
+    let fresh = secret.code_at(step + 1);
+    let done = post_app_code(&s, &b, &refused, fresh.as_str()).await;
+    let claims = signed_in_claims(&s, &done, &verifier).await;
+    assert_eq!(claims["acr"], AAL2);
+    assert_eq!(amr_of(&claims), ["pwd", "otp", "mfa"]);
+
+    // The same code again, in another browser: refused (replay).
+    let b2 = Browser::new();
+    let (page, verifier) = step_up_page(&s, &b2).await;
+    let refused = post_app_code(&s, &b2, &page, fresh.as_str()).await;
+    assert_eq!((refused.status, refused.location.as_deref()), (400, None));
+    // A recovery code passes, once (typed in capitals, without hyphens).
+    let typed = recovery[0].replace('-', "").to_uppercase();
+    let done = post_app_code(&s, &b2, &refused, &typed).await;
+    let claims = signed_in_claims(&s, &done, &verifier).await;
+    assert_eq!(claims["acr"], AAL2);
+    assert_eq!(amr_of(&claims), ["pwd", "otp", "mfa"]);
+    let b3 = Browser::new();
+    let (page, _) = step_up_page(&s, &b3).await;
+    let refused = post_app_code(&s, &b3, &page, &recovery[0]).await;
+    assert_eq!((refused.status, refused.location.as_deref()), (400, None));
+    assert_eq!(sms_sent(&s), sms_before, "still no SMS");
+
+    // "Use another way": the SMS page, and only now a code is sent.
+    let marker = "factor=sms";
+    let start = refused.body.find(marker).unwrap();
+    let href_start = refused.body[..start].rfind("href=\"").unwrap() + 6;
+    let href = refused.body[href_start..start + marker.len()]
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    let sms_page = b3.get(&absolute(&s.p.url, &href)).await;
+    assert_eq!(sms_page.status, 200);
+    assert!(sms_page.body.contains("/login/otp"), "{}", sms_page.body);
+    assert!(
+        sms_page.body.contains("factor=totp"),
+        "the app is offered back"
+    );
+    assert_eq!(sms_sent(&s), sms_before + 1);
+
+    // The trail names each method; never a code.
+    let token = s.account_token(&Browser::new(), PASSWORD).await.unwrap();
+    let (_, _, activity) = s.api(Method::GET, "/activity", Some(&token), None).await;
+    let text = activity.to_string();
+    assert!(text.contains("login.step_up"), "{text}");
+    assert!(text.contains("login.otp_failed"), "{text}");
+    assert!(!text.contains(fresh.as_str()) && !text.contains(&recovery[0]));
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn a_citizen_steps_up_with_the_app_or_a_recovery_code_and_no_sms_is_sent_on_sqlite() {
+    stepping_up_with_the_app(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_citizen_steps_up_with_the_app_or_a_recovery_code_and_no_sms_is_sent_on_postgres_and_redis()
+ {
+    stepping_up_with_the_app(Backend::PostgresRedis).await;
+}
+
+/// Wrong app codes count toward the account's sign-in lock-out, like wrong
+/// passwords and wrong SMS codes: past the free allowance the account is
+/// backed off, for the password as for the app.
+#[tokio::test]
+async fn wrong_app_codes_count_toward_the_sign_in_lock_out() {
+    let Some(s) = Setup::start_with(
+        Backend::Sqlite,
+        &[
+            ("PRATU_LIMITS__LOGIN__FREE_FAILURES", "3"),
+            ("PRATU_LIMITS__LOGIN__BACKOFF_BASE_SECONDS", "600"),
+            ("PRATU_LIMITS__LOGIN__BACKOFF_MAX_SECONDS", "600"),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let (secret, step, _) = enable_app(&s).await;
+    let b = Browser::new();
+    let (mut page, _) = step_up_page(&s, &b).await;
+    for _ in 0..4 {
+        page = post_app_code(&s, &b, &page, &wrong_code(&secret)).await;
+        assert_eq!(page.status, 400, "{}", page.body);
+    }
+    // The right code is no longer checked, and the password is locked too.
+    let refused = post_app_code(&s, &b, &page, secret.code_at(step + 1).as_str()).await;
+    assert_eq!((refused.status, refused.location.as_deref()), (400, None));
+    let (url, _) = s.agency_request("");
+    let other = Browser::new();
+    let login = other.get(&url).await;
+    let after = other
+        .post(
+            &absolute(&s.p.url, &login.form_action()),
+            &[
+                ("req", &login.input("req")),
+                ("csrf", &login.input("csrf")),
+                ("username", USER),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(after.status, 429, "{}", after.body);
+    s.finish().await;
 }

@@ -21,6 +21,12 @@ use zeroize::Zeroizing;
 
 use crate::random::Random;
 
+/// The additional authenticated data TOTP secrets are sealed with (by the
+/// PII cipher, like the citizen ID): a sealed citizen ID cannot be passed
+/// off as a secret, or the reverse. The account service seals, the sign-in
+/// opens.
+pub const SECRET_AAD: &[u8] = b"totp_secret";
+
 /// Seconds per step.
 pub const PERIOD: u64 = 30;
 /// Digits of a code.

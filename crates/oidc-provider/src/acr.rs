@@ -4,13 +4,17 @@
 
 /// Password alone.
 pub const AAL1: &str = "urn:pratu:acr:aal1";
-/// Password plus an SMS OTP to the account's verified phone (step-up).
+/// Two factors: the password plus a code from the authenticator app (or
+/// one of its recovery codes), plus an SMS code to the account's verified
+/// phone, or plus a passkey; or a user-verified passkey alone.
 pub const AAL2: &str = "urn:pratu:acr:aal2";
 
 /// RFC 8176 method references.
 pub const AMR_PASSWORD: &str = "pwd";
 pub const AMR_OTP: &str = "otp";
 pub const AMR_SMS: &str = "sms";
+/// More than one factor was used.
+pub const AMR_MFA: &str = "mfa";
 
 /// Whether a sign-in at `have` satisfies a request for `want`.
 pub fn satisfies(have: &str, want: &str) -> bool {

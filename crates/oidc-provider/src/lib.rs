@@ -23,7 +23,7 @@
 //! # Layout
 //! One module per endpoint or concern: [`discovery`] (metadata, JWKS),
 //! `authorize` (authorization endpoint, login, consent, continue step),
-//! `stepup` (SMS OTP for `urn:pratu:acr:aal2`), `token` (grants, client
+//! `stepup` (second factors for `urn:pratu:acr:aal2`: passkey, authenticator app, SMS OTP), `token` (grants, client
 //! authentication, minting), `userinfo`, `introspect` (introspection and
 //! revocation), `logout` (RP-initiated and back-channel), `session` (the
 //! SSO session in the ephemeral store), [`claims`] and [`scopes`] (what is
@@ -122,6 +122,8 @@ where
             get(authorize::passkey::script),
         )
         .route(stepup::OTP_PATH, post(stepup::otp_post))
+        .route(stepup::TOTP_PATH, post(stepup::totp_post))
+        .route(stepup::PASSKEY_PATH, post(stepup::passkey_post))
         .route(authorize::CONSENT_PATH, post(authorize::consent_post))
         .route(
             d::END_SESSION_PATH,

@@ -253,6 +253,31 @@ impl LoginThrottle {
         self.lock_account(attempt, n).await
     }
 
+    /// Settles a wrong code or passkey at step-up (the authenticator app, a
+    /// recovery code, a passkey after the password): a failed attempt that,
+    /// like a wrong SMS code, only a step-up success forgives.
+    pub(crate) async fn second_factor_failed(
+        &self,
+        attempt: &Attempt,
+        ticket: Ticket,
+    ) -> Result<Option<LockedOut>, StorageError> {
+        self.ephemeral
+            .put(&attempt.account_key("otpfail"), b"1", self.memory())
+            .await?;
+        self.failed(attempt, ticket).await
+    }
+
+    /// Settles a second factor that passed: the slot is freed and the
+    /// account's failures forgiven.
+    pub(crate) async fn second_factor_succeeded(
+        &self,
+        attempt: &Attempt,
+        ticket: Ticket,
+    ) -> Result<(), StorageError> {
+        self.step_up_succeeded(attempt).await?;
+        ticket.release().await
+    }
+
     /// A completed step-up forgives the account's failures.
     pub(crate) async fn step_up_succeeded(&self, attempt: &Attempt) -> Result<(), StorageError> {
         for what in ["fail", "otpfail"] {

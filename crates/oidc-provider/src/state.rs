@@ -75,7 +75,8 @@ pub struct OidcDeps {
     /// Keys pairwise subjects and CSRF tokens. Changing it changes every
     /// pairwise `sub`.
     pub server_key: SecretKey,
-    /// Sends step-up OTPs; without it `urn:pratu:acr:aal2` is not offered.
+    /// Sends step-up OTPs; without it the SMS factor is not offered (the
+    /// authenticator app and passkeys still reach `urn:pratu:acr:aal2`).
     pub sms: Option<Arc<dyn SmsSender>>,
     pub config: OidcConfig,
 }
@@ -322,15 +323,18 @@ impl LoginThrottle {
 }
 
 shared! {
-    /// Step-up by SMS OTP (see [`crate::stepup`]).
+    /// Step-up with a second factor (see [`crate::stepup`]).
     StepUpService(StepUpParts)
 }
 
 #[derive(Debug)]
 pub(crate) struct StepUpParts {
-    /// Configured and an SMS sender present.
+    /// `assurance.step_up`.
     pub enabled: bool,
+    /// Sends SMS codes; without it the SMS factor is not offered.
     pub sms: Option<Arc<dyn SmsSender>>,
+    /// Opens authenticator-app secrets (sealed like citizen IDs).
+    pub totp_secrets: PiiCipher,
     pub store: Arc<dyn Store>,
     pub ephemeral: Arc<dyn EphemeralStore>,
     pub clock: Arc<dyn Clock>,
@@ -565,7 +569,9 @@ impl Inner {
     ) -> Self {
         let default_alg =
             SigningAlg::parse(&deps.config.keys.default_alg).unwrap_or(SigningAlg::Es256);
-        let step_up = deps.config.assurance.step_up && deps.sms.is_some();
+        // Step-up needs no SMS sender: the authenticator app and passkeys
+        // are second factors too.
+        let step_up = deps.config.assurance.step_up;
         let discovery = crate::discovery::document(&issuer, &deps.config, step_up);
         let clients = Clients(Arc::new(clients));
         let audit = Audit(Auditor::new(
@@ -606,6 +612,7 @@ impl Inner {
         let step_up = StepUpService(Arc::new(StepUpParts {
             enabled: step_up,
             sms: deps.sms.clone(),
+            totp_secrets: deps.citizen_ids.clone(),
             store: Arc::clone(&deps.store),
             ephemeral: Arc::clone(&deps.ephemeral),
             clock: Arc::clone(&deps.clock),

@@ -24,9 +24,8 @@ use zeroize::Zeroizing;
 use super::password::{REAUTH_MAX_ATTEMPTS, REAUTH_WINDOW, reauth_key};
 use super::{AccountError, AccountService, Result};
 
-/// The additional authenticated data TOTP secrets are sealed with: a
-/// sealed citizen ID cannot be passed off as a secret, or the reverse.
-pub(crate) const TOTP_SECRET_AAD: &[u8] = b"totp_secret";
+/// See [`totp::SECRET_AAD`]: the sign-in opens what is sealed here.
+pub(crate) const TOTP_SECRET_AAD: &[u8] = totp::SECRET_AAD;
 
 /// The name authenticator apps list the account under.
 pub const TOTP_ISSUER: &str = "Pratu";

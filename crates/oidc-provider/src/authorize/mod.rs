@@ -70,7 +70,7 @@ async fn authorize(
     }
 }
 
-/// `GET /authorize/continue?req=…[&lang=th|en][&login_hint=…]`: where the
+/// `GET /authorize/continue?req=…[&lang=th|en][&login_hint=…][&factor=…]`: where the
 /// forms send the browser back; decides the next step again. The enrollment
 /// wizard's result page links here with the new username as `login_hint`:
 /// it fills the sign-in form of this one page (it is not stored, and never
@@ -93,13 +93,23 @@ pub(crate) async fn continue_get(
         }
         Err(e) => return server_error(e, flow.forms.locale(&headers, None)),
     };
+    let mut changed = false;
     if let Some(locale) = params.get("lang").and_then(Locale::parse)
         && locale != req.locale
     {
         req.locale = locale;
-        if let Err(e) = flow.save_pending(id, &req).await {
-            return server_error(e, locale);
-        }
+        changed = true;
+    }
+    // "Use another way" on a step-up page: kept for the rest of the
+    // request; a factor the account lacks falls back to its strongest.
+    if let Some(factor) = params.get("factor").and_then(crate::stepup::Factor::parse)
+        && req.step_up_factor.as_deref() != Some(factor.as_str())
+    {
+        req.step_up_factor = Some(factor.as_str().to_owned());
+        changed = true;
+    }
+    if changed && let Err(e) = flow.save_pending(id, &req).await {
+        return server_error(e, req.locale);
     }
     let client = match flow.clients.active(&req.client_id).await {
         Ok(Some(c)) => c,

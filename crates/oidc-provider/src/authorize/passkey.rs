@@ -21,7 +21,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pratu_core::audit::{AuditAction, Outcome};
-use pratu_core::passkey::{PasskeyError, RelyingParty};
+use pratu_core::passkey::{PasskeyError, RelyingParty, SignInAnswer};
 use pratu_core::web::{RequestContext, csrf};
 use pratu_storage::StorageError;
 use pratu_storage::records::UserStatus;
@@ -143,7 +143,30 @@ pub(crate) async fn options_post(
 /// A passkey ceremony that could not even start or be read back: a bug.
 #[derive(Debug, thiserror::Error)]
 #[error("passkey ceremony state: {0}")]
-struct InternalPasskey(PasskeyError);
+pub(crate) struct InternalPasskey(pub PasskeyError);
+
+/// The state of the ceremony started under `handle`, taken (a ceremony is
+/// answered once), if it was started for the pending request `id`.
+pub(crate) async fn take_ceremony(
+    flow: &AuthorizeFlow,
+    handle: &str,
+    id: &str,
+) -> Result<Option<Vec<u8>>, StorageError> {
+    Ok(flow
+        .ephemeral
+        .take(&ceremony_key(handle))
+        .await?
+        .and_then(|c| serde_json::from_slice::<Ceremony>(&c).ok())
+        .filter(|c| c.req == id)
+        .map(|c| c.state))
+}
+
+/// The browser's answer, if it is one (and not oversized).
+pub(crate) fn read_answer(rp: &RelyingParty, answer: &str) -> Option<SignInAnswer> {
+    (answer.len() <= MAX_ANSWER)
+        .then(|| rp.read_sign_in(answer))
+        .and_then(Result::ok)
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("passkey ceremony state could not be encoded")]
@@ -193,22 +216,17 @@ pub(crate) async fn login_post(
 
     // The ceremony: used once, and only for the request it was started for.
     let handle = p.get("handle").unwrap_or_default();
-    let ceremony = match flow.ephemeral.take(&ceremony_key(handle)).await {
-        Ok(Some(c)) => serde_json::from_slice::<Ceremony>(&c).ok(),
-        Ok(None) => None,
+    let ceremony = match take_ceremony(&flow, handle, id).await {
+        Ok(c) => c,
         Err(e) => return server_error(e, req.locale),
     };
-    let Some(ceremony) = ceremony.filter(|c| c.req == id) else {
+    let Some(ceremony) = ceremony else {
         return again(t.passkey_refused, StatusCode::OK);
     };
     let Ok(rp) = RelyingParty::for_issuer(&forms.issuer.url) else {
         return again(t.passkey_refused, StatusCode::OK);
     };
-    let answer = p.get("credential").unwrap_or_default();
-    let answer = match (answer.len() <= MAX_ANSWER)
-        .then(|| rp.read_sign_in(answer))
-        .and_then(Result::ok)
-    {
+    let answer = match read_answer(&rp, p.get("credential").unwrap_or_default()) {
         Some(a) => a,
         None => {
             refused("anonymous".to_owned(), "unknown_passkey").await;
@@ -254,7 +272,7 @@ pub(crate) async fn login_post(
         }
         Err(e) => return server_error(e, req.locale),
     };
-    let verified = rp.finish_sign_in(&answer, &ceremony.state, &stored.credential);
+    let verified = rp.finish_sign_in(&answer, &ceremony, &stored.credential);
     let reason = match (&verified, user.status) {
         (Ok(_), UserStatus::Active) => None,
         (Ok(_), _) => Some("disabled"),

@@ -49,6 +49,10 @@ pub(crate) struct AuthRequest {
     pub locale: Locale,
     pub acr_values: Vec<String>,
     pub created_at: i64,
+    /// The second factor the citizen chose on a step-up page ("use another
+    /// way"); `None`: the account's strongest.
+    #[serde(default)]
+    pub step_up_factor: Option<String>,
 }
 
 impl AuthRequest {
@@ -311,6 +315,7 @@ pub(crate) async fn validate(
             locale,
             acr_values,
             created_at: now,
+            step_up_factor: None,
         },
         client,
     ))

@@ -112,6 +112,20 @@ pub struct Texts {
     pub passkey_sign_in: &'static str,
     pub passkey_browser_failed: &'static str,
     pub passkey_refused: &'static str,
+    pub totp_title: &'static str,
+    pub totp_intro: &'static str,
+    pub totp_code: &'static str,
+    pub totp_recovery_hint: &'static str,
+    pub totp_invalid: &'static str,
+    pub passkey_step_up_title: &'static str,
+    pub passkey_step_up_intro: &'static str,
+    pub passkey_step_up: &'static str,
+    pub passkey_step_up_failed: &'static str,
+    pub passkey_step_up_refused: &'static str,
+    pub other_factors: &'static str,
+    pub use_passkey: &'static str,
+    pub use_totp: &'static str,
+    pub use_sms: &'static str,
 }
 
 static TH: Texts = Texts {
@@ -159,6 +173,20 @@ static TH: Texts = Texts {
     passkey_sign_in: "เข้าสู่ระบบด้วยพาสคีย์",
     passkey_browser_failed: "เบราว์เซอร์ไม่ได้ใช้พาสคีย์ (ยกเลิกหรือไม่รองรับ) กรุณาลองใหม่หรือใช้รหัสผ่าน",
     passkey_refused: "ใช้พาสคีย์นี้เข้าสู่ระบบไม่ได้ กรุณาลองใหม่หรือใช้รหัสผ่าน",
+    totp_title: "ยืนยันตัวตนเพิ่มเติม",
+    totp_intro: "กรอกรหัส 6 หลักจากแอปยืนยันตัวตน (Authenticator) ของคุณ",
+    totp_code: "รหัสจากแอป หรือรหัสกู้คืน",
+    totp_recovery_hint: "ไม่มีโทรศัพท์ที่ติดตั้งแอป? กรอกรหัสกู้คืนรหัสใดรหัสหนึ่งที่คุณเก็บไว้แทนได้ (แต่ละรหัสใช้ได้ครั้งเดียว)",
+    totp_invalid: "รหัสไม่ถูกต้องหรือถูกใช้ไปแล้ว",
+    passkey_step_up_title: "ยืนยันตัวตนเพิ่มเติม",
+    passkey_step_up_intro: "ยืนยันตัวตนด้วยพาสคีย์ของบัญชีนี้ (ลายนิ้วมือ ใบหน้า หรือ PIN ของอุปกรณ์)",
+    passkey_step_up: "ยืนยันด้วยพาสคีย์",
+    passkey_step_up_failed: "เบราว์เซอร์ไม่ได้ใช้พาสคีย์ (ยกเลิกหรือไม่รองรับ) กรุณาลองใหม่หรือเลือกวิธีอื่น",
+    passkey_step_up_refused: "ใช้พาสคีย์นี้ยืนยันตัวตนไม่ได้ กรุณาลองใหม่หรือเลือกวิธีอื่น",
+    other_factors: "ใช้วิธีอื่น:",
+    use_passkey: "พาสคีย์",
+    use_totp: "แอปยืนยันตัวตนหรือรหัสกู้คืน",
+    use_sms: "รหัส OTP ทาง SMS",
 };
 
 static EN: Texts = Texts {
@@ -206,6 +234,20 @@ static EN: Texts = Texts {
     passkey_sign_in: "Sign in with a passkey",
     passkey_browser_failed: "The browser did not use a passkey (cancelled or not supported). Try again or use your password.",
     passkey_refused: "This passkey cannot sign you in. Try again or use your password.",
+    totp_title: "Additional verification",
+    totp_intro: "Enter the 6-digit code from your authenticator app.",
+    totp_code: "Code from the app, or a recovery code",
+    totp_recovery_hint: "No phone with the app? Enter one of the recovery codes you kept instead (each works once).",
+    totp_invalid: "The code is not correct or has already been used.",
+    passkey_step_up_title: "Additional verification",
+    passkey_step_up_intro: "Confirm it is you with a passkey of this account (fingerprint, face or the device PIN).",
+    passkey_step_up: "Verify with a passkey",
+    passkey_step_up_failed: "The browser did not use a passkey (cancelled or not supported). Try again or choose another way.",
+    passkey_step_up_refused: "This passkey cannot verify you. Try again or choose another way.",
+    other_factors: "Use another way:",
+    use_passkey: "a passkey",
+    use_totp: "the authenticator app or a recovery code",
+    use_sms: "a code by SMS",
 };
 
 /// A human description of a claim, for the consent page.

@@ -85,6 +85,35 @@ pub(crate) struct OtpPage<'a> {
     pub csrf: &'a str,
     pub phone: &'a str,
     pub reference: &'a str,
+    /// The account's other second factors: (link, label).
+    pub others: Vec<(String, &'static str)>,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "totp.html")]
+pub(crate) struct TotpPage<'a> {
+    pub t: &'static Texts,
+    pub lang_url: Option<String>,
+    pub action: &'a str,
+    pub req: &'a str,
+    pub csrf: &'a str,
+    pub others: Vec<(String, &'static str)>,
+    pub error: Option<&'a str>,
+}
+
+/// Step-up with a passkey after the password (loads the passkey script).
+#[derive(Template)]
+#[template(path = "passkey_step_up.html")]
+pub(crate) struct PasskeyStepUpPage<'a> {
+    pub t: &'static Texts,
+    pub lang_url: Option<String>,
+    pub action: &'a str,
+    /// Where the script fetches the ceremony's options.
+    pub options: &'a str,
+    pub req: &'a str,
+    pub csrf: &'a str,
+    pub others: Vec<(String, &'static str)>,
     pub error: Option<&'a str>,
 }
 
@@ -269,11 +298,45 @@ mod tests {
                 csrf: "c",
                 phone: "08x-xxx-5678",
                 reference: "KXQF",
+                others: vec![("/authorize/continue?req=r&factor=totp".into(), t.use_totp)],
                 error: None,
             }
             .render()
             .unwrap();
             assert!(otp.contains(r#"autocomplete="one-time-code""#));
+            assert!(otp.contains("factor=totp") && otp.contains(t.use_totp));
+            assert!(otp.contains(t.other_factors));
+
+            let totp = TotpPage {
+                t,
+                lang_url: None,
+                action: "/login/totp",
+                req: "r",
+                csrf: "c",
+                others: vec![],
+                error: Some(t.totp_invalid),
+            }
+            .render()
+            .unwrap();
+            assert!(totp.contains(r#"autocomplete="one-time-code""#));
+            assert!(totp.contains(t.totp_invalid) && totp.contains(t.totp_recovery_hint));
+            assert!(!totp.contains(t.other_factors), "no other factor, no links");
+
+            let passkey = PasskeyStepUpPage {
+                t,
+                lang_url: None,
+                action: "/login/stepup/passkey",
+                options: "/login/passkey/options",
+                req: "r",
+                csrf: "c",
+                others: vec![("/x".into(), t.use_sms)],
+                error: None,
+            }
+            .render()
+            .unwrap();
+            assert!(passkey.contains(r#"id="passkey-signin""#) && passkey.contains(" hidden>"));
+            assert!(passkey.contains(r#"<script src="/login/passkey.js" defer></script>"#));
+            assert!(passkey.contains(t.use_sms));
 
             let error = ErrorPage {
                 t,

@@ -444,7 +444,7 @@ async fn step_up_sends_an_sms_code_and_raises_acr_and_amr() {
     assert_eq!(status, 200, "{tokens}");
     let idc = TestApp::claims(tokens["id_token"].as_str().unwrap());
     assert_eq!(idc["acr"], "urn:pratu:acr:aal2");
-    assert_eq!(idc["amr"], serde_json::json!(["pwd", "otp", "sms"]));
+    assert_eq!(idc["amr"], serde_json::json!(["pwd", "otp", "sms", "mfa"]));
     // The session now satisfies aal2: no second code.
     let again = b.get(&app.authorize_url(&params)).await;
     assert!(again.redirect_param("code").is_some());

@@ -1,6 +1,4 @@
-//! Step-up sign-in (`urn:pratu:acr:aal2`): after the password, a one-time
-//! code by SMS to the account's verified phone, when the client asks for it
-//! through `acr_values` or an `acr` claims request.
+//! The SMS factor: a one-time code to the account's verified phone.
 //!
 //! The challenge and its caps belong to the account, not to the SSO
 //! session: signing in again with the password finds the same challenge
@@ -17,23 +15,16 @@ use pratu_core::otp::{OtpError, OtpOutcome, OtpPolicy, OtpService};
 use pratu_core::sms::SmsMessage;
 
 use crate::acr;
-use crate::authorize::CONTINUE_PATH;
 use crate::authorize::request::AuthRequest;
 use crate::authorize::respond::{PageError, error_page, server_error};
 use crate::ratelimit::Attempt;
-use crate::session::Current;
+use pratu_storage::records::User;
+
+use super::{Factor, Posted, posted, stepped_up_amr};
 use crate::state::{Audit, AuthorizeFlow, Forms, LoginThrottle, Sessions, StepUpService};
 use crate::web::pages::{self, OtpPage};
-use crate::web::params::Params;
-use pratu_core::web::csrf;
 
 pub(crate) const OTP_PATH: &str = "/login/otp";
-
-pub(crate) enum StepUp {
-    Page(Response),
-    /// The account has no verified phone to send a code to.
-    Unavailable,
-}
 
 /// `08x-xxx-5678` from `+66812345678`.
 fn mask_phone(e164: &str) -> String {
@@ -78,54 +69,47 @@ impl StepUpService {
         )
     }
 
-    /// Shows the code page, sending a code unless one is live (a reload
-    /// must not send another SMS) or, with `resend`, a new one (within the
-    /// OTP policy's cooldown and send cap).
-    pub(crate) async fn step_up_start(
+    /// The code page, sending a code unless one is live (a reload must not
+    /// send another SMS) or, with `resend`, a new one (within the OTP
+    /// policy's cooldown and send cap). `None` when the account has no
+    /// verified phone.
+    pub(super) async fn sms_start(
         &self,
         headers: &HeaderMap,
         req: &AuthRequest,
         id: &str,
-        current: &Current,
+        user: &User,
+        others: Vec<(String, &'static str)>,
         resend: bool,
-    ) -> StepUp {
-        let user = match self.store.user_by_id(current.session.user_id).await {
-            Ok(Some(u)) => u,
-            Ok(None) => return StepUp::Unavailable,
-            Err(e) => {
-                tracing::error!(error = %e, "user lookup failed");
-                return StepUp::Page(error_page(PageError::Server, req.locale));
-            }
-        };
-        let Some(phone) = user.phone.filter(|_| user.phone_verified) else {
-            return StepUp::Unavailable;
-        };
+    ) -> Option<Response> {
+        let phone = user.phone.as_deref().filter(|_| user.phone_verified)?;
         let otp = self.otp();
         let subject = subject(user.id);
         let now = self.clock.now();
         let reference = match otp.pending(&subject).await {
             Ok(Some(p)) if p.expires_at > now && !resend => p.reference,
             Ok(_) => match self
-                .send_code(&otp, &subject, &phone, user.id, &req.client_id)
+                .send_code(&otp, &subject, phone, user.id, &req.client_id)
                 .await
             {
                 Ok(r) => r,
                 Err(NotSent::TooMany) => {
-                    return StepUp::Page(error_page(PageError::TooManyCodes, req.locale));
+                    return Some(error_page(PageError::TooManyCodes, req.locale));
                 }
                 Err(NotSent::Failed) => {
-                    return StepUp::Page(error_page(PageError::Server, req.locale));
+                    return Some(error_page(PageError::Server, req.locale));
                 }
             },
-            Err(e) => {
-                tracing::error!(error = %e, "otp lookup failed");
-                return StepUp::Page(error_page(PageError::Server, req.locale));
-            }
+            Err(e) => return Some(server_error(e, req.locale)),
         };
-        StepUp::Page(
-            self.forms
-                .otp_page(headers, req, id, &mask_phone(&phone), &reference, None),
-        )
+        Some(self.forms.otp_page(
+            headers,
+            req,
+            id,
+            (&mask_phone(phone), &reference),
+            others,
+            None,
+        ))
     }
 
     async fn send_code(
@@ -209,13 +193,14 @@ impl StepUpService {
 }
 
 impl Forms {
+    /// The code page: the masked phone and the live code's reference.
     fn otp_page(
         &self,
         headers: &HeaderMap,
         req: &AuthRequest,
         id: &str,
-        phone: &str,
-        reference: &str,
+        (phone, reference): (&str, &str),
+        others: Vec<(String, &'static str)>,
         error: Option<&str>,
     ) -> Response {
         let (browser, cookie) = self.csrf_browser(headers);
@@ -229,6 +214,7 @@ impl Forms {
             csrf: &token,
             phone,
             reference,
+            others,
             error,
         };
         let status = if error.is_some() {
@@ -256,62 +242,62 @@ pub(crate) async fn otp_post(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let Some(p) = Params::from_form(&headers, &body) else {
-        return error_page(
-            PageError::BadRequest("form expected".into()),
-            Default::default(),
-        );
+    let form = match posted(&flow, &forms, &sessions, &step_up, &headers, &body).await {
+        Ok(f) => f,
+        Err(page) => return page,
     };
-    let id = p.get("req").unwrap_or_default();
-    let req = match flow.load_pending(id).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return error_page(PageError::Expired, Default::default()),
-        Err(e) => return server_error(e, Default::default()),
-    };
-    let browser = forms.issuer.cookies.get(&headers, csrf::COOKIE);
-    if !forms.csrf.verify(browser, id, p.get("csrf")) {
-        return error_page(
-            PageError::BadRequest("the form is stale; please try again".into()),
-            req.locale,
-        );
-    }
-    let continue_url = format!("{}{CONTINUE_PATH}?req={id}", forms.issuer.url);
-    let current = match sessions.current_session(&headers).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return Redirect::to(&continue_url).into_response(),
+    let Posted {
+        p,
+        req,
+        current,
+        user,
+        ..
+    } = &form;
+    let (id, req, current, user) = (form.id(), req, current, user);
+    let t = req.locale.texts();
+    let others = match step_up.factors_of(user).await {
+        Ok(f) => forms.other_factors(req, id, &f, Factor::Sms),
         Err(e) => return server_error(e, req.locale),
     };
-    let t = req.locale.texts();
-    let otp = step_up.otp();
-    let subject = subject(current.session.user_id);
     if p.contains("resend") {
         return match step_up
-            .step_up_start(&headers, &req, id, &current, true)
+            .sms_start(&headers, req, id, user, others.clone(), true)
             .await
         {
-            StepUp::Page(r) => r,
-            StepUp::Unavailable => {
-                error_page(PageError::BadRequest(t.otp_unavailable.into()), req.locale)
-            }
+            Some(r) => r,
+            None => error_page(PageError::BadRequest(t.otp_unavailable.into()), req.locale),
         };
     }
-    let user = match step_up.store.user_by_id(current.session.user_id).await {
-        Ok(Some(u)) => u,
-        Ok(None) => return Redirect::to(&continue_url).into_response(),
-        Err(e) => return server_error(e, req.locale),
-    };
+    let otp = step_up.otp();
+    let subject = subject(user.id);
+    let continue_url = form.continue_url(&forms);
     let phone = user
         .phone
         .clone()
         .filter(|_| user.phone_verified)
         .unwrap_or_default();
-    let pending_reference = || async {
-        otp.pending(&subject)
-            .await
-            .ok()
-            .flatten()
-            .map(|p| p.reference)
-            .unwrap_or_default()
+    // The page again with `error`, showing the live code's reference.
+    let again = |error: &'static str| {
+        let (otp, subject, phone, others) = (&otp, &subject, &phone, others.clone());
+        let (forms, headers) = (&forms, &headers);
+        async move {
+            let reference = match otp.pending(subject).await {
+                Ok(p) => p.map(|p| p.reference).unwrap_or_default(),
+                // Only the reference shown is lost; the check stands.
+                Err(e) => {
+                    tracing::warn!(error = %e, "the live code's reference could not be read");
+                    String::new()
+                }
+            };
+            forms.otp_page(
+                headers,
+                req,
+                id,
+                (&mask_phone(phone), &reference),
+                others,
+                Some(error),
+            )
+        }
     };
     // Usernames are stored as typed at sign-in, lower-cased: the same key.
     let account = Attempt::new(&user.username, None);
@@ -327,15 +313,7 @@ pub(crate) async fn otp_post(
                     serde_json::json!({ "reason": "locked" }),
                 )
                 .await;
-            let reference = pending_reference().await;
-            return forms.otp_page(
-                &headers,
-                &req,
-                id,
-                &mask_phone(&phone),
-                &reference,
-                Some(t.locked_out),
-            );
+            return again(t.locked_out).await;
         }
         Err(e) => return server_error(e, req.locale),
     }
@@ -364,13 +342,9 @@ pub(crate) async fn otp_post(
     }
     match outcome {
         Ok(OtpOutcome::Verified) => {
-            let amr = vec![
-                acr::AMR_PASSWORD.to_owned(),
-                acr::AMR_OTP.to_owned(),
-                acr::AMR_SMS.to_owned(),
-            ];
+            let amr = stepped_up_amr(&current.session.amr, &[acr::AMR_OTP, acr::AMR_SMS]);
             if sessions
-                .upgrade_session(&current, acr::AAL2, amr)
+                .upgrade_session(current, acr::AAL2, amr)
                 .await
                 .is_err()
             {
@@ -386,7 +360,7 @@ pub(crate) async fn otp_post(
                     AuditAction::LoginStepUp,
                     Some(format!("client:{}", req.client_id)),
                     Outcome::Success,
-                    serde_json::json!({}),
+                    serde_json::json!({ "method": Factor::Sms.as_str() }),
                 )
                 .await;
             Redirect::to(&continue_url).into_response()
@@ -401,15 +375,7 @@ pub(crate) async fn otp_post(
                     serde_json::json!({ "attempts_left": attempts_left }),
                 )
                 .await;
-            let reference = pending_reference().await;
-            forms.otp_page(
-                &headers,
-                &req,
-                id,
-                &mask_phone(&phone),
-                &reference,
-                Some(t.otp_invalid),
-            )
+            again(t.otp_invalid).await
         }
         Ok(other) => {
             if matches!(other, OtpOutcome::Locked) {
@@ -423,15 +389,7 @@ pub(crate) async fn otp_post(
                     )
                     .await;
             }
-            let reference = pending_reference().await;
-            forms.otp_page(
-                &headers,
-                &req,
-                id,
-                &mask_phone(&phone),
-                &reference,
-                Some(t.otp_expired),
-            )
+            again(t.otp_expired).await
         }
         Err(e) => server_error(e, req.locale),
     }

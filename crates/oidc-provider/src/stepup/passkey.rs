@@ -1,0 +1,206 @@
+//! A passkey as the second factor after the password.
+//!
+//! The ceremony is the sign-in page's (options from
+//! `/login/passkey/options`, bound to the pending request), answered here
+//! instead: the credential must be one of the signed-in account's, verified
+//! with user verification. Refusals count toward the account's sign-in
+//! limits like a wrong code.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use pratu_core::audit::{AuditAction, Outcome};
+use pratu_core::passkey::{PasskeyError, RelyingParty};
+use pratu_core::web::RequestContext;
+use pratu_storage::StorageError;
+
+use super::{Factor, posted, stepped_up_amr};
+use crate::acr;
+use crate::authorize::passkey::{
+    InternalPasskey, OPTIONS_PATH, PASSKEY_AMR, read_answer, take_ceremony,
+};
+use crate::authorize::request::AuthRequest;
+use crate::authorize::respond::server_error;
+use crate::ratelimit::Attempt;
+use crate::state::{Audit, AuthorizeFlow, Forms, LoginThrottle, Sessions, StepUpService};
+use crate::web::pages::{self, PasskeyStepUpPage};
+
+pub(crate) const PASSKEY_PATH: &str = "/login/stepup/passkey";
+
+impl Forms {
+    pub(super) fn passkey_page(
+        &self,
+        headers: &HeaderMap,
+        req: &AuthRequest,
+        id: &str,
+        others: Vec<(String, &'static str)>,
+        error: Option<&str>,
+    ) -> Response {
+        let (browser, cookie) = self.csrf_browser(headers);
+        let token = self.csrf.token(&browser, id);
+        let action = format!("{}{PASSKEY_PATH}", self.issuer.url);
+        let page = PasskeyStepUpPage {
+            t: req.locale.texts(),
+            lang_url: self.lang_url(id, req.locale),
+            action: &action,
+            options: OPTIONS_PATH,
+            req: id,
+            csrf: &token,
+            others,
+            error,
+        };
+        let status = if error.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        pages::render_passkey_page_to(status, &page, cookie.as_slice(), &req.redirect_uri)
+    }
+}
+
+/// `POST /login/stepup/passkey` (form: `req`, `csrf`, `handle`,
+/// `credential`).
+#[tracing::instrument(name = "pratu.oidc.step_up_passkey", skip_all)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "extractors: the handler names each substate a step-up touches"
+)]
+pub(crate) async fn passkey_post(
+    State(flow): State<AuthorizeFlow>,
+    State(forms): State<Forms>,
+    State(sessions): State<Sessions>,
+    State(step_up): State<StepUpService>,
+    State(throttle): State<LoginThrottle>,
+    State(audit): State<Audit>,
+    ctx: RequestContext,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let form = match posted(&flow, &forms, &sessions, &step_up, &headers, &body).await {
+        Ok(f) => f,
+        Err(page) => return page,
+    };
+    let (id, req, current, user) = (form.id(), &form.req, &form.current, &form.user);
+    let t = req.locale.texts();
+    let factors = match step_up.factors_of(user).await {
+        Ok(f) => f,
+        Err(e) => return server_error(e, req.locale),
+    };
+    let Ok(rp) = RelyingParty::for_issuer(&forms.issuer.url) else {
+        return Redirect::to(&form.continue_url(&forms)).into_response();
+    };
+    if !factors.contains(&Factor::Passkey) {
+        // Every passkey was removed meanwhile: decide the next step again.
+        return Redirect::to(&form.continue_url(&forms)).into_response();
+    }
+    let others = forms.other_factors(req, id, &factors, Factor::Passkey);
+    let again = |error: &str| forms.passkey_page(&headers, req, id, others.clone(), Some(error));
+    let actor = format!("user:{}", user.id);
+    let target = Some(format!("client:{}", req.client_id));
+    let record = |action: AuditAction, outcome: Outcome, details: serde_json::Value| {
+        audit.record(actor.clone(), action, target.clone(), outcome, details)
+    };
+
+    let ceremony = match take_ceremony(&flow, form.p.get("handle").unwrap_or_default(), id).await {
+        Ok(c) => c,
+        Err(e) => return server_error(e, req.locale),
+    };
+    // A ceremony that is gone or belongs elsewhere proves nothing and names
+    // no credential: shown again, not counted (the browser may have waited
+    // too long).
+    let Some(ceremony) = ceremony else {
+        return again(t.passkey_step_up_refused);
+    };
+    let attempt = Attempt::new(&user.username, ctx.ip);
+    let ticket = match throttle.admit(&attempt).await {
+        Ok(Ok(ticket)) => ticket,
+        Ok(Err(refusal)) => {
+            record(
+                AuditAction::LoginLocked,
+                Outcome::Locked,
+                serde_json::json!({ "reason": refusal.as_str(), "method": "passkey" }),
+            )
+            .await;
+            return again(t.locked_out);
+        }
+        Err(e) => return server_error(e, req.locale),
+    };
+    // The credential must be stored and be this account's.
+    let answer = read_answer(&rp, form.p.get("credential").unwrap_or_default())
+        .filter(|a| a.user_id == user.id);
+    let stored = match &answer {
+        Some(a) => match step_up
+            .store
+            .passkey_by_credential_id(&a.credential_id)
+            .await
+        {
+            Ok(s) => s.filter(|s| s.user_id == user.id),
+            Err(e) => return server_error(e, req.locale),
+        },
+        None => None,
+    };
+    let verified = match (&answer, &stored) {
+        (Some(a), Some(s)) => rp.finish_sign_in(a, &ceremony, &s.credential),
+        _ => Err(PasskeyError::Refused),
+    };
+    let updated = match verified {
+        Ok(updated) => updated,
+        Err(PasskeyError::State) => {
+            // Not the citizen's failure: the stored credential or the
+            // ceremony does not read back.
+            return server_error(InternalPasskey(PasskeyError::State), req.locale);
+        }
+        Err(_) => {
+            let locked_out = match throttle.second_factor_failed(&attempt, ticket).await {
+                Ok(l) => l,
+                Err(e) => return server_error(e, req.locale),
+            };
+            record(
+                AuditAction::LoginOtpFailed,
+                Outcome::Failure,
+                serde_json::json!({ "method": "passkey" }),
+            )
+            .await;
+            if let Some(l) = locked_out {
+                record(
+                    AuditAction::LoginAccountLocked,
+                    Outcome::Locked,
+                    serde_json::json!({ "failures": l.failures, "seconds": l.seconds }),
+                )
+                .await;
+            }
+            return again(t.passkey_step_up_refused);
+        }
+    };
+    if let Err(e) = throttle.second_factor_succeeded(&attempt, ticket).await {
+        tracing::warn!(error = %e, "the failed sign-in count could not be reset");
+    }
+    if let Some(s) = &stored {
+        match step_up
+            .store
+            .record_passkey_use(&s.credential_id, &updated, step_up.clock.now())
+            .await
+        {
+            // Removed in the meantime: this use was verified before.
+            Ok(()) | Err(StorageError::NotFound { .. }) => {}
+            Err(e) => return server_error(e, req.locale),
+        }
+    }
+    // The passkey's own `amr` without its `mfa`: `stepped_up_amr` adds it.
+    let factor_amr: Vec<&str> = PASSKEY_AMR
+        .iter()
+        .copied()
+        .filter(|m| *m != acr::AMR_MFA)
+        .collect();
+    let amr = stepped_up_amr(&current.session.amr, &factor_amr);
+    if let Err(e) = sessions.upgrade_session(current, acr::AAL2, amr).await {
+        return server_error(e, req.locale);
+    }
+    record(
+        AuditAction::LoginStepUp,
+        Outcome::Success,
+        serde_json::json!({ "method": "passkey" }),
+    )
+    .await;
+    Redirect::to(&form.continue_url(&forms)).into_response()
+}

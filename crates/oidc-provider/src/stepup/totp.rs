@@ -1,0 +1,236 @@
+//! The authenticator-app factor: a TOTP code (RFC 6238), or one of the
+//! account's single-use recovery codes for a lost device.
+//!
+//! A code is accepted once: the step it belongs to is recorded with a
+//! compare-and-set, so a replay — or the same code posted twice in
+//! parallel — is refused. Each attempt is admitted by the sign-in limits
+//! before the code is checked (one at a time per account, counted up
+//! front), so guessing the app's code meets the same back-off and hard cap
+//! as guessing the password.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use pratu_core::audit::{AuditAction, Outcome};
+use pratu_core::pii::PiiError;
+use pratu_core::totp::{self, TotpSecret};
+use pratu_core::web::RequestContext;
+use pratu_storage::StorageError;
+use pratu_storage::records::User;
+
+use super::{Factor, posted, stepped_up_amr};
+use crate::acr;
+use crate::authorize::request::AuthRequest;
+use crate::authorize::respond::server_error;
+use crate::ratelimit::Attempt;
+use crate::state::{Audit, AuthorizeFlow, Forms, LoginThrottle, Sessions, StepUpService};
+use crate::web::pages::{self, TotpPage};
+
+pub(crate) const TOTP_PATH: &str = "/login/totp";
+
+/// The longest code read: a recovery code with its hyphens, and spaces.
+const MAX_CODE: usize = 32;
+
+/// Which code passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Passed {
+    App,
+    RecoveryCode,
+}
+
+impl Passed {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::App => "totp",
+            Self::RecoveryCode => "recovery_code",
+        }
+    }
+}
+
+/// Why a code could not be checked (not the citizen's failure).
+#[derive(Debug, thiserror::Error)]
+enum CheckError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("the authenticator secret does not open: {0}")]
+    Sealed(PiiError),
+}
+
+impl StepUpService {
+    /// Checks `code` against the account's authenticator app (six digits)
+    /// or its recovery codes (anything else that reads as one), using it up
+    /// if it passes.
+    async fn use_code(&self, user: &User, code: &str) -> Result<Option<Passed>, CheckError> {
+        if code.len() > MAX_CODE {
+            return Ok(None);
+        }
+        let digits: String = code.chars().filter(|c| *c != ' ').collect();
+        if digits.len() == totp::DIGITS as usize {
+            let Some(factor) = self
+                .store
+                .totp_of_user(user.id)
+                .await?
+                .filter(|f| f.is_active())
+            else {
+                return Ok(None);
+            };
+            let secret = self
+                .totp_secrets
+                .open(&factor.secret_sealed, totp::SECRET_AAD)
+                .map_err(CheckError::Sealed)?;
+            let secret = TotpSecret::from_bytes(&secret);
+            let last = factor.last_used_step.and_then(|s| u64::try_from(s).ok());
+            let Some(step) = secret.verify(&digits, self.clock.now(), last) else {
+                return Ok(None);
+            };
+            let step = i64::try_from(step).unwrap_or(i64::MAX);
+            // Of two uses of one code, only the first records its step.
+            return Ok(self
+                .store
+                .use_totp_step(user.id, step)
+                .await?
+                .then_some(Passed::App));
+        }
+        let Some(digest) = totp::recovery_code_digest(code) else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .consume_recovery_code(user.id, &digest, self.clock.now())
+            .await?
+            .then_some(Passed::RecoveryCode))
+    }
+}
+
+impl Forms {
+    pub(super) fn totp_page(
+        &self,
+        headers: &HeaderMap,
+        req: &AuthRequest,
+        id: &str,
+        others: Vec<(String, &'static str)>,
+        error: Option<&str>,
+    ) -> Response {
+        let (browser, cookie) = self.csrf_browser(headers);
+        let token = self.csrf.token(&browser, id);
+        let action = format!("{}{TOTP_PATH}", self.issuer.url);
+        let page = TotpPage {
+            t: req.locale.texts(),
+            lang_url: self.lang_url(id, req.locale),
+            action: &action,
+            req: id,
+            csrf: &token,
+            others,
+            error,
+        };
+        let status = if error.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        pages::render_to(status, &page, cookie.as_slice(), &req.redirect_uri)
+    }
+}
+
+/// `POST /login/totp` (form: `req`, `csrf`, `code`): a code from the
+/// authenticator app or a recovery code.
+#[tracing::instrument(name = "pratu.oidc.step_up_totp", skip_all)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "extractors: the handler names each substate a step-up touches"
+)]
+pub(crate) async fn totp_post(
+    State(flow): State<AuthorizeFlow>,
+    State(forms): State<Forms>,
+    State(sessions): State<Sessions>,
+    State(step_up): State<StepUpService>,
+    State(throttle): State<LoginThrottle>,
+    State(audit): State<Audit>,
+    ctx: RequestContext,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let form = match posted(&flow, &forms, &sessions, &step_up, &headers, &body).await {
+        Ok(f) => f,
+        Err(page) => return page,
+    };
+    let (id, req, current, user) = (form.id(), &form.req, &form.current, &form.user);
+    let t = req.locale.texts();
+    let factors = match step_up.factors_of(user).await {
+        Ok(f) => f,
+        Err(e) => return server_error(e, req.locale),
+    };
+    if !factors.contains(&Factor::Totp) {
+        // The app was removed meanwhile: the next step is decided again.
+        return Redirect::to(&form.continue_url(&forms)).into_response();
+    }
+    let others = forms.other_factors(req, id, &factors, Factor::Totp);
+    let again = |error: &str| forms.totp_page(&headers, req, id, others.clone(), Some(error));
+    let actor = format!("user:{}", user.id);
+    let target = Some(format!("client:{}", req.client_id));
+    let record = |action: AuditAction, outcome: Outcome, details: serde_json::Value| {
+        audit.record(actor.clone(), action, target.clone(), outcome, details)
+    };
+
+    let attempt = Attempt::new(&user.username, ctx.ip);
+    let ticket = match throttle.admit(&attempt).await {
+        Ok(Ok(ticket)) => ticket,
+        Ok(Err(refusal)) => {
+            record(
+                AuditAction::LoginLocked,
+                Outcome::Locked,
+                serde_json::json!({ "reason": refusal.as_str(), "method": "totp" }),
+            )
+            .await;
+            return again(t.locked_out);
+        }
+        Err(e) => return server_error(e, req.locale),
+    };
+    let passed = match step_up
+        .use_code(user, form.p.get("code").unwrap_or_default())
+        .await
+    {
+        Ok(p) => p,
+        // The ticket, dropped, frees the slot; the attempt stays counted.
+        Err(CheckError::Storage(e)) => return server_error(e, req.locale),
+        Err(e @ CheckError::Sealed(_)) => return server_error(e, req.locale),
+    };
+    let Some(passed) = passed else {
+        let locked_out = match throttle.second_factor_failed(&attempt, ticket).await {
+            Ok(l) => l,
+            Err(e) => return server_error(e, req.locale),
+        };
+        record(
+            AuditAction::LoginOtpFailed,
+            Outcome::Failure,
+            serde_json::json!({ "method": "totp" }),
+        )
+        .await;
+        if let Some(l) = locked_out {
+            record(
+                AuditAction::LoginAccountLocked,
+                Outcome::Locked,
+                serde_json::json!({ "failures": l.failures, "seconds": l.seconds }),
+            )
+            .await;
+        }
+        return again(t.totp_invalid);
+    };
+    if let Err(e) = throttle.second_factor_succeeded(&attempt, ticket).await {
+        // The step-up stands; the count only expires later.
+        tracing::warn!(error = %e, "the failed sign-in count could not be reset");
+    }
+    let amr = stepped_up_amr(&current.session.amr, &[acr::AMR_OTP]);
+    if let Err(e) = sessions.upgrade_session(current, acr::AAL2, amr).await {
+        return server_error(e, req.locale);
+    }
+    let mut details = serde_json::json!({ "method": passed.as_str() });
+    if passed == Passed::RecoveryCode {
+        match step_up.store.recovery_codes_left(user.id).await {
+            Ok(n) => details["recovery_codes_left"] = n.into(),
+            Err(e) => tracing::warn!(error = %e, "recovery codes left could not be counted"),
+        }
+    }
+    record(AuditAction::LoginStepUp, Outcome::Success, details).await;
+    Redirect::to(&form.continue_url(&forms)).into_response()
+}
