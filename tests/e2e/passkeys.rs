@@ -2,7 +2,8 @@
 //! authenticator (chromedriver's WebAuthn extension: CTAP2, internal,
 //! resident keys, user verification): a citizen registers a passkey in the
 //! portal, signs out everywhere, signs in to an agency app asking for aal2
-//! with the passkey alone (no password, no SMS), and removes it.
+//! with the passkey alone (no password, no SMS), then again with the
+//! password and the passkey as the second factor, and removes it.
 //! Screenshots: `target/e2e-screenshots/passkeys/`.
 //!
 //! WebAuthn refuses an IP address as the relying party, so this server's
@@ -98,6 +99,85 @@ async fn wait_for_text(b: &Browser, text: &str) -> String {
     panic!("no {text:?} on the page: {body}")
 }
 
+/// An authorization request of the agency app asking for aal2 (with
+/// `prompt=login` when `fresh`), and what checks its answer.
+struct AgencyRequest {
+    url: url::Url,
+    state: CsrfToken,
+    nonce: Nonce,
+    verifier: openidconnect::PkceCodeVerifier,
+}
+
+impl AgencyRequest {
+    fn new(rp: &crate::sso::Rp, fresh: bool) -> Self {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = rp
+            .client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(openidconnect::Scope::new("profile".into()))
+            .add_auth_context_value(AuthenticationContextClass::new("urn:pratu:acr:aal2".into()))
+            .set_pkce_challenge(challenge);
+        if fresh {
+            request = request.add_prompt(openidconnect::core::CoreAuthPrompt::Login);
+        }
+        let (url, state, nonce) = request.url();
+        Self {
+            url,
+            state,
+            nonce,
+            verifier,
+        }
+    }
+
+    /// Redeems the code the browser `landed` with, checks the ID token
+    /// (signature, nonce, `acr` aal2) and returns its `amr`.
+    async fn signed_in(self, rp: &crate::sso::Rp, landed: &str) -> Vec<String> {
+        let landed = url::Url::parse(landed).unwrap();
+        let param = |k: &str| {
+            landed
+                .query_pairs()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.into_owned())
+        };
+        assert_eq!(
+            param("state").as_deref(),
+            Some(self.state.secret().as_str())
+        );
+        let token = rp
+            .client
+            .exchange_code(AuthorizationCode::new(param("code").expect("a code")))
+            .unwrap()
+            .set_pkce_verifier(self.verifier)
+            .request_async(&rp.http)
+            .await
+            .unwrap();
+        let verifier = rp
+            .client
+            .id_token_verifier()
+            .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+        let claims = token
+            .extra_fields()
+            .id_token()
+            .unwrap()
+            .claims(&verifier, &self.nonce)
+            .unwrap();
+        assert_eq!(
+            claims.auth_context_ref().map(|a| a.as_str()),
+            Some("urn:pratu:acr:aal2")
+        );
+        claims
+            .auth_method_refs()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().to_owned())
+            .collect()
+    }
+}
+
 /// SMS messages sent so far (the enrollment's code among them).
 fn sms_sent(p: &Pratu) -> usize {
     std::fs::read_to_string(p.data_dir.join("sms-outbox.jsonl"))
@@ -174,19 +254,8 @@ async fn a_citizen_registers_a_passkey_signs_in_with_it_alone_and_removes_it() {
     // 3. The agency app asks for aal2; the citizen uses the passkey alone.
     let sms_before = sms_sent(&p);
     let rp = relying_party_at(&issuer, &view, cb).await;
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, state, nonce) = rp
-        .client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .add_scope(openidconnect::Scope::new("profile".into()))
-        .add_auth_context_value(AuthenticationContextClass::new("urn:pratu:acr:aal2".into()))
-        .set_pkce_challenge(challenge)
-        .url();
-    b.client.goto(url.as_str()).await.unwrap();
+    let request = AgencyRequest::new(&rp, false);
+    b.client.goto(request.url.as_str()).await.unwrap();
     wait_for_text(&b, "เข้าสู่ระบบด้วยพาสคีย์").await;
     b.screenshot("agency-sign-in").await;
     b.press("เข้าสู่ระบบด้วยพาสคีย์").await;
@@ -194,42 +263,7 @@ async fn a_citizen_registers_a_passkey_signs_in_with_it_alone_and_removes_it() {
     b.screenshot("consent-after-passkey").await;
     b.press("อนุญาต").await;
     let landed = wait_for_url(&b, "the agency's callback", |u| u.starts_with(cb)).await;
-    let landed = url::Url::parse(&landed).unwrap();
-    let param = |k: &str| {
-        landed
-            .query_pairs()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.into_owned())
-    };
-    assert_eq!(param("state").as_deref(), Some(state.secret().as_str()));
-    let token = rp
-        .client
-        .exchange_code(AuthorizationCode::new(param("code").expect("a code")))
-        .unwrap()
-        .set_pkce_verifier(verifier)
-        .request_async(&rp.http)
-        .await
-        .unwrap();
-    let verifier = rp
-        .client
-        .id_token_verifier()
-        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
-    let claims = token
-        .extra_fields()
-        .id_token()
-        .unwrap()
-        .claims(&verifier, &nonce)
-        .unwrap();
-    assert_eq!(
-        claims.auth_context_ref().map(|a| a.as_str()),
-        Some("urn:pratu:acr:aal2")
-    );
-    let amr: Vec<String> = claims
-        .auth_method_refs()
-        .unwrap()
-        .iter()
-        .map(|m| m.as_str().to_owned())
-        .collect();
+    let amr = request.signed_in(&rp, &landed).await;
     assert!(amr.iter().any(|m| m == "swk" || m == "hwk"), "{amr:?}");
     assert!(amr.iter().any(|m| m == "user"), "{amr:?}");
     assert!(!amr.iter().any(|m| m == "pwd" || m == "sms"), "{amr:?}");
@@ -237,6 +271,28 @@ async fn a_citizen_registers_a_passkey_signs_in_with_it_alone_and_removes_it() {
         sms_sent(&p),
         sms_before,
         "the passkey met aal2 by itself: no SMS"
+    );
+
+    // 3b. The app asks for aal2 again with a fresh sign-in (prompt=login):
+    // after the password, the passkey is asked as the second factor (the
+    // account's strongest), the SMS only offered.
+    let request = AgencyRequest::new(&rp, true);
+    b.client.goto(request.url.as_str()).await.unwrap();
+    wait_for_text(&b, "เข้าสู่ระบบด้วยพาสคีย์").await;
+    b.fill("ชื่อผู้ใช้", "somchai87").await;
+    b.fill("รหัสผ่าน", PASSWORD).await;
+    b.press("เข้าสู่ระบบ").await;
+    let page = wait_for_text(&b, "ยืนยันด้วยพาสคีย์").await;
+    assert!(page.contains("รหัส OTP ทาง SMS"), "SMS is offered: {page}");
+    b.screenshot("step-up-with-a-passkey").await;
+    b.press("ยืนยันด้วยพาสคีย์").await;
+    let landed = wait_for_url(&b, "the agency's callback", |u| u.starts_with(cb)).await;
+    let amr = request.signed_in(&rp, &landed).await;
+    assert_eq!(amr, ["pwd", "swk", "user", "mfa"]);
+    assert_eq!(
+        sms_sent(&p),
+        sms_before,
+        "the passkey was the second factor: no SMS"
     );
 
     // 4. Back in the portal (the SSO session of the passkey sign-in): the
