@@ -997,6 +997,22 @@ async fn a_recovery_removes_the_accounts_passkeys() {
         Some("0"),
         "the authenticator app outlived the recovery"
     );
+    // The OpenAPI document describes the answer.
+    let doc: Value = client()
+        .get(format!("{}/api/openapi.json", p.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ok = &doc["paths"]["/api/v1/recovery/{id}/password"]["put"]["responses"]["200"];
+    assert!(ok.to_string().contains("RecoveredBody"), "{ok}");
+    let fields = &doc["components"]["schemas"]["RecoveredBody"]["properties"];
+    assert!(
+        fields["authenticator_app_removed"].is_object() && fields["passkeys_removed"].is_object(),
+        "{fields}"
+    );
     s.finish().await;
 }
 
