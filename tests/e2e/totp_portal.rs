@@ -252,7 +252,19 @@ async fn a_citizen_adds_an_authenticator_app_in_the_portal_and_removes_it() {
     let factors = b.get(&url("/account/factors")).await;
     assert!(between(&factors.body, r#"id="totp-status">"#, "</p>").contains("ยังไม่ได้เพิ่ม"));
 
-    // The same page in English.
+    // The same page in English: its language link stays on it, the menu
+    // marks "second factors".
+    assert!(
+        off.body.contains(r#"href="/account/totp?lang=en""#),
+        "{}",
+        off.body
+    );
+    assert!(
+        off.body
+            .contains(r#"href="/account/factors" aria-current="page""#),
+        "{}",
+        off.body
+    );
     let en = b.get(&url("/account/totp?lang=en")).await;
     assert!(en.body.contains(r#"<html lang="en">"#));
     assert!(en.body.contains("Add an authenticator app"), "{}", en.body);

@@ -129,7 +129,7 @@ async fn page(
         lang,
         status,
         &TotpPage {
-            c: user.chrome(state, lang, super::factors::FACTORS_PATH),
+            c: chrome(state, lang, user),
             view,
             start_csrf: user.csrf_token(state, START_PURPOSE),
             confirm_csrf: user.csrf_token(state, CONFIRM_PURPOSE),
@@ -139,6 +139,14 @@ async fn page(
             error,
         },
     )
+}
+
+/// The menu marks "second factors" (this page is one of them); the
+/// language link stays on this page.
+fn chrome(state: &AccountState, lang: PageLang, user: &PortalUser) -> Chrome {
+    let mut c = user.chrome(state, lang, super::factors::FACTORS_PATH);
+    c.path = PATH;
+    c
 }
 
 fn csrf_ok(state: &AccountState, user: &PortalUser, purpose: &str, form: &Fields) -> bool {

@@ -129,7 +129,9 @@ pub(crate) struct Web {
     clear_recovery: bool,
     /// Second factors this browser's finished recovery removed (cookie).
     pub removed: Option<Removed>,
-    set_removed: Option<Removed>,
+    /// What this answer tells the done page: `Some(None)` clears an
+    /// earlier recovery's report (one that removed nothing says nothing).
+    report_removed: Option<Option<Removed>>,
 }
 
 impl<S> FromRequestParts<S> for Web
@@ -174,7 +176,7 @@ where
             set_recovery: None,
             clear_recovery: false,
             removed,
-            set_removed: None,
+            report_removed: None,
         })
     }
 }
@@ -225,9 +227,10 @@ impl Web {
         self.clear_recovery = true;
     }
 
-    /// Tells the done page which second factors the recovery removed.
-    pub fn report_removed(&mut self, removed: Removed) {
-        self.set_removed = Some(removed);
+    /// Tells the done page which second factors the recovery removed
+    /// (`None`: none, and no earlier recovery's report either).
+    pub fn report_removed(&mut self, removed: Option<Removed>) {
+        self.report_removed = Some(removed);
     }
 
     fn finish(&self, mut response: Response) -> Response {
@@ -255,8 +258,10 @@ impl Web {
         } else if self.clear_recovery {
             add(jar.clear(RECOVERY));
         }
-        if let Some(r) = self.set_removed {
-            add(jar.set(REMOVED, &r.encode(), Some(REMOVED_SECONDS)));
+        match self.report_removed {
+            Some(Some(r)) => add(jar.set(REMOVED, &r.encode(), Some(REMOVED_SECONDS))),
+            Some(None) if self.removed.is_some() => add(jar.clear(REMOVED)),
+            Some(None) | None => {}
         }
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(

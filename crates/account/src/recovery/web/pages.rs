@@ -480,12 +480,10 @@ pub(crate) async fn password_submit(mut web: Web, axum::Form(f): Fields) -> Resp
     {
         Ok(done) => {
             web.forget();
-            if done.second_factors_removed() {
-                web.report_removed(Removed {
-                    authenticator_app: done.authenticator_app_removed,
-                    passkeys: done.passkeys_removed,
-                });
-            }
+            web.report_removed(done.second_factors_removed().then_some(Removed {
+                authenticator_app: done.authenticator_app_removed,
+                passkeys: done.passkeys_removed,
+            }));
             web.redirect("/recover/done")
         }
         Err(RecoveryError::Invalid { errors, .. }) => web.render(
