@@ -40,3 +40,4 @@ mod registration;
 mod services;
 mod sso;
 mod totp;
+mod totp_portal;

@@ -303,10 +303,15 @@ async fn a_forgotten_password_is_recovered(postgres: bool) {
         (422, Some("password_contains_username"))
     );
     crate::leaks::watch("password", NEW_PASSWORD);
-    let (status, _) = rec
+    let (status, body) = rec
         .call("PUT", "/password", json!({"password": NEW_PASSWORD}))
         .await;
-    assert_eq!(status, 204);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        json!({"authenticator_app_removed": false, "passkeys_removed": 0}),
+        "no second factor to remove"
+    );
     // Used up: the token continues nothing any more.
     let (status, body) = rec
         .call("PUT", "/password", json!({"password": "Other7Pass9"}))
@@ -434,10 +439,11 @@ async fn a_lost_phone_is_replaced(postgres: bool) {
         notice["text"].as_str().unwrap().contains("changed"),
         "the old number is told: {notice}"
     );
-    let (status, _) = rec
+    let (status, body) = rec
         .call("PUT", "/password", json!({"password": NEW_PASSWORD}))
         .await;
-    assert_eq!(status, 204);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["passkeys_removed"], 0, "{body}");
     assert_eq!(s.audited("account.phone_changed").await, 1);
     assert_eq!(s.audited("account.recovered").await, 1);
     s.finish().await;
@@ -928,10 +934,11 @@ async fn a_recovery_lifts_a_lock_out_run_up_by_someone_else() {
     let (status, body) = rec.call("POST", "/otp/verify", json!({"code": otp})).await;
     assert_eq!(status, 200, "{body}");
     crate::leaks::watch("password", NEW_PASSWORD);
-    let (status, _) = rec
+    let (status, body) = rec
         .call("PUT", "/password", json!({"password": NEW_PASSWORD}))
         .await;
-    assert_eq!(status, 204);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["passkeys_removed"], 0, "{body}");
 
     let (back, _) = sign_in(p, &rp, &Browser::new(), NEW_PASSWORD).await;
     assert!(
@@ -944,25 +951,14 @@ async fn a_recovery_lifts_a_lock_out_run_up_by_someone_else() {
 
 /// A passkey signs in alone, so one planted on the account by whoever held
 /// it must not outlive the owner's recovery: proving the card again removes
-/// every second factor, passkeys included.
+/// every second factor, passkeys included, and the answer says which.
 #[tokio::test]
 async fn a_recovery_removes_the_accounts_passkeys() {
-    use sqlx::Connection as _;
     let Some(s) = Setup::start(false, &[]).await else {
         return;
     };
     let p = &s.p;
-    let db = format!("sqlite://{}/pratu.db", p.data_dir.display());
-    let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
-    sqlx::query(
-        "INSERT INTO passkeys (credential_id, user_id, name, credential, created_at) \
-         SELECT x'0102030405', id, 'planted', '{}', 0 FROM users WHERE username = ?",
-    )
-    .bind(USER)
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    drop(conn);
+    plant_second_factors(&s).await;
     assert_eq!(
         s.scalar("SELECT CAST(COUNT(*) AS TEXT) FROM passkeys")
             .await
@@ -977,10 +973,15 @@ async fn a_recovery_removes_the_accounts_passkeys() {
     let (status, body) = rec.call("POST", "/otp/verify", json!({"code": otp})).await;
     assert_eq!(status, 200, "{body}");
     crate::leaks::watch("password", NEW_PASSWORD);
-    let (status, _) = rec
+    let (status, body) = rec
         .call("PUT", "/password", json!({"password": NEW_PASSWORD}))
         .await;
-    assert_eq!(status, 204);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        json!({"authenticator_app_removed": true, "passkeys_removed": 1}),
+        "the answer says what went, so the citizen adds them again"
+    );
 
     assert_eq!(
         s.scalar("SELECT CAST(COUNT(*) AS TEXT) FROM passkeys")
@@ -989,5 +990,175 @@ async fn a_recovery_removes_the_accounts_passkeys() {
         Some("0"),
         "the planted passkey outlived the recovery"
     );
+    assert_eq!(
+        s.scalar("SELECT CAST(COUNT(*) AS TEXT) FROM user_totp")
+            .await
+            .as_deref(),
+        Some("0"),
+        "the authenticator app outlived the recovery"
+    );
+    // The OpenAPI document describes the answer.
+    let doc: Value = client()
+        .get(format!("{}/api/openapi.json", p.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ok = &doc["paths"]["/api/v1/recovery/{id}/password"]["put"]["responses"]["200"];
+    assert!(ok.to_string().contains("RecoveredBody"), "{ok}");
+    let fields = &doc["components"]["schemas"]["RecoveredBody"]["properties"];
+    assert!(
+        fields["authenticator_app_removed"].is_object() && fields["passkeys_removed"].is_object(),
+        "{fields}"
+    );
+    s.finish().await;
+}
+
+/// A passkey and an authenticator app on somchai's account (SQLite),
+/// written straight to the database: recovery removes them without
+/// opening them, so any bytes do.
+async fn plant_second_factors(s: &Setup) {
+    use sqlx::Connection as _;
+    let db = format!("sqlite://{}/pratu.db", s.p.data_dir.display());
+    let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+    sqlx::query(
+        "INSERT INTO passkeys (credential_id, user_id, name, credential, created_at) \
+         SELECT x'0102030405', id, 'planted', '{}', 0 FROM users WHERE username = ?",
+    )
+    .bind(USER)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO user_totp (user_id, secret_sealed, activated_at, created_at) \
+         SELECT id, x'00', 1, 0 FROM users WHERE username = ?",
+    )
+    .bind(USER)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+}
+
+/// The wizard, driven over HTTP as a browser without JavaScript would:
+/// its done page tells the citizen which second factors the recovery
+/// removed (in their language), so they add them again; a recovery that
+/// removed none says nothing about them.
+#[tokio::test]
+async fn the_wizard_says_which_second_factors_the_recovery_removed() {
+    let Some(s) = Setup::start(false, &[]).await else {
+        return;
+    };
+    let p = &s.p;
+    let url = |path: &str| format!("{}{path}", p.url);
+    let citizen = somchai();
+    crate::leaks::watch("password", NEW_PASSWORD);
+
+    /// One pass through the wizard in `browser`; the done page's body.
+    async fn recover(p: &Pratu, browser: &Browser, citizen: &Citizen, lang: &str) -> String {
+        let url = |path: &str| format!("{}{path}", p.url);
+        let page = browser.get(&url(&format!("/recover?lang={lang}"))).await;
+        let to = browser
+            .post(
+                &url("/recover"),
+                &[
+                    ("csrf", &page.input("csrf")),
+                    ("citizen_id", &citizen.citizen_id),
+                ],
+            )
+            .await;
+        assert_eq!(
+            to.location.as_deref(),
+            Some("/recover/identity"),
+            "{}",
+            to.body
+        );
+        let page = browser.get(&url("/recover/identity")).await;
+        let (year, rest) = citizen.birth_date.split_once('-').unwrap();
+        let (month, day) = rest.split_once('-').unwrap();
+        let to = browser
+            .post(
+                &url("/recover/identity"),
+                &[
+                    ("csrf", &page.input("csrf")),
+                    ("first_name", citizen.first_name),
+                    ("last_name", citizen.last_name),
+                    ("birth_day", day.trim_start_matches('0')),
+                    ("birth_month", month.trim_start_matches('0')),
+                    ("birth_year", year),
+                    ("laser_code", citizen.laser_code),
+                ],
+            )
+            .await;
+        assert_eq!(
+            to.location.as_deref(),
+            Some("/recover/phone"),
+            "{}",
+            to.body
+        );
+        let page = browser.get(&url("/recover/phone")).await;
+        let to = browser
+            .post(
+                &url("/recover/phone"),
+                &[("csrf", &page.input("csrf")), ("choice", "registered")],
+            )
+            .await;
+        assert_eq!(to.location.as_deref(), Some("/recover/otp"), "{}", to.body);
+        let page = browser.get(&url("/recover/otp")).await;
+        let (code, _) = read_otp(&p.data_dir, E164);
+        let to = browser
+            .post(
+                &url("/recover/otp"),
+                &[("csrf", &page.input("csrf")), ("code", &code)],
+            )
+            .await;
+        assert_eq!(
+            to.location.as_deref(),
+            Some("/recover/password"),
+            "{}",
+            to.body
+        );
+        let page = browser.get(&url("/recover/password")).await;
+        let to = browser
+            .post(
+                &url("/recover/password"),
+                &[("csrf", &page.input("csrf")), ("password", NEW_PASSWORD)],
+            )
+            .await;
+        assert_eq!(to.location.as_deref(), Some("/recover/done"), "{}", to.body);
+        let done = browser.get(&url("/recover/done")).await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        done.body
+    }
+
+    plant_second_factors(&s).await;
+    let browser = Browser::new();
+    let done = recover(p, &browser, &citizen, "th").await;
+    assert!(done.contains(r#"<html lang="th""#), "{done}");
+    assert!(done.contains(r#"id="factors-removed""#), "{done}");
+    assert!(
+        done.contains("แอปยืนยันตัวตน (Authenticator) และพาสคีย์ 1 รายการของท่านถูกลบออกแล้ว"),
+        "{done}"
+    );
+    // The same page in English (the language link).
+    let en = browser.get(&url("/recover/done?lang=en")).await;
+    assert!(
+        en.body.contains(
+            "Your authenticator app and 1 passkey(s) were removed. Add them again in your account."
+        ),
+        "{}",
+        en.body
+    );
+    // Another browser never finished a recovery: nothing to say.
+    let other = Browser::new().get(&url("/recover/done")).await;
+    assert_eq!(other.status, 200);
+    assert!(!other.body.contains("factors-removed"), "{}", other.body);
+
+    // A second recovery in the same browser, with nothing left to remove,
+    // says nothing of them (the first one's report is gone).
+    let again = recover(p, &browser, &citizen, "en").await;
+    assert!(!again.contains("factors-removed"), "{again}");
+    assert!(again.contains("Your account is recovered"), "{again}");
     s.finish().await;
 }

@@ -112,6 +112,19 @@ impl Browser {
         Self::read(self.http.post(url).form(form).send().await.unwrap()).await
     }
 
+    /// [`Self::post`], with the answer's headers too (for tests that check
+    /// where a secret did not go: `Location`, `Set-Cookie`; and that the
+    /// page carrying it is `Cache-Control: no-store`).
+    pub async fn post_with_headers(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+    ) -> (Page, reqwest::header::HeaderMap) {
+        let res = self.http.post(url).form(form).send().await.unwrap();
+        let headers = res.headers().clone();
+        (Self::read(res).await, headers)
+    }
+
     /// [`Self::get`] against a server that may be killed meanwhile: `None`
     /// when no whole answer came.
     pub async fn try_get(&self, url: &str) -> Option<Page> {

@@ -1,13 +1,15 @@
-//! `/account/factors`: the second factors the account has. Today that is
-//! one — a code by SMS to the verified phone, which step-up sign-ins ask
-//! for; an authenticator app and passkeys join it here (issue 19).
+//! `/account/factors`: the second factors the account has, each with a
+//! link to where it is managed — a code by SMS to the verified phone
+//! (`/account/phone`), an authenticator app (`/account/totp`, its status
+//! shown here) and passkeys (`/account/passkeys`). Step-up sign-ins ask
+//! for one of them.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::page::{Chrome, PageLang, render};
+use super::page::{Chrome, PageLang, render, unavailable};
 use super::session::PortalUser;
 use crate::service::mask_phone;
 use crate::state::AccountState;
@@ -20,6 +22,8 @@ pub(crate) struct FactorsPage {
     pub c: Chrome,
     /// The verified phone, masked; `None` when the account has none.
     pub sms_phone: Option<String>,
+    /// Whether the account has an active authenticator app.
+    pub totp_active: bool,
 }
 
 pub(crate) async fn factors(
@@ -33,6 +37,10 @@ pub(crate) async fn factors(
         .as_deref()
         .filter(|_| user.user.phone_verified)
         .map(mask_phone);
+    let totp_active = match state.service().totp_active(user.user_id).await {
+        Ok(a) => a,
+        Err(e) => return unavailable(&state, lang, e),
+    };
     render(
         &state,
         lang,
@@ -40,6 +48,7 @@ pub(crate) async fn factors(
         &FactorsPage {
             c: user.chrome(&state, lang, FACTORS_PATH),
             sms_phone,
+            totp_active,
         },
     )
 }

@@ -47,7 +47,7 @@ pub use passkeys::PasskeyView;
 pub use phone::PhoneChallenge;
 pub use profile::{Profile, mask_citizen_id, mask_phone};
 pub use sessions::Session;
-pub use totp::{TOTP_ISSUER, TotpEnrolment};
+pub use totp::{TOTP_ISSUER, TotpEnrolment, TotpStatus};
 
 use crate::state::AccountDeps;
 

@@ -18,6 +18,7 @@ use pratu_core::web::RequestContext;
 use pratu_storage::StorageError;
 use pratu_storage::records::TotpFactor;
 use serde_json::json;
+use time::OffsetDateTime;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
@@ -29,6 +30,15 @@ pub(crate) const TOTP_SECRET_AAD: &[u8] = totp::SECRET_AAD;
 
 /// The name authenticator apps list the account under.
 pub const TOTP_ISSUER: &str = "Pratu";
+
+/// An active authenticator app, as the portal shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TotpStatus {
+    pub activated_at: OffsetDateTime,
+    /// Unused recovery codes: the citizen should make new ones before
+    /// running out.
+    pub recovery_codes_left: u32,
+}
 
 /// A pending authenticator app, to show once.
 #[derive(Debug)]
@@ -202,6 +212,23 @@ impl AccountService {
             .totp_of_user(user_id)
             .await?
             .is_some_and(|f| f.is_active()))
+    }
+
+    /// The active authenticator app, `None` when there is none (a pending
+    /// one is no factor yet).
+    pub async fn totp_status(&self, user_id: Uuid) -> Result<Option<TotpStatus>> {
+        let Some(activated_at) = self
+            .store
+            .totp_of_user(user_id)
+            .await?
+            .and_then(|f| f.activated_at)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(TotpStatus {
+            activated_at,
+            recovery_codes_left: self.store.recovery_codes_left(user_id).await?,
+        }))
     }
 
     fn open_totp_secret(&self, factor: &TotpFactor) -> Result<TotpSecret> {

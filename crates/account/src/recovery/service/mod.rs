@@ -26,6 +26,8 @@ mod code;
 mod identity;
 mod password;
 
+pub use password::Recovered;
+
 /// Associated data of sealed citizen IDs and the blind-index domain, as
 /// enrollment writes them.
 const CITIZEN_ID_AAD: &[u8] = b"citizen_id";

@@ -11,16 +11,34 @@ use crate::recovery::error::{FieldCode, RecoveryError, password_kind};
 use crate::recovery::state::{Step, key};
 use crate::recovery::token::RecoveryAccess;
 
+/// What the finished recovery did beyond the password: the second factors
+/// it removed, which the citizen is told about so they add them again
+/// (and notice if one was not theirs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    pub username: String,
+    /// The authenticator app (and its recovery codes) was removed.
+    pub authenticator_app_removed: bool,
+    pub passkeys_removed: u32,
+}
+
+impl Recovered {
+    pub fn second_factors_removed(&self) -> bool {
+        self.authenticator_app_removed || self.passkeys_removed > 0
+    }
+}
+
 impl RecoveryService {
     /// Step 5: the new password. Every session and refresh token of the
-    /// account ends; the recovery is over.
+    /// account ends, and every second factor is removed; the recovery is
+    /// over.
     #[tracing::instrument(name = "pratu.recovery.password", skip_all, fields(recovery.id = %access.id), err(Display))]
     pub async fn set_password(
         &self,
         ctx: &RequestContext,
         access: &RecoveryAccess,
         password: &str,
-    ) -> Result<String, RecoveryError> {
+    ) -> Result<Recovered, RecoveryError> {
         let d = self.state.deps();
         let r = self.load(access).await?;
         Self::require(&r, Step::SetPassword)?;
@@ -73,6 +91,10 @@ impl RecoveryService {
             .await?;
         // Done: the token continues nothing any more.
         let _gone = d.ephemeral.delete(&key(access.id)).await?;
-        Ok(user.username)
+        Ok(Recovered {
+            username: user.username,
+            authenticator_app_removed: totp_removed,
+            passkeys_removed,
+        })
     }
 }

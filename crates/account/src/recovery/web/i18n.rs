@@ -100,6 +100,10 @@ pub(crate) const TEXTS: &[(&str, &str, &str)] = &[
     ("done.title", "กู้คืนบัญชีเรียบร้อยแล้ว", "Your account is recovered"),
     ("done.text", "ท่านสามารถเข้าสู่ระบบด้วยรหัสผ่านใหม่ได้ทันที", "You can sign in with your new password now."),
     ("done.account", "ไปที่บัญชีของฉัน", "Go to my account"),
+    ("done.removed.app", "แอปยืนยันตัวตน (Authenticator) และรหัสกู้คืนของท่านถูกลบออกแล้ว หากต้องการใช้ต่อ กรุณาเพิ่มใหม่ในบัญชีของท่าน", "Your authenticator app and its recovery codes were removed. Add the app again in your account."),
+    ("done.removed.passkeys", "พาสคีย์ {n} รายการของท่านถูกลบออกแล้ว หากต้องการใช้ต่อ กรุณาเพิ่มใหม่ในบัญชีของท่าน", "Your {n} passkey(s) were removed. Add them again in your account."),
+    ("done.removed.both", "แอปยืนยันตัวตน (Authenticator) และพาสคีย์ {n} รายการของท่านถูกลบออกแล้ว หากต้องการใช้ต่อ กรุณาเพิ่มใหม่ในบัญชีของท่าน", "Your authenticator app and {n} passkey(s) were removed. Add them again in your account."),
+    ("done.removed.why", "การกู้คืนบัญชีลบการยืนยันตัวตนขั้นที่สองทั้งหมด เพื่อไม่ให้ผู้อื่นที่อาจเคยเข้าถึงบัญชียังใช้ได้อยู่", "A recovery removes every second factor, so that nobody who may have held your account can still use one."),
     ("done.home", "กลับหน้าแรก", "Back to the start page"),
 
     ("problem.title", "ไม่สามารถดำเนินการต่อได้", "We could not continue"),

@@ -37,6 +37,38 @@ const RECOVERY: CookieDef = CookieDef::host("pratu_recovery");
 /// The browser's CSRF binding before a recovery exists.
 const CSRF: CookieDef = CookieDef::scoped("pratu_recover_csrf", "/recover");
 const START_PURPOSE: &str = "recovery.start";
+/// What the finished recovery removed besides the password, for the done
+/// page that follows the redirect (`<app removed 0|1>.<passkeys>`): no
+/// secret, and kept only long enough to read it.
+const REMOVED: CookieDef = CookieDef::scoped("pratu_recovered", "/recover");
+const REMOVED_SECONDS: u64 = 600;
+
+/// The second factors a finished recovery removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Removed {
+    pub authenticator_app: bool,
+    pub passkeys: u32,
+}
+
+impl Removed {
+    fn encode(self) -> String {
+        format!("{}.{}", u8::from(self.authenticator_app), self.passkeys)
+    }
+
+    fn decode(v: &str) -> Option<Self> {
+        let (app, passkeys) = v.split_once('.')?;
+        let authenticator_app = match app {
+            "0" => false,
+            "1" => true,
+            _ => return None,
+        };
+        let passkeys = passkeys.parse().ok()?;
+        (authenticator_app || passkeys > 0).then_some(Self {
+            authenticator_app,
+            passkeys,
+        })
+    }
+}
 
 pub(crate) fn routes<S>() -> Router<S>
 where
@@ -95,6 +127,11 @@ pub(crate) struct Web {
     pub ctx: RequestContext,
     set_recovery: Option<RecoveryAccess>,
     clear_recovery: bool,
+    /// Second factors this browser's finished recovery removed (cookie).
+    pub removed: Option<Removed>,
+    /// What this answer tells the done page: `Some(None)` clears an
+    /// earlier recovery's report (one that removed nothing says nothing).
+    report_removed: Option<Option<Removed>>,
 }
 
 impl<S> FromRequestParts<S> for Web
@@ -127,6 +164,7 @@ where
                 RecoveryToken::parse(token)?,
             ))
         });
+        let removed = jar.get(&parts.headers, REMOVED).and_then(Removed::decode);
         Ok(Self {
             ctx: RequestContext::of(parts),
             state,
@@ -137,6 +175,8 @@ where
             recovery,
             set_recovery: None,
             clear_recovery: false,
+            removed,
+            report_removed: None,
         })
     }
 }
@@ -187,6 +227,12 @@ impl Web {
         self.clear_recovery = true;
     }
 
+    /// Tells the done page which second factors the recovery removed
+    /// (`None`: none, and no earlier recovery's report either).
+    pub fn report_removed(&mut self, removed: Option<Removed>) {
+        self.report_removed = Some(removed);
+    }
+
     fn finish(&self, mut response: Response) -> Response {
         let jar = self.state.cookies();
         let h = response.headers_mut();
@@ -211,6 +257,11 @@ impl Web {
             add(jar.set(RECOVERY, &value, Some(age)));
         } else if self.clear_recovery {
             add(jar.clear(RECOVERY));
+        }
+        match self.report_removed {
+            Some(Some(r)) => add(jar.set(REMOVED, &r.encode(), Some(REMOVED_SECONDS))),
+            Some(None) if self.removed.is_some() => add(jar.clear(REMOVED)),
+            Some(None) | None => {}
         }
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(
@@ -367,5 +418,24 @@ mod tests {
         assert!(matches!(destination(&f), Some(Destination::New(p)) if p == "0898765432"));
         f.insert("choice".to_owned(), "registered".to_owned());
         assert!(matches!(destination(&f), Some(Destination::Registered)));
+    }
+
+    #[test]
+    fn the_removed_factors_survive_the_cookie_and_nonsense_is_none() {
+        for r in [
+            Removed {
+                authenticator_app: true,
+                passkeys: 0,
+            },
+            Removed {
+                authenticator_app: false,
+                passkeys: 3,
+            },
+        ] {
+            assert_eq!(Removed::decode(&r.encode()), Some(r));
+        }
+        for bad in ["0.0", "", "1", "2.1", "1.x", "1.-1"] {
+            assert_eq!(Removed::decode(bad), None, "{bad}");
+        }
     }
 }

@@ -6,7 +6,7 @@ use axum::response::Response;
 use pratu_core::web::Language;
 
 use super::i18n::{self, MONTHS, fill};
-use super::{Fields, Web, destination, identity_input, stage_path};
+use super::{Fields, Removed, Web, destination, identity_input, stage_path};
 use crate::recovery::error::{FieldError, RecoveryError};
 use crate::recovery::state::Stage;
 use crate::recovery::token::RecoveryAccess;
@@ -193,6 +193,8 @@ pub(crate) struct PasswordPage {
 #[template(path = "recover/done.html")]
 pub(crate) struct DonePage {
     pub p: Page,
+    /// What the recovery removed, said in the citizen's words.
+    pub removed: Option<String>,
 }
 
 macro_rules! or_return {
@@ -476,8 +478,12 @@ pub(crate) async fn password_submit(mut web: Web, axum::Form(f): Fields) -> Resp
         .set_password(&web.ctx, &access, password)
         .await
     {
-        Ok(_) => {
+        Ok(done) => {
             web.forget();
+            web.report_removed(done.second_factors_removed().then_some(Removed {
+                authenticator_app: done.authenticator_app_removed,
+                passkeys: done.passkeys_removed,
+            }));
             web.redirect("/recover/done")
         }
         Err(RecoveryError::Invalid { errors, .. }) => web.render(
@@ -493,5 +499,76 @@ pub(crate) async fn password_submit(mut web: Web, axum::Form(f): Fields) -> Resp
 
 pub(crate) async fn done_page(web: Web) -> Response {
     let p = web.page(6, "/recover/done");
-    web.render(StatusCode::OK, &DonePage { p })
+    let removed = web.removed.map(|r| removed_text(&p, r));
+    web.render(StatusCode::OK, &DonePage { p, removed })
+}
+
+/// "Your authenticator app and 2 passkeys were removed; add them again in
+/// your account", for what was removed.
+fn removed_text(p: &Page, r: Removed) -> String {
+    let n = r.passkeys.to_string();
+    match (r.authenticator_app, r.passkeys) {
+        (true, 0) => p.t("done.removed.app").to_owned(),
+        (false, _) => fill(p.t("done.removed.passkeys"), &[("n", &n)]),
+        (true, _) => fill(p.t("done.removed.both"), &[("n", &n)]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The done page names what went, in both languages, with the count.
+    #[test]
+    fn the_done_page_says_which_second_factors_were_removed() {
+        for lang in [Language::Th, Language::En] {
+            let p = Page::new(lang, String::new(), 6, "/recover/done");
+            let app = removed_text(
+                &p,
+                Removed {
+                    authenticator_app: true,
+                    passkeys: 0,
+                },
+            );
+            let both = removed_text(
+                &p,
+                Removed {
+                    authenticator_app: true,
+                    passkeys: 2,
+                },
+            );
+            let keys = removed_text(
+                &p,
+                Removed {
+                    authenticator_app: false,
+                    passkeys: 3,
+                },
+            );
+            for text in [&app, &both, &keys] {
+                assert!(!text.is_empty() && !text.contains('{'), "{text}");
+            }
+            assert!(both.contains('2') && keys.contains('3') && !app.contains('0'));
+            assert_ne!(app, both);
+            let html = DonePage {
+                p: Page::new(lang, String::new(), 6, "/recover/done"),
+                removed: Some(both.clone()),
+            }
+            .render()
+            .unwrap();
+            assert!(html.contains(r#"id="factors-removed""#) && html.contains(&both));
+            let plain = DonePage { p, removed: None }.render().unwrap();
+            assert!(!plain.contains("factors-removed"));
+        }
+        let en = Page::new(Language::En, String::new(), 6, "/recover/done");
+        assert_eq!(
+            removed_text(
+                &en,
+                Removed {
+                    authenticator_app: true,
+                    passkeys: 2
+                }
+            ),
+            "Your authenticator app and 2 passkey(s) were removed. Add them again in your account."
+        );
+    }
 }
