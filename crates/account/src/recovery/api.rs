@@ -487,25 +487,15 @@ pub(crate) struct PasswordBody {
     password: String,
 }
 
-/// The recovery's answer: done, and which second factors went with it.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct RecoveredBody {
-    /// Whether the account's authenticator app (and its recovery codes)
-    /// was removed: proving the card again stands in for a lost one.
-    authenticator_app_removed: bool,
-    /// How many passkeys were removed (a passkey signs in alone; one
-    /// planted by whoever held the account must not outlive the recovery).
-    passkeys_removed: u32,
-}
-
 /// The new password. Every session and refresh token of the account ends,
-/// and every second factor (authenticator app, passkeys) is removed: the
-/// answer says which, so the citizen can add them again.
+/// and every second factor (authenticator app, passkeys) is removed. The
+/// answer stays 204 as DESIGN.md promises; the wizard tells the citizen
+/// what was removed, and `account.recovered` records it.
 #[utoipa::path(put, path = "/api/v1/recovery/{id}/password", tag = "recovery",
     params(("id" = Uuid, Path)),
     request_body = PasswordBody,
     responses(
-        (status = 200, description = "Recovered; signed out everywhere", body = RecoveredBody),
+        (status = 204, description = "Recovered; signed out everywhere; second factors removed"),
         (status = 401, description = "`invalid_recovery_token`"),
         (status = 409, description = "`step_out_of_order`"),
         (status = 422, description = "`password_policy`, `password_too_common`, `password_contains_username`"),
@@ -522,12 +512,12 @@ pub(crate) async fn password(
     // what a good body looks like.
     service.authorize(&access).await?;
     let Json(b) = body?;
-    let done = service.set_password(&ctx, &access, &b.password).await?;
-    let body = RecoveredBody {
-        authenticator_app_removed: done.authenticator_app_removed,
-        passkeys_removed: done.passkeys_removed,
-    };
-    Ok(no_store(StatusCode::OK, json!(body)))
+    // What was removed is for the wizard's page and the audit record.
+    service.set_password(&ctx, &access, &b.password).await?;
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
 }
 
 #[cfg(test)]
