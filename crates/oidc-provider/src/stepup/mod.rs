@@ -13,6 +13,7 @@
 //! ([`crate::ratelimit`]); the SMS challenge and its caps belong to the
 //! account, not the SSO session ([`sms`]).
 
+mod check;
 mod passkey;
 mod sms;
 mod totp;

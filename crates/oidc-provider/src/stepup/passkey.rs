@@ -7,21 +7,20 @@
 //! limits like a wrong code.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use pratu_core::audit::{AuditAction, Outcome};
 use pratu_core::passkey::{PasskeyError, RelyingParty};
 use pratu_core::web::RequestContext;
 use pratu_storage::StorageError;
 
-use super::{Factor, posted, stepped_up_amr};
+use super::check::FactorCheck;
+use super::{Factor, posted};
 use crate::acr;
 use crate::authorize::passkey::{
     InternalPasskey, OPTIONS_PATH, PASSKEY_AMR, read_answer, take_ceremony,
 };
 use crate::authorize::request::AuthRequest;
 use crate::authorize::respond::server_error;
-use crate::ratelimit::Attempt;
 use crate::state::{Audit, AuthorizeFlow, Forms, LoginThrottle, Sessions, StepUpService};
 use crate::web::pages::{self, PasskeyStepUpPage};
 
@@ -36,25 +35,24 @@ impl Forms {
         others: Vec<(String, &'static str)>,
         error: Option<&str>,
     ) -> Response {
-        let (browser, cookie) = self.csrf_browser(headers);
-        let token = self.csrf.token(&browser, id);
+        let form = self.step_up_form(headers, (id, req.locale), error.is_some());
         let action = format!("{}{PASSKEY_PATH}", self.issuer.url);
         let page = PasskeyStepUpPage {
             t: req.locale.texts(),
-            lang_url: self.lang_url(id, req.locale),
+            lang_url: form.lang_url,
             action: &action,
             options: OPTIONS_PATH,
             req: id,
-            csrf: &token,
+            csrf: &form.csrf,
             others,
             error,
         };
-        let status = if error.is_some() {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        };
-        pages::render_passkey_page_to(status, &page, cookie.as_slice(), &req.redirect_uri)
+        pages::render_passkey_page_to(
+            form.status,
+            &page,
+            form.cookie.as_slice(),
+            &req.redirect_uri,
+        )
     }
 }
 
@@ -80,7 +78,7 @@ pub(crate) async fn passkey_post(
         Ok(f) => f,
         Err(page) => return page,
     };
-    let (id, req, current, user) = (form.id(), &form.req, &form.current, &form.user);
+    let (id, req, user) = (form.id(), &form.req, &form.user);
     let t = req.locale.texts();
     let factors = match step_up.factors_of(user).await {
         Ok(f) => f,
@@ -95,11 +93,6 @@ pub(crate) async fn passkey_post(
     }
     let others = forms.other_factors(req, id, &factors, Factor::Passkey);
     let again = |error: &str| forms.passkey_page(&headers, req, id, others.clone(), Some(error));
-    let actor = format!("user:{}", user.id);
-    let target = Some(format!("client:{}", req.client_id));
-    let record = |action: AuditAction, outcome: Outcome, details: serde_json::Value| {
-        audit.record(actor.clone(), action, target.clone(), outcome, details)
-    };
 
     let ceremony = match take_ceremony(&flow, form.p.get("handle").unwrap_or_default(), id).await {
         Ok(c) => c,
@@ -111,18 +104,10 @@ pub(crate) async fn passkey_post(
     let Some(ceremony) = ceremony else {
         return again(t.passkey_step_up_refused);
     };
-    let attempt = Attempt::new(&user.username, ctx.ip);
-    let ticket = match throttle.admit(&attempt).await {
-        Ok(Ok(ticket)) => ticket,
-        Ok(Err(refusal)) => {
-            record(
-                AuditAction::LoginLocked,
-                Outcome::Locked,
-                serde_json::json!({ "reason": refusal.as_str(), "method": "passkey" }),
-            )
-            .await;
-            return again(t.locked_out);
-        }
+    let check = FactorCheck::new(&throttle, &audit, &form, ctx.ip, "passkey");
+    let ticket = match check.admit().await {
+        Ok(Some(ticket)) => ticket,
+        Ok(None) => return again(t.locked_out),
         Err(e) => return server_error(e, req.locale),
     };
     // The credential must be stored and be this account's.
@@ -140,67 +125,51 @@ pub(crate) async fn passkey_post(
         None => None,
     };
     let verified = match (&answer, &stored) {
-        (Some(a), Some(s)) => rp.finish_sign_in(a, &ceremony, &s.credential),
+        (Some(a), Some(s)) => rp
+            .finish_sign_in(a, &ceremony, &s.credential)
+            .map(|updated| (s, updated)),
         _ => Err(PasskeyError::Refused),
     };
-    let updated = match verified {
-        Ok(updated) => updated,
+    let (stored, updated) = match verified {
+        Ok(v) => v,
         Err(PasskeyError::State) => {
             // Not the citizen's failure: the stored credential or the
             // ceremony does not read back.
             return server_error(InternalPasskey(PasskeyError::State), req.locale);
         }
         Err(_) => {
-            let locked_out = match throttle.second_factor_failed(&attempt, ticket).await {
-                Ok(l) => l,
-                Err(e) => return server_error(e, req.locale),
+            return match check.refused(ticket).await {
+                Ok(()) => again(t.passkey_step_up_refused),
+                Err(e) => server_error(e, req.locale),
             };
-            record(
-                AuditAction::LoginOtpFailed,
-                Outcome::Failure,
-                serde_json::json!({ "method": "passkey" }),
-            )
-            .await;
-            if let Some(l) = locked_out {
-                record(
-                    AuditAction::LoginAccountLocked,
-                    Outcome::Locked,
-                    serde_json::json!({ "failures": l.failures, "seconds": l.seconds }),
-                )
-                .await;
-            }
-            return again(t.passkey_step_up_refused);
         }
     };
-    if let Err(e) = throttle.second_factor_succeeded(&attempt, ticket).await {
-        tracing::warn!(error = %e, "the failed sign-in count could not be reset");
+    match step_up
+        .store
+        .record_passkey_use(&stored.credential_id, &updated, step_up.clock.now())
+        .await
+    {
+        // Removed in the meantime: this use was verified before.
+        Ok(()) | Err(StorageError::NotFound { .. }) => {}
+        Err(e) => return server_error(e, req.locale),
     }
-    if let Some(s) = &stored {
-        match step_up
-            .store
-            .record_passkey_use(&s.credential_id, &updated, step_up.clock.now())
-            .await
-        {
-            // Removed in the meantime: this use was verified before.
-            Ok(()) | Err(StorageError::NotFound { .. }) => {}
-            Err(e) => return server_error(e, req.locale),
-        }
-    }
-    // The passkey's own `amr` without its `mfa`: `stepped_up_amr` adds it.
+    // The passkey's own `amr` without its `mfa`: the step-up adds it.
     let factor_amr: Vec<&str> = PASSKEY_AMR
         .iter()
         .copied()
         .filter(|m| *m != acr::AMR_MFA)
         .collect();
-    let amr = stepped_up_amr(&current.session.amr, &factor_amr);
-    if let Err(e) = sessions.upgrade_session(current, acr::AAL2, amr).await {
+    if let Err(e) = check
+        .passed(
+            ticket,
+            &sessions,
+            &form.current,
+            &factor_amr,
+            serde_json::json!({}),
+        )
+        .await
+    {
         return server_error(e, req.locale);
     }
-    record(
-        AuditAction::LoginStepUp,
-        Outcome::Success,
-        serde_json::json!({ "method": "passkey" }),
-    )
-    .await;
     Redirect::to(&form.continue_url(&forms)).into_response()
 }

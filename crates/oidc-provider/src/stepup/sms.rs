@@ -8,7 +8,7 @@
 //! account's sign-in lock-out (see [`crate::ratelimit`]).
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use pratu_core::audit::{AuditAction, Outcome};
 use pratu_core::otp::{OtpError, OtpOutcome, OtpPolicy, OtpService};
@@ -203,26 +203,25 @@ impl Forms {
         others: Vec<(String, &'static str)>,
         error: Option<&str>,
     ) -> Response {
-        let (browser, cookie) = self.csrf_browser(headers);
-        let token = self.csrf.token(&browser, id);
+        let form = self.step_up_form(headers, (id, req.locale), error.is_some());
         let action = format!("{}{OTP_PATH}", self.issuer.url);
         let page = OtpPage {
             t: req.locale.texts(),
-            lang_url: self.lang_url(id, req.locale),
+            lang_url: form.lang_url,
             action: &action,
             req: id,
-            csrf: &token,
+            csrf: &form.csrf,
             phone,
             reference,
             others,
             error,
         };
-        let status = if error.is_some() {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        };
-        pages::render_to(status, &page, cookie.as_slice(), &req.redirect_uri)
+        pages::render_to(
+            form.status,
+            &page,
+            form.cookie.as_slice(),
+            &req.redirect_uri,
+        )
     }
 }
 

@@ -9,20 +9,19 @@
 //! as guessing the password.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use pratu_core::audit::{AuditAction, Outcome};
 use pratu_core::pii::PiiError;
 use pratu_core::totp::{self, TotpSecret};
 use pratu_core::web::RequestContext;
 use pratu_storage::StorageError;
 use pratu_storage::records::User;
 
-use super::{Factor, posted, stepped_up_amr};
+use super::check::FactorCheck;
+use super::{Factor, posted};
 use crate::acr;
 use crate::authorize::request::AuthRequest;
 use crate::authorize::respond::server_error;
-use crate::ratelimit::Attempt;
 use crate::state::{Audit, AuthorizeFlow, Forms, LoginThrottle, Sessions, StepUpService};
 use crate::web::pages::{self, TotpPage};
 
@@ -111,24 +110,23 @@ impl Forms {
         others: Vec<(String, &'static str)>,
         error: Option<&str>,
     ) -> Response {
-        let (browser, cookie) = self.csrf_browser(headers);
-        let token = self.csrf.token(&browser, id);
+        let form = self.step_up_form(headers, (id, req.locale), error.is_some());
         let action = format!("{}{TOTP_PATH}", self.issuer.url);
         let page = TotpPage {
             t: req.locale.texts(),
-            lang_url: self.lang_url(id, req.locale),
+            lang_url: form.lang_url,
             action: &action,
             req: id,
-            csrf: &token,
+            csrf: &form.csrf,
             others,
             error,
         };
-        let status = if error.is_some() {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        };
-        pages::render_to(status, &page, cookie.as_slice(), &req.redirect_uri)
+        pages::render_to(
+            form.status,
+            &page,
+            form.cookie.as_slice(),
+            &req.redirect_uri,
+        )
     }
 }
 
@@ -154,7 +152,7 @@ pub(crate) async fn totp_post(
         Ok(f) => f,
         Err(page) => return page,
     };
-    let (id, req, current, user) = (form.id(), &form.req, &form.current, &form.user);
+    let (id, req, user) = (form.id(), &form.req, &form.user);
     let t = req.locale.texts();
     let factors = match step_up.factors_of(user).await {
         Ok(f) => f,
@@ -166,24 +164,11 @@ pub(crate) async fn totp_post(
     }
     let others = forms.other_factors(req, id, &factors, Factor::Totp);
     let again = |error: &str| forms.totp_page(&headers, req, id, others.clone(), Some(error));
-    let actor = format!("user:{}", user.id);
-    let target = Some(format!("client:{}", req.client_id));
-    let record = |action: AuditAction, outcome: Outcome, details: serde_json::Value| {
-        audit.record(actor.clone(), action, target.clone(), outcome, details)
-    };
 
-    let attempt = Attempt::new(&user.username, ctx.ip);
-    let ticket = match throttle.admit(&attempt).await {
-        Ok(Ok(ticket)) => ticket,
-        Ok(Err(refusal)) => {
-            record(
-                AuditAction::LoginLocked,
-                Outcome::Locked,
-                serde_json::json!({ "reason": refusal.as_str(), "method": "totp" }),
-            )
-            .await;
-            return again(t.locked_out);
-        }
+    let check = FactorCheck::new(&throttle, &audit, &form, ctx.ip, Passed::App.as_str());
+    let ticket = match check.admit().await {
+        Ok(Some(ticket)) => ticket,
+        Ok(None) => return again(t.locked_out),
         Err(e) => return server_error(e, req.locale),
     };
     let passed = match step_up
@@ -196,34 +181,11 @@ pub(crate) async fn totp_post(
         Err(e @ CheckError::Sealed(_)) => return server_error(e, req.locale),
     };
     let Some(passed) = passed else {
-        let locked_out = match throttle.second_factor_failed(&attempt, ticket).await {
-            Ok(l) => l,
-            Err(e) => return server_error(e, req.locale),
+        return match check.refused(ticket).await {
+            Ok(()) => again(t.totp_invalid),
+            Err(e) => server_error(e, req.locale),
         };
-        record(
-            AuditAction::LoginOtpFailed,
-            Outcome::Failure,
-            serde_json::json!({ "method": "totp" }),
-        )
-        .await;
-        if let Some(l) = locked_out {
-            record(
-                AuditAction::LoginAccountLocked,
-                Outcome::Locked,
-                serde_json::json!({ "failures": l.failures, "seconds": l.seconds }),
-            )
-            .await;
-        }
-        return again(t.totp_invalid);
     };
-    if let Err(e) = throttle.second_factor_succeeded(&attempt, ticket).await {
-        // The step-up stands; the count only expires later.
-        tracing::warn!(error = %e, "the failed sign-in count could not be reset");
-    }
-    let amr = stepped_up_amr(&current.session.amr, &[acr::AMR_OTP]);
-    if let Err(e) = sessions.upgrade_session(current, acr::AAL2, amr).await {
-        return server_error(e, req.locale);
-    }
     let mut details = serde_json::json!({ "method": passed.as_str() });
     if passed == Passed::RecoveryCode {
         match step_up.store.recovery_codes_left(user.id).await {
@@ -231,6 +193,11 @@ pub(crate) async fn totp_post(
             Err(e) => tracing::warn!(error = %e, "recovery codes left could not be counted"),
         }
     }
-    record(AuditAction::LoginStepUp, Outcome::Success, details).await;
+    if let Err(e) = check
+        .passed(ticket, &sessions, &form.current, &[acr::AMR_OTP], details)
+        .await
+    {
+        return server_error(e, req.locale);
+    }
     Redirect::to(&form.continue_url(&forms)).into_response()
 }
