@@ -12,6 +12,7 @@ mod account_pages;
 mod account_portal;
 mod admin;
 mod admin_console;
+mod admin_factors;
 mod agency_sso;
 mod backup;
 mod browser;

@@ -18,7 +18,7 @@ use crate::sso::Browser;
     clippy::disallowed_methods,
     reason = "the server under test reads the system clock; so does the authenticator app"
 )]
-fn now() -> OffsetDateTime {
+pub(crate) fn now() -> OffsetDateTime {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
