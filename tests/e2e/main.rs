@@ -19,6 +19,7 @@ mod browser;
 mod browser_flows;
 mod cli;
 mod crash;
+mod default_acr;
 mod deploy_files;
 mod durability;
 mod enrollment;

@@ -400,6 +400,9 @@ pub(crate) struct RegistrationParts {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub random: SharedRandom,
+    /// Discovery's `acr_values_supported`: the only `default_acr_values`
+    /// a registrant may ask for.
+    pub acr_values_supported: Vec<&'static str>,
 }
 
 shared! {
@@ -567,6 +570,7 @@ impl Inner {
             SigningAlg::parse(&deps.config.keys.default_alg).unwrap_or(SigningAlg::Es256);
         let step_up = deps.config.assurance.step_up && deps.sms.is_some();
         let discovery = crate::discovery::document(&issuer, &deps.config, step_up);
+        let acr_values_supported = crate::acr::supported(&issuer.url, step_up);
         let clients = Clients(Arc::new(clients));
         let audit = Audit(Auditor::new(
             Arc::clone(&deps.store),
@@ -643,6 +647,7 @@ impl Inner {
             store: Arc::clone(&deps.store),
             clock: Arc::clone(&deps.clock),
             random: Arc::clone(&deps.random),
+            acr_values_supported,
         }));
         let logout = Logout(Arc::new(LogoutParts {
             sessions: sessions.clone(),
