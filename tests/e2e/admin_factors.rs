@@ -1,8 +1,8 @@
 //! Issue 19 (operator part), black-box: an operator sees which second
 //! factors a citizen's account has (never their secrets) and resets them
-//! for a citizen who lost them, only with a written identity check, and
-//! the audit trail shows the reset with that check; a caller without the
-//! admin scope is refused.
+//! (the authenticator app, passkeys) for a citizen who lost them, only
+//! with a written identity check, and the audit trail shows each reset
+//! with that check; a caller without the admin scope is refused.
 
 use pratu_core::totp::{TotpSecret, step_of};
 use reqwest::Method;
@@ -68,6 +68,34 @@ async fn enable_totp(s: &Setup, token: &str) -> String {
     secret_text
 }
 
+/// A passkey of the account, written straight into the server's SQLite
+/// database: adding one through the portal needs a browser with a virtual
+/// authenticator (see `passkeys`), and what is checked here is only what
+/// the operator sees of it and that the reset removes it. The credential
+/// text stands for the WebAuthn layer's serialised credential.
+async fn plant_passkey(s: &Setup, uid: &str, id: u8, name: &str, used: bool) -> String {
+    use sqlx::Connection as _;
+    let credential = format!("{{\"cred\":\"opaque-credential-{id}\"}}");
+    let url = format!("sqlite://{}/pratu.db", s.p.data_dir.display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let micros = 1_700_000_000_000_000i64 + i64::from(id) * 1_000_000;
+    sqlx::query(
+        "INSERT INTO passkeys (credential_id, user_id, name, credential, created_at, \
+         last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind(vec![id; 16])
+    .bind(uid)
+    .bind(name)
+    .bind(&credential)
+    .bind(micros)
+    .bind(used.then_some(micros + 60_000_000))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    credential
+}
+
 #[tokio::test]
 async fn an_operator_sees_and_resets_a_citizens_second_factors() {
     let Some(s) = Setup::start(Backend::Sqlite).await else {
@@ -92,18 +120,31 @@ async fn an_operator_sees_and_resets_a_citizens_second_factors() {
     let factors_path = format!("/admin/api/v1/users/{uid}/factors");
     let reset_path = format!("{factors_path}/reset");
 
+    let (status, _, f) = api(&s.p, Method::GET, &factors_path, admin, None).await;
+    assert_eq!((status, &f["passkeys"]), (200, &json!([])), "{f}");
+    let key_credential = plant_passkey(&s, &uid, 1, "YubiKey", false).await;
+    let phone_credential = plant_passkey(&s, &uid, 2, "Pixel", true).await;
+
     // What the account has: the verified phone, the app with ten codes,
-    // no passkeys; nothing secret and no phone number.
+    // two passkeys by name and date; nothing secret, no credential and no
+    // phone number.
     let (status, _, f) = api(&s.p, Method::GET, &factors_path, admin, None).await;
     assert_eq!(status, 200, "{f}");
     assert_eq!(f["sms"], json!({"phone_verified": true}));
     assert_eq!(f["totp"]["active"], true, "{f}");
     assert!(f["totp"]["activated_at"].is_string(), "{f}");
     assert_eq!(f["totp"]["recovery_codes_left"], 10, "{f}");
-    assert_eq!(f["passkeys"], json!([]));
+    assert_eq!(
+        f["passkeys"],
+        json!([
+            {"name": "YubiKey", "created_at": "2023-11-14T22:13:21Z", "last_used_at": null},
+            {"name": "Pixel", "created_at": "2023-11-14T22:13:22Z", "last_used_at": "2023-11-14T22:14:22Z"},
+        ])
+    );
     let text = f.to_string();
     assert!(!text.contains(&secret), "the TOTP secret in {text}");
     assert!(!text.contains("secret"), "{text}");
+    assert!(!text.contains("credential"), "{text}");
     assert!(!text.contains("812345678"), "the phone number in {text}");
 
     // A caller without the admin scope is refused.
@@ -164,8 +205,23 @@ async fn an_operator_sees_and_resets_a_citizens_second_factors() {
     .await;
     assert_eq!(status, 404);
 
-    // The reset: the app and its codes go; the sessions stay.
+    // The passkeys alone: the app stays.
     let check = "in person at the Bang Rak counter with the ID card";
+    let (status, _, done) = api(
+        &s.p,
+        Method::POST,
+        &reset_path,
+        admin,
+        Some(json!({"identity_check": check, "factors": ["passkeys"]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done, json!({"totp_removed": false, "passkeys_removed": 2}));
+    let (_, _, f) = api(&s.p, Method::GET, &factors_path, admin, None).await;
+    assert_eq!(f["passkeys"], json!([]), "{f}");
+    assert_eq!(f["totp"]["active"], true, "{f}");
+
+    // The rest: the app and its codes go; the sessions stay.
     let (status, _, done) = api(
         &s.p,
         Method::POST,
@@ -202,7 +258,7 @@ async fn an_operator_sees_and_resets_a_citizens_second_factors() {
     assert_eq!(status, 200);
     assert_eq!(again, json!({"totp_removed": false, "passkeys_removed": 0}));
 
-    // The trail: the refusals and the two resets, the first with its check.
+    // The trail: the refusals and the three resets, each with its check.
     let (status, _, trail) = api(
         &s.p,
         Method::GET,
@@ -222,20 +278,27 @@ async fn an_operator_sees_and_resets_a_citizens_second_factors() {
         .iter()
         .filter(|e| e["outcome"] == "success")
         .collect();
-    assert_eq!(ok.len(), 2, "{trail}");
-    // Newest first: the second reset, then the first.
+    assert_eq!(ok.len(), 3, "{trail}");
+    // Newest first.
+    let details: Vec<&Value> = ok.iter().map(|e| &e["details"]).collect();
     assert_eq!(
-        ok[1]["details"],
-        json!({"identity_check": check, "totp_removed": true, "passkeys_removed": 0})
+        details,
+        [
+            &json!({"identity_check": check, "totp_removed": false, "passkeys_removed": 0}),
+            &json!({"identity_check": check, "totp_removed": true, "passkeys_removed": 0}),
+            &json!({"identity_check": check, "totp_removed": false, "passkeys_removed": 2}),
+        ]
     );
-    assert_eq!(ok[1]["actor"], format!("client:{bot}"));
-    assert_eq!(ok[0]["details"]["totp_removed"], false);
+    assert!(ok.iter().all(|e| e["actor"] == format!("client:{bot}")));
     let refused = events
         .iter()
         .filter(|e| e["outcome"] == "failure" && e["details"]["code"] == "bad_request")
         .count();
     assert_eq!(refused, 5, "{trail}");
-    assert!(!trail.to_string().contains(&secret));
+    let text = trail.to_string();
+    for leaked in [&secret, &key_credential, &phone_credential] {
+        assert!(!text.contains(leaked.as_str()), "{leaked} in {text}");
+    }
     let (_, _, shown) = api(
         &s.p,
         Method::GET,
