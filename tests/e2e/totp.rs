@@ -21,7 +21,7 @@ const AAL2: &str = "urn:pratu:acr:aal2";
     clippy::disallowed_methods,
     reason = "the server under test reads the system clock; so does the authenticator app"
 )]
-fn now() -> OffsetDateTime {
+pub(crate) fn now() -> OffsetDateTime {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()

@@ -56,7 +56,9 @@ impl AuditArea {
                 "the citizen's own account and its recovery (actor and target `user:<uuid>`, \
                  or target `recovery:<id>`)"
             }
-            Self::Admin => "operators' reads and sign-ins (admin API, console)",
+            Self::Admin => {
+                "operators' reads, sign-ins and second-factor resets (admin API, console)"
+            }
         }
     }
 }
@@ -151,6 +153,8 @@ audit_actions! {
     AdminClientShown => "admin.client.shown", Admin;
     AdminUserSearched => "admin.user.searched", Admin;
     AdminUserShown => "admin.user.shown", Admin;
+    AdminUserFactorsShown => "admin.user.factors_shown", Admin;
+    AdminUserFactorsReset => "admin.user.factors_reset", Admin;
     AdminKeyListed => "admin.key.listed", Admin;
     AdminAuditListed => "admin.audit.listed", Admin;
     RecoveryIdentityVerified => "recovery.identity_verified", Account;
@@ -190,6 +194,9 @@ impl AuditAction {
             Self::AccountRecoveryCodesCreated => Some("a new set of 10 replaces the old"),
             Self::TokenRefreshReused => Some("the family is revoked"),
             Self::AdminDenied => Some("outcome `forbidden`, `details.code` says why"),
+            Self::AdminUserFactorsReset => Some(
+                "`details`: the operator's `identity_check`, `totp_removed`, `passkeys_removed`",
+            ),
             Self::RecoveryIdentityVerified => {
                 Some("`details.outcome`: `recoverable`, `no_digital_id`, `disabled`")
             }

@@ -16,6 +16,25 @@ pub const AMR_SMS: &str = "sms";
 /// More than one factor was used.
 pub const AMR_MFA: &str = "mfa";
 
+/// Every `acr` value Pratu knows; an operator may name any of them in a
+/// client's `default_acr_values`.
+pub const KNOWN: [&str; 2] = [AAL1, AAL2];
+
+/// The `acr` values this deployment can reach, as discovery lists them
+/// (`acr_values_supported`): aal2 is reached by step-up after the password
+/// (`step_up`, `assurance.step_up`: an authenticator app, an SMS code or a
+/// passkey), or by a user-verified passkey alone, which a domain issuer
+/// offers on its sign-in page. A self-registering client may ask only for
+/// these.
+pub fn supported(issuer_url: &str, step_up: bool) -> Vec<&'static str> {
+    let mut values = vec![AAL1];
+    let passkeys = pratu_core::passkey::RelyingParty::for_issuer(issuer_url).is_ok();
+    if step_up || passkeys {
+        values.push(AAL2);
+    }
+    values
+}
+
 /// Whether a sign-in at `have` satisfies a request for `want`.
 pub fn satisfies(have: &str, want: &str) -> bool {
     rank(have) >= rank(want)

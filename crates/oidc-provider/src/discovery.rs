@@ -34,14 +34,7 @@ pub(crate) fn document(issuer: &Issuer, config: &OidcConfig, step_up: bool) -> B
         .copied()
         .filter(|m| *m != TokenEndpointAuthMethod::None)
         .collect();
-    let mut acr_values = vec![acr::AAL1];
-    // aal2 is reached by step-up after the password (an authenticator
-    // app, an SMS code, or a passkey), or by a user-verified passkey alone,
-    // which a domain issuer offers on its sign-in page.
-    let passkeys = pratu_core::passkey::RelyingParty::for_issuer(&issuer.url).is_ok();
-    if step_up || passkeys {
-        acr_values.push(acr::AAL2);
-    }
+    let acr_values = acr::supported(&issuer.url, step_up);
     let doc = json!({
         "issuer": issuer.url,
         "authorization_endpoint": issuer.endpoint(AUTHORIZE_PATH),

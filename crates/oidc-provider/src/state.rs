@@ -404,6 +404,9 @@ pub(crate) struct RegistrationParts {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub random: SharedRandom,
+    /// Discovery's `acr_values_supported`: the only `default_acr_values`
+    /// a registrant may ask for.
+    pub acr_values_supported: Vec<&'static str>,
 }
 
 shared! {
@@ -573,6 +576,7 @@ impl Inner {
         // are second factors too.
         let step_up = deps.config.assurance.step_up;
         let discovery = crate::discovery::document(&issuer, &deps.config, step_up);
+        let acr_values_supported = crate::acr::supported(&issuer.url, step_up);
         let clients = Clients(Arc::new(clients));
         let audit = Audit(Auditor::new(
             Arc::clone(&deps.store),
@@ -650,6 +654,7 @@ impl Inner {
             store: Arc::clone(&deps.store),
             clock: Arc::clone(&deps.clock),
             random: Arc::clone(&deps.random),
+            acr_values_supported,
         }));
         let logout = Logout(Arc::new(LogoutParts {
             sessions: sessions.clone(),

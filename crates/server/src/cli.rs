@@ -119,6 +119,11 @@ pub struct ClientCreate {
     /// Allow release of the citizen ID (`pid`, `citizen_id` claims).
     #[arg(long)]
     pub allow_citizen_id: bool,
+    /// An acr value a sign-in request that asks for none is taken to ask
+    /// for, e.g. `urn:pratu:acr:aal2` to step every sign-in up (repeat for
+    /// several).
+    #[arg(long = "default-acr-value", value_name = "ACR")]
+    pub default_acr_values: Vec<String>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -278,6 +283,8 @@ mod tests {
             "https://b/cb",
             "--scope",
             "openid",
+            "--default-acr-value",
+            "urn:pratu:acr:aal2",
             "--json",
         ])
         .unwrap();
@@ -285,6 +292,7 @@ mod tests {
             panic!("not client create");
         };
         assert_eq!(c.redirect_uris.len(), 2);
+        assert_eq!(c.default_acr_values, ["urn:pratu:acr:aal2"]);
         assert!(c.json);
     }
 }

@@ -213,6 +213,12 @@ pub struct Client {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// `acr` values an authorization request of this client that asks for
+    /// none is taken to ask for (OIDC Dynamic Client Registration §2), so
+    /// an agency whose software cannot send `acr_values` still gets its
+    /// sign-ins stepped up. Empty: no default.
+    #[serde(default)]
+    pub default_acr_values: Vec<String>,
 }
 
 /// A user's remembered consent for one client.

@@ -46,6 +46,10 @@ pub struct ClientMetadata {
     pub first_party: bool,
     pub allow_citizen_id: bool,
     pub claims_in_id_token: bool,
+    /// `acr` values a request that asks for none is taken to ask for
+    /// (OIDC Dynamic Client Registration §2), e.g. `["urn:pratu:acr:aal2"]`
+    /// to have every sign-in to this client stepped up.
+    pub default_acr_values: Vec<String>,
 }
 
 /// Protocol values arrive as text and are read here, so one Pratu does not
@@ -80,6 +84,7 @@ impl TryFrom<ClientMetadata> for NewClient {
             first_party: m.first_party,
             allow_citizen_id: m.allow_citizen_id,
             claims_in_id_token: m.claims_in_id_token,
+            default_acr_values: m.default_acr_values,
         })
     }
 }
@@ -111,6 +116,7 @@ pub struct Client {
     first_party: bool,
     allow_citizen_id: bool,
     claims_in_id_token: bool,
+    default_acr_values: Vec<String>,
     /// `active` or `disabled`.
     status: String,
     #[schema(format = DateTime)]

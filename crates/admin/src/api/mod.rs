@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod clients;
+pub mod factors;
 pub mod keys;
 pub mod users;
 
@@ -42,6 +43,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/admin/api/v1/users/{user_id}/disable"),
     ("post", "/admin/api/v1/users/{user_id}/enable"),
     ("post", "/admin/api/v1/users/{user_id}/logout"),
+    ("get", "/admin/api/v1/users/{user_id}/factors"),
+    ("post", "/admin/api/v1/users/{user_id}/factors/reset"),
     (
         "delete",
         "/admin/api/v1/users/{user_id}/consents/{client_id}",
@@ -87,6 +90,11 @@ where
         )
         .route("/admin/api/v1/users/{user_id}/enable", post(users::enable))
         .route("/admin/api/v1/users/{user_id}/logout", post(users::logout))
+        .route("/admin/api/v1/users/{user_id}/factors", get(factors::show))
+        .route(
+            "/admin/api/v1/users/{user_id}/factors/reset",
+            post(factors::reset),
+        )
         .route(
             "/admin/api/v1/users/{user_id}/consents/{client_id}",
             delete(users::revoke_consent),
@@ -109,7 +117,7 @@ where
         clients::list, clients::create, clients::show, clients::update, clients::delete,
         clients::rotate_secret, clients::disable, clients::enable,
         users::search, users::show, users::disable, users::enable, users::logout,
-        users::revoke_consent,
+        users::revoke_consent, factors::show, factors::reset,
         keys::list, keys::rotate,
         audit::list,
     ),

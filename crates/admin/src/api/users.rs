@@ -132,7 +132,7 @@ pub async fn search(
     }))
 }
 
-async fn load(s: &AdminState, id: Uuid) -> Result<User, ApiError> {
+pub(super) async fn load(s: &AdminState, id: Uuid) -> Result<User, ApiError> {
     s.0.store
         .user_by_id(id)
         .await?

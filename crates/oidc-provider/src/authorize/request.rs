@@ -286,15 +286,7 @@ pub(crate) async fn validate(
         ),
     };
 
-    let acr_values = p
-        .get("acr_values")
-        .map(|v| {
-            v.split(' ')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let acr_values = requested_acr_values(p.get("acr_values"), &claims, &client);
 
     Ok((
         AuthRequest {
@@ -321,6 +313,32 @@ pub(crate) async fn validate(
     ))
 }
 
+/// The `acr` values the request asks for: its `acr_values`, or, when it
+/// asks for no `acr` at all (neither `acr_values` nor an `acr` claim
+/// request), the client's `default_acr_values` (OIDC Dynamic Client
+/// Registration §2). An operator sets those for an agency that always
+/// wants step-up but whose software cannot send `acr_values`; step-up
+/// itself reads the result like any requested value.
+fn requested_acr_values(
+    param: Option<&str>,
+    claims: &ClaimsRequest,
+    client: &Client,
+) -> Vec<String> {
+    let asked: Vec<String> = param
+        .map(|v| {
+            v.split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if asked.is_empty() && claims.acr.is_empty() {
+        client.default_acr_values.clone()
+    } else {
+        asked
+    }
+}
+
 /// The account an ID token we issued names, if `hint` is one (its expiry
 /// does not matter: OIDC Core §3.1.2.1).
 impl Tokens {
@@ -336,5 +354,33 @@ impl Tokens {
             .ok()?
             .claims;
         SubjectKind::of(client).user(&self.server_key, &hint.sub)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pratu_storage::testing::fixtures;
+
+    use super::*;
+    use crate::acr::{AAL1, AAL2};
+
+    #[test]
+    fn the_clients_default_acr_values_stand_in_only_when_no_acr_is_asked_for() {
+        let mut client = fixtures::public_client("rp");
+        client.default_acr_values = vec![AAL2.to_owned()];
+        let none = ClaimsRequest::default();
+        assert_eq!(requested_acr_values(None, &none, &client), vec![AAL2]);
+        assert_eq!(requested_acr_values(Some("  "), &none, &client), vec![AAL2]);
+        // The request's own values win, even weaker ones.
+        assert_eq!(requested_acr_values(Some(AAL1), &none, &client), vec![AAL1]);
+        // So does an acr claim request.
+        let claims = ClaimsRequest {
+            acr: vec![AAL1.to_owned()],
+            ..ClaimsRequest::default()
+        };
+        assert!(requested_acr_values(None, &claims, &client).is_empty());
+        // No default: nothing asked.
+        client.default_acr_values.clear();
+        assert!(requested_acr_values(None, &none, &client).is_empty());
     }
 }

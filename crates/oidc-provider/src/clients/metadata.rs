@@ -9,7 +9,7 @@ use pratu_storage::records::{
 use super::redirect::{validate_backchannel_uri, validate_redirect_uri};
 use super::service::{ClientError, NewClient};
 use crate::keys::SigningAlg;
-use crate::scopes;
+use crate::{acr, scopes};
 
 /// Key in a client's extra metadata: scope claims go in ID tokens too.
 pub(crate) const CLAIMS_IN_ID_TOKEN: &str = "claims_in_id_token";
@@ -183,6 +183,22 @@ pub(super) fn apply_metadata(client: &mut Client, meta: NewClient) -> Result<(),
         return Err(invalid("sector_identifier_uri", "must be an https URL"));
     }
 
+    let mut default_acr_values: Vec<String> = Vec::new();
+    for v in &meta.default_acr_values {
+        if !acr::KNOWN.contains(&v.as_str()) {
+            return Err(invalid(
+                "default_acr_values",
+                format!(
+                    "{v:?} is not an acr value Pratu knows ({})",
+                    acr::KNOWN.join(", ")
+                ),
+            ));
+        }
+        if !default_acr_values.contains(v) {
+            default_acr_values.push(v.clone());
+        }
+    }
+
     client.client_name = name.to_owned();
     client.redirect_uris = meta.redirect_uris;
     client.post_logout_redirect_uris = meta.post_logout_redirect_uris;
@@ -202,6 +218,7 @@ pub(super) fn apply_metadata(client: &mut Client, meta: NewClient) -> Result<(),
     client.backchannel_logout_session_required = meta.backchannel_logout_session_required;
     client.first_party = meta.first_party;
     client.allow_citizen_id = meta.allow_citizen_id;
+    client.default_acr_values = default_acr_values;
     if !client.extra.is_object() {
         client.extra = serde_json::json!({});
     }

@@ -246,7 +246,7 @@ async fn register_inner(
     }
     let request = RegistrationRequest::parse(body)?;
     let info = request.info()?;
-    let new = request.to_new_client()?;
+    let new = request.to_new_client(&reg.acr_values_supported)?;
     check_outbound(&new).await?;
     // Validate fully before using up the token.
     apply_metadata(&mut scratch_client(now), new.clone())?;
@@ -364,6 +364,7 @@ fn scratch_client(now: OffsetDateTime) -> Client {
         extra: json!({}),
         created_at: now,
         updated_at: now,
+        default_acr_values: vec![],
     }
 }
 
@@ -389,6 +390,11 @@ fn response_body(
         "updated_at",
     ] {
         body.remove(operator_only);
+    }
+    // RFC 7591 §3.2.1 echoes registered metadata; none registered, none
+    // echoed.
+    if client.default_acr_values.is_empty() {
+        body.remove("default_acr_values");
     }
     if let Some(extra) = client.extra.as_object() {
         for f in INFO_FIELDS {
@@ -490,7 +496,7 @@ pub(crate) async fn update(
             }
         }
         let info = request.info()?;
-        let new = request.to_new_client()?;
+        let new = request.to_new_client(&reg.acr_values_supported)?;
         check_outbound(&new).await?;
         let view = reg.clients.update(&client.client_id, new).await?;
         let stored = set_extra(&reg, &client.client_id, None, info).await?;

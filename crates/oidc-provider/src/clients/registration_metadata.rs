@@ -72,6 +72,7 @@ pub(super) struct RegistrationRequest {
     sector_identifier_uri: Option<String>,
     backchannel_logout_uri: Option<String>,
     backchannel_logout_session_required: bool,
+    default_acr_values: Vec<String>,
     pub(super) client_id: Option<String>,
     pub(super) client_secret: Option<String>,
     #[serde(flatten)]
@@ -140,8 +141,10 @@ impl RegistrationRequest {
     }
 
     /// The registry's view of the request, after the checks that only
-    /// apply to self-registration.
-    pub(super) fn to_new_client(&self) -> Result<NewClient, MetadataError> {
+    /// apply to self-registration. `acr_supported` is discovery's
+    /// `acr_values_supported`: a registrant may default only to what this
+    /// deployment can reach.
+    pub(super) fn to_new_client(&self, acr_supported: &[&str]) -> Result<NewClient, MetadataError> {
         for uri in &self.redirect_uris {
             check_redirect_uri(uri).map_err(MetadataError::RedirectUri)?;
         }
@@ -212,6 +215,16 @@ impl RegistrationRequest {
                 "scope {s:?} is granted by an operator only"
             )));
         }
+        if let Some(v) = self
+            .default_acr_values
+            .iter()
+            .find(|v| !acr_supported.contains(&v.as_str()))
+        {
+            return Err(MetadataError::Metadata(format!(
+                "default_acr_values: {v:?} is not supported (acr_values_supported: {})",
+                acr_supported.join(", ")
+            )));
+        }
         let public = token_endpoint_auth_method == Some(TokenEndpointAuthMethod::None);
         let client_name = match self.client_name.as_deref().map(str::trim) {
             Some(n) if !n.is_empty() => n.to_owned(),
@@ -235,6 +248,7 @@ impl RegistrationRequest {
             first_party: false,
             allow_citizen_id: false,
             claims_in_id_token: false,
+            default_acr_values: self.default_acr_values.clone(),
         })
     }
 }
@@ -307,7 +321,37 @@ mod tests {
     use super::*;
 
     fn req(v: Value) -> Result<NewClient, MetadataError> {
-        RegistrationRequest::parse(v.to_string().as_bytes())?.to_new_client()
+        RegistrationRequest::parse(v.to_string().as_bytes())?.to_new_client(&crate::acr::KNOWN)
+    }
+
+    #[test]
+    fn default_acr_values_are_only_what_discovery_lists() {
+        let body = |acr: &[&str]| {
+            serde_json::json!({
+                "redirect_uris": ["https://rp.example/cb"],
+                "default_acr_values": acr,
+            })
+            .to_string()
+        };
+        let parsed = |acr: &[&str], supported: &[&str]| {
+            RegistrationRequest::parse(body(acr).as_bytes())
+                .unwrap()
+                .to_new_client(supported)
+        };
+        let aal2 = crate::acr::AAL2;
+        let ok = parsed(&[aal2], &crate::acr::KNOWN).unwrap();
+        assert_eq!(ok.default_acr_values, vec![aal2.to_owned()]);
+        assert!(parsed(&[], &[]).unwrap().default_acr_values.is_empty());
+        // Without step-up or passkeys aal2 cannot be reached: refused,
+        // naming the field.
+        match parsed(&[aal2], &[crate::acr::AAL1]) {
+            Err(MetadataError::Metadata(m)) => assert!(m.starts_with("default_acr_values"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parsed(&["urn:other:loa:3"], &crate::acr::KNOWN),
+            Err(MetadataError::Metadata(_))
+        ));
     }
 
     #[test]

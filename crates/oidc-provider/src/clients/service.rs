@@ -98,6 +98,11 @@ pub struct NewClient {
     /// userinfo. Kept in the client's extra metadata as
     /// `claims_in_id_token`.
     pub claims_in_id_token: bool,
+    /// `acr` values a request of this client that asks for none is taken
+    /// to ask for (OIDC Dynamic Client Registration §2), e.g.
+    /// `["urn:pratu:acr:aal2"]` for an agency that always wants step-up
+    /// but whose software cannot send `acr_values`. Empty: no default.
+    pub default_acr_values: Vec<String>,
 }
 
 /// Registers, changes and looks up clients. Cheap to clone.
@@ -229,6 +234,7 @@ impl ClientService {
             extra: serde_json::json!({}),
             created_at: now,
             updated_at: now,
+            default_acr_values: vec![],
         };
         apply_metadata(&mut client, new)?;
         let secret = uses_secret(&client).then(|| generate_secret(&*self.random));

@@ -45,6 +45,9 @@ pub struct ClientView {
     pub allow_citizen_id: bool,
     /// Pratu: scope claims are in ID tokens too.
     pub claims_in_id_token: bool,
+    /// OIDC Dynamic Client Registration: the `acr` values a request that
+    /// asks for none is taken to ask for.
+    pub default_acr_values: Vec<String>,
     /// Pratu: `active` or `disabled`.
     pub status: ClientStatus,
     #[serde(with = "time::serde::rfc3339")]
@@ -79,6 +82,7 @@ impl ClientView {
             first_party: c.first_party,
             allow_citizen_id: c.allow_citizen_id,
             claims_in_id_token: super::claims_in_id_token(c),
+            default_acr_values: c.default_acr_values.clone(),
             status: c.status,
             created_at: c.created_at,
             updated_at: c.updated_at,

@@ -175,6 +175,7 @@ fn new_client(args: ClientCreate) -> NewClient {
         backchannel_logout_uri: args.backchannel_logout_uri,
         first_party: args.first_party,
         allow_citizen_id: args.allow_citizen_id,
+        default_acr_values: args.default_acr_values,
         ..NewClient::default()
     }
 }
@@ -208,6 +209,12 @@ fn show(view: &ClientView, json: bool) {
     print_line(&format!("scope:         {}", view.scope));
     if let Some(uri) = &view.backchannel_logout_uri {
         print_line(&format!("back-channel:  {uri}"));
+    }
+    if !view.default_acr_values.is_empty() {
+        print_line(&format!(
+            "default acr:   {}",
+            view.default_acr_values.join(" ")
+        ));
     }
 }
 

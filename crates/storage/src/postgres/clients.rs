@@ -21,7 +21,7 @@ macro_rules! select {
             "token_endpoint_auth_method, jwks, jwks_uri, id_token_signed_response_alg, ",
             "subject_type, sector_identifier_uri, backchannel_logout_uri, ",
             "backchannel_logout_session_required, first_party, allow_citizen_id, status, extra, ",
-            "created_at, updated_at FROM clients ",
+            "created_at, updated_at, default_acr_values FROM clients ",
             $rest
         )
     };
@@ -52,6 +52,7 @@ fn client_from_row(row: &PgRow) -> Result<Client> {
         extra: r.json("extra")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
+        default_acr_values: r.get("default_acr_values")?,
     })
 }
 
@@ -80,8 +81,8 @@ impl ClientRepo for PgStore {
              token_endpoint_auth_method, jwks, jwks_uri, id_token_signed_response_alg, \
              subject_type, sector_identifier_uri, backchannel_logout_uri, \
              backchannel_logout_session_required, first_party, allow_citizen_id, status, extra, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-             $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+             created_at, updated_at, default_acr_values) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
         )
         .bind(&c.client_id)
         .bind(c.secret_hash.as_deref())
@@ -105,6 +106,7 @@ impl ClientRepo for PgStore {
         .bind(json(&c.extra)?)
         .bind(c.created_at)
         .bind(c.updated_at)
+        .bind(&c.default_acr_values)
         .execute(&self.pool)
         .await
         .map_err(classify)?;
@@ -141,7 +143,7 @@ impl ClientRepo for PgStore {
              id_token_signed_response_alg = $12, subject_type = $13, sector_identifier_uri = $14, \
              backchannel_logout_uri = $15, backchannel_logout_session_required = $16, \
              first_party = $17, allow_citizen_id = $18, status = $19, extra = $20, \
-             updated_at = $21 WHERE client_id = $1",
+             updated_at = $21, default_acr_values = $22 WHERE client_id = $1",
         )
         .bind(&c.client_id)
         .bind(c.secret_hash.as_deref())
@@ -164,6 +166,7 @@ impl ClientRepo for PgStore {
         .bind(names::client_status(c.status))
         .bind(json(&c.extra)?)
         .bind(c.updated_at)
+        .bind(&c.default_acr_values)
         .execute(&self.pool)
         .await
         .map_err(classify)?;

@@ -23,7 +23,7 @@ macro_rules! select {
             "token_endpoint_auth_method, jwks, jwks_uri, id_token_signed_response_alg, ",
             "subject_type, sector_identifier_uri, backchannel_logout_uri, ",
             "backchannel_logout_session_required, first_party, allow_citizen_id, status, extra, ",
-            "created_at, updated_at FROM clients ",
+            "created_at, updated_at, default_acr_values FROM clients ",
             $rest
         )
     };
@@ -54,6 +54,7 @@ fn client_from_row(row: &SqliteRow) -> Result<Client> {
         extra: r.json("extra")?,
         created_at: r.time("created_at")?,
         updated_at: r.time("updated_at")?,
+        default_acr_values: r.json("default_acr_values")?,
     })
 }
 
@@ -185,8 +186,8 @@ fn insert_client(conn: &Connection, c: &Client) -> Result<()> {
          token_endpoint_auth_method, jwks, jwks_uri, id_token_signed_response_alg, \
          subject_type, sector_identifier_uri, backchannel_logout_uri, \
          backchannel_logout_session_required, first_party, allow_citizen_id, status, extra, \
-         updated_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
-         ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+         updated_at, default_acr_values, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
+         ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
         params_from_iter(values),
     )?;
     Ok(())
@@ -201,12 +202,13 @@ fn update_client(conn: &Connection, c: &Client) -> Result<()> {
          id_token_signed_response_alg = ?12, subject_type = ?13, sector_identifier_uri = ?14, \
          backchannel_logout_uri = ?15, backchannel_logout_session_required = ?16, \
          first_party = ?17, allow_citizen_id = ?18, status = ?19, extra = ?20, \
-         updated_at = ?21 WHERE client_id = ?1",
+         updated_at = ?21, default_acr_values = ?22 WHERE client_id = ?1",
         params_from_iter(client_params(c)?),
     )?)
 }
 
-/// `?1` … `?21`: `client_id`, every column in table order, `updated_at`.
+/// `?1` … `?22`: `client_id`, every column of the first migration in table
+/// order, `updated_at`, then the columns added later (`default_acr_values`).
 fn client_params(c: &Client) -> Result<Vec<Box<dyn ToSql>>> {
     Ok(vec![
         Box::new(c.client_id.clone()),
@@ -230,6 +232,7 @@ fn client_params(c: &Client) -> Result<Vec<Box<dyn ToSql>>> {
         Box::new(names::client_status(c.status)),
         Box::new(json(&c.extra)?),
         Box::new(micros(c.updated_at)),
+        Box::new(json(&c.default_acr_values)?),
     ])
 }
 

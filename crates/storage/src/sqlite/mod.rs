@@ -382,8 +382,8 @@ mod tests {
     /// `legacy_tokens_after_migration`.
     #[tokio::test]
     async fn refresh_tokens_issued_before_families_keep_working() {
-        use crate::repo::{ClientRepo, UserRepo};
-        use crate::testing::fixtures::{at, client, user};
+        use crate::repo::UserRepo;
+        use crate::testing::fixtures::{at, user};
 
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open_path(&dir.path().join("p.db"), &PoolOptions::default())
@@ -397,7 +397,25 @@ mod tests {
         before.run_direct(&mut conn).await.unwrap();
         conn.close().await.unwrap();
 
-        store.create_client(&client("rp")).await.unwrap();
+        // The client row as the schema of 0003 has it: the store's own
+        // insert writes the columns later migrations add.
+        store
+            .write((), |conn, ()| {
+                writer::execute(
+                    conn,
+                    "INSERT INTO clients (client_id, client_name, redirect_uris, \
+                     post_logout_redirect_uris, grant_types, response_types, scopes, \
+                     token_endpoint_auth_method, subject_type, \
+                     backchannel_logout_session_required, first_party, allow_citizen_id, \
+                     status, extra, created_at, updated_at) VALUES ('rp', 'RP', \
+                     '[\"https://rp.example/cb\"]', '[]', '[\"authorization_code\"]', \
+                     '[\"code\"]', '[\"openid\"]', 'client_secret_basic', 'public', 0, 0, 0, \
+                     'active', '{}', 0, 0)",
+                    rusqlite::params![],
+                )
+            })
+            .await
+            .unwrap();
         let u = user("somchai");
         store.create_user(&u).await.unwrap();
         let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());

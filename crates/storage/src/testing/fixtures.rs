@@ -142,6 +142,7 @@ pub fn client(client_id: &str) -> Client {
         extra: serde_json::json!({"logo_uri": "https://rp.example/logo.png"}),
         created_at: t0(),
         updated_at: t0(),
+        default_acr_values: vec!["urn:pratu:acr:aal2".to_owned()],
     }
 }
 
@@ -160,6 +161,7 @@ pub fn public_client(client_id: &str) -> Client {
         token_endpoint_auth_method: TokenEndpointAuthMethod::None,
         subject_type: SubjectType::Public,
         extra: serde_json::json!({}),
+        default_acr_values: vec![],
         ..client(client_id)
     }
 }
