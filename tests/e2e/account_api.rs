@@ -381,7 +381,7 @@ async fn next_second() {
 }
 
 /// The newest SMS text sent to `e164`.
-fn last_sms(p: &Pratu, e164: &str) -> String {
+pub(crate) fn last_sms(p: &Pratu, e164: &str) -> String {
     let text = std::fs::read_to_string(p.data_dir.join("sms-outbox.jsonl")).unwrap();
     text.lines()
         .rev()
@@ -633,6 +633,13 @@ async fn the_account_api_end_to_end(backend: Backend) {
         )
         .await;
     assert_eq!(status, 204, "{body}");
+    // The phone is told (no link, no password in it).
+    let notice = last_sms(&s.p, NEW_E164);
+    assert!(
+        notice.contains("password of your Digital ID was changed")
+            && !notice.contains(NEW_PASSWORD),
+        "{notice}"
+    );
     // Every session and refresh token ended, this token's too.
     assert_eq!(s.agency_refresh(&agency_refresh).await, 400);
     let (status, _, _) = s.api(Method::GET, "", Some(&token), None).await;

@@ -48,8 +48,9 @@ pub fn read_otp(data_dir: &std::path::Path, phone_e164: &str) -> (String, String
         .rev()
         // A line another request is still appending is not ours yet.
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|m| m["to"] == phone_e164)
-        .expect("an SMS to the phone");
+        // A code, not a notice of a change (those carry no reference).
+        .find(|m| m["to"] == phone_e164 && m["text"].as_str().is_some_and(|t| t.contains("Ref: ")))
+        .expect("a code sent to the phone");
     let body = line["text"].as_str().unwrap();
     let code: String = body
         .split_whitespace()

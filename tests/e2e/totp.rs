@@ -12,7 +12,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::account_api::{AGENCY_CB, Backend, PASSWORD, Setup, USER};
+use crate::account_api::{AGENCY_CB, Backend, PASSWORD, Setup, USER, last_sms};
+
+const E164: &str = "+66812345678";
 use crate::sso::{Browser, Page, absolute};
 
 const AAL2: &str = "urn:pratu:acr:aal2";
@@ -104,6 +106,9 @@ async fn totp_through_the_account_api(backend: Backend) {
         )
         .await;
     assert_eq!(status, 204, "{body}");
+    let notice = last_sms(&s.p, E164);
+    assert!(notice.contains("authenticator app was added"), "{notice}");
+    assert!(!notice.contains(secret_text) && !notice.contains(code.as_str()));
     let (status, _, body) = s
         .api(
             Method::POST,
@@ -159,6 +164,8 @@ async fn totp_through_the_account_api(backend: Backend) {
         )
         .await;
     assert_eq!(status, 204);
+    let notice = last_sms(&s.p, E164);
+    assert!(notice.contains("authenticator app was removed"), "{notice}");
     let (status, _, body) = s
         .api(
             Method::DELETE,

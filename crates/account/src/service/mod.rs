@@ -14,6 +14,7 @@ mod apps;
 mod delete;
 mod error;
 mod export;
+mod notices;
 mod passkeys;
 mod password;
 mod phone;

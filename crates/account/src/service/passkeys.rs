@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::notices::Notice;
 use super::{AccountError, AccountService, Result};
 
 /// How long a registration may take between the options and the answer:
@@ -170,12 +171,13 @@ impl AccountService {
             Err(StorageError::NotFound { .. }) => return Err(AccountError::AccountGone),
             Err(e) => return Err(e.into()),
         }
+        let notified = self.notify(&user, Notice::PasskeyAdded).await;
         self.audit(
             ctx,
             user.id,
             AuditAction::AccountPasskeyAdded,
             Outcome::Success,
-            json!({}),
+            json!({"phone_notified": notified}),
         )
         .await?;
         Ok(())
@@ -200,12 +202,13 @@ impl AccountService {
         if !self.store.remove_passkey(user.id, &credential_id).await? {
             return Err(AccountError::PasskeyNotFound);
         }
+        let notified = self.notify(&user, Notice::PasskeyRemoved).await;
         self.audit(
             ctx,
             user.id,
             AuditAction::AccountPasskeyRemoved,
             Outcome::Success,
-            json!({}),
+            json!({"phone_notified": notified}),
         )
         .await?;
         Ok(())

@@ -21,6 +21,7 @@ use pratu_storage::records::User;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::notices::Notice;
 use super::{AccountError, AccountService, Result};
 
 /// Password checks per account per [`REAUTH_WINDOW`].
@@ -120,12 +121,13 @@ impl AccountService {
             Err(e) => return Err(e.into()),
         }
         let revoked = self.provider.end_user_sessions(user.id).await?;
+        let notified = self.notify(&user, Notice::PasswordChanged).await;
         self.audit(
             ctx,
             user.id,
             AuditAction::AccountPasswordChanged,
             Outcome::Success,
-            json!({"refresh_tokens_revoked": revoked}),
+            json!({"refresh_tokens_revoked": revoked, "phone_notified": notified}),
         )
         .await?;
         tracing::info!(user.id = %user.id, "password changed; every session ended");

@@ -22,6 +22,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::notices::Notice;
 use super::{AccountError, AccountService, Result, seconds_until};
 
 /// A code went to the new number.
@@ -33,12 +34,6 @@ pub struct PhoneChallenge {
     /// Seconds the code stays valid.
     pub expires_in: u64,
 }
-
-/// The notice to the old number (Thai first; no link a phisher could
-/// imitate, no personal data).
-const NOTICE: &str = "Pratu: เบอร์มือถือของบัญชี Digital ID ของคุณถูกเปลี่ยนแล้ว \
-    หากคุณไม่ได้ทำ โปรดกู้คืนบัญชีทันที / The mobile number of your Digital ID was changed. \
-    If this was not you, recover your account now.";
 
 fn subject(user_id: Uuid) -> String {
     format!("account-phone:{user_id}")
@@ -158,21 +153,7 @@ impl AccountService {
             tracing::warn!(error = %e, "the pending phone change could not be cleared");
         }
         let notified = match user.phone.as_deref().filter(|old| *old != new) {
-            Some(old) => {
-                let notice = SmsMessage {
-                    to: old.to_owned(),
-                    text: NOTICE.to_owned(),
-                };
-                match self.sms.send(&notice).await {
-                    Ok(()) => true,
-                    Err(err) => {
-                        // The change is made and audited; the notice is a
-                        // courtesy the gateway could not carry now.
-                        tracing::warn!(error = %err, "phone change notice not sent");
-                        false
-                    }
-                }
-            }
+            Some(old) => self.notify_number(old, Notice::PhoneChanged).await,
             None => false,
         };
         self.audit(

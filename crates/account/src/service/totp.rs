@@ -22,6 +22,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use super::notices::Notice;
 use super::password::{REAUTH_MAX_ATTEMPTS, REAUTH_WINDOW, reauth_key};
 use super::{AccountError, AccountService, Result};
 
@@ -134,12 +135,13 @@ impl AccountService {
             // A parallel confirmation won, or the app was removed meanwhile.
             return Err(AccountError::NoTotpPending);
         }
+        let notified = self.notify(&user, Notice::AuthenticatorAdded).await;
         self.audit(
             ctx,
             user.id,
             AuditAction::AccountTotpAdded,
             Outcome::Success,
-            json!({}),
+            json!({"phone_notified": notified}),
         )
         .await?;
         tracing::info!(user.id = %user.id, "authenticator app added");
@@ -160,12 +162,13 @@ impl AccountService {
         if !self.store.delete_totp(user.id).await? {
             return Err(AccountError::NoTotp);
         }
+        let notified = self.notify(&user, Notice::AuthenticatorRemoved).await;
         self.audit(
             ctx,
             user.id,
             AuditAction::AccountTotpRemoved,
             Outcome::Success,
-            json!({}),
+            json!({"phone_notified": notified}),
         )
         .await?;
         tracing::info!(user.id = %user.id, "authenticator app removed");
