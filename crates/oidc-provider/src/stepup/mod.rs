@@ -29,7 +29,9 @@ use crate::authorize::CONTINUE_PATH;
 use crate::authorize::request::AuthRequest;
 use crate::authorize::respond::{PageError, error_page, server_error};
 use crate::session::Current;
-use crate::state::{AuthorizeFlow, Forms, Sessions, StepUpService};
+use crate::state::{
+    Audit, AuthorizeFlow, Forms, LoginThrottle, OidcState, Sessions, StepUpService,
+};
 use crate::web::params::Params;
 
 pub(crate) use passkey::{PASSKEY_PATH, passkey_post};
@@ -91,6 +93,34 @@ pub(crate) fn stepped_up_amr(session_amr: &[String], factor_amr: &[&str]) -> Vec
         }
     }
     amr
+}
+
+/// What a step-up form's handler touches, taken from the provider's state
+/// in one extractor.
+pub(crate) struct Deps {
+    pub flow: AuthorizeFlow,
+    pub forms: Forms,
+    pub sessions: Sessions,
+    pub step_up: StepUpService,
+    pub throttle: LoginThrottle,
+    pub audit: Audit,
+}
+
+impl<S> axum::extract::FromRef<S> for Deps
+where
+    OidcState: axum::extract::FromRef<S>,
+{
+    fn from_ref(state: &S) -> Self {
+        let root = OidcState::from_ref(state);
+        Self {
+            flow: AuthorizeFlow::from_ref(&root),
+            forms: Forms::from_ref(&root),
+            sessions: Sessions::from_ref(&root),
+            step_up: StepUpService::from_ref(&root),
+            throttle: LoginThrottle::from_ref(&root),
+            audit: Audit::from_ref(&root),
+        }
+    }
 }
 
 /// A step-up form posted for a pending request, by a browser signed in

@@ -14,14 +14,14 @@ use pratu_core::web::RequestContext;
 use pratu_storage::StorageError;
 
 use super::check::FactorCheck;
-use super::{Factor, posted};
+use super::{Deps, Factor, posted};
 use crate::acr;
 use crate::authorize::passkey::{
     InternalPasskey, OPTIONS_PATH, PASSKEY_AMR, read_answer, take_ceremony,
 };
 use crate::authorize::request::AuthRequest;
 use crate::authorize::respond::server_error;
-use crate::state::{Audit, AuthorizeFlow, Forms, LoginThrottle, Sessions, StepUpService};
+use crate::state::Forms;
 use crate::web::pages::{self, PasskeyStepUpPage};
 
 pub(crate) const PASSKEY_PATH: &str = "/login/stepup/passkey";
@@ -59,17 +59,15 @@ impl Forms {
 /// `POST /login/stepup/passkey` (form: `req`, `csrf`, `handle`,
 /// `credential`).
 #[tracing::instrument(name = "pratu.oidc.step_up_passkey", skip_all)]
-#[expect(
-    clippy::too_many_arguments,
-    reason = "extractors: the handler names each substate a step-up touches"
-)]
 pub(crate) async fn passkey_post(
-    State(flow): State<AuthorizeFlow>,
-    State(forms): State<Forms>,
-    State(sessions): State<Sessions>,
-    State(step_up): State<StepUpService>,
-    State(throttle): State<LoginThrottle>,
-    State(audit): State<Audit>,
+    State(Deps {
+        flow,
+        forms,
+        sessions,
+        step_up,
+        throttle,
+        audit,
+    }): State<Deps>,
     ctx: RequestContext,
     headers: HeaderMap,
     body: axum::body::Bytes,

@@ -20,8 +20,8 @@ use crate::authorize::respond::{PageError, error_page, server_error};
 use crate::ratelimit::Attempt;
 use pratu_storage::records::User;
 
-use super::{Factor, Posted, posted, stepped_up_amr};
-use crate::state::{Audit, AuthorizeFlow, Forms, LoginThrottle, Sessions, StepUpService};
+use super::{Deps, Factor, Posted, posted, stepped_up_amr};
+use crate::state::{Forms, StepUpService};
 use crate::web::pages::{self, OtpPage};
 
 pub(crate) const OTP_PATH: &str = "/login/otp";
@@ -227,17 +227,15 @@ impl Forms {
 
 /// `POST /login/otp`: check the code (or send a new one).
 #[tracing::instrument(name = "pratu.oidc.step_up", skip_all)]
-#[expect(
-    clippy::too_many_arguments,
-    reason = "extractors: the handler names each substate a step-up touches"
-)]
 pub(crate) async fn otp_post(
-    State(flow): State<AuthorizeFlow>,
-    State(forms): State<Forms>,
-    State(sessions): State<Sessions>,
-    State(step_up): State<StepUpService>,
-    State(throttle): State<LoginThrottle>,
-    State(audit): State<Audit>,
+    State(Deps {
+        flow,
+        forms,
+        sessions,
+        step_up,
+        throttle,
+        audit,
+    }): State<Deps>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {

@@ -18,11 +18,11 @@ use pratu_storage::StorageError;
 use pratu_storage::records::User;
 
 use super::check::FactorCheck;
-use super::{Factor, posted};
+use super::{Deps, Factor, posted};
 use crate::acr;
 use crate::authorize::request::AuthRequest;
 use crate::authorize::respond::server_error;
-use crate::state::{Audit, AuthorizeFlow, Forms, LoginThrottle, Sessions, StepUpService};
+use crate::state::{Forms, StepUpService};
 use crate::web::pages::{self, TotpPage};
 
 pub(crate) const TOTP_PATH: &str = "/login/totp";
@@ -133,17 +133,15 @@ impl Forms {
 /// `POST /login/totp` (form: `req`, `csrf`, `code`): a code from the
 /// authenticator app or a recovery code.
 #[tracing::instrument(name = "pratu.oidc.step_up_totp", skip_all)]
-#[expect(
-    clippy::too_many_arguments,
-    reason = "extractors: the handler names each substate a step-up touches"
-)]
 pub(crate) async fn totp_post(
-    State(flow): State<AuthorizeFlow>,
-    State(forms): State<Forms>,
-    State(sessions): State<Sessions>,
-    State(step_up): State<StepUpService>,
-    State(throttle): State<LoginThrottle>,
-    State(audit): State<Audit>,
+    State(Deps {
+        flow,
+        forms,
+        sessions,
+        step_up,
+        throttle,
+        audit,
+    }): State<Deps>,
     ctx: RequestContext,
     headers: HeaderMap,
     body: axum::body::Bytes,
