@@ -22,7 +22,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use pratu_core::web::csrf;
 use pratu_storage::StorageError;
-use pratu_storage::records::User;
+use pratu_storage::records::{User, UserStatus};
 
 use crate::acr;
 use crate::authorize::CONTINUE_PATH;
@@ -181,9 +181,11 @@ pub(crate) async fn posted(
         Ok(None) => return Err(Redirect::to(&continue_url).into_response()),
         Err(e) => return Err(server_error(e, req.locale)),
     };
+    // A disabled account steps up to nothing; its sessions are ended by
+    // the disabling, and the continue step decides again.
     let user = match step_up.store.user_by_id(current.session.user_id).await {
-        Ok(Some(u)) => u,
-        Ok(None) => return Err(Redirect::to(&continue_url).into_response()),
+        Ok(Some(u)) if u.status == UserStatus::Active => u,
+        Ok(_) => return Err(Redirect::to(&continue_url).into_response()),
         Err(e) => return Err(server_error(e, req.locale)),
     };
     Ok(Posted {
