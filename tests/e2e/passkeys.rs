@@ -323,6 +323,113 @@ async fn a_citizen_registers_a_passkey_signs_in_with_it_alone_and_removes_it() {
     b.close().await;
 }
 
+/// Someone who knows somchai's password and holds a passkey of their own
+/// account (somsri's) uses it at somchai's step-up: the signature is
+/// genuine, but the passkey is not somchai's, so it is refused (and
+/// counted), and no code reaches the app.
+#[tokio::test]
+async fn another_accounts_passkey_is_refused_at_step_up() {
+    let Some(b) = Browser::start("passkeys-other-account").await else {
+        return;
+    };
+    b.client
+        .issue_cmd(AddVirtualAuthenticator)
+        .await
+        .expect("chromedriver adds a virtual authenticator");
+    let tmp = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let issuer = format!("http://localhost:{port}");
+    let registry = write_registry(tmp.path(), &[somchai(), crate::recovery::somsri()]);
+    let p = Pratu::start_with(
+        Options::default()
+            .env("PRATU_PROOFING__REGISTRY_FILE", registry.to_str().unwrap())
+            .env("PRATU_LISTEN", &format!("127.0.0.1:{port}"))
+            .env("PRATU_ISSUER", &issuer),
+    )
+    .await;
+    enroll(&p, &somchai(), "somchai87", PASSWORD, "0812345678").await;
+    enroll(
+        &p,
+        &crate::recovery::somsri(),
+        "somsri88",
+        PASSWORD,
+        "0898765432",
+    )
+    .await;
+    // somchai has a passkey on a device the attacker does not hold (any
+    // stored row makes the passkey the factor asked for).
+    {
+        use sqlx::Connection as _;
+        let db = format!("sqlite://{}/pratu.db", p.data_dir.display());
+        let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+        sqlx::query(
+            "INSERT INTO passkeys (credential_id, user_id, name, credential, created_at) \
+             SELECT x'0102030405', id, 'phone', '{}', 0 FROM users WHERE username = ?",
+        )
+        .bind("somchai87")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    let cb = "http://127.0.0.1:9/tax/callback";
+    let view: Value = cli_json(
+        &p.data_dir,
+        &[],
+        &[
+            "client",
+            "create",
+            "--name",
+            "Tax Office",
+            "--redirect-uri",
+            cb,
+            "--scope",
+            "openid",
+            "--json",
+        ],
+        None,
+    )
+    .await;
+
+    // The attacker's own account gets a passkey in the authenticator.
+    b.client.goto(&format!("{issuer}/account")).await.unwrap();
+    b.fill("ชื่อผู้ใช้", "somsri88").await;
+    b.fill("รหัสผ่าน", PASSWORD).await;
+    b.press("เข้าสู่ระบบ").await;
+    wait_for_url(&b, "the portal", |u| u.ends_with("/account")).await;
+    b.client
+        .goto(&format!("{issuer}/account/passkeys"))
+        .await
+        .unwrap();
+    wait_for_text(&b, "ยังไม่มีพาสคีย์").await;
+    b.fill("ตั้งชื่อพาสคีย์", "mine").await;
+    b.press("เพิ่มพาสคีย์").await;
+    wait_for_url(&b, "the added notice", |u| u.contains("notice=added")).await;
+
+    // somchai's password, then the attacker's passkey at the step-up.
+    let rp = relying_party_at(&issuer, &view, cb).await;
+    let request = AgencyRequest::new(&rp, true);
+    b.client.goto(request.url.as_str()).await.unwrap();
+    wait_for_text(&b, "เข้าสู่ระบบด้วยพาสคีย์").await;
+    b.fill("ชื่อผู้ใช้", "somchai87").await;
+    b.fill("รหัสผ่าน", PASSWORD).await;
+    b.press("เข้าสู่ระบบ").await;
+    wait_for_text(&b, "ยืนยันด้วยพาสคีย์").await;
+    b.press("ยืนยันด้วยพาสคีย์").await;
+    let refused = wait_for_text(&b, "ใช้พาสคีย์นี้ยืนยันตัวตนไม่ได้").await;
+    b.screenshot("refused").await;
+    let url = b.client.current_url().await.unwrap().to_string();
+    assert!(!url.starts_with(cb), "no code for the app: {url}");
+    assert!(
+        refused.contains("รหัส OTP ทาง SMS"),
+        "the other factors stay offered"
+    );
+    b.close().await;
+}
+
 #[tokio::test]
 async fn an_ip_issuer_offers_no_passkey_and_keeps_scripts_off_the_sign_in_page() {
     let p = Pratu::start().await;
