@@ -182,22 +182,28 @@ impl Browser {
                 ],
             )
             .await;
-        let mut page = self.until_rp(after, issuer).await;
-        if page.status == 200 && page.body.contains(r#"name="decision""#) {
-            let action = absolute(issuer, &page.form_action());
-            let after = self
-                .post(
-                    &action,
-                    &[
-                        ("req", &page.input("req")),
-                        ("csrf", &page.input("csrf")),
-                        ("decision", "allow"),
-                    ],
-                )
-                .await;
-            page = self.until_rp(after, issuer).await;
+        let page = self.until_rp(after, issuer).await;
+        self.allow_if_asked(page, issuer).await
+    }
+
+    /// Allows on a consent page, following the answer; any other page is
+    /// returned as it is.
+    pub async fn allow_if_asked(&self, page: Page, issuer: &str) -> Page {
+        if page.status != 200 || !page.body.contains(r#"name="decision""#) {
+            return page;
         }
-        page
+        let action = absolute(issuer, &page.form_action());
+        let after = self
+            .post(
+                &action,
+                &[
+                    ("req", &page.input("req")),
+                    ("csrf", &page.input("csrf")),
+                    ("decision", "allow"),
+                ],
+            )
+            .await;
+        self.until_rp(after, issuer).await
     }
 }
 

@@ -32,7 +32,7 @@ pub(crate) fn now() -> OffsetDateTime {
 }
 
 /// A six-digit code that is none of the three the server accepts now.
-fn wrong_code(secret: &TotpSecret) -> String {
+pub(crate) fn wrong_code(secret: &TotpSecret) -> String {
     let step = step_of(now());
     let taken: Vec<String> = (step - 2..=step + 2)
         .map(|s| secret.code_at(s).to_string())
@@ -300,22 +300,8 @@ async fn post_app_code(s: &Setup, b: &Browser, page: &Page, code: &str) -> Page 
             ],
         )
         .await;
-    let mut page = b.until_rp(after, &s.p.url).await;
-    if page.status == 200 && page.body.contains(r#"name="decision""#) {
-        let action = absolute(&s.p.url, &page.form_action());
-        let after = b
-            .post(
-                &action,
-                &[
-                    ("req", &page.input("req")),
-                    ("csrf", &page.input("csrf")),
-                    ("decision", "allow"),
-                ],
-            )
-            .await;
-        page = b.until_rp(after, &s.p.url).await;
-    }
-    page
+    let page = b.until_rp(after, &s.p.url).await;
+    b.allow_if_asked(page, &s.p.url).await
 }
 
 /// The ID token's claims after the agency's callback `page`.

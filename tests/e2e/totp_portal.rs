@@ -5,39 +5,13 @@
 //! recovery codes once, makes new ones, removes the app with the password.
 //! The secret is in the one page that carries it, nowhere else.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use pratu_core::totp::{TotpSecret, step_of};
-use time::OffsetDateTime;
 
 use crate::account_portal::{PASSWORD, portal_sign_in, start_with_somchai};
 use crate::enrollment::{enroll, somchai};
 use crate::harness::Pratu;
 use crate::sso::Browser;
-
-#[expect(
-    clippy::disallowed_methods,
-    reason = "the server under test reads the system clock; so does the authenticator app"
-)]
-fn now() -> OffsetDateTime {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap()).unwrap()
-}
-
-/// A six-digit code that is none of those the server accepts around now.
-fn wrong_code(secret: &TotpSecret) -> String {
-    let step = step_of(now());
-    let taken: Vec<String> = (step - 2..=step + 2)
-        .map(|s| secret.code_at(s).to_string())
-        .collect();
-    (0..10u32)
-        .map(|d| format!("{d}{d}{d}{d}{d}{d}"))
-        .find(|c| !taken.contains(c))
-        .unwrap()
-}
+use crate::totp::{now, wrong_code};
 
 /// The CSRF token of the form posting to `action` (a page holds several
 /// forms, the sign-out form's too).
