@@ -8,7 +8,7 @@ use pratu_core::totp::{TotpSecret, step_of};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::account_api::{Backend, PASSWORD, Setup, USER};
+use crate::account_api::{Backend, PASSWORD, Setup, USER, last_sms};
 use crate::admin::{actions, api, cc_token};
 use crate::harness::cli_json;
 use crate::sso::Browser;
@@ -217,6 +217,13 @@ async fn an_operator_sees_and_resets_a_citizens_second_factors() {
     .await;
     assert_eq!(status, 200, "{done}");
     assert_eq!(done, json!({"totp_removed": false, "passkeys_removed": 2}));
+    // The citizen's phone is told an officer removed them.
+    let notice = last_sms(&s.p, "+66812345678");
+    assert!(notice.contains("An officer removed"), "{notice}");
+    assert!(
+        !notice.contains(check),
+        "the operator's note stays in the trail"
+    );
     let (_, _, f) = api(&s.p, Method::GET, &factors_path, admin, None).await;
     assert_eq!(f["passkeys"], json!([]), "{f}");
     assert_eq!(f["totp"]["active"], true, "{f}");
@@ -284,9 +291,9 @@ async fn an_operator_sees_and_resets_a_citizens_second_factors() {
     assert_eq!(
         details,
         [
-            &json!({"identity_check": check, "totp_removed": false, "passkeys_removed": 0}),
-            &json!({"identity_check": check, "totp_removed": true, "passkeys_removed": 0}),
-            &json!({"identity_check": check, "totp_removed": false, "passkeys_removed": 2}),
+            &json!({"identity_check": check, "totp_removed": false, "passkeys_removed": 0, "phone_notified": false}),
+            &json!({"identity_check": check, "totp_removed": true, "passkeys_removed": 0, "phone_notified": true}),
+            &json!({"identity_check": check, "totp_removed": false, "passkeys_removed": 2, "phone_notified": true}),
         ]
     );
     assert!(ok.iter().all(|e| e["actor"] == format!("client:{bot}")));

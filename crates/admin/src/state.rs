@@ -27,6 +27,9 @@ pub struct AdminDeps {
     pub citizen_ids: PiiCipher,
     /// Keys the console's CSRF tokens and session cookie.
     pub console_key: SecretKey,
+    /// Tells a citizen's phone when an operator resets their second
+    /// factors.
+    pub sms: Arc<dyn pratu_core::sms::SmsSender>,
     pub config: AdminConfig,
 }
 

@@ -195,7 +195,7 @@ impl AuditAction {
             Self::TokenRefreshReused => Some("the family is revoked"),
             Self::AdminDenied => Some("outcome `forbidden`, `details.code` says why"),
             Self::AdminUserFactorsReset => Some(
-                "`details`: the operator's `identity_check`, `totp_removed`, `passkeys_removed`",
+                "`details`: the operator's `identity_check`, `totp_removed`, `passkeys_removed`, `phone_notified`",
             ),
             Self::RecoveryIdentityVerified => {
                 Some("`details.outcome`: `recoverable`, `no_digital_id`, `disabled`")

@@ -91,6 +91,7 @@ pub async fn build_state(
         random: random.clone(),
         citizen_ids: PiiCipher::new(secrets.pii.clone(), secrets.previous_pii.clone()),
         console_key: derived_secret(secrets, "admin.console")?,
+        sms: sms.clone(),
         config: config.admin.clone(),
     })
     .map_err(|e| CommandError::Failed(format!("admin: {}", error_chain(&e))))?;

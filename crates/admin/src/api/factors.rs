@@ -13,6 +13,7 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use pratu_core::audit::{AuditAction, Entry, Outcome};
+use pratu_core::sms::{Notice, SmsMessage};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -215,7 +216,7 @@ async fn reset_factors(
     id: Uuid,
     reset: &Reset,
 ) -> Result<ResetResult, ApiError> {
-    super::users::load(s, id).await?;
+    let user = super::users::load(s, id).await?;
     let store = &s.0.store;
     let totp_removed = reset.totp && store.delete_totp(id).await?;
     let mut passkeys_removed = 0u32;
@@ -226,6 +227,25 @@ async fn reset_factors(
             }
         }
     }
+    // The holder is told, so a reset talked out of a clerk by someone else
+    // does not go unnoticed; a courtesy the gateway may fail to carry.
+    let phone = user.phone.as_deref().filter(|_| user.phone_verified);
+    let phone_notified = match phone {
+        Some(to) if totp_removed || passkeys_removed > 0 => {
+            let notice = SmsMessage {
+                to: to.to_owned(),
+                text: Notice::FactorsReset.text().to_owned(),
+            };
+            match s.0.sms.send(&notice).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the factor reset notice was not sent");
+                    false
+                }
+            }
+        }
+        _ => false,
+    };
     let entry = Entry::new(
         op.actor.clone(),
         AuditAction::AdminUserFactorsReset,
@@ -237,6 +257,7 @@ async fn reset_factors(
         "identity_check": reset.identity_check,
         "totp_removed": totp_removed,
         "passkeys_removed": passkeys_removed,
+        "phone_notified": phone_notified,
     }));
     s.0.auditor.try_record(entry).await?;
     Ok(ResetResult {
