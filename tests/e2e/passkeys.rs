@@ -19,7 +19,7 @@ use openidconnect::{
 use serde_json::Value;
 
 use crate::browser::Browser;
-use crate::enrollment::{enroll, somchai, write_registry};
+use crate::enrollment::{Citizen, enroll, somchai, write_registry};
 use crate::harness::{Options, Pratu, cli_json, client};
 use crate::sso::relying_party_at;
 
@@ -54,15 +54,15 @@ impl WebDriverCompatibleCommand for AddVirtualAuthenticator {
 }
 
 /// A Pratu whose issuer is `http://localhost:<port>` (a free port picked
-/// here and handed to it).
-async fn start_on_localhost(tmp: &std::path::Path) -> (Pratu, String) {
+/// here and handed to it), with `citizens` in its registry.
+async fn start_on_localhost(tmp: &std::path::Path, citizens: &[Citizen]) -> (Pratu, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let issuer = format!("http://localhost:{port}");
-    let registry = write_registry(tmp, &[somchai()]);
+    let registry = write_registry(tmp, citizens);
     let p = Pratu::start_with(
         Options::default()
             .env("PRATU_PROOFING__REGISTRY_FILE", registry.to_str().unwrap())
@@ -71,6 +71,70 @@ async fn start_on_localhost(tmp: &std::path::Path) -> (Pratu, String) {
     )
     .await;
     (p, issuer)
+}
+
+/// A headless Chromium holding a virtual authenticator; `None` where no
+/// browser runs.
+async fn browser_with_authenticator(name: &str) -> Option<Browser> {
+    let b = Browser::start(name).await?;
+    b.client
+        .issue_cmd(AddVirtualAuthenticator)
+        .await
+        .expect("chromedriver adds a virtual authenticator");
+    Some(b)
+}
+
+/// The agency app "Tax Office" (scopes `openid profile`), registered by
+/// the CLI: its view.
+async fn tax_office(p: &Pratu, cb: &str) -> Value {
+    cli_json(
+        &p.data_dir,
+        &[],
+        &[
+            "client",
+            "create",
+            "--name",
+            "Tax Office",
+            "--redirect-uri",
+            cb,
+            "--scope",
+            "openid",
+            "--scope",
+            "profile",
+            "--json",
+        ],
+        None,
+    )
+    .await
+}
+
+/// Signs in to the portal with the password (a screenshot `shot` of the
+/// filled form first, if named).
+async fn portal_sign_in(b: &Browser, issuer: &str, username: &str, shot: Option<&str>) {
+    b.client.goto(&format!("{issuer}/account")).await.unwrap();
+    b.fill("ชื่อผู้ใช้", username).await;
+    b.fill("รหัสผ่าน", PASSWORD).await;
+    if let Some(shot) = shot {
+        b.screenshot(shot).await;
+    }
+    b.press("เข้าสู่ระบบ").await;
+    wait_for_url(b, "the portal", |u| u.ends_with("/account")).await;
+}
+
+/// Adds the account's first passkey, named `name`, on the portal's
+/// passkeys page (a screenshot `shot` of the filled form first, if named).
+async fn add_first_passkey(b: &Browser, issuer: &str, name: &str, shot: Option<&str>) {
+    b.client
+        .goto(&format!("{issuer}/account/passkeys"))
+        .await
+        .unwrap();
+    wait_for_text(b, "ยังไม่มีพาสคีย์").await;
+    b.fill("ตั้งชื่อพาสคีย์", name).await;
+    if let Some(shot) = shot {
+        b.screenshot(shot).await;
+    }
+    b.press("เพิ่มพาสคีย์").await;
+    wait_for_url(b, "the added notice", |u| u.contains("notice=added")).await;
 }
 
 /// Waits until the browser's URL satisfies `done`; returns it.
@@ -188,56 +252,27 @@ fn sms_sent(p: &Pratu) -> usize {
 
 #[tokio::test]
 async fn a_citizen_registers_a_passkey_signs_in_with_it_alone_and_removes_it() {
-    let Some(b) = Browser::start("passkeys").await else {
+    let Some(b) = browser_with_authenticator("passkeys").await else {
         return;
     };
-    b.client
-        .issue_cmd(AddVirtualAuthenticator)
-        .await
-        .expect("chromedriver adds a virtual authenticator");
     let tmp = tempfile::tempdir().unwrap();
-    let (p, issuer) = start_on_localhost(tmp.path()).await;
+    let (p, issuer) = start_on_localhost(tmp.path(), &[somchai()]).await;
     enroll(&p, &somchai(), "somchai87", PASSWORD, "0812345678").await;
 
     // The sign-in page of an IP issuer offers no passkey; this one does,
     // with the script its policy allows.
     let cb = "http://127.0.0.1:9/tax/callback";
-    let view: Value = cli_json(
-        &p.data_dir,
-        &[],
-        &[
-            "client",
-            "create",
-            "--name",
-            "Tax Office",
-            "--redirect-uri",
-            cb,
-            "--scope",
-            "openid",
-            "--scope",
-            "profile",
-            "--json",
-        ],
-        None,
-    )
-    .await;
+    let view = tax_office(&p, cb).await;
 
     // 1. The portal, signed in with the password; add a passkey.
-    b.client.goto(&format!("{issuer}/account")).await.unwrap();
-    b.fill("ชื่อผู้ใช้", "somchai87").await;
-    b.fill("รหัสผ่าน", PASSWORD).await;
-    b.screenshot("portal-sign-in-offers-a-passkey").await;
-    b.press("เข้าสู่ระบบ").await;
-    wait_for_url(&b, "the portal", |u| u.ends_with("/account")).await;
-    b.client
-        .goto(&format!("{issuer}/account/passkeys"))
-        .await
-        .unwrap();
-    wait_for_text(&b, "ยังไม่มีพาสคีย์").await;
-    b.fill("ตั้งชื่อพาสคีย์", "โทรศัพท์ของฉัน").await;
-    b.screenshot("passkeys-before").await;
-    b.press("เพิ่มพาสคีย์").await;
-    wait_for_url(&b, "the added notice", |u| u.contains("notice=added")).await;
+    portal_sign_in(
+        &b,
+        &issuer,
+        "somchai87",
+        Some("portal-sign-in-offers-a-passkey"),
+    )
+    .await;
+    add_first_passkey(&b, &issuer, "โทรศัพท์ของฉัน", Some("passkeys-before")).await;
     let listed = wait_for_text(&b, "เพิ่มพาสคีย์แล้ว").await;
     assert!(listed.contains("โทรศัพท์ของฉัน"), "{listed}");
     assert!(listed.contains("ยังไม่เคยใช้"), "never used yet: {listed}");
@@ -329,37 +364,14 @@ async fn a_citizen_registers_a_passkey_signs_in_with_it_alone_and_removes_it() {
 /// counted), and no code reaches the app.
 #[tokio::test]
 async fn another_accounts_passkey_is_refused_at_step_up() {
-    let Some(b) = Browser::start("passkeys-other-account").await else {
+    let Some(b) = browser_with_authenticator("passkeys-other-account").await else {
         return;
     };
-    b.client
-        .issue_cmd(AddVirtualAuthenticator)
-        .await
-        .expect("chromedriver adds a virtual authenticator");
     let tmp = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let issuer = format!("http://localhost:{port}");
-    let registry = write_registry(tmp.path(), &[somchai(), crate::recovery::somsri()]);
-    let p = Pratu::start_with(
-        Options::default()
-            .env("PRATU_PROOFING__REGISTRY_FILE", registry.to_str().unwrap())
-            .env("PRATU_LISTEN", &format!("127.0.0.1:{port}"))
-            .env("PRATU_ISSUER", &issuer),
-    )
-    .await;
+    let somsri = crate::recovery::somsri;
+    let (p, issuer) = start_on_localhost(tmp.path(), &[somchai(), somsri()]).await;
     enroll(&p, &somchai(), "somchai87", PASSWORD, "0812345678").await;
-    enroll(
-        &p,
-        &crate::recovery::somsri(),
-        "somsri88",
-        PASSWORD,
-        "0898765432",
-    )
-    .await;
+    enroll(&p, &somsri(), "somsri88", PASSWORD, "0898765432").await;
     // somchai has a passkey on a device the attacker does not hold (any
     // stored row makes the passkey the factor asked for).
     {
@@ -376,38 +388,11 @@ async fn another_accounts_passkey_is_refused_at_step_up() {
         .unwrap();
     }
     let cb = "http://127.0.0.1:9/tax/callback";
-    let view: Value = cli_json(
-        &p.data_dir,
-        &[],
-        &[
-            "client",
-            "create",
-            "--name",
-            "Tax Office",
-            "--redirect-uri",
-            cb,
-            "--scope",
-            "openid",
-            "--json",
-        ],
-        None,
-    )
-    .await;
+    let view = tax_office(&p, cb).await;
 
     // The attacker's own account gets a passkey in the authenticator.
-    b.client.goto(&format!("{issuer}/account")).await.unwrap();
-    b.fill("ชื่อผู้ใช้", "somsri88").await;
-    b.fill("รหัสผ่าน", PASSWORD).await;
-    b.press("เข้าสู่ระบบ").await;
-    wait_for_url(&b, "the portal", |u| u.ends_with("/account")).await;
-    b.client
-        .goto(&format!("{issuer}/account/passkeys"))
-        .await
-        .unwrap();
-    wait_for_text(&b, "ยังไม่มีพาสคีย์").await;
-    b.fill("ตั้งชื่อพาสคีย์", "mine").await;
-    b.press("เพิ่มพาสคีย์").await;
-    wait_for_url(&b, "the added notice", |u| u.contains("notice=added")).await;
+    portal_sign_in(&b, &issuer, "somsri88", None).await;
+    add_first_passkey(&b, &issuer, "mine", None).await;
 
     // somchai's password, then the attacker's passkey at the step-up.
     let rp = relying_party_at(&issuer, &view, cb).await;

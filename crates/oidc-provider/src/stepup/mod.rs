@@ -130,6 +130,10 @@ pub(crate) struct Posted {
     pub req: AuthRequest,
     pub current: Current,
     pub user: User,
+    /// The account's second factors now, strongest first.
+    pub factors: Vec<Factor>,
+    /// Links to the factors other than the form's own.
+    pub others: Vec<(String, &'static str)>,
 }
 
 impl Posted {
@@ -138,23 +142,23 @@ impl Posted {
         self.p.get("req").unwrap_or_default()
     }
 
-    /// Where the request goes on (and decides its next step again).
-    pub(crate) fn continue_url(&self, forms: &Forms) -> String {
-        format!("{}{CONTINUE_PATH}?req={}", forms.issuer.url, self.id())
+    /// On to the continue step, which decides the next step again: after
+    /// a step-up, or when the form's factor was removed meanwhile.
+    pub(crate) fn decide_again(&self, forms: &Forms) -> Response {
+        let url = format!("{}{CONTINUE_PATH}?req={}", forms.issuer.url, self.id());
+        Redirect::to(&url).into_response()
     }
 }
 
-/// Reads a posted step-up form: its fields, the pending request (CSRF
-/// token checked), the SSO session and its account; else the answer —
-/// without a session (it ended meanwhile) the request simply continues, to
-/// the sign-in page.
+/// Reads a step-up form of the factor `shown`: its fields, the pending
+/// request (CSRF token checked), the SSO session, its account and the
+/// account's factors; else the answer — without a session (it ended
+/// meanwhile) the request simply continues, to the sign-in page.
 pub(crate) async fn posted(
-    flow: &AuthorizeFlow,
-    forms: &Forms,
-    sessions: &Sessions,
-    step_up: &StepUpService,
+    (flow, forms, sessions, step_up): (&AuthorizeFlow, &Forms, &Sessions, &StepUpService),
     headers: &HeaderMap,
     body: &[u8],
+    shown: Factor,
 ) -> Result<Posted, Response> {
     let Some(p) = Params::from_form(headers, body) else {
         return Err(error_page(
@@ -188,11 +192,18 @@ pub(crate) async fn posted(
         Ok(_) => return Err(Redirect::to(&continue_url).into_response()),
         Err(e) => return Err(server_error(e, req.locale)),
     };
+    let factors = match step_up.factors_of(&user).await {
+        Ok(f) => f,
+        Err(e) => return Err(server_error(e, req.locale)),
+    };
+    let others = forms.other_factors(&req, id, &factors, shown);
     Ok(Posted {
         p,
         req,
         current,
         user,
+        factors,
+        others,
     })
 }
 

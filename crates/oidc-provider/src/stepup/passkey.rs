@@ -8,7 +8,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use pratu_core::passkey::{PasskeyError, RelyingParty};
 use pratu_core::web::RequestContext;
 use pratu_storage::StorageError;
@@ -72,25 +72,19 @@ pub(crate) async fn passkey_post(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let form = match posted(&flow, &forms, &sessions, &step_up, &headers, &body).await {
+    let deps = (&flow, &forms, &sessions, &step_up);
+    let form = match posted(deps, &headers, &body, Factor::Passkey).await {
         Ok(f) => f,
         Err(page) => return page,
     };
     let (id, req, user) = (form.id(), &form.req, &form.user);
     let t = req.locale.texts();
-    let factors = match step_up.factors_of(user).await {
-        Ok(f) => f,
-        Err(e) => return server_error(e, req.locale),
+    let rp = match RelyingParty::for_issuer(&forms.issuer.url) {
+        Ok(rp) if form.factors.contains(&Factor::Passkey) => rp,
+        _ => return form.decide_again(&forms),
     };
-    let Ok(rp) = RelyingParty::for_issuer(&forms.issuer.url) else {
-        return Redirect::to(&form.continue_url(&forms)).into_response();
-    };
-    if !factors.contains(&Factor::Passkey) {
-        // Every passkey was removed meanwhile: decide the next step again.
-        return Redirect::to(&form.continue_url(&forms)).into_response();
-    }
-    let others = forms.other_factors(req, id, &factors, Factor::Passkey);
-    let again = |error: &str| forms.passkey_page(&headers, req, id, others.clone(), Some(error));
+    let again =
+        |error: &str| forms.passkey_page(&headers, req, id, form.others.clone(), Some(error));
 
     let ceremony = match take_ceremony(&flow, form.p.get("handle").unwrap_or_default(), id).await {
         Ok(c) => c,
@@ -169,5 +163,5 @@ pub(crate) async fn passkey_post(
     {
         return server_error(e, req.locale);
     }
-    Redirect::to(&form.continue_url(&forms)).into_response()
+    form.decide_again(&forms)
 }

@@ -9,7 +9,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use pratu_core::audit::{AuditAction, Outcome};
 use pratu_core::otp::{OtpError, OtpOutcome, OtpPolicy, OtpService};
 use pratu_core::sms::SmsMessage;
@@ -239,7 +239,8 @@ pub(crate) async fn otp_post(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let form = match posted(&flow, &forms, &sessions, &step_up, &headers, &body).await {
+    let deps = (&flow, &forms, &sessions, &step_up);
+    let form = match posted(deps, &headers, &body, Factor::Sms).await {
         Ok(f) => f,
         Err(page) => return page,
     };
@@ -252,10 +253,7 @@ pub(crate) async fn otp_post(
     } = &form;
     let (id, req, current, user) = (form.id(), req, current, user);
     let t = req.locale.texts();
-    let others = match step_up.factors_of(user).await {
-        Ok(f) => forms.other_factors(req, id, &f, Factor::Sms),
-        Err(e) => return server_error(e, req.locale),
-    };
+    let others = &form.others;
     if p.contains("resend") {
         return match step_up
             .sms_start(&headers, req, id, user, others.clone(), true)
@@ -267,7 +265,6 @@ pub(crate) async fn otp_post(
     }
     let otp = step_up.otp();
     let subject = subject(user.id);
-    let continue_url = form.continue_url(&forms);
     let phone = user
         .phone
         .clone()
@@ -360,7 +357,7 @@ pub(crate) async fn otp_post(
                     serde_json::json!({ "method": Factor::Sms.as_str() }),
                 )
                 .await;
-            Redirect::to(&continue_url).into_response()
+            form.decide_again(&forms)
         }
         Ok(OtpOutcome::Invalid { attempts_left }) => {
             audit

@@ -10,7 +10,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use pratu_core::pii::PiiError;
 use pratu_core::totp::{self, TotpSecret};
 use pratu_core::web::RequestContext;
@@ -146,22 +146,17 @@ pub(crate) async fn totp_post(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let form = match posted(&flow, &forms, &sessions, &step_up, &headers, &body).await {
+    let deps = (&flow, &forms, &sessions, &step_up);
+    let form = match posted(deps, &headers, &body, Factor::Totp).await {
         Ok(f) => f,
         Err(page) => return page,
     };
     let (id, req, user) = (form.id(), &form.req, &form.user);
     let t = req.locale.texts();
-    let factors = match step_up.factors_of(user).await {
-        Ok(f) => f,
-        Err(e) => return server_error(e, req.locale),
-    };
-    if !factors.contains(&Factor::Totp) {
-        // The app was removed meanwhile: the next step is decided again.
-        return Redirect::to(&form.continue_url(&forms)).into_response();
+    if !form.factors.contains(&Factor::Totp) {
+        return form.decide_again(&forms);
     }
-    let others = forms.other_factors(req, id, &factors, Factor::Totp);
-    let again = |error: &str| forms.totp_page(&headers, req, id, others.clone(), Some(error));
+    let again = |error: &str| forms.totp_page(&headers, req, id, form.others.clone(), Some(error));
 
     let check = FactorCheck::new(&throttle, &audit, &form, ctx.ip, Passed::App.as_str());
     let ticket = match check.admit().await {
@@ -197,5 +192,5 @@ pub(crate) async fn totp_post(
     {
         return server_error(e, req.locale);
     }
-    Redirect::to(&form.continue_url(&forms)).into_response()
+    form.decide_again(&forms)
 }
